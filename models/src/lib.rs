@@ -1,0 +1,20 @@
+//! # scalesim-models — the component models
+//!
+//! One file per model, each stating what it models and which reference it
+//! follows:
+//!
+//! - [`traffic`]: request sources (Poisson / deterministic, Zipf keys);
+//! - [`pool`]: instances x concurrency slots behind one FIFO queue;
+//! - [`cache`]: LRU / FIFO / LFU / RANDOM caches with TTL and miss forwarding;
+//! - [`dist`]: service-time laws; [`units`]: durations in scenario files;
+//! - [`system`]: the components wired into one [`scalesim_sim::Model`], the
+//!   request flow between them, and the measurements of a run.
+
+pub mod cache;
+pub mod dist;
+pub mod pool;
+pub mod system;
+pub mod traffic;
+pub mod units;
+
+pub use system::{ComponentConfig, RunReport, System, SystemConfig};

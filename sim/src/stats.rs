@@ -151,6 +151,14 @@ impl TimeAvg {
         }
     }
 
+    /// The integral of the quantity (value x nanoseconds) from the last
+    /// reset to `now`. Differences of integrals give window averages.
+    pub fn integral(&self, now: Time) -> f64 {
+        let mut s = *self;
+        s.advance(now);
+        s.area
+    }
+
     /// Starts a new averaging window at `now`, keeping the current value.
     pub fn reset(&mut self, now: Time) {
         self.advance(now);

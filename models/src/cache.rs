@@ -1,0 +1,359 @@
+//! A key-value cache in front of a slower component: LRU, FIFO, LFU or
+//! RANDOM replacement over `capacity` entries, an optional TTL, a lookup
+//! latency paid by hits and misses alike, and miss forwarding — the
+//! answer to a miss fills the cache.
+//!
+//! Validated against Che's approximation for LRU and its FIFO/RANDOM
+//! variant under the independent reference model (Che, Tung, Wang 2002;
+//! Fricker, Robert, Roberts 2012; Martina, Garetto, Leonardi 2014).
+//!
+//! TTL expiry is lazy: an expired entry is a miss when looked up and is
+//! refreshed in place by the fill; until then it still takes a slot (as
+//! with a cache that only expires on access).
+
+use crate::dist::DistConfig;
+use crate::units::Duration;
+use rand::Rng;
+use rustc_hash::FxHashMap;
+use scalesim_sim::{SimRng, Time};
+use serde::Deserialize;
+use std::collections::BTreeSet;
+
+/// Replacement policy.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    /// Evict the least recently used entry.
+    #[default]
+    Lru,
+    /// Evict the oldest inserted entry (hits do not refresh).
+    Fifo,
+    /// Evict the least frequently used entry (ties: least recently used).
+    Lfu,
+    /// Evict a uniformly random entry.
+    Random,
+}
+
+/// `[components.<name>]` with `kind = "cache"`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Always "cache" (read by the scenario loader to pick this type).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Number of entries.
+    pub capacity: u64,
+    /// Replacement policy.
+    #[serde(default)]
+    pub policy: Policy,
+    /// Optional time to live of an entry.
+    #[serde(default)]
+    pub ttl: Option<Duration>,
+    /// Lookup latency, paid by hits and misses.
+    #[serde(default = "default_hit")]
+    pub hit: DistConfig,
+    /// Component a miss is forwarded to; its answer fills the cache. Absent:
+    /// a miss answers after the lookup (and fills the key).
+    #[serde(default)]
+    pub miss: Option<String>,
+}
+
+fn default_hit() -> DistConfig {
+    DistConfig::Const {
+        value: Duration(0.0),
+    }
+}
+
+const NIL: u32 = u32::MAX;
+
+#[derive(Clone, Copy)]
+struct Entry {
+    key: u64,
+    stored_at: Time,
+    prev: u32,
+    next: u32,
+    freq: u64,
+    tick: u64,
+}
+
+/// The cache's store: which keys are present, under a replacement policy.
+/// Entries live in a dense vector; LRU and FIFO keep a doubly linked list
+/// through it (head = newest), LFU an ordered set of (frequency, last use).
+pub struct Store {
+    policy: Policy,
+    capacity: usize,
+    ttl: Option<Time>,
+    entries: Vec<Entry>,
+    index: FxHashMap<u64, u32>,
+    head: u32,
+    tail: u32,
+    lfu: BTreeSet<(u64, u64, u32)>,
+    tick: u64,
+    rng: SimRng,
+}
+
+impl Store {
+    /// An empty store; `rng` is used by RANDOM eviction only.
+    pub fn new(policy: Policy, capacity: u64, ttl: Option<Time>, rng: SimRng) -> Self {
+        let capacity = capacity.min(u32::MAX as u64 - 1) as usize;
+        Store {
+            policy,
+            capacity,
+            ttl,
+            entries: Vec::with_capacity(capacity.min(1 << 20)),
+            index: FxHashMap::default(),
+            head: NIL,
+            tail: NIL,
+            lfu: BTreeSet::new(),
+            tick: 0,
+            rng,
+        }
+    }
+
+    /// Number of stored entries (expired ones included until replaced).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Looks `key` up at `now`: true for a fresh hit (which counts as a use).
+    pub fn lookup(&mut self, key: u64, now: Time) -> bool {
+        let Some(&i) = self.index.get(&key) else {
+            return false;
+        };
+        if let Some(ttl) = self.ttl {
+            if now.saturating_sub(self.entries[i as usize].stored_at) >= ttl {
+                return false;
+            }
+        }
+        self.touch(i);
+        true
+    }
+
+    /// Stores `key` at `now` (the answer to a miss), evicting if full.
+    pub fn fill(&mut self, key: u64, now: Time) {
+        if self.capacity == 0 {
+            return;
+        }
+        if let Some(&i) = self.index.get(&key) {
+            self.entries[i as usize].stored_at = now;
+            if self.policy == Policy::Fifo {
+                // A refreshed entry is a new insertion.
+                self.unlink(i);
+                self.push_front(i);
+            } else {
+                self.touch(i);
+            }
+            return;
+        }
+        self.tick += 1;
+        let e = Entry {
+            key,
+            stored_at: now,
+            prev: NIL,
+            next: NIL,
+            freq: 1,
+            tick: self.tick,
+        };
+        let i = if self.entries.len() < self.capacity {
+            self.entries.push(e);
+            (self.entries.len() - 1) as u32
+        } else {
+            let v = self.victim();
+            let old = self.entries[v as usize];
+            self.index.remove(&old.key);
+            match self.policy {
+                Policy::Lru | Policy::Fifo => self.unlink(v),
+                Policy::Lfu => {
+                    self.lfu.remove(&(old.freq, old.tick, v));
+                }
+                Policy::Random => {}
+            }
+            self.entries[v as usize] = e;
+            v
+        };
+        self.index.insert(key, i);
+        match self.policy {
+            Policy::Lru | Policy::Fifo => self.push_front(i),
+            Policy::Lfu => {
+                self.lfu.insert((1, self.tick, i));
+            }
+            Policy::Random => {}
+        }
+    }
+
+    fn victim(&mut self) -> u32 {
+        match self.policy {
+            Policy::Lru | Policy::Fifo => self.tail,
+            Policy::Lfu => self.lfu.iter().next().map(|&(_, _, i)| i).unwrap_or(0),
+            Policy::Random => self.rng.random_range(0..self.entries.len() as u32),
+        }
+    }
+
+    fn touch(&mut self, i: u32) {
+        match self.policy {
+            Policy::Lru => {
+                if self.head != i {
+                    self.unlink(i);
+                    self.push_front(i);
+                }
+            }
+            Policy::Lfu => {
+                let e = &mut self.entries[i as usize];
+                self.lfu.remove(&(e.freq, e.tick, i));
+                self.tick += 1;
+                e.freq += 1;
+                e.tick = self.tick;
+                self.lfu.insert((e.freq, e.tick, i));
+            }
+            Policy::Fifo | Policy::Random => {}
+        }
+    }
+
+    fn unlink(&mut self, i: u32) {
+        let Entry { prev, next, .. } = self.entries[i as usize];
+        if prev != NIL {
+            self.entries[prev as usize].next = next;
+        } else {
+            self.head = next;
+        }
+        if next != NIL {
+            self.entries[next as usize].prev = prev;
+        } else {
+            self.tail = prev;
+        }
+    }
+
+    fn push_front(&mut self, i: u32) {
+        let old = self.head;
+        {
+            let e = &mut self.entries[i as usize];
+            e.prev = NIL;
+            e.next = old;
+        }
+        if old != NIL {
+            self.entries[old as usize].prev = i;
+        } else {
+            self.tail = i;
+        }
+        self.head = i;
+    }
+}
+
+/// Che's approximation of the hit ratio of a cache of `capacity` entries
+/// under popularities `p` (IRM): solve sum_i a_i(T) = capacity for the
+/// characteristic time T, then hit = sum_i p_i a_i(T), with
+/// a_i = 1 - exp(-p_i T) for LRU and p_i T / (1 + p_i T) for FIFO/RANDOM.
+pub fn che_hit_ratio(p: &[f64], capacity: f64, policy: Policy) -> f64 {
+    let occ = |t: f64, pi: f64| match policy {
+        Policy::Fifo | Policy::Random => pi * t / (1.0 + pi * t),
+        _ => 1.0 - (-pi * t).exp(),
+    };
+    if capacity >= p.len() as f64 {
+        return 1.0;
+    }
+    let fill = |t: f64| p.iter().map(|&pi| occ(t, pi)).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while fill(hi) < capacity {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if fill(mid) < capacity {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let t = 0.5 * (lo + hi);
+    p.iter().map(|&pi| pi * occ(t, pi)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(policy: Policy, cap: u64) -> Store {
+        Store::new(policy, cap, None, scalesim_sim::stream(0, 0, "c", "evict"))
+    }
+
+    #[test]
+    fn lru_evicts_least_recently_used() {
+        let mut s = store(Policy::Lru, 2);
+        s.fill(1, 0);
+        s.fill(2, 0);
+        assert!(s.lookup(1, 0)); // 1 is now most recent
+        s.fill(3, 0); // evicts 2
+        assert!(s.lookup(1, 0));
+        assert!(!s.lookup(2, 0));
+        assert!(s.lookup(3, 0));
+        assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn fifo_ignores_hits() {
+        let mut s = store(Policy::Fifo, 2);
+        s.fill(1, 0);
+        s.fill(2, 0);
+        assert!(s.lookup(1, 0));
+        s.fill(3, 0); // evicts 1, the oldest insertion
+        assert!(!s.lookup(1, 0));
+        assert!(s.lookup(2, 0));
+    }
+
+    #[test]
+    fn lfu_evicts_least_frequent() {
+        let mut s = store(Policy::Lfu, 2);
+        s.fill(1, 0);
+        s.fill(2, 0);
+        assert!(s.lookup(1, 0));
+        assert!(s.lookup(1, 0));
+        assert!(s.lookup(2, 0));
+        s.fill(3, 0); // 2 has freq 2 < 3
+        assert!(s.lookup(1, 0));
+        assert!(!s.lookup(2, 0));
+    }
+
+    #[test]
+    fn random_keeps_capacity_and_index_consistent() {
+        let mut s = store(Policy::Random, 10);
+        for k in 0..1000 {
+            s.fill(k, 0);
+        }
+        assert_eq!(s.len(), 10);
+        assert_eq!(s.index.len(), 10);
+        let present = (0..1000).filter(|&k| s.lookup(k, 0)).count();
+        assert_eq!(present, 10);
+    }
+
+    #[test]
+    fn ttl_expires_entries() {
+        let mut s = Store::new(Policy::Lru, 4, Some(100), scalesim_sim::stream(0, 0, "c", "e"));
+        s.fill(7, 0);
+        assert!(s.lookup(7, 99));
+        assert!(!s.lookup(7, 100));
+        s.fill(7, 150);
+        assert!(s.lookup(7, 200));
+    }
+
+    #[test]
+    fn zero_capacity_never_hits() {
+        let mut s = store(Policy::Lru, 0);
+        s.fill(1, 0);
+        assert!(!s.lookup(1, 0));
+    }
+
+    #[test]
+    fn che_matches_reference_table() {
+        // ../shared/reference/queueing.md
+        let p = crate::traffic::KeysConfig { count: 10_000, zipf: 0.8 }.probabilities();
+        assert!((che_hit_ratio(&p, 100.0, Policy::Lru) - 0.1566).abs() < 5e-4);
+        assert!((che_hit_ratio(&p, 100.0, Policy::Fifo) - 0.1336).abs() < 5e-4);
+        let p = crate::traffic::KeysConfig { count: 10_000, zipf: 1.2 }.probabilities();
+        assert!((che_hit_ratio(&p, 50.0, Policy::Lru) - 0.5755).abs() < 5e-4);
+    }
+}

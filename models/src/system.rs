@@ -1,0 +1,900 @@
+//! The system: traffic sources and components wired into one discrete-event
+//! [`Model`], the flow of a request through them, and what a run measures.
+//!
+//! A request enters the component its source names. Each stop on its path is
+//! a *visit* (kept in a [`Slab`]): a pool visit waits for a slot, is served,
+//! then makes its downstream `calls` one after the other while holding the
+//! slot; a cache visit pays its lookup latency and, on a miss, forwards to
+//! its `miss` component and fills the key with the answer. When a visit ends
+//! it answers its parent visit, and the root visit's answer completes the
+//! request. A rejection anywhere fails the whole request: every visit on its
+//! path releases what it holds.
+//!
+//! Measurements are cumulative counters and time integrals, snapshotted at
+//! the end of warm-up and at every sampling instant; a window's figures are
+//! differences of snapshots, so nothing is reset or counted twice.
+
+use crate::cache::{CacheConfig, Store};
+use crate::dist::Dist;
+use crate::pool::{Admission, Pool, PoolConfig};
+use crate::traffic::{Source, SourceConfig};
+use scalesim_sim::stats::{LatencyHist, Tally, TimeAvg};
+use scalesim_sim::{stream, to_secs, Model, RunOutcome, Scheduler, SimRng, Slab, Time};
+use std::collections::BTreeMap;
+
+/// One component as configured.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ComponentConfig {
+    /// `kind = "pool"`.
+    Pool(PoolConfig),
+    /// `kind = "cache"`.
+    Cache(CacheConfig),
+}
+
+impl ComponentConfig {
+    /// The `kind` string of this component.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ComponentConfig::Pool(_) => "pool",
+            ComponentConfig::Cache(_) => "cache",
+        }
+    }
+
+    /// Names of the components this one sends requests to, with the field
+    /// that names them.
+    pub fn downstream(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            ComponentConfig::Pool(p) => p.calls.iter().map(|c| ("calls", c.as_str())).collect(),
+            ComponentConfig::Cache(c) => c.miss.iter().map(|m| ("miss", m.as_str())).collect(),
+        }
+    }
+}
+
+/// Everything needed to build and run a system.
+#[derive(Clone, Debug)]
+pub struct SystemConfig {
+    /// Scenario name.
+    pub name: String,
+    /// Base seed.
+    pub seed: u64,
+    /// Replication number (sweeps run several; 0 for a single run).
+    pub replication: u32,
+    /// Simulated time to run.
+    pub duration: Time,
+    /// Requests arriving before this are not counted.
+    pub warmup: Time,
+    /// Time-series sampling interval.
+    pub sample: Time,
+    /// The run stops (and says so) when this many requests are in flight.
+    pub max_in_flight: usize,
+    /// Named traffic sources, in file order.
+    pub sources: Vec<(String, SourceConfig)>,
+    /// Named components, in file order.
+    pub components: Vec<(String, ComponentConfig)>,
+}
+
+/// A problem in a configuration: the dotted path of the offending field and
+/// what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigIssue {
+    /// Dotted path, e.g. `components.api.instances`.
+    pub path: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl SystemConfig {
+    /// Checks everything that can be known before running: numbers in
+    /// range, names that exist, no call cycle, keys where caches need them.
+    pub fn check(&self) -> Vec<ConfigIssue> {
+        let mut out = Vec::new();
+        let mut issue = |path: String, message: String| out.push(ConfigIssue { path, message });
+        let names: BTreeMap<&str, usize> = self
+            .components
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.as_str(), i))
+            .collect();
+        let known = || {
+            let v: Vec<&str> = self.components.iter().map(|(n, _)| n.as_str()).collect();
+            v.join(", ")
+        };
+        if self.duration == 0 {
+            issue("duration".into(), "expected a simulated duration > 0".into());
+        }
+        if self.warmup >= self.duration && self.duration > 0 {
+            issue("warmup".into(), "warm-up must be shorter than the duration".into());
+        }
+        if self.sample == 0 {
+            issue("sample".into(), "expected a sampling interval > 0".into());
+        }
+        if self.max_in_flight == 0 {
+            issue("max_in_flight".into(), "expected at least 1".into());
+        }
+        if self.sources.is_empty() {
+            issue("traffic".into(), "expected at least one [traffic.<name>] source".into());
+        }
+        if self.components.is_empty() {
+            issue("components".into(), "expected at least one [components.<name>]".into());
+        }
+        if self.components.len() > u16::MAX as usize || self.sources.len() > u16::MAX as usize {
+            issue("components".into(), "too many components or sources (at most 65535)".into());
+        }
+        for (name, c) in &self.components {
+            if name.starts_with('_') {
+                issue(
+                    format!("components.{name}"),
+                    "component names starting with '_' are reserved".into(),
+                );
+            }
+            let base = format!("components.{name}");
+            match c {
+                ComponentConfig::Pool(p) => {
+                    if let Err((f, m)) = p.check() {
+                        issue(format!("{base}.{f}"), m);
+                    }
+                }
+                ComponentConfig::Cache(cc) => {
+                    if let Err(m) = cc.hit.check() {
+                        issue(format!("{base}.hit"), m);
+                    }
+                    if cc.ttl.is_some_and(|t| t.secs() <= 0.0) {
+                        issue(format!("{base}.ttl"), "expected a TTL > 0 (omit it for none)".into());
+                    }
+                }
+            }
+            for (field, target) in c.downstream() {
+                if !names.contains_key(target) {
+                    issue(
+                        format!("{base}.{field}"),
+                        format!("unknown component {target:?}; known components: {}", known()),
+                    );
+                }
+            }
+        }
+        for (name, s) in &self.sources {
+            if let Err((f, m)) = s.check() {
+                issue(format!("traffic.{name}.{f}"), m);
+            }
+            if !names.contains_key(s.to.as_str()) {
+                issue(
+                    format!("traffic.{name}.to"),
+                    format!("unknown component {:?}; known components: {}", s.to, known()),
+                );
+            }
+        }
+        if out.is_empty() {
+            out.extend(self.check_graph(&names));
+        }
+        out
+    }
+
+    /// Call cycles, and caches reached by requests without keys.
+    fn check_graph(&self, names: &BTreeMap<&str, usize>) -> Vec<ConfigIssue> {
+        let edges: Vec<Vec<(usize, &'static str)>> = self
+            .components
+            .iter()
+            .map(|(_, c)| c.downstream().into_iter().map(|(f, t)| (names[t], f)).collect())
+            .collect();
+        let mut out = Vec::new();
+        // Depth-first search with colours: 0 new, 1 on the stack, 2 done.
+        let mut colour = vec![0u8; edges.len()];
+        let mut stack: Vec<usize> = Vec::new();
+        fn dfs(
+            u: usize,
+            edges: &[Vec<(usize, &'static str)>],
+            colour: &mut [u8],
+            stack: &mut Vec<usize>,
+        ) -> Option<(Vec<usize>, &'static str)> {
+            colour[u] = 1;
+            stack.push(u);
+            for &(v, f) in &edges[u] {
+                if colour[v] == 1 {
+                    let from = stack.iter().position(|&x| x == v).unwrap_or(0);
+                    let mut cyc = stack[from..].to_vec();
+                    cyc.push(v);
+                    return Some((cyc, f));
+                }
+                if colour[v] == 0 {
+                    if let Some(c) = dfs(v, edges, colour, stack) {
+                        return Some(c);
+                    }
+                }
+            }
+            stack.pop();
+            colour[u] = 2;
+            None
+        }
+        for start in 0..edges.len() {
+            if colour[start] == 0 {
+                if let Some((cyc, _)) = dfs(start, &edges, &mut colour, &mut stack) {
+                    let path: Vec<&str> = cyc.iter().map(|&i| self.components[i].0.as_str()).collect();
+                    let last = cyc[cyc.len() - 2];
+                    let field = edges[last].iter().find(|e| e.0 == *cyc.last().unwrap()).map(|e| e.1).unwrap_or("calls");
+                    out.push(ConfigIssue {
+                        path: format!("components.{}.{field}", self.components[last].0),
+                        message: format!(
+                            "call cycle {}: a request would call itself forever; calls must form a tree or DAG",
+                            path.join(" -> ")
+                        ),
+                    });
+                    return out;
+                }
+            }
+        }
+        for (sname, s) in &self.sources {
+            if s.keys.is_some() {
+                continue;
+            }
+            let mut seen = vec![false; edges.len()];
+            let mut todo = vec![names[s.to.as_str()]];
+            while let Some(u) = todo.pop() {
+                if std::mem::replace(&mut seen[u], true) {
+                    continue;
+                }
+                if let (cname, ComponentConfig::Cache(_)) = &self.components[u] {
+                    out.push(ConfigIssue {
+                        path: format!("traffic.{sname}"),
+                        message: format!(
+                            "requests of this source reach cache {cname:?} but carry no key; add keys = {{ count = N, zipf = S }}"
+                        ),
+                    });
+                    break;
+                }
+                todo.extend(edges[u].iter().map(|e| e.0));
+            }
+        }
+        out
+    }
+}
+
+const NIL: u32 = u32::MAX;
+
+/// The engine events of a system. Small and `Copy`: state lives in slabs.
+#[derive(Clone, Copy, Debug)]
+pub enum Ev {
+    /// The next request of source `.0` arrives.
+    Arrival(u16),
+    /// Pool visit `.0` finished its local service.
+    Served(u32),
+    /// Cache visit `.0` finished its lookup.
+    Looked(u32),
+    /// End of a sampling interval.
+    Sample,
+    /// End of warm-up.
+    Warmup,
+}
+
+#[derive(Clone, Copy)]
+struct Request {
+    arrival: Time,
+    key: u64,
+    counted: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Visit {
+    req: u32,
+    parent: u32,
+    comp: u16,
+    /// Pool: index of the next downstream call. Cache: 1 if the lookup hit.
+    step: u16,
+    enter: Time,
+}
+
+enum Comp {
+    Pool {
+        pool: Pool,
+        calls: Vec<u16>,
+    },
+    Cache {
+        store: Store,
+        hit: Dist,
+        rng: SimRng,
+        miss: Option<u16>,
+    },
+}
+
+/// Why a request did not complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Ok,
+    Rejected,
+}
+
+/// Cumulative counters of one component (or of the whole system).
+#[derive(Clone, Copy, Default, Debug)]
+struct Counters {
+    arrivals: u64,
+    completions: u64,
+    rejections: u64,
+    hits: u64,
+    misses: u64,
+    busy: f64,
+    queue: f64,
+    in_system: f64,
+}
+
+impl Counters {
+    fn minus(&self, o: &Counters) -> Counters {
+        Counters {
+            arrivals: self.arrivals - o.arrivals,
+            completions: self.completions - o.completions,
+            rejections: self.rejections - o.rejections,
+            hits: self.hits - o.hits,
+            misses: self.misses - o.misses,
+            busy: self.busy - o.busy,
+            queue: self.queue - o.queue,
+            in_system: self.in_system - o.in_system,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Stats {
+    arrivals: u64,
+    completions: u64,
+    rejections: u64,
+    hits: u64,
+    misses: u64,
+    busy: TimeAvg,
+    queue: TimeAvg,
+    in_system: TimeAvg,
+    /// Response times of visits entered after warm-up.
+    response: LatencyHist,
+    /// Waits for a slot of visits entered after warm-up.
+    wait: Tally,
+    /// Response times in the current sampling window.
+    window: LatencyHist,
+    at_warmup: Counters,
+    at_sample: Counters,
+}
+
+impl Stats {
+    fn counters(&self, now: Time) -> Counters {
+        Counters {
+            arrivals: self.arrivals,
+            completions: self.completions,
+            rejections: self.rejections,
+            hits: self.hits,
+            misses: self.misses,
+            busy: self.busy.integral(now),
+            queue: self.queue.integral(now),
+            in_system: self.in_system.integral(now),
+        }
+    }
+}
+
+/// One row of the time series: a component (or `_system`) over one window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TsRow {
+    /// End of the window, seconds since the start.
+    pub t_s: f64,
+    /// Component name, or `_system` for end-to-end figures.
+    pub component: String,
+    /// Arrivals in the window.
+    pub arrivals: u64,
+    /// Completions in the window.
+    pub completions: u64,
+    /// Rejections in the window.
+    pub rejections: u64,
+    /// Response-time percentiles of visits that ended in the window (s).
+    pub p50_s: f64,
+    /// 95th percentile (s).
+    pub p95_s: f64,
+    /// 99th percentile (s).
+    pub p99_s: f64,
+    /// Busy slots / slots, time-averaged (pools; empty otherwise).
+    pub utilization: Option<f64>,
+    /// Time-averaged queue length (pools).
+    pub queue_len: Option<f64>,
+    /// Time-averaged number of visits (requests for `_system`) in progress.
+    pub in_flight: f64,
+    /// Hits / lookups in the window (caches).
+    pub hit_ratio: Option<f64>,
+}
+
+/// Post-warm-up figures of one component.
+#[derive(Clone, Debug)]
+pub struct ComponentReport {
+    /// Component name.
+    pub name: String,
+    /// `kind` string.
+    pub kind: &'static str,
+    /// Visits that arrived.
+    pub arrivals: u64,
+    /// Visits that completed.
+    pub completions: u64,
+    /// Visits rejected here.
+    pub rejections: u64,
+    /// Completions per second.
+    pub throughput_rps: f64,
+    /// Busy slot-seconds / (slots x seconds) (pools).
+    pub utilization: Option<f64>,
+    /// Mean wait for a slot (pools).
+    pub mean_wait_s: Option<f64>,
+    /// Time-averaged queue length (pools).
+    pub mean_queue_len: Option<f64>,
+    /// Time-averaged number of visits in progress (queued or held).
+    pub mean_in_system: f64,
+    /// Mean time from arrival to answer at this component.
+    pub mean_response_s: f64,
+    /// 99th percentile of that time.
+    pub p99_response_s: f64,
+    /// Instances (pools).
+    pub instances: Option<u32>,
+    /// Cache hits.
+    pub hits: Option<u64>,
+    /// Cache misses.
+    pub misses: Option<u64>,
+}
+
+/// Why a run ended before its duration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Runaway {
+    /// Simulated time of the stop (s).
+    pub at_s: f64,
+    /// Requests in flight then.
+    pub in_flight: usize,
+    /// The cap that was hit.
+    pub limit: usize,
+}
+
+/// Everything a run measured.
+pub struct RunReport {
+    /// Scenario name.
+    pub name: String,
+    /// Seed used.
+    pub seed: u64,
+    /// Simulated seconds actually run.
+    pub simulated_s: f64,
+    /// Seconds after warm-up over which rates and averages are taken.
+    pub measured_s: f64,
+    /// Requests that arrived after warm-up.
+    pub arrived: u64,
+    /// Of those, completed.
+    pub completed: u64,
+    /// Of those, rejected.
+    pub rejected: u64,
+    /// Of those, still in flight at the end.
+    pub in_flight_at_end: u64,
+    /// End-to-end latency of completed counted requests.
+    pub latency: LatencyHist,
+    /// Per-component figures, in configuration order.
+    pub components: Vec<ComponentReport>,
+    /// The time series.
+    pub timeseries: Vec<TsRow>,
+    /// Set when the in-flight cap stopped the run.
+    pub runaway: Option<Runaway>,
+    /// Engine events handled.
+    pub events: u64,
+}
+
+/// A built system, ready to run.
+pub struct System {
+    cfg: SystemConfig,
+    sources: Vec<(Source, u16)>,
+    comps: Vec<Comp>,
+    stats: Vec<Stats>,
+    sys: Stats,
+    requests: Slab<Request>,
+    visits: Slab<Visit>,
+    counted_arrived: u64,
+    counted_completed: u64,
+    counted_rejected: u64,
+    latency: LatencyHist,
+    rows: Vec<TsRow>,
+    last_sample: Time,
+    runaway: Option<Runaway>,
+}
+
+impl System {
+    /// Builds a system from a configuration that passed
+    /// [`SystemConfig::check`]; returns the issues otherwise.
+    pub fn new(cfg: SystemConfig) -> Result<System, Vec<ConfigIssue>> {
+        let issues = cfg.check();
+        if !issues.is_empty() {
+            return Err(issues);
+        }
+        let idx: BTreeMap<&str, u16> = cfg
+            .components
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.as_str(), i as u16))
+            .collect();
+        let (seed, rep) = (cfg.seed, cfg.replication);
+        let sources = cfg
+            .sources
+            .iter()
+            .map(|(n, s)| {
+                let comp = format!("traffic.{n}");
+                let src = Source::new(s, stream(seed, rep, &comp, "arrivals"), stream(seed, rep, &comp, "keys"));
+                (src, idx[s.to.as_str()])
+            })
+            .collect();
+        let comps = cfg
+            .components
+            .iter()
+            .map(|(n, c)| {
+                let comp = format!("components.{n}");
+                match c {
+                    ComponentConfig::Pool(p) => Comp::Pool {
+                        pool: Pool::new(p, stream(seed, rep, &comp, "service")),
+                        calls: p.calls.iter().map(|c| idx[c.as_str()]).collect(),
+                    },
+                    ComponentConfig::Cache(c) => Comp::Cache {
+                        store: Store::new(
+                            c.policy,
+                            c.capacity,
+                            c.ttl.map(|t| t.time()),
+                            stream(seed, rep, &comp, "evict"),
+                        ),
+                        hit: c.hit.sampler(),
+                        rng: stream(seed, rep, &comp, "hit"),
+                        miss: c.miss.as_ref().map(|m| idx[m.as_str()]),
+                    },
+                }
+            })
+            .collect();
+        let stats = cfg.components.iter().map(|_| Stats::default()).collect();
+        Ok(System {
+            cfg,
+            sources,
+            comps,
+            stats,
+            sys: Stats::default(),
+            requests: Slab::new(),
+            visits: Slab::new(),
+            counted_arrived: 0,
+            counted_completed: 0,
+            counted_rejected: 0,
+            latency: LatencyHist::new(),
+            rows: Vec::new(),
+            last_sample: 0,
+            runaway: None,
+        })
+    }
+
+    /// Runs the system for its duration and returns what it measured.
+    pub fn run(mut self) -> RunReport {
+        let mut s: Scheduler<Ev> = Scheduler::new();
+        for i in 0..self.sources.len() {
+            let gap = self.sources[i].0.next_gap();
+            s.at(gap, Ev::Arrival(i as u16));
+        }
+        if self.cfg.warmup > 0 {
+            s.at(self.cfg.warmup, Ev::Warmup);
+        }
+        s.at(self.cfg.sample.min(self.cfg.duration), Ev::Sample);
+        let horizon = self.cfg.duration;
+        let outcome = s.run_until(&mut self, horizon);
+        let end = match outcome {
+            RunOutcome::Horizon => self.cfg.duration,
+            RunOutcome::Stopped { at } => at,
+        };
+        if self.last_sample < end {
+            self.sample(end);
+        }
+        self.report(end, s.events())
+    }
+
+    fn report(self, end: Time, events: u64) -> RunReport {
+        let warm = self.cfg.warmup.min(end);
+        let span = (end - warm).max(1) as f64;
+        let components = self
+            .cfg
+            .components
+            .iter()
+            .zip(&self.stats)
+            .zip(&self.comps)
+            .map(|(((name, cfg), st), comp)| {
+                let d = st.counters(end).minus(&st.at_warmup);
+                let is_pool = matches!(comp, Comp::Pool { .. });
+                let slots = match comp {
+                    Comp::Pool { pool, .. } => pool.slots() as f64,
+                    _ => 1.0,
+                };
+                ComponentReport {
+                    name: name.clone(),
+                    kind: cfg.kind(),
+                    arrivals: d.arrivals,
+                    completions: d.completions,
+                    rejections: d.rejections,
+                    throughput_rps: d.completions as f64 / span * 1e9,
+                    utilization: is_pool.then(|| d.busy / (slots * span)),
+                    mean_wait_s: is_pool.then(|| st.wait.mean()),
+                    mean_queue_len: is_pool.then(|| d.queue / span),
+                    mean_in_system: d.in_system / span,
+                    mean_response_s: st.response.mean_s(),
+                    p99_response_s: st.response.quantile_s(0.99),
+                    instances: match cfg {
+                        ComponentConfig::Pool(p) => Some(p.instances),
+                        _ => None,
+                    },
+                    hits: (!is_pool).then_some(d.hits),
+                    misses: (!is_pool).then_some(d.misses),
+                }
+            })
+            .collect();
+        RunReport {
+            name: self.cfg.name.clone(),
+            seed: self.cfg.seed,
+            simulated_s: to_secs(end),
+            measured_s: span / 1e9,
+            arrived: self.counted_arrived,
+            completed: self.counted_completed,
+            rejected: self.counted_rejected,
+            in_flight_at_end: self.counted_arrived - self.counted_completed - self.counted_rejected,
+            latency: self.latency,
+            components,
+            timeseries: self.rows,
+            runaway: self.runaway,
+            events,
+        }
+    }
+
+    fn on_arrival(&mut self, s: &mut Scheduler<Ev>, src: u16) {
+        let now = s.now();
+        if self.requests.len() >= self.cfg.max_in_flight {
+            self.runaway = Some(Runaway {
+                at_s: to_secs(now),
+                in_flight: self.requests.len(),
+                limit: self.cfg.max_in_flight,
+            });
+            s.stop();
+            return;
+        }
+        let (source, to) = &mut self.sources[src as usize];
+        let key = source.next_key();
+        let gap = source.next_gap();
+        let to = *to;
+        s.after(gap, Ev::Arrival(src));
+        let counted = now >= self.cfg.warmup;
+        self.counted_arrived += counted as u64;
+        let req = self.requests.insert(Request {
+            arrival: now,
+            key,
+            counted,
+        });
+        self.sys.arrivals += 1;
+        self.sys.in_system.add(now, 1.0);
+        self.enter(s, to, req, NIL);
+    }
+
+    /// A request reaches component `comp`, called by visit `parent`.
+    fn enter(&mut self, s: &mut Scheduler<Ev>, comp: u16, req: u32, parent: u32) {
+        let now = s.now();
+        let v = self.visits.insert(Visit {
+            req,
+            parent,
+            comp,
+            step: 0,
+            enter: now,
+        });
+        let st = &mut self.stats[comp as usize];
+        st.arrivals += 1;
+        st.in_system.add(now, 1.0);
+        match &mut self.comps[comp as usize] {
+            Comp::Pool { pool, .. } => match pool.admit(v) {
+                Admission::Start => self.start_service(s, v),
+                Admission::Queued => st.queue.add(now, 1.0),
+                Admission::Rejected => {
+                    st.rejections += 1;
+                    st.in_system.add(now, -1.0);
+                    self.visits.remove(v);
+                    self.answer(s, parent, req, Outcome::Rejected);
+                }
+            },
+            Comp::Cache { store, hit, rng, .. } => {
+                let found = store.lookup(self.requests[req].key, now);
+                if found {
+                    st.hits += 1;
+                } else {
+                    st.misses += 1;
+                }
+                self.visits[v].step = found as u16;
+                s.after(hit.sample(rng), Ev::Looked(v));
+            }
+        }
+    }
+
+    /// Visit `v` has taken a pool slot: count its wait, draw its service.
+    fn start_service(&mut self, s: &mut Scheduler<Ev>, v: u32) {
+        let now = s.now();
+        let visit = self.visits[v];
+        let st = &mut self.stats[visit.comp as usize];
+        st.busy.add(now, 1.0);
+        if visit.enter >= self.cfg.warmup {
+            st.wait.add(to_secs(now - visit.enter));
+        }
+        let Comp::Pool { pool, .. } = &mut self.comps[visit.comp as usize] else {
+            unreachable!("start_service on a pool visit only")
+        };
+        s.after(pool.service_time(), Ev::Served(v));
+    }
+
+    /// Pool visit `v` makes its next downstream call, or ends.
+    fn next_call(&mut self, s: &mut Scheduler<Ev>, v: u32) {
+        let visit = self.visits[v];
+        let Comp::Pool { calls, .. } = &self.comps[visit.comp as usize] else {
+            unreachable!("next_call on a pool visit only")
+        };
+        match calls.get(visit.step as usize) {
+            Some(&next) => {
+                self.visits[v].step += 1;
+                self.enter(s, next, visit.req, v);
+            }
+            None => self.leave(s, v, Outcome::Ok),
+        }
+    }
+
+    /// Visit `v` ends: release what it holds, then answer its parent.
+    fn leave(&mut self, s: &mut Scheduler<Ev>, v: u32, outcome: Outcome) {
+        let now = s.now();
+        let visit = self.visits[v];
+        self.visits.remove(v);
+        let st = &mut self.stats[visit.comp as usize];
+        st.in_system.add(now, -1.0);
+        if outcome == Outcome::Ok {
+            st.completions += 1;
+            let rt = now - visit.enter;
+            st.window.record(rt);
+            if visit.enter >= self.cfg.warmup {
+                st.response.record(rt);
+            }
+        }
+        if let Comp::Pool { pool, .. } = &mut self.comps[visit.comp as usize] {
+            st.busy.add(now, -1.0);
+            if let Some(next) = pool.release() {
+                st.queue.add(now, -1.0);
+                self.start_service(s, next);
+            }
+        }
+        self.answer(s, visit.parent, visit.req, outcome);
+    }
+
+    /// The answer of a visit reaches its parent visit (or ends the request).
+    fn answer(&mut self, s: &mut Scheduler<Ev>, parent: u32, req: u32, outcome: Outcome) {
+        if parent == NIL {
+            self.finish(s.now(), req, outcome);
+            return;
+        }
+        let comp = self.visits[parent].comp;
+        match &mut self.comps[comp as usize] {
+            Comp::Pool { .. } => {
+                if outcome == Outcome::Ok {
+                    self.next_call(s, parent);
+                } else {
+                    self.leave(s, parent, outcome);
+                }
+            }
+            Comp::Cache { store, .. } => {
+                if outcome == Outcome::Ok {
+                    store.fill(self.requests[req].key, s.now());
+                }
+                self.leave(s, parent, outcome);
+            }
+        }
+    }
+
+    fn finish(&mut self, now: Time, req: u32, outcome: Outcome) {
+        let r = self.requests[req];
+        self.requests.remove(req);
+        self.sys.in_system.add(now, -1.0);
+        match outcome {
+            Outcome::Ok => {
+                self.sys.completions += 1;
+                let lat = now - r.arrival;
+                self.sys.window.record(lat);
+                if r.counted {
+                    self.counted_completed += 1;
+                    self.latency.record(lat);
+                }
+            }
+            Outcome::Rejected => {
+                self.sys.rejections += 1;
+                self.counted_rejected += r.counted as u64;
+            }
+        }
+    }
+
+    fn on_looked(&mut self, s: &mut Scheduler<Ev>, v: u32) {
+        let visit = self.visits[v];
+        let Comp::Cache { store, miss, .. } = &mut self.comps[visit.comp as usize] else {
+            unreachable!("Looked is scheduled for cache visits only")
+        };
+        if visit.step == 1 {
+            self.leave(s, v, Outcome::Ok);
+        } else if let Some(m) = *miss {
+            self.enter(s, m, visit.req, v);
+        } else {
+            store.fill(self.requests[visit.req].key, s.now());
+            self.leave(s, v, Outcome::Ok);
+        }
+    }
+
+    /// Closes the sampling window ending at `now`: one row per component
+    /// and one for the whole system.
+    fn sample(&mut self, now: Time) {
+        let dt = (now - self.last_sample).max(1) as f64;
+        let t_s = to_secs(now);
+        let mut rows = Vec::with_capacity(self.stats.len() + 1);
+        let all = self.stats.iter_mut().zip(&self.comps).zip(&self.cfg.components);
+        for ((st, comp), (name, _)) in all {
+            let c = st.counters(now);
+            let d = c.minus(&st.at_sample);
+            let (util, queue) = match comp {
+                Comp::Pool { pool, .. } => (Some(d.busy / (pool.slots() as f64 * dt)), Some(d.queue / dt)),
+                Comp::Cache { .. } => (None, None),
+            };
+            let lookups = d.hits + d.misses;
+            let hit_ratio = match comp {
+                Comp::Cache { .. } if lookups > 0 => Some(d.hits as f64 / lookups as f64),
+                _ => None,
+            };
+            rows.push(window_row(t_s, name, &d, &st.window, util, queue, dt, hit_ratio));
+            st.at_sample = c;
+            st.window.clear();
+        }
+        let c = self.sys.counters(now);
+        let d = c.minus(&self.sys.at_sample);
+        rows.push(window_row(t_s, "_system", &d, &self.sys.window, None, None, dt, None));
+        self.sys.at_sample = c;
+        self.sys.window.clear();
+        self.rows.extend(rows);
+        self.last_sample = now;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn window_row(
+    t_s: f64,
+    name: &str,
+    d: &Counters,
+    h: &LatencyHist,
+    utilization: Option<f64>,
+    queue_len: Option<f64>,
+    dt: f64,
+    hit_ratio: Option<f64>,
+) -> TsRow {
+    TsRow {
+        t_s,
+        component: name.to_string(),
+        arrivals: d.arrivals,
+        completions: d.completions,
+        rejections: d.rejections,
+        p50_s: h.quantile_s(0.5),
+        p95_s: h.quantile_s(0.95),
+        p99_s: h.quantile_s(0.99),
+        utilization,
+        queue_len,
+        in_flight: d.in_system / dt,
+        hit_ratio,
+    }
+}
+
+impl Model for System {
+    type Event = Ev;
+
+    fn handle(&mut self, ev: Ev, s: &mut Scheduler<Ev>) {
+        match ev {
+            Ev::Arrival(src) => self.on_arrival(s, src),
+            Ev::Served(v) => self.next_call(s, v),
+            Ev::Looked(v) => self.on_looked(s, v),
+            Ev::Sample => {
+                let now = s.now();
+                self.sample(now);
+                if now < self.cfg.duration {
+                    s.at((now + self.cfg.sample).min(self.cfg.duration), Ev::Sample);
+                }
+            }
+            Ev::Warmup => {
+                let now = s.now();
+                for st in &mut self.stats {
+                    st.at_warmup = st.counters(now);
+                }
+                self.sys.at_warmup = self.sys.counters(now);
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Durations in scenario files: a number of seconds (`30`, `0.25`) or a
+//! string with units (`"250ms"`, `"30s"`, `"5m"`, `"2h"`, `"7d"`,
+//! `"1h30m"`, also `"us"`/`"µs"` and `"ns"`).
+
+use scalesim_sim::{from_secs, Time};
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use std::fmt;
+
+/// A non-negative span of simulated time, in seconds.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
+pub struct Duration(pub f64);
+
+impl Duration {
+    /// The duration in seconds.
+    pub fn secs(self) -> f64 {
+        self.0
+    }
+    /// The duration in engine time (integer nanoseconds).
+    pub fn time(self) -> Time {
+        from_secs(self.0)
+    }
+}
+
+/// Parses `"1h30m"`-style strings (or a bare number of seconds) into seconds.
+pub fn parse_duration(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err("empty duration".into());
+    }
+    if let Ok(v) = t.parse::<f64>() {
+        return check(v, s);
+    }
+    let mut total = 0.0;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_len == 0 {
+            return Err(bad(s));
+        }
+        let v: f64 = rest[..num_len].parse().map_err(|_| bad(s))?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" | "min" => 60.0,
+            "h" => 3600.0,
+            "d" => 86400.0,
+            "w" => 7.0 * 86400.0,
+            _ => return Err(bad(s)),
+        };
+        rest = &rest[unit_len..];
+        total += v * scale;
+    }
+    check(total, s)
+}
+
+fn check(v: f64, s: &str) -> Result<f64, String> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("duration {s:?} must be a finite, non-negative time"))
+    }
+}
+
+fn bad(s: &str) -> String {
+    format!(
+        "invalid duration {s:?}: expected seconds as a number or a string like \"250ms\", \"30s\", \"5m\", \"2h\", \"7d\", \"1h30m\""
+    )
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration: seconds as a number, or a string like \"250ms\" or \"1h30m\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+                check(v as f64, &v.to_string()).map(Duration).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
+                Ok(Duration(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
+                check(v, &v.to_string()).map(Duration).map_err(E::custom)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
+                parse_duration(v).map(Duration).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units_and_compounds() {
+        assert_eq!(parse_duration("250ms").unwrap(), 0.25);
+        assert_eq!(parse_duration("30s").unwrap(), 30.0);
+        assert_eq!(parse_duration("5m").unwrap(), 300.0);
+        assert_eq!(parse_duration("2h").unwrap(), 7200.0);
+        assert_eq!(parse_duration("7d").unwrap(), 604800.0);
+        assert_eq!(parse_duration("1h30m").unwrap(), 5400.0);
+        assert_eq!(parse_duration("1.5s").unwrap(), 1.5);
+        assert_eq!(parse_duration("10").unwrap(), 10.0);
+        assert!((parse_duration("20us").unwrap() - 2e-5).abs() < 1e-18);
+    }
+
+    #[test]
+    fn rejects_garbage_and_negatives() {
+        for s in ["", "ms", "5 parsecs", "-3s", "1h30", "3x", "-1"] {
+            assert!(parse_duration(s).is_err(), "{s} should fail");
+        }
+    }
+}
