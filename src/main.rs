@@ -1,1 +1,186 @@
-fn main(){}
+//! The `scalesim` command line (CONTRACT.md §1).
+
+use clap::{Args, Parser, Subcommand};
+use scalesim::{output, run, scenario};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const ABOUT: &str = "Deterministic discrete-event load and scaling simulator.
+
+Describe your system in a TOML scenario (traffic sources, server pools,
+caches, service-time laws, SLOs); scalesim replays hours or days of
+simulated traffic in seconds and reports latency percentiles, utilization,
+queueing, cache hit ratios and the SLO verdict. The same scenario and seed
+always give byte-identical results.";
+
+const AFTER: &str = "Examples:
+  scalesim run scenarios/quickstart.toml
+  scalesim run scenarios/quickstart.toml --set components.api.instances=6 --seed 42
+  scalesim run scenarios/quickstart.toml --json --quiet > summary.json
+  scalesim validate scenarios/quickstart.toml
+
+Exit codes: 0 success; 1 the run finished but an SLO failed;
+            2 bad usage or bad scenario; 3 internal error.
+Scenario reference: README.md, and the commented files in scenarios/.";
+
+#[derive(Parser)]
+#[command(name = "scalesim", version, about = ABOUT, after_help = AFTER)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a scenario and write summary.json and timeseries.csv.
+    #[command(after_help = "The summary table goes to stdout (or stderr with --json); files go to \
+--out (default output/<scenario name>/):
+  summary.json     the JSON summary (requests, latency_s, components, slo, ...)
+  timeseries.csv   one row per sampling window (scenario `sample`, default 60s)
+                   per component, plus `_system` rows with end-to-end latency
+
+Exits 1 when an SLO in the scenario's [slo] table fails, so CI can gate a
+rollout on it.")]
+    Run(RunArgs),
+    /// Parse and check a scenario without running it.
+    #[command(after_help = "Reports every problem with file, line and column: TOML syntax, \
+wrong types, unknown fields (with the nearest valid name), unknown component names, call \
+cycles, zero instances, negative rates, impossible distributions. Exits 0 when the scenario \
+is valid, 2 otherwise.")]
+    Validate(ValidateArgs),
+}
+
+#[derive(Args)]
+struct ScenarioArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Override a field by its dotted path; repeatable.
+    /// Example: --set components.api.instances=12 --set traffic.web.rate=300
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// Seed for the random streams (overrides the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Output folder [default: output/<scenario name>/].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print exactly one JSON document (the summary) on stdout; human text goes to stderr.
+    #[arg(long)]
+    json: bool,
+    /// Print no summary table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A bug must not look like bad input: report it as an internal error.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("scalesim: internal error (a bug; please report it with the scenario): {info}");
+    }));
+    let result = std::panic::catch_unwind(|| match cli.command {
+        Command::Run(a) => cmd_run(a),
+        Command::Validate(a) => cmd_validate(a),
+    });
+    match result {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(3),
+    }
+}
+
+fn load(a: &ScenarioArgs) -> Result<scenario::Loaded, ExitCode> {
+    scenario::load(&a.scenario, &a.set).map_err(|d| {
+        eprintln!("{d}");
+        ExitCode::from(2)
+    })
+}
+
+fn cmd_validate(a: ValidateArgs) -> ExitCode {
+    match load(&a.scenario) {
+        Ok(l) => {
+            let s = &l.scenario;
+            println!(
+                "{}: valid ({} traffic source{}, {} component{}, {} simulated)",
+                l.file,
+                s.traffic.len(),
+                plural(s.traffic.len()),
+                s.components.0.len(),
+                plural(s.components.0.len()),
+                output::human_secs(s.duration.secs())
+            );
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn cmd_run(a: RunArgs) -> ExitCode {
+    let mut loaded = match load(&a.scenario) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    if let Some(seed) = a.seed {
+        loaded.scenario.seed = seed;
+    }
+    let out = a
+        .out
+        .unwrap_or_else(|| Path::new("output").join(&loaded.scenario.name));
+    let r = match run::run(&loaded, 0) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("scalesim: internal error: a checked scenario failed to build: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(&out)
+        .and_then(|_| output::write_summary(&out, &r.summary))
+        .and_then(|_| output::write_timeseries(&out, &r.report.timeseries))
+    {
+        eprintln!("error: cannot write results to {}: {e}", out.display());
+        return ExitCode::from(2);
+    }
+    let table = output::table(&r.summary);
+    if a.json {
+        match serde_json::to_string_pretty(&r.summary) {
+            Ok(j) => println!("{j}"),
+            Err(e) => {
+                eprintln!("scalesim: internal error: {e}");
+                return ExitCode::from(3);
+            }
+        }
+        if !a.quiet {
+            eprint!("{table}");
+        }
+    } else if !a.quiet {
+        print!("{table}");
+        println!("results   {}", out.display());
+    }
+    if let Some(w) = &r.summary.runaway {
+        eprintln!("warning: {}", w.message);
+    }
+    if r.summary.slo.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

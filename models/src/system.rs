@@ -346,6 +346,8 @@ struct Stats {
     wait: Tally,
     /// Response times in the current sampling window.
     window: LatencyHist,
+    /// Waits for a slot in the current sampling window.
+    window_wait: Tally,
     at_warmup: Counters,
     at_sample: Counters,
 }
@@ -378,12 +380,16 @@ pub struct TsRow {
     pub completions: u64,
     /// Rejections in the window.
     pub rejections: u64,
+    /// Mean response time of visits that ended in the window (s).
+    pub mean_s: f64,
     /// Response-time percentiles of visits that ended in the window (s).
     pub p50_s: f64,
     /// 95th percentile (s).
     pub p95_s: f64,
     /// 99th percentile (s).
     pub p99_s: f64,
+    /// Mean wait for a slot of visits that got one in the window (pools).
+    pub wait_mean_s: Option<f64>,
     /// Busy slots / slots, time-averaged (pools; empty otherwise).
     pub utilization: Option<f64>,
     /// Time-averaged queue length (pools).
@@ -704,8 +710,10 @@ impl System {
         let visit = self.visits[v];
         let st = &mut self.stats[visit.comp as usize];
         st.busy.add(now, 1.0);
+        let wait = to_secs(now - visit.enter);
+        st.window_wait.add(wait);
         if visit.enter >= self.cfg.warmup {
-            st.wait.add(to_secs(now - visit.enter));
+            st.wait.add(wait);
         }
         let Comp::Pool { pool, .. } = &mut self.comps[visit.comp as usize] else {
             unreachable!("start_service on a pool visit only")
@@ -823,22 +831,27 @@ impl System {
         for ((st, comp), (name, _)) in all {
             let c = st.counters(now);
             let d = c.minus(&st.at_sample);
-            let (util, queue) = match comp {
-                Comp::Pool { pool, .. } => (Some(d.busy / (pool.slots() as f64 * dt)), Some(d.queue / dt)),
-                Comp::Cache { .. } => (None, None),
+            let pool_figures = match comp {
+                Comp::Pool { pool, .. } => Some(PoolWindow {
+                    utilization: d.busy / (pool.slots() as f64 * dt),
+                    queue_len: d.queue / dt,
+                    wait_mean_s: st.window_wait.mean(),
+                }),
+                Comp::Cache { .. } => None,
             };
             let lookups = d.hits + d.misses;
             let hit_ratio = match comp {
                 Comp::Cache { .. } if lookups > 0 => Some(d.hits as f64 / lookups as f64),
                 _ => None,
             };
-            rows.push(window_row(t_s, name, &d, &st.window, util, queue, dt, hit_ratio));
+            rows.push(window_row(t_s, name, &d, &st.window, pool_figures, dt, hit_ratio));
             st.at_sample = c;
             st.window.clear();
+            st.window_wait = Tally::default();
         }
         let c = self.sys.counters(now);
         let d = c.minus(&self.sys.at_sample);
-        rows.push(window_row(t_s, "_system", &d, &self.sys.window, None, None, dt, None));
+        rows.push(window_row(t_s, "_system", &d, &self.sys.window, None, dt, None));
         self.sys.at_sample = c;
         self.sys.window.clear();
         self.rows.extend(rows);
@@ -846,14 +859,19 @@ impl System {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Window figures that only pools have.
+struct PoolWindow {
+    utilization: f64,
+    queue_len: f64,
+    wait_mean_s: f64,
+}
+
 fn window_row(
     t_s: f64,
     name: &str,
     d: &Counters,
     h: &LatencyHist,
-    utilization: Option<f64>,
-    queue_len: Option<f64>,
+    pool: Option<PoolWindow>,
     dt: f64,
     hit_ratio: Option<f64>,
 ) -> TsRow {
@@ -863,11 +881,13 @@ fn window_row(
         arrivals: d.arrivals,
         completions: d.completions,
         rejections: d.rejections,
+        mean_s: h.mean_s(),
         p50_s: h.quantile_s(0.5),
         p95_s: h.quantile_s(0.95),
         p99_s: h.quantile_s(0.99),
-        utilization,
-        queue_len,
+        wait_mean_s: pool.as_ref().map(|p| p.wait_mean_s),
+        utilization: pool.as_ref().map(|p| p.utilization),
+        queue_len: pool.as_ref().map(|p| p.queue_len),
         in_flight: d.in_system / dt,
         hit_ratio,
     }

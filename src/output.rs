@@ -1,0 +1,192 @@
+//! Writing a run's results: `summary.json`, `timeseries.csv`, and the
+//! human-readable summary table.
+
+use crate::summary::Summary;
+use scalesim_models::system::TsRow;
+use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
+
+/// Writes `summary.json` (pretty-printed, trailing newline).
+pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
+    let mut text = serde_json::to_string_pretty(s).map_err(io::Error::other)?;
+    text.push('\n');
+    std::fs::write(dir.join("summary.json"), text)
+}
+
+/// The CSV header of `timeseries.csv`.
+pub const TIMESERIES_HEADER: [&str; 14] = [
+    "t_s",
+    "component",
+    "arrivals",
+    "completions",
+    "rejections",
+    "latency_mean_s",
+    "latency_p50_s",
+    "latency_p95_s",
+    "latency_p99_s",
+    "wait_mean_s",
+    "utilization",
+    "queue_len",
+    "in_flight",
+    "hit_ratio",
+];
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// Writes `timeseries.csv`: one row per sampling window per component,
+/// plus a `_system` row with end-to-end figures. Empty cells mean "does
+/// not apply" (utilization of a cache, hit ratio of a pool).
+pub fn write_timeseries(dir: &Path, rows: &[TsRow]) -> io::Result<()> {
+    let mut w = csv::Writer::from_path(dir.join("timeseries.csv"))?;
+    w.write_record(TIMESERIES_HEADER)?;
+    for r in rows {
+        w.write_record([
+            r.t_s.to_string(),
+            r.component.clone(),
+            r.arrivals.to_string(),
+            r.completions.to_string(),
+            r.rejections.to_string(),
+            r.mean_s.to_string(),
+            r.p50_s.to_string(),
+            r.p95_s.to_string(),
+            r.p99_s.to_string(),
+            opt(r.wait_mean_s),
+            opt(r.utilization),
+            opt(r.queue_len),
+            r.in_flight.to_string(),
+            opt(r.hit_ratio),
+        ])?;
+    }
+    w.flush()
+}
+
+/// Formats seconds for people: 312µs, 45.2ms, 1.25s, 3m12s.
+pub fn human_secs(s: f64) -> String {
+    if s == 0.0 {
+        "0".into()
+    } else if s >= 86400.0 {
+        format!("{}d{:02}h", (s / 86400.0) as u64, ((s % 86400.0) / 3600.0) as u64)
+    } else if s >= 3600.0 {
+        format!("{}h{:02}m", (s / 3600.0) as u64, ((s % 3600.0) / 60.0) as u64)
+    } else if s < 1e-3 {
+        format!("{:.0}µs", s * 1e6)
+    } else if s < 1.0 {
+        format!("{:.1}ms", s * 1e3)
+    } else if s < 120.0 {
+        format!("{s:.2}s")
+    } else {
+        format!("{}m{:02}s", (s / 60.0) as u64, (s % 60.0) as u64)
+    }
+}
+
+/// The summary table printed by `scalesim run`.
+pub fn table(s: &Summary) -> String {
+    let mut o = String::new();
+    let r = &s.requests;
+    let _ = writeln!(
+        o,
+        "scenario {}  seed {}  simulated {}  (measured {} after warm-up)",
+        s.scenario,
+        s.seed,
+        human_secs(s.simulated_s),
+        human_secs(s.measured_s)
+    );
+    let _ = writeln!(
+        o,
+        "requests  arrived {}  completed {}  rejected {}  in flight at end {}  error rate {:.4}%  throughput {:.2}/s",
+        r.arrived,
+        r.completed,
+        r.rejected,
+        r.in_flight_at_end,
+        s.error_rate * 100.0,
+        s.throughput_rps
+    );
+    let l = &s.latency_s;
+    let _ = writeln!(
+        o,
+        "latency   mean {}  p50 {}  p90 {}  p95 {}  p99 {}  p99.9 {}  max {}",
+        human_secs(l.mean),
+        human_secs(l.p50),
+        human_secs(l.p90),
+        human_secs(l.p95),
+        human_secs(l.p99),
+        human_secs(l.p999),
+        human_secs(l.max)
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "{:<16} {:<6} {:>9} {:>10} {:>10} {:>9} {:>9} {:>10} {:>10} {:>8}",
+        "component", "kind", "util", "wait", "queue", "in sys", "rps", "mean resp", "p99 resp", "hit"
+    );
+    for (name, c) in &s.components.0 {
+        let pct = |v: Option<f64>| v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            o,
+            "{:<16} {:<6} {:>9} {:>10} {:>10} {:>9.2} {:>9.2} {:>10} {:>10} {:>8}",
+            name,
+            c.kind,
+            pct(c.utilization),
+            c.mean_wait_s.map(human_secs).unwrap_or_else(|| "-".into()),
+            c.mean_queue_len.map(|q| format!("{q:.2}")).unwrap_or_else(|| "-".into()),
+            c.mean_in_system,
+            c.throughput_rps,
+            human_secs(c.mean_response_s),
+            human_secs(c.p99_response_s),
+            pct(c.hit_ratio),
+        );
+    }
+    if let Some(w) = &s.runaway {
+        let _ = writeln!(o, "\nRUNAWAY: {}", w.message);
+    }
+    let _ = writeln!(o);
+    if s.slo.checks.is_empty() {
+        let _ = writeln!(o, "SLO       none set");
+    } else {
+        for c in &s.slo.checks {
+            let _ = writeln!(
+                o,
+                "SLO       {:<18} {:>12} <= {:<12} {}",
+                c.metric,
+                fmt_metric(&c.metric, c.value),
+                fmt_metric(&c.metric, c.limit),
+                if c.passed { "pass" } else { "FAIL" }
+            );
+        }
+        let _ = writeln!(o, "SLO       {}", if s.slo.passed { "PASSED" } else { "FAILED" });
+    }
+    let _ = writeln!(
+        o,
+        "engine    {} events in {:.3}s wall ({:.1} M events/s)",
+        s.engine.events,
+        s.engine.wall_s,
+        s.engine.events_per_s / 1e6
+    );
+    o
+}
+
+fn fmt_metric(metric: &str, v: f64) -> String {
+    match metric {
+        "error_rate" => format!("{:.4}%", v * 100.0),
+        "bounded_in_flight" => format!("{v}"),
+        _ => human_secs(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_seconds() {
+        assert_eq!(human_secs(0.000312), "312µs");
+        assert_eq!(human_secs(0.0452), "45.2ms");
+        assert_eq!(human_secs(1.25), "1.25s");
+        assert_eq!(human_secs(192.0), "3m12s");
+        assert_eq!(human_secs(5400.0), "1h30m");
+        assert_eq!(human_secs(86400.0 * 7.0), "7d00h");
+    }
+}

@@ -1,0 +1,472 @@
+//! Scenario files: loading, `--set` overrides, and validation with errors
+//! that point at the file, line and column.
+//!
+//! Loading runs in four steps:
+//! 1. the TOML is parsed (syntax errors carry their position);
+//! 2. `--set PATH=VALUE` overrides edit the parsed document in place, so
+//!    the rest of the file keeps its line numbers;
+//! 3. a first pass reads each component's `kind`, a second deserializes
+//!    each component straight into its model's configuration type, so type
+//!    errors and unknown fields keep their exact position (serde's tagged
+//!    enums would lose it);
+//! 4. [`SystemConfig::check`] finds what types cannot: unknown names, call
+//!    cycles, zero instances, negative rates; each issue is located by its
+//!    dotted path.
+
+use crate::diagnostics::{locate, path_at, suggest, Diagnostic, Diagnostics, Source};
+use scalesim_models::cache::CacheConfig;
+use scalesim_models::pool::PoolConfig;
+use scalesim_models::traffic::SourceConfig;
+use scalesim_models::units::Duration;
+use scalesim_models::{ComponentConfig, SystemConfig};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::Path;
+use toml_edit::{DocumentMut, ImDocument};
+
+/// The component kinds this version knows.
+pub const KINDS: &[&str] = &["pool", "cache"];
+
+/// Service-level objectives: a failed one makes `run` exit 1.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SloConfig {
+    /// Bound on mean latency.
+    pub mean: Option<Duration>,
+    /// Bound on median latency.
+    pub p50: Option<Duration>,
+    /// Bound on the 90th percentile.
+    pub p90: Option<Duration>,
+    /// Bound on the 95th percentile.
+    pub p95: Option<Duration>,
+    /// Bound on the 99th percentile.
+    pub p99: Option<Duration>,
+    /// Bound on the 99.9th percentile.
+    pub p999: Option<Duration>,
+    /// Bound on the maximum.
+    pub max: Option<Duration>,
+    /// Bound on (rejected + timed out + failed) / arrived.
+    pub error_rate: Option<f64>,
+}
+
+/// A scenario file as written (see CONTRACT.md §2 and the README).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Scenario name; default: the file name without extension.
+    #[serde(default)]
+    pub name: String,
+    /// Simulated time.
+    pub duration: Duration,
+    /// Requests arriving before this are not counted.
+    #[serde(default)]
+    pub warmup: Duration,
+    /// Base seed (default 1).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Time-series sampling interval (default 60 s).
+    #[serde(default = "default_sample")]
+    pub sample: Duration,
+    /// Safety cap: the run stops and reports a runaway past this many
+    /// requests in flight (default 1,000,000).
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+    /// Named request sources, in file order.
+    #[serde(default, deserialize_with = "ordered")]
+    pub traffic: Vec<(String, SourceConfig)>,
+    /// Named components, in file order.
+    #[serde(default)]
+    pub components: Components,
+    /// Service-level objectives.
+    #[serde(default)]
+    pub slo: SloConfig,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_sample() -> Duration {
+    Duration(60.0)
+}
+fn default_max_in_flight() -> usize {
+    1_000_000
+}
+
+/// Components in file order, each deserialized by its own kind's type.
+#[derive(Clone, Debug, Default)]
+pub struct Components(pub Vec<(String, ComponentConfig)>);
+
+thread_local! {
+    /// Component name -> kind, from the first pass (see module doc).
+    static COMPONENT_KINDS: RefCell<BTreeMap<String, String>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+struct KindSeed(String);
+
+impl<'de> DeserializeSeed<'de> for KindSeed {
+    type Value = ComponentConfig;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ComponentConfig, D::Error> {
+        match self.0.as_str() {
+            "pool" => PoolConfig::deserialize(d).map(ComponentConfig::Pool),
+            "cache" => CacheConfig::deserialize(d).map(ComponentConfig::Cache),
+            other => Err(de::Error::unknown_variant(other, KINDS)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Components {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Components;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a table of components, [components.<name>]")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Components, A::Error> {
+                let mut out = Vec::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    let kind = COMPONENT_KINDS.with(|k| k.borrow().get(&name).cloned());
+                    let kind = kind.ok_or_else(|| de::Error::missing_field("kind"))?;
+                    out.push((name, map.next_value_seed(KindSeed(kind))?));
+                }
+                Ok(Components(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Deserializes a table of named entries into a vector in file order.
+fn ordered<'de, D, T>(d: D) -> Result<Vec<(String, T)>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct V<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        type Value = Vec<(String, T)>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a table of named entries")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some((k, v)) = map.next_entry::<String, T>()? {
+                out.push((k, v));
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(V(PhantomData))
+}
+
+/// First pass: only each component's kind.
+#[derive(Deserialize)]
+struct KindsPass {
+    #[serde(default)]
+    components: BTreeMap<String, KindOnly>,
+}
+
+#[derive(Deserialize)]
+struct KindOnly {
+    kind: KindName,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum KindName {
+    Pool,
+    Cache,
+}
+
+impl KindName {
+    fn as_str(&self) -> &'static str {
+        match self {
+            KindName::Pool => "pool",
+            KindName::Cache => "cache",
+        }
+    }
+}
+
+/// A loaded, checked scenario.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The scenario as written (after overrides).
+    pub scenario: Scenario,
+    /// The text after overrides (for locating later messages).
+    pub text: String,
+    /// The file it came from.
+    pub file: String,
+}
+
+impl Loaded {
+    /// The engine-level configuration of replication `replication`.
+    pub fn system_config(&self, replication: u32) -> SystemConfig {
+        to_system(&self.scenario, replication)
+    }
+}
+
+fn to_system(s: &Scenario, replication: u32) -> SystemConfig {
+    SystemConfig {
+        name: s.name.clone(),
+        seed: s.seed,
+        replication,
+        duration: s.duration.time(),
+        warmup: s.warmup.time(),
+        sample: s.sample.time(),
+        max_in_flight: s.max_in_flight,
+        sources: s.traffic.clone(),
+        components: s.components.0.clone(),
+    }
+}
+
+/// Reads, overrides, parses and checks a scenario file.
+///
+/// `overrides` are `PATH=VALUE` strings; VALUE is read as a TOML value
+/// (`12`, `0.5`, `true`, `["a", "b"]`, `{ dist = "exp", mean = 1 }`) or,
+/// failing that, as a string (`5m`, `lru`).
+pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, Diagnostics> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostics(vec![Diagnostic {
+            file: file.clone(),
+            line_col: None,
+            field: None,
+            message: format!("cannot read the scenario file: {e}"),
+            snippet: None,
+            from_override: None,
+        }])
+    })?;
+    let default_name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "scenario".into());
+    load_str(&file, &text, overrides, &default_name)
+}
+
+/// [`load`] from a string (`file` is only used in messages).
+pub fn load_str(file: &str, text: &str, overrides: &[String], default_name: &str) -> Result<Loaded, Diagnostics> {
+    let plain = Source { file, text, overrides: &[] };
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        Diagnostics(vec![plain.diagnostic(e.span(), None, first_line(e.message()))])
+    })?;
+    let mut applied = Vec::new();
+    for o in overrides {
+        let (path, value) = apply_override(&mut doc, o).map_err(|m| {
+            Diagnostics(vec![Diagnostic {
+                file: file.to_string(),
+                line_col: None,
+                field: None,
+                message: format!("--set {o}: {m}"),
+                snippet: None,
+                from_override: None,
+            }])
+        })?;
+        let _ = value;
+        applied.push((path, o.clone()));
+    }
+    let text = if overrides.is_empty() { text.to_string() } else { doc.to_string() };
+    let src = Source {
+        file,
+        text: &text,
+        overrides: &applied,
+    };
+    let spanned = ImDocument::parse(text.as_str()).map_err(|e| {
+        Diagnostics(vec![src.diagnostic(e.span(), None, first_line(e.message()))])
+    })?;
+    let serde_err = |e: toml::de::Error| {
+        let field = e.span().and_then(|s| path_at(&spanned, s.start));
+        Diagnostics(vec![src.diagnostic(e.span(), field, suggest(e.message()))])
+    };
+    let kinds: KindsPass = toml::from_str(&text).map_err(serde_err)?;
+    COMPONENT_KINDS.with(|k| {
+        *k.borrow_mut() = kinds
+            .components
+            .iter()
+            .map(|(n, c)| (n.clone(), c.kind.as_str().to_string()))
+            .collect()
+    });
+    let parsed = toml::from_str::<Scenario>(&text);
+    COMPONENT_KINDS.with(|k| k.borrow_mut().clear());
+    let mut scenario = parsed.map_err(serde_err)?;
+    if scenario.name.is_empty() {
+        scenario.name = default_name.to_string();
+    }
+    let mut issues = to_system(&scenario, 0).check();
+    issues.extend(check_slo(&scenario.slo));
+    if !issues.is_empty() {
+        return Err(Diagnostics(
+            issues
+                .into_iter()
+                .map(|i| src.diagnostic(locate(&spanned, &i.path), Some(i.path), i.message))
+                .collect(),
+        ));
+    }
+    Ok(Loaded {
+        scenario,
+        text,
+        file: file.to_string(),
+    })
+}
+
+fn check_slo(slo: &SloConfig) -> Vec<scalesim_models::system::ConfigIssue> {
+    match slo.error_rate {
+        Some(e) if !(0.0..=1.0).contains(&e) => vec![scalesim_models::system::ConfigIssue {
+            path: "slo.error_rate".into(),
+            message: format!("expected a fraction between 0 and 1, got {e}"),
+        }],
+        _ => vec![],
+    }
+}
+
+fn first_line(m: &str) -> String {
+    m.trim().lines().next().unwrap_or("").to_string()
+}
+
+/// Applies one `PATH=VALUE` override to the document; returns the path.
+fn apply_override(doc: &mut DocumentMut, o: &str) -> Result<(String, String), String> {
+    let (path, raw) = o
+        .split_once('=')
+        .ok_or_else(|| "expected PATH=VALUE, e.g. components.api.instances=12".to_string())?;
+    let path = path.trim();
+    let parts: Vec<&str> = path.split('.').map(str::trim).collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("{path:?} is not a dotted path like traffic.web.rate"));
+    }
+    let raw = raw.trim();
+    let value: toml_edit::Value = raw
+        .parse()
+        .unwrap_or_else(|_| toml_edit::Value::from(raw.to_string()));
+    let mut item: &mut toml_edit::Item = doc.as_item_mut();
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        let table = item
+            .as_table_like_mut()
+            .ok_or_else(|| format!("`{}` is not a table", parts[..i].join(".")))?;
+        if last {
+            match table.get_mut(part) {
+                Some(existing) if existing.is_value() => {
+                    let decor = existing.as_value().map(|v| v.decor().clone());
+                    let mut v = value.clone();
+                    if let Some(d) = decor {
+                        *v.decor_mut() = d;
+                    }
+                    *existing = toml_edit::Item::Value(v);
+                }
+                _ => {
+                    table.insert(part, toml_edit::Item::Value(value.clone()));
+                }
+            }
+            return Ok((path.to_string(), raw.to_string()));
+        }
+        if table.get(part).is_none() {
+            let mut t = toml_edit::Table::new();
+            t.set_implicit(true);
+            table.insert(part, toml_edit::Item::Table(t));
+        }
+        item = table.get_mut(part).expect("inserted above");
+    }
+    unreachable!("the loop returns at the last part")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "t"
+duration = "1h"
+warmup = "5m"
+
+[traffic.web]
+rate = 10
+to = "api"
+keys = { count = 1000, zipf = 0.9 }
+
+[components.api]
+kind = "pool"
+instances = 4
+service = { dist = "exp", mean = "50ms" }
+calls = ["cache"]
+
+[components.cache]
+kind = "cache"
+capacity = 100
+miss = "db"
+
+[components.db]
+kind = "pool"
+instances = 2
+service = { dist = "const", value = "5ms" }
+"#;
+
+    fn err(text: &str) -> Diagnostic {
+        load_str("s.toml", text, &[], "s").unwrap_err().0.remove(0)
+    }
+
+    #[test]
+    fn loads_a_good_scenario_in_file_order() {
+        let l = load_str("s.toml", GOOD, &[], "s").unwrap();
+        let names: Vec<&str> = l.scenario.components.0.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(names, ["api", "cache", "db"]);
+        assert_eq!(l.scenario.warmup.secs(), 300.0);
+    }
+
+    #[test]
+    fn overrides_edit_values_in_place() {
+        let sets = ["components.api.instances=12".to_string(), "traffic.web.rate=300".into(), "warmup=10m".into()];
+        let l = load_str("s.toml", GOOD, &sets, "s").unwrap();
+        match &l.scenario.components.0[0].1 {
+            ComponentConfig::Pool(p) => assert_eq!(p.instances, 12),
+            _ => panic!("api is a pool"),
+        }
+        assert_eq!(l.scenario.traffic[0].1.rate, 300.0);
+        assert_eq!(l.scenario.warmup.secs(), 600.0);
+        assert_eq!(l.text.lines().count(), GOOD.lines().count());
+    }
+
+    #[test]
+    fn type_errors_point_at_the_value() {
+        let d = err(&GOOD.replace("instances = 4", "instances = \"four\""));
+        assert_eq!(d.line_col, Some((13, 13)));
+        assert_eq!(d.field.as_deref(), Some("components.api.instances"));
+        assert!(d.message.contains("expected u32"), "{}", d.message);
+    }
+
+    #[test]
+    fn unknown_fields_get_a_suggestion() {
+        let d = err(&GOOD.replace("instances = 4", "instnces = 4"));
+        assert_eq!(d.line_col.map(|l| l.0), Some(13));
+        assert!(d.message.contains("did you mean `instances`"), "{}", d.message);
+    }
+
+    #[test]
+    fn semantic_errors_are_located() {
+        let d = err(&GOOD.replace("instances = 4", "instances = 0"));
+        assert_eq!(d.line_col.map(|l| l.0), Some(13));
+        assert_eq!(d.field.as_deref(), Some("components.api.instances"));
+        let d = err(&GOOD.replace("miss = \"db\"", "miss = \"dbb\""));
+        assert!(d.message.contains("unknown component \"dbb\""), "{}", d.message);
+        assert_eq!(d.line_col.map(|l| l.0), Some(20));
+        let d = err(&GOOD.replace("rate = 10", "rate = -10"));
+        assert_eq!(d.field.as_deref(), Some("traffic.web.rate"));
+        let d = err(&GOOD.replace("kind = \"pool\"\ninstances = 2", "kind = \"pool\"\ncalls = [\"api\"]\ninstances = 2"));
+        assert!(d.message.contains("call cycle"), "{}", d.message);
+    }
+
+    #[test]
+    fn syntax_errors_have_line_and_column() {
+        let d = err("name = \"x\"\nduration = \n");
+        assert_eq!(d.line_col.map(|l| l.0), Some(2));
+    }
+
+    #[test]
+    fn unknown_kind_is_located_with_suggestion() {
+        let d = err(&GOOD.replace("kind = \"cache\"", "kind = \"cahce\""));
+        assert_eq!(d.line_col.map(|l| l.0), Some(18));
+        assert!(d.message.contains("did you mean `cache`"), "{}", d.message);
+    }
+}

@@ -1,0 +1,314 @@
+//! The JSON summary of a run (CONTRACT.md §3; keys are STABLE, more may be
+//! added) and the SLO verdict.
+
+use crate::scenario::SloConfig;
+use scalesim_models::system::{ComponentReport, RunReport};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+/// The whole summary, in the contract's key order.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Simulated seconds run (less than the duration after a runaway).
+    pub simulated_s: f64,
+    /// Seconds after warm-up over which rates and averages are taken.
+    pub measured_s: f64,
+    /// Request counts (requests that arrived after warm-up).
+    pub requests: Requests,
+    /// End-to-end latency of completed requests, seconds.
+    pub latency_s: Latency,
+    /// Completed requests per second.
+    pub throughput_rps: f64,
+    /// (rejected + timed_out + failed) / arrived.
+    pub error_rate: f64,
+    /// Per-component figures, in file order.
+    pub components: ComponentMap,
+    /// Cost (priced instance types arrive with the cost model).
+    pub cost_usd: Cost,
+    /// SLO verdict.
+    pub slo: Slo,
+    /// Set when the in-flight cap stopped the run early.
+    pub runaway: Option<RunawayJson>,
+    /// Engine figures (not covered by the determinism promise).
+    pub engine: Engine,
+}
+
+/// Request counts.
+#[derive(Clone, Debug, Serialize)]
+pub struct Requests {
+    /// Arrived after warm-up.
+    pub arrived: u64,
+    /// Answered successfully.
+    pub completed: u64,
+    /// Refused by a full queue.
+    pub rejected: u64,
+    /// Timed out (timeouts arrive with the failure models).
+    pub timed_out: u64,
+    /// Failed otherwise.
+    pub failed: u64,
+    /// Still in flight when the run ended.
+    pub in_flight_at_end: u64,
+}
+
+/// Latency statistics in seconds.
+#[derive(Clone, Debug, Serialize)]
+pub struct Latency {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+/// One component's entry.
+#[derive(Clone, Debug, Serialize)]
+pub struct ComponentJson {
+    /// `kind` string.
+    pub kind: &'static str,
+    /// Visits that arrived.
+    pub arrivals: u64,
+    /// Visits completed.
+    pub completions: u64,
+    /// Visits rejected here.
+    pub rejections: u64,
+    /// Completions per second.
+    pub throughput_rps: f64,
+    /// Mean time from arrival to answer here.
+    pub mean_response_s: f64,
+    /// 99th percentile of that.
+    pub p99_response_s: f64,
+    /// Time-averaged visits in progress.
+    pub mean_in_system: f64,
+    /// Busy slot-seconds / (slots x seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilization: Option<f64>,
+    /// Mean wait for a slot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_wait_s: Option<f64>,
+    /// Time-averaged queue length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_queue_len: Option<f64>,
+    /// Mean instances.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instances_mean: Option<f64>,
+    /// Peak instances.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instances_max: Option<u32>,
+    /// Cost of this component.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// Cache hits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hits: Option<u64>,
+    /// Cache misses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub misses: Option<u64>,
+    /// hits / (hits + misses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hit_ratio: Option<f64>,
+}
+
+/// Components keyed by name, in file order.
+#[derive(Clone, Debug)]
+pub struct ComponentMap(pub Vec<(String, ComponentJson)>);
+
+impl Serialize for ComponentMap {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// Cost figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cost {
+    /// Total over the simulated time.
+    pub total: f64,
+    /// Per 1,000 completed requests.
+    pub per_1k_requests: f64,
+}
+
+/// The SLO verdict.
+#[derive(Clone, Debug, Serialize)]
+pub struct Slo {
+    /// True when every check passed.
+    pub passed: bool,
+    /// One entry per objective in the scenario (and one for a runaway).
+    pub checks: Vec<SloCheck>,
+}
+
+/// One objective and how the run did.
+#[derive(Clone, Debug, Serialize)]
+pub struct SloCheck {
+    /// `p99`, `error_rate`, ... or `bounded_in_flight`.
+    pub metric: String,
+    /// The objective's bound.
+    pub limit: f64,
+    /// What the run measured.
+    pub value: f64,
+    /// value <= limit.
+    pub passed: bool,
+}
+
+/// The runaway report.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunawayJson {
+    /// Simulated time of the stop.
+    pub at_s: f64,
+    /// Requests in flight then.
+    pub in_flight: usize,
+    /// The `max_in_flight` cap.
+    pub limit: usize,
+    /// Plain-language explanation.
+    pub message: String,
+}
+
+/// Engine performance (excluded from the determinism promise).
+#[derive(Clone, Debug, Serialize)]
+pub struct Engine {
+    /// Events handled.
+    pub events: u64,
+    /// Wall-clock seconds of the simulation.
+    pub wall_s: f64,
+    /// events / wall_s.
+    pub events_per_s: f64,
+}
+
+impl Summary {
+    /// Builds the summary of `r` and checks it against `slo`.
+    pub fn new(r: &RunReport, slo: &SloConfig, wall_s: f64) -> Summary {
+        let h = &r.latency;
+        let latency = Latency {
+            mean: h.mean_s(),
+            p50: h.quantile_s(0.5),
+            p90: h.quantile_s(0.9),
+            p95: h.quantile_s(0.95),
+            p99: h.quantile_s(0.99),
+            p999: h.quantile_s(0.999),
+            max: h.max_s(),
+        };
+        let errors = r.rejected;
+        let error_rate = if r.arrived == 0 { 0.0 } else { errors as f64 / r.arrived as f64 };
+        let components = ComponentMap(r.components.iter().map(|c| (c.name.clone(), component(c))).collect());
+        let slo = check_slo(slo, &latency, error_rate, r);
+        Summary {
+            scenario: r.name.clone(),
+            seed: r.seed,
+            simulated_s: r.simulated_s,
+            measured_s: r.measured_s,
+            requests: Requests {
+                arrived: r.arrived,
+                completed: r.completed,
+                rejected: r.rejected,
+                timed_out: 0,
+                failed: 0,
+                in_flight_at_end: r.in_flight_at_end,
+            },
+            latency_s: latency,
+            throughput_rps: r.completed as f64 / r.measured_s,
+            error_rate,
+            components,
+            cost_usd: Cost {
+                total: 0.0,
+                per_1k_requests: 0.0,
+            },
+            slo,
+            runaway: r.runaway.as_ref().map(|w| RunawayJson {
+                at_s: w.at_s,
+                in_flight: w.in_flight,
+                limit: w.limit,
+                message: format!(
+                    "stopped at {:.1} s: {} requests in flight reached max_in_flight = {}; the offered load exceeds capacity (a queue grows without bound)",
+                    w.at_s, w.in_flight, w.limit
+                ),
+            }),
+            engine: Engine {
+                events: r.events,
+                wall_s,
+                events_per_s: if wall_s > 0.0 { r.events as f64 / wall_s } else { 0.0 },
+            },
+        }
+    }
+}
+
+fn component(c: &ComponentReport) -> ComponentJson {
+    let lookups = c.hits.unwrap_or(0) + c.misses.unwrap_or(0);
+    ComponentJson {
+        kind: c.kind,
+        arrivals: c.arrivals,
+        completions: c.completions,
+        rejections: c.rejections,
+        throughput_rps: c.throughput_rps,
+        mean_response_s: c.mean_response_s,
+        p99_response_s: c.p99_response_s,
+        mean_in_system: c.mean_in_system,
+        utilization: c.utilization,
+        mean_wait_s: c.mean_wait_s,
+        mean_queue_len: c.mean_queue_len,
+        instances_mean: c.instances.map(f64::from),
+        instances_max: c.instances,
+        cost_usd: c.instances.map(|_| 0.0),
+        hits: c.hits,
+        misses: c.misses,
+        hit_ratio: c.hits.map(|h| if lookups == 0 { 0.0 } else { h as f64 / lookups as f64 }),
+    }
+}
+
+fn check_slo(slo: &SloConfig, l: &Latency, error_rate: f64, r: &RunReport) -> Slo {
+    let mut checks = Vec::new();
+    let bounds = [
+        ("mean", slo.mean, l.mean),
+        ("p50", slo.p50, l.p50),
+        ("p90", slo.p90, l.p90),
+        ("p95", slo.p95, l.p95),
+        ("p99", slo.p99, l.p99),
+        ("p999", slo.p999, l.p999),
+        ("max", slo.max, l.max),
+    ];
+    for (name, limit, value) in bounds {
+        if let Some(limit) = limit {
+            checks.push(SloCheck {
+                metric: name.into(),
+                limit: limit.secs(),
+                value,
+                passed: value <= limit.secs(),
+            });
+        }
+    }
+    if let Some(limit) = slo.error_rate {
+        checks.push(SloCheck {
+            metric: "error_rate".into(),
+            limit,
+            value: error_rate,
+            passed: error_rate <= limit,
+        });
+    }
+    if let Some(w) = &r.runaway {
+        checks.push(SloCheck {
+            metric: "bounded_in_flight".into(),
+            limit: w.limit as f64,
+            value: w.in_flight as f64,
+            passed: false,
+        });
+    }
+    Slo {
+        passed: checks.iter().all(|c| c.passed),
+        checks,
+    }
+}
