@@ -103,7 +103,12 @@ impl Source<'_> {
     }
 
     /// A diagnostic at `span` (if any) about `field` (if known).
-    pub fn diagnostic(&self, span: Option<Range<usize>>, field: Option<String>, message: String) -> Diagnostic {
+    pub fn diagnostic(
+        &self,
+        span: Option<Range<usize>>,
+        field: Option<String>,
+        message: String,
+    ) -> Diagnostic {
         let from_override = field.as_ref().and_then(|f| {
             self.overrides
                 .iter()
@@ -145,7 +150,11 @@ pub fn locate(doc: &ImDocument<&str>, path: &str) -> Option<Range<usize>> {
 pub fn path_at(doc: &ImDocument<&str>, at: usize) -> Option<String> {
     fn walk(t: &dyn TableLike, at: usize, prefix: &str, best: &mut Option<(usize, String)>) {
         for (k, item) in t.iter() {
-            let path = if prefix.is_empty() { k.to_string() } else { format!("{prefix}.{k}") };
+            let path = if prefix.is_empty() {
+                k.to_string()
+            } else {
+                format!("{prefix}.{k}")
+            };
             let key_span = t.get_key_value(k).and_then(|(key, _)| key.span());
             let spans = [key_span, item.span()];
             for s in spans.iter().flatten() {
@@ -186,6 +195,7 @@ pub fn suggest(message: &str) -> String {
     };
     let wrong = &rest[..end];
     let candidates: Vec<&str> = rest[end + 1..].split('`').skip(1).step_by(2).collect();
+    let message = message.replacen("unknown variant", "unknown value", 1);
     let best = candidates
         .iter()
         .map(|c| (strsim::normalized_damerau_levenshtein(wrong, c), *c))
@@ -193,7 +203,7 @@ pub fn suggest(message: &str) -> String {
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match best {
         Some((_, c)) => format!("{message}; did you mean `{c}`?"),
-        None => message.to_string(),
+        None => message,
     }
 }
 
@@ -203,7 +213,8 @@ mod tests {
 
     #[test]
     fn suggests_the_nearest_field() {
-        let m = suggest("unknown field `instnces`, expected one of `kind`, `instances`, `concurrency`");
+        let m =
+            suggest("unknown field `instnces`, expected one of `kind`, `instances`, `concurrency`");
         assert!(m.ends_with("did you mean `instances`?"), "{m}");
         let m = suggest("unknown variant `lur`, expected one of `lru`, `fifo`, `lfu`, `random`");
         assert!(m.ends_with("did you mean `lru`?"), "{m}");
@@ -215,12 +226,23 @@ mod tests {
     fn locates_keys_and_finds_paths() {
         let text = "name = \"x\"\n[components.api]\nkind = \"pool\"\ninstances = 0\nservice = { dist = \"exp\", mean = 1 }\n";
         let doc = ImDocument::parse(text).unwrap();
-        let src = Source { file: "f.toml", text, overrides: &[] };
+        let src = Source {
+            file: "f.toml",
+            text,
+            overrides: &[],
+        };
         let span = locate(&doc, "components.api.instances").unwrap();
         assert_eq!(src.line_col(span.start), (4, 1));
         let at = text.find("mean").unwrap();
-        assert_eq!(path_at(&doc, at).as_deref(), Some("components.api.service.mean"));
-        let d = src.diagnostic(Some(span), Some("components.api.instances".into()), "bad".into());
+        assert_eq!(
+            path_at(&doc, at).as_deref(),
+            Some("components.api.service.mean")
+        );
+        let d = src.diagnostic(
+            Some(span),
+            Some("components.api.instances".into()),
+            "bad".into(),
+        );
         assert_eq!(d.line_col, Some((4, 1)));
         assert!(d.to_string().contains("4 | instances = 0"), "{d}");
     }

@@ -33,20 +33,24 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Simulate a scenario and write summary.json and timeseries.csv.
-    #[command(after_help = "The summary table goes to stdout (or stderr with --json); files go to \
+    #[command(
+        after_help = "The summary table goes to stdout (or stderr with --json); files go to \
 --out (default output/<scenario name>/):
   summary.json     the JSON summary (requests, latency_s, components, slo, ...)
   timeseries.csv   one row per sampling window (scenario `sample`, default 60s)
                    per component, plus `_system` rows with end-to-end latency
 
 Exits 1 when an SLO in the scenario's [slo] table fails, so CI can gate a
-rollout on it.")]
+rollout on it."
+    )]
     Run(RunArgs),
     /// Parse and check a scenario without running it.
-    #[command(after_help = "Reports every problem with file, line and column: TOML syntax, \
+    #[command(
+        after_help = "Reports every problem with file, line and column: TOML syntax, \
 wrong types, unknown fields (with the nearest valid name), unknown component names, call \
 cycles, zero instances, negative rates, impossible distributions. Exits 0 when the scenario \
-is valid, 2 otherwise.")]
+is valid, 2 otherwise."
+    )]
     Validate(ValidateArgs),
 }
 

@@ -68,9 +68,17 @@ pub fn human_secs(s: f64) -> String {
     if s == 0.0 {
         "0".into()
     } else if s >= 86400.0 {
-        format!("{}d{:02}h", (s / 86400.0) as u64, ((s % 86400.0) / 3600.0) as u64)
+        format!(
+            "{}d{:02}h",
+            (s / 86400.0) as u64,
+            ((s % 86400.0) / 3600.0) as u64
+        )
     } else if s >= 3600.0 {
-        format!("{}h{:02}m", (s / 3600.0) as u64, ((s % 3600.0) / 60.0) as u64)
+        format!(
+            "{}h{:02}m",
+            (s / 3600.0) as u64,
+            ((s % 3600.0) / 60.0) as u64
+        )
     } else if s < 1e-3 {
         format!("{:.0}µs", s * 1e6)
     } else if s < 1.0 {
@@ -120,10 +128,22 @@ pub fn table(s: &Summary) -> String {
     let _ = writeln!(
         o,
         "{:<16} {:<6} {:>9} {:>10} {:>10} {:>9} {:>9} {:>10} {:>10} {:>8}",
-        "component", "kind", "util", "wait", "queue", "in sys", "rps", "mean resp", "p99 resp", "hit"
+        "component",
+        "kind",
+        "util",
+        "wait",
+        "queue",
+        "in sys",
+        "rps",
+        "mean resp",
+        "p99 resp",
+        "hit"
     );
     for (name, c) in &s.components.0 {
-        let pct = |v: Option<f64>| v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "-".into());
+        let pct = |v: Option<f64>| {
+            v.map(|x| format!("{:.1}%", x * 100.0))
+                .unwrap_or_else(|| "-".into())
+        };
         let _ = writeln!(
             o,
             "{:<16} {:<6} {:>9} {:>10} {:>10} {:>9.2} {:>9.2} {:>10} {:>10} {:>8}",
@@ -131,7 +151,9 @@ pub fn table(s: &Summary) -> String {
             c.kind,
             pct(c.utilization),
             c.mean_wait_s.map(human_secs).unwrap_or_else(|| "-".into()),
-            c.mean_queue_len.map(|q| format!("{q:.2}")).unwrap_or_else(|| "-".into()),
+            c.mean_queue_len
+                .map(|q| format!("{q:.2}"))
+                .unwrap_or_else(|| "-".into()),
             c.mean_in_system,
             c.throughput_rps,
             human_secs(c.mean_response_s),
@@ -156,7 +178,11 @@ pub fn table(s: &Summary) -> String {
                 if c.passed { "pass" } else { "FAIL" }
             );
         }
-        let _ = writeln!(o, "SLO       {}", if s.slo.passed { "PASSED" } else { "FAILED" });
+        let _ = writeln!(
+            o,
+            "SLO       {}",
+            if s.slo.passed { "PASSED" } else { "FAILED" }
+        );
     }
     let _ = writeln!(
         o,

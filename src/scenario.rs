@@ -248,10 +248,23 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, Diagnostics> {
 }
 
 /// [`load`] from a string (`file` is only used in messages).
-pub fn load_str(file: &str, text: &str, overrides: &[String], default_name: &str) -> Result<Loaded, Diagnostics> {
-    let plain = Source { file, text, overrides: &[] };
+pub fn load_str(
+    file: &str,
+    text: &str,
+    overrides: &[String],
+    default_name: &str,
+) -> Result<Loaded, Diagnostics> {
+    let plain = Source {
+        file,
+        text,
+        overrides: &[],
+    };
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        Diagnostics(vec![plain.diagnostic(e.span(), None, first_line(e.message()))])
+        Diagnostics(vec![plain.diagnostic(
+            e.span(),
+            None,
+            first_line(e.message()),
+        )])
     })?;
     let mut applied = Vec::new();
     for o in overrides {
@@ -268,14 +281,22 @@ pub fn load_str(file: &str, text: &str, overrides: &[String], default_name: &str
         let _ = value;
         applied.push((path, o.clone()));
     }
-    let text = if overrides.is_empty() { text.to_string() } else { doc.to_string() };
+    let text = if overrides.is_empty() {
+        text.to_string()
+    } else {
+        doc.to_string()
+    };
     let src = Source {
         file,
         text: &text,
         overrides: &applied,
     };
     let spanned = ImDocument::parse(text.as_str()).map_err(|e| {
-        Diagnostics(vec![src.diagnostic(e.span(), None, first_line(e.message()))])
+        Diagnostics(vec![src.diagnostic(
+            e.span(),
+            None,
+            first_line(e.message()),
+        )])
     })?;
     let serde_err = |e: toml::de::Error| {
         let field = e.span().and_then(|s| path_at(&spanned, s.start));
@@ -322,8 +343,14 @@ fn check_slo(slo: &SloConfig) -> Vec<scalesim_models::system::ConfigIssue> {
     }
 }
 
+/// A TOML parser message on one line ("invalid string; expected ...").
 fn first_line(m: &str) -> String {
-    m.trim().lines().next().unwrap_or("").to_string()
+    m.trim()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Applies one `PATH=VALUE` override to the document; returns the path.
@@ -334,7 +361,9 @@ fn apply_override(doc: &mut DocumentMut, o: &str) -> Result<(String, String), St
     let path = path.trim();
     let parts: Vec<&str> = path.split('.').map(str::trim).collect();
     if parts.iter().any(|p| p.is_empty()) {
-        return Err(format!("{path:?} is not a dotted path like traffic.web.rate"));
+        return Err(format!(
+            "{path:?} is not a dotted path like traffic.web.rate"
+        ));
     }
     let raw = raw.trim();
     let value: toml_edit::Value = raw
@@ -410,14 +439,24 @@ service = { dist = "const", value = "5ms" }
     #[test]
     fn loads_a_good_scenario_in_file_order() {
         let l = load_str("s.toml", GOOD, &[], "s").unwrap();
-        let names: Vec<&str> = l.scenario.components.0.iter().map(|c| c.0.as_str()).collect();
+        let names: Vec<&str> = l
+            .scenario
+            .components
+            .0
+            .iter()
+            .map(|c| c.0.as_str())
+            .collect();
         assert_eq!(names, ["api", "cache", "db"]);
         assert_eq!(l.scenario.warmup.secs(), 300.0);
     }
 
     #[test]
     fn overrides_edit_values_in_place() {
-        let sets = ["components.api.instances=12".to_string(), "traffic.web.rate=300".into(), "warmup=10m".into()];
+        let sets = [
+            "components.api.instances=12".to_string(),
+            "traffic.web.rate=300".into(),
+            "warmup=10m".into(),
+        ];
         let l = load_str("s.toml", GOOD, &sets, "s").unwrap();
         match &l.scenario.components.0[0].1 {
             ComponentConfig::Pool(p) => assert_eq!(p.instances, 12),
@@ -440,7 +479,11 @@ service = { dist = "const", value = "5ms" }
     fn unknown_fields_get_a_suggestion() {
         let d = err(&GOOD.replace("instances = 4", "instnces = 4"));
         assert_eq!(d.line_col.map(|l| l.0), Some(13));
-        assert!(d.message.contains("did you mean `instances`"), "{}", d.message);
+        assert!(
+            d.message.contains("did you mean `instances`"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]
@@ -449,11 +492,18 @@ service = { dist = "const", value = "5ms" }
         assert_eq!(d.line_col.map(|l| l.0), Some(13));
         assert_eq!(d.field.as_deref(), Some("components.api.instances"));
         let d = err(&GOOD.replace("miss = \"db\"", "miss = \"dbb\""));
-        assert!(d.message.contains("unknown component \"dbb\""), "{}", d.message);
+        assert!(
+            d.message.contains("unknown component \"dbb\""),
+            "{}",
+            d.message
+        );
         assert_eq!(d.line_col.map(|l| l.0), Some(20));
         let d = err(&GOOD.replace("rate = 10", "rate = -10"));
         assert_eq!(d.field.as_deref(), Some("traffic.web.rate"));
-        let d = err(&GOOD.replace("kind = \"pool\"\ninstances = 2", "kind = \"pool\"\ncalls = [\"api\"]\ninstances = 2"));
+        let d = err(&GOOD.replace(
+            "kind = \"pool\"\ninstances = 2",
+            "kind = \"pool\"\ncalls = [\"api\"]\ninstances = 2",
+        ));
         assert!(d.message.contains("call cycle"), "{}", d.message);
     }
 

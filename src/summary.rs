@@ -204,8 +204,17 @@ impl Summary {
             max: h.max_s(),
         };
         let errors = r.rejected;
-        let error_rate = if r.arrived == 0 { 0.0 } else { errors as f64 / r.arrived as f64 };
-        let components = ComponentMap(r.components.iter().map(|c| (c.name.clone(), component(c))).collect());
+        let error_rate = if r.arrived == 0 {
+            0.0
+        } else {
+            errors as f64 / r.arrived as f64
+        };
+        let components = ComponentMap(
+            r.components
+                .iter()
+                .map(|c| (c.name.clone(), component(c)))
+                .collect(),
+        );
         let slo = check_slo(slo, &latency, error_rate, r);
         Summary {
             scenario: r.name.clone(),
@@ -266,7 +275,13 @@ fn component(c: &ComponentReport) -> ComponentJson {
         cost_usd: c.instances.map(|_| 0.0),
         hits: c.hits,
         misses: c.misses,
-        hit_ratio: c.hits.map(|h| if lookups == 0 { 0.0 } else { h as f64 / lookups as f64 }),
+        hit_ratio: c.hits.map(|h| {
+            if lookups == 0 {
+                0.0
+            } else {
+                h as f64 / lookups as f64
+            }
+        }),
     }
 }
 

@@ -332,7 +332,12 @@ mod tests {
 
     #[test]
     fn ttl_expires_entries() {
-        let mut s = Store::new(Policy::Lru, 4, Some(100), scalesim_sim::stream(0, 0, "c", "e"));
+        let mut s = Store::new(
+            Policy::Lru,
+            4,
+            Some(100),
+            scalesim_sim::stream(0, 0, "c", "e"),
+        );
         s.fill(7, 0);
         assert!(s.lookup(7, 99));
         assert!(!s.lookup(7, 100));
@@ -350,10 +355,18 @@ mod tests {
     #[test]
     fn che_matches_reference_table() {
         // ../shared/reference/queueing.md
-        let p = crate::traffic::KeysConfig { count: 10_000, zipf: 0.8 }.probabilities();
+        let p = crate::traffic::KeysConfig {
+            count: 10_000,
+            zipf: 0.8,
+        }
+        .probabilities();
         assert!((che_hit_ratio(&p, 100.0, Policy::Lru) - 0.1566).abs() < 5e-4);
         assert!((che_hit_ratio(&p, 100.0, Policy::Fifo) - 0.1336).abs() < 5e-4);
-        let p = crate::traffic::KeysConfig { count: 10_000, zipf: 1.2 }.probabilities();
+        let p = crate::traffic::KeysConfig {
+            count: 10_000,
+            zipf: 1.2,
+        }
+        .probabilities();
         assert!((che_hit_ratio(&p, 50.0, Policy::Lru) - 0.5755).abs() < 5e-4);
     }
 }

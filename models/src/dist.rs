@@ -69,7 +69,9 @@ impl DistConfig {
         match self {
             DistConfig::Exp { .. } => 2.0 * m * m,
             DistConfig::Const { .. } => m * m,
-            DistConfig::Lognormal { cv, .. } | DistConfig::Gamma { cv, .. } => m * m * (1.0 + cv * cv),
+            DistConfig::Lognormal { cv, .. } | DistConfig::Gamma { cv, .. } => {
+                m * m * (1.0 + cv * cv)
+            }
             DistConfig::Uniform { min, max } => {
                 let (a, b) = (min.secs(), max.secs());
                 (a * a + a * b + b * b) / 3.0
@@ -77,26 +79,32 @@ impl DistConfig {
         }
     }
 
-    /// Checks the parameters; the error says what is wrong and what is
-    /// expected.
-    pub fn check(&self) -> Result<(), String> {
+    /// Checks the parameters; `Err((field, message))` names the offending
+    /// parameter and what is expected.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
         match self {
             DistConfig::Exp { mean } if mean.secs() <= 0.0 => {
-                Err("an exponential law needs mean > 0".into())
+                Err(("mean", "an exponential law needs mean > 0".into()))
             }
             DistConfig::Lognormal { mean, cv } | DistConfig::Gamma { mean, cv } => {
                 if mean.secs() <= 0.0 {
-                    Err("needs mean > 0".into())
+                    Err(("mean", "needs mean > 0".into()))
                 } else if !(cv.is_finite() && *cv > 0.0) {
-                    Err(format!("needs cv > 0 (got {cv}); use dist = \"const\" for no variation"))
+                    Err((
+                        "cv",
+                        format!("needs cv > 0 (got {cv}); use dist = \"const\" for no variation"),
+                    ))
                 } else {
                     Ok(())
                 }
             }
-            DistConfig::Uniform { min, max } if min.secs() > max.secs() => Err(format!(
-                "uniform needs min <= max (got min {}s > max {}s)",
-                min.secs(),
-                max.secs()
+            DistConfig::Uniform { min, max } if min.secs() > max.secs() => Err((
+                "min",
+                format!(
+                    "uniform needs min <= max (got min {}s > max {}s)",
+                    min.secs(),
+                    max.secs()
+                ),
             )),
             _ => Ok(()),
         }
@@ -178,26 +186,60 @@ mod tests {
     #[test]
     fn sample_moments_match_parameters() {
         let cases = [
-            DistConfig::Exp { mean: Duration(2.0) },
-            DistConfig::Const { value: Duration(0.5) },
-            DistConfig::Lognormal { mean: Duration(1.0), cv: 0.5 },
-            DistConfig::Gamma { mean: Duration(1.0), cv: 2.0 },
-            DistConfig::Uniform { min: Duration(0.0), max: Duration(2.0) },
+            DistConfig::Exp {
+                mean: Duration(2.0),
+            },
+            DistConfig::Const {
+                value: Duration(0.5),
+            },
+            DistConfig::Lognormal {
+                mean: Duration(1.0),
+                cv: 0.5,
+            },
+            DistConfig::Gamma {
+                mean: Duration(1.0),
+                cv: 2.0,
+            },
+            DistConfig::Uniform {
+                min: Duration(0.0),
+                max: Duration(2.0),
+            },
         ];
         for c in &cases {
             let (m, m2) = moments(c);
             // Standard error of the mean is sd/sqrt(n) < 0.35%·cv here;
             // 1% for the mean and 4% for the second moment are > 3 sigma.
             assert!((m - c.mean()).abs() / c.mean() < 0.01, "{c:?}: mean {m}");
-            assert!((m2 - c.second_moment()).abs() / c.second_moment() < 0.04, "{c:?}: E[S^2] {m2}");
+            assert!(
+                (m2 - c.second_moment()).abs() / c.second_moment() < 0.04,
+                "{c:?}: E[S^2] {m2}"
+            );
         }
     }
 
     #[test]
     fn rejects_impossible_parameters() {
-        assert!(DistConfig::Exp { mean: Duration(0.0) }.check().is_err());
-        assert!(DistConfig::Gamma { mean: Duration(1.0), cv: 0.0 }.check().is_err());
-        assert!(DistConfig::Uniform { min: Duration(2.0), max: Duration(1.0) }.check().is_err());
-        assert!(DistConfig::Const { value: Duration(0.0) }.check().is_ok());
+        assert!(DistConfig::Exp {
+            mean: Duration(0.0)
+        }
+        .check()
+        .is_err());
+        assert!(DistConfig::Gamma {
+            mean: Duration(1.0),
+            cv: 0.0
+        }
+        .check()
+        .is_err());
+        assert!(DistConfig::Uniform {
+            min: Duration(2.0),
+            max: Duration(1.0)
+        }
+        .check()
+        .is_err());
+        assert!(DistConfig::Const {
+            value: Duration(0.0)
+        }
+        .check()
+        .is_ok());
     }
 }

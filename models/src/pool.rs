@@ -47,14 +47,19 @@ impl PoolConfig {
     }
 
     /// Checks the numbers; `Err((field, message))`.
-    pub fn check(&self) -> Result<(), (&'static str, String)> {
+    pub fn check(&self) -> Result<(), (String, String)> {
         if self.instances == 0 {
-            return Err(("instances", "expected at least 1 instance".into()));
+            return Err(("instances".into(), "expected at least 1 instance".into()));
         }
         if self.concurrency == 0 {
-            return Err(("concurrency", "expected at least 1 request per instance".into()));
+            return Err((
+                "concurrency".into(),
+                "expected at least 1 request per instance".into(),
+            ));
         }
-        self.service.check().map_err(|e| ("service", e))
+        self.service
+            .check()
+            .map_err(|(f, m)| (format!("service.{f}"), m))
     }
 }
 
@@ -150,7 +155,9 @@ mod tests {
             kind: None,
             instances: slots,
             concurrency: 1,
-            service: DistConfig::Const { value: Duration(1.0) },
+            service: DistConfig::Const {
+                value: Duration(1.0),
+            },
             queue_capacity: cap,
             calls: vec![],
         };

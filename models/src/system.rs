@@ -100,10 +100,16 @@ impl SystemConfig {
             v.join(", ")
         };
         if self.duration == 0 {
-            issue("duration".into(), "expected a simulated duration > 0".into());
+            issue(
+                "duration".into(),
+                "expected a simulated duration > 0".into(),
+            );
         }
         if self.warmup >= self.duration && self.duration > 0 {
-            issue("warmup".into(), "warm-up must be shorter than the duration".into());
+            issue(
+                "warmup".into(),
+                "warm-up must be shorter than the duration".into(),
+            );
         }
         if self.sample == 0 {
             issue("sample".into(), "expected a sampling interval > 0".into());
@@ -112,13 +118,22 @@ impl SystemConfig {
             issue("max_in_flight".into(), "expected at least 1".into());
         }
         if self.sources.is_empty() {
-            issue("traffic".into(), "expected at least one [traffic.<name>] source".into());
+            issue(
+                "traffic".into(),
+                "expected at least one [traffic.<name>] source".into(),
+            );
         }
         if self.components.is_empty() {
-            issue("components".into(), "expected at least one [components.<name>]".into());
+            issue(
+                "components".into(),
+                "expected at least one [components.<name>]".into(),
+            );
         }
         if self.components.len() > u16::MAX as usize || self.sources.len() > u16::MAX as usize {
-            issue("components".into(), "too many components or sources (at most 65535)".into());
+            issue(
+                "components".into(),
+                "too many components or sources (at most 65535)".into(),
+            );
         }
         for (name, c) in &self.components {
             if name.starts_with('_') {
@@ -135,11 +150,14 @@ impl SystemConfig {
                     }
                 }
                 ComponentConfig::Cache(cc) => {
-                    if let Err(m) = cc.hit.check() {
-                        issue(format!("{base}.hit"), m);
+                    if let Err((f, m)) = cc.hit.check() {
+                        issue(format!("{base}.hit.{f}"), m);
                     }
                     if cc.ttl.is_some_and(|t| t.secs() <= 0.0) {
-                        issue(format!("{base}.ttl"), "expected a TTL > 0 (omit it for none)".into());
+                        issue(
+                            format!("{base}.ttl"),
+                            "expected a TTL > 0 (omit it for none)".into(),
+                        );
                     }
                 }
             }
@@ -147,7 +165,10 @@ impl SystemConfig {
                 if !names.contains_key(target) {
                     issue(
                         format!("{base}.{field}"),
-                        format!("unknown component {target:?}; known components: {}", known()),
+                        format!(
+                            "unknown component {target:?}; known components: {}",
+                            known()
+                        ),
                     );
                 }
             }
@@ -159,7 +180,11 @@ impl SystemConfig {
             if !names.contains_key(s.to.as_str()) {
                 issue(
                     format!("traffic.{name}.to"),
-                    format!("unknown component {:?}; known components: {}", s.to, known()),
+                    format!(
+                        "unknown component {:?}; known components: {}",
+                        s.to,
+                        known()
+                    ),
                 );
             }
         }
@@ -174,7 +199,12 @@ impl SystemConfig {
         let edges: Vec<Vec<(usize, &'static str)>> = self
             .components
             .iter()
-            .map(|(_, c)| c.downstream().into_iter().map(|(f, t)| (names[t], f)).collect())
+            .map(|(_, c)| {
+                c.downstream()
+                    .into_iter()
+                    .map(|(f, t)| (names[t], f))
+                    .collect()
+            })
             .collect();
         let mut out = Vec::new();
         // Depth-first search with colours: 0 new, 1 on the stack, 2 done.
@@ -208,9 +238,14 @@ impl SystemConfig {
         for start in 0..edges.len() {
             if colour[start] == 0 {
                 if let Some((cyc, _)) = dfs(start, &edges, &mut colour, &mut stack) {
-                    let path: Vec<&str> = cyc.iter().map(|&i| self.components[i].0.as_str()).collect();
+                    let path: Vec<&str> =
+                        cyc.iter().map(|&i| self.components[i].0.as_str()).collect();
                     let last = cyc[cyc.len() - 2];
-                    let field = edges[last].iter().find(|e| e.0 == *cyc.last().unwrap()).map(|e| e.1).unwrap_or("calls");
+                    let field = edges[last]
+                        .iter()
+                        .find(|e| e.0 == *cyc.last().unwrap())
+                        .map(|e| e.1)
+                        .unwrap_or("calls");
                     out.push(ConfigIssue {
                         path: format!("components.{}.{field}", self.components[last].0),
                         message: format!(
@@ -514,7 +549,11 @@ impl System {
             .iter()
             .map(|(n, s)| {
                 let comp = format!("traffic.{n}");
-                let src = Source::new(s, stream(seed, rep, &comp, "arrivals"), stream(seed, rep, &comp, "keys"));
+                let src = Source::new(
+                    s,
+                    stream(seed, rep, &comp, "arrivals"),
+                    stream(seed, rep, &comp, "keys"),
+                );
                 (src, idx[s.to.as_str()])
             })
             .collect();
@@ -691,7 +730,9 @@ impl System {
                     self.answer(s, parent, req, Outcome::Rejected);
                 }
             },
-            Comp::Cache { store, hit, rng, .. } => {
+            Comp::Cache {
+                store, hit, rng, ..
+            } => {
                 let found = store.lookup(self.requests[req].key, now);
                 if found {
                     st.hits += 1;
@@ -827,7 +868,11 @@ impl System {
         let dt = (now - self.last_sample).max(1) as f64;
         let t_s = to_secs(now);
         let mut rows = Vec::with_capacity(self.stats.len() + 1);
-        let all = self.stats.iter_mut().zip(&self.comps).zip(&self.cfg.components);
+        let all = self
+            .stats
+            .iter_mut()
+            .zip(&self.comps)
+            .zip(&self.cfg.components);
         for ((st, comp), (name, _)) in all {
             let c = st.counters(now);
             let d = c.minus(&st.at_sample);
@@ -844,14 +889,30 @@ impl System {
                 Comp::Cache { .. } if lookups > 0 => Some(d.hits as f64 / lookups as f64),
                 _ => None,
             };
-            rows.push(window_row(t_s, name, &d, &st.window, pool_figures, dt, hit_ratio));
+            rows.push(window_row(
+                t_s,
+                name,
+                &d,
+                &st.window,
+                pool_figures,
+                dt,
+                hit_ratio,
+            ));
             st.at_sample = c;
             st.window.clear();
             st.window_wait = Tally::default();
         }
         let c = self.sys.counters(now);
         let d = c.minus(&self.sys.at_sample);
-        rows.push(window_row(t_s, "_system", &d, &self.sys.window, None, dt, None));
+        rows.push(window_row(
+            t_s,
+            "_system",
+            &d,
+            &self.sys.window,
+            None,
+            dt,
+            None,
+        ));
         self.sys.at_sample = c;
         self.sys.window.clear();
         self.rows.extend(rows);

@@ -34,7 +34,9 @@ pub struct KeysConfig {
 impl KeysConfig {
     /// Popularity of each key rank 1..=count under this law (sums to 1).
     pub fn probabilities(&self) -> Vec<f64> {
-        let w: Vec<f64> = (1..=self.count).map(|i| (i as f64).powf(-self.zipf)).collect();
+        let w: Vec<f64> = (1..=self.count)
+            .map(|i| (i as f64).powf(-self.zipf))
+            .collect();
         let total: f64 = w.iter().sum();
         w.into_iter().map(|x| x / total).collect()
     }
@@ -60,7 +62,10 @@ impl SourceConfig {
     /// Checks the numbers; `Err((field, message))`.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
         if !(self.rate.is_finite() && self.rate > 0.0) {
-            return Err(("rate", format!("expected a rate > 0 requests/s, got {}", self.rate)));
+            return Err((
+                "rate",
+                format!("expected a rate > 0 requests/s, got {}", self.rate),
+            ));
         }
         if let Some(k) = &self.keys {
             if k.count == 0 {
@@ -144,7 +149,11 @@ mod tests {
             to: "x".into(),
             keys: Some(KeysConfig { count: 100, zipf }),
         };
-        Source::new(&cfg, scalesim_sim::stream(3, 0, "s", "a"), scalesim_sim::stream(3, 0, "s", "k"))
+        Source::new(
+            &cfg,
+            scalesim_sim::stream(3, 0, "s", "a"),
+            scalesim_sim::stream(3, 0, "s", "k"),
+        )
     }
 
     #[test]
@@ -160,7 +169,11 @@ mod tests {
     #[test]
     fn zipf_key_frequencies_follow_the_law() {
         let mut s = src(0.8);
-        let p = KeysConfig { count: 100, zipf: 0.8 }.probabilities();
+        let p = KeysConfig {
+            count: 100,
+            zipf: 0.8,
+        }
+        .probabilities();
         let n = 400_000;
         let mut counts = vec![0u64; 101];
         for _ in 0..n {
@@ -170,7 +183,11 @@ mod tests {
         for rank in [1usize, 2, 10, 100] {
             let f = counts[rank] as f64 / n as f64;
             let se = (p[rank - 1] * (1.0 - p[rank - 1]) / n as f64).sqrt();
-            assert!((f - p[rank - 1]).abs() < 5.0 * se, "rank {rank}: {f} vs {}", p[rank - 1]);
+            assert!(
+                (f - p[rank - 1]).abs() < 5.0 * se,
+                "rank {rank}: {f} vs {}",
+                p[rank - 1]
+            );
         }
     }
 }

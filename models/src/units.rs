@@ -66,7 +66,9 @@ fn check(v: f64, s: &str) -> Result<f64, String> {
     if v.is_finite() && v >= 0.0 {
         Ok(v)
     } else {
-        Err(format!("duration {s:?} must be a finite, non-negative time"))
+        Err(format!(
+            "duration {s:?} must be a finite, non-negative time"
+        ))
     }
 }
 
@@ -82,10 +84,14 @@ impl<'de> Deserialize<'de> for Duration {
         impl Visitor<'_> for V {
             type Value = Duration;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a duration: seconds as a number, or a string like \"250ms\" or \"1h30m\"")
+                f.write_str(
+                    "a duration: seconds as a number, or a string like \"250ms\" or \"1h30m\"",
+                )
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
-                check(v as f64, &v.to_string()).map(Duration).map_err(E::custom)
+                check(v as f64, &v.to_string())
+                    .map(Duration)
+                    .map_err(E::custom)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
                 Ok(Duration(v as f64))

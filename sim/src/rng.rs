@@ -52,8 +52,14 @@ mod tests {
     #[test]
     fn streams_are_stable_and_distinct() {
         // The hash is part of the reproducibility promise: pin it.
-        assert_eq!(stream_key(7, 0, "api", "service"), stream_key(7, 0, "api", "service"));
-        assert_ne!(stream_key(7, 0, "api", "service"), stream_key(7, 1, "api", "service"));
+        assert_eq!(
+            stream_key(7, 0, "api", "service"),
+            stream_key(7, 0, "api", "service")
+        );
+        assert_ne!(
+            stream_key(7, 0, "api", "service"),
+            stream_key(7, 1, "api", "service")
+        );
         assert_ne!(stream_key(7, 0, "ab", "c"), stream_key(7, 0, "a", "bc"));
         let a: u64 = stream(1, 0, "x", "y").random();
         let b: u64 = stream(1, 0, "x", "y").random();

@@ -252,7 +252,14 @@ mod tests {
 
     #[test]
     fn histogram_relative_error_below_one_percent() {
-        for &v in &[1_000u64, 37_123, 1_000_000, 123_456_789, 3_600_000_000_000, 7_200_000_000_123] {
+        for &v in &[
+            1_000u64,
+            37_123,
+            1_000_000,
+            123_456_789,
+            3_600_000_000_000,
+            7_200_000_000_123,
+        ] {
             let mut h = LatencyHist::new();
             h.record(v);
             h.record(v / 2);

@@ -1,0 +1,389 @@
+//! The command line as a user meets it: exit codes, output files, error
+//! messages for bad scenarios, determinism, and runaway scenarios.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn scalesim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scalesim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the scalesim binary runs")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("scalesim-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const SMALL: &str = r#"
+name = "small"
+duration = "2000s"
+warmup = "100s"
+sample = "100s"
+seed = 11
+
+[traffic.web]
+rate = 20
+to = "api"
+keys = { count = 5000, zipf = 0.9 }
+
+[components.api]
+kind = "pool"
+instances = 2
+concurrency = 2
+service = { dist = "exp", mean = "50ms" }
+calls = ["cache"]
+
+[components.cache]
+kind = "cache"
+capacity = 500
+miss = "db"
+hit = { dist = "const", value = "1ms" }
+
+[components.db]
+kind = "pool"
+instances = 1
+concurrency = 4
+service = { dist = "lognormal", mean = "20ms", cv = 1.2 }
+
+[slo]
+p99 = "2s"
+"#;
+
+/// summary.json without the `engine` block, which holds wall-clock figures.
+fn summary_without_engine(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v.as_object_mut().unwrap().remove("engine");
+    v
+}
+
+#[test]
+fn run_writes_summary_and_timeseries_with_contract_keys() {
+    let d = tmp("keys");
+    let sc = write(&d, "s.toml", SMALL);
+    let out = d.join("out");
+    let o = scalesim(&["run", &sc, "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = summary_without_engine(&out);
+    for key in [
+        "scenario",
+        "seed",
+        "simulated_s",
+        "requests",
+        "latency_s",
+        "throughput_rps",
+        "error_rate",
+        "components",
+        "cost_usd",
+        "slo",
+    ] {
+        assert!(v.get(key).is_some(), "summary.json lacks {key}");
+    }
+    for key in ["arrived", "completed", "rejected", "timed_out", "failed"] {
+        assert!(v["requests"].get(key).is_some(), "requests lacks {key}");
+    }
+    for key in ["mean", "p50", "p90", "p95", "p99", "p999", "max"] {
+        assert!(
+            v["latency_s"][key].as_f64().unwrap() > 0.0,
+            "latency_s.{key}"
+        );
+    }
+    for key in [
+        "kind",
+        "utilization",
+        "mean_wait_s",
+        "mean_queue_len",
+        "mean_in_system",
+        "instances_mean",
+        "instances_max",
+        "cost_usd",
+    ] {
+        assert!(
+            v["components"]["api"].get(key).is_some(),
+            "components.api lacks {key}"
+        );
+    }
+    for key in ["hits", "misses", "hit_ratio"] {
+        assert!(
+            v["components"]["cache"].get(key).is_some(),
+            "components.cache lacks {key}"
+        );
+    }
+    assert_eq!(v["seed"], 11);
+    assert_eq!(v["slo"]["passed"], true);
+    let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("t_s,component,arrivals,completions,rejections"),
+        "{header}"
+    );
+    // 2000 s / 100 s = 20 windows x (3 components + _system).
+    assert_eq!(lines.count(), 20 * 4);
+}
+
+#[test]
+fn json_flag_prints_exactly_one_document() {
+    let d = tmp("json");
+    let sc = write(&d, "s.toml", SMALL);
+    let o = scalesim(&["run", &sc, "--out", d.join("o").to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("stdout is one JSON document");
+    assert_eq!(v["scenario"], "small");
+    assert!(stderr(&o).contains("latency"), "the table goes to stderr");
+}
+
+#[test]
+fn same_seed_is_byte_identical_and_another_seed_differs() {
+    let d = tmp("det");
+    let sc = write(&d, "s.toml", SMALL);
+    let run = |seed: &str, out: &str| {
+        let o = scalesim(&[
+            "run",
+            &sc,
+            "--seed",
+            seed,
+            "--out",
+            d.join(out).to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    };
+    run("5", "a");
+    run("5", "b");
+    run("6", "c");
+    let csv = |o: &str| std::fs::read(d.join(o).join("timeseries.csv")).unwrap();
+    let json = |o: &str| serde_json::to_string(&summary_without_engine(&d.join(o))).unwrap();
+    assert_eq!(csv("a"), csv("b"));
+    assert_eq!(json("a"), json("b"));
+    assert_ne!(csv("a"), csv("c"));
+    assert_ne!(json("a"), json("c"));
+}
+
+#[test]
+fn set_overrides_change_the_run() {
+    let d = tmp("set");
+    let sc = write(&d, "s.toml", SMALL);
+    let out = d.join("o");
+    let o = scalesim(&[
+        "run",
+        &sc,
+        "--set",
+        "components.api.instances=1",
+        "--set",
+        "traffic.web.rate=5",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = summary_without_engine(&out);
+    assert_eq!(v["components"]["api"]["instances_max"], 1);
+    let rate = v["throughput_rps"].as_f64().unwrap();
+    assert!((rate - 5.0).abs() < 0.5, "{rate}");
+}
+
+#[test]
+fn failed_slo_exits_1() {
+    let d = tmp("slo");
+    let sc = write(
+        &d,
+        "s.toml",
+        &SMALL.replace("p99 = \"2s\"", "p99 = \"1ms\""),
+    );
+    let o = scalesim(&[
+        "run",
+        &sc,
+        "--out",
+        d.join("o").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+/// Each bad scenario must exit 2, name the file with line and column, say
+/// what is wrong, and never panic.
+#[test]
+fn bad_scenarios_exit_2_with_located_messages() {
+    let d = tmp("bad");
+    let cases: &[(&str, &str, &str, &str)] = &[
+        // (what to replace, replacement, expected location, expected words)
+        (
+            "instances = 2\nconcurrency = 2",
+            "instances = 0\nconcurrency = 2",
+            ":15:1",
+            "at least 1 instance",
+        ),
+        ("rate = 20", "rate = -20", ":9:1", "rate > 0"),
+        (
+            "miss = \"db\"",
+            "miss = \"dbx\"",
+            ":23:1",
+            "unknown component \"dbx\"",
+        ),
+        (
+            "to = \"api\"",
+            "to = \"apj\"",
+            ":10:1",
+            "unknown component \"apj\"",
+        ),
+        (
+            "instances = 1\n",
+            "instances = 1\ncalls = [\"api\"]\n",
+            ":29:1",
+            "call cycle",
+        ),
+        (
+            "instances = 2\n",
+            "instanses = 2\n",
+            ":15:1",
+            "did you mean `instances`",
+        ),
+        ("cv = 1.2", "cv = -1", ":30:48", "cv > 0"),
+        (
+            "mean = \"50ms\"",
+            "mean = \"50 parsecs\"",
+            ":17:11",
+            "invalid duration",
+        ),
+        ("rate = 20", "rate = \"fast\"", ":9:8", "expected f64"),
+        (
+            "kind = \"cache\"",
+            "kind = \"cahce\"",
+            ":21:8",
+            "did you mean `cache`",
+        ),
+        (
+            "duration = \"2000s\"",
+            "duration = ",
+            ":3:12",
+            "invalid string",
+        ),
+        (
+            "keys = { count = 5000, zipf = 0.9 }\n",
+            "",
+            "",
+            "carry no key",
+        ),
+        (
+            "dist = \"exp\"",
+            "dist = \"weibull\"",
+            ":17:20",
+            "unknown value `weibull`",
+        ),
+    ];
+    for (from, to, at, words) in cases {
+        assert!(SMALL.contains(from), "test case does not apply: {from}");
+        let sc = write(&d, "bad.toml", &SMALL.replacen(from, to, 1));
+        for cmd in ["validate", "run"] {
+            let out = d.join("o");
+            let o = match cmd {
+                "run" => scalesim(&[cmd, &sc, "--out", out.to_str().unwrap()]),
+                _ => scalesim(&[cmd, &sc]),
+            };
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{cmd} {from:?} -> {to:?}: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+            assert!(
+                err.contains(&format!("bad.toml{at}")),
+                "{from:?} -> {to:?}: expected location bad.toml{at} in:\n{err}"
+            );
+            assert!(
+                err.contains(words),
+                "{from:?} -> {to:?}: expected {words:?} in:\n{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = scalesim(&["run"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = scalesim(&["run", "no/such/file.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot read"), "{}", stderr(&o));
+    let d = tmp("usage");
+    let sc = write(&d, "s.toml", SMALL);
+    let o = scalesim(&["validate", &sc, "--set", "nonsense"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("PATH=VALUE"), "{}", stderr(&o));
+    let o = scalesim(&["validate", &sc, "--set", "components.api.instances=\"x\""]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--set components.api.instances"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn runaway_scenario_stops_and_reports() {
+    let d = tmp("runaway");
+    // 100 req/s into one slot serving 50 req/s: the queue grows without bound.
+    let text = r#"
+name = "runaway"
+duration = "1d"
+[traffic.t]
+rate = 100
+to = "p"
+[components.p]
+kind = "pool"
+instances = 1
+service = { dist = "exp", mean = "20ms" }
+"#;
+    let sc = write(&d, "r.toml", text);
+    let out = d.join("o");
+    let o = scalesim(&[
+        "run",
+        &sc,
+        "--set",
+        "max_in_flight=20000",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a runaway fails the run: {}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("max_in_flight"), "{}", stderr(&o));
+    let v = summary_without_engine(&out);
+    let at = v["runaway"]["at_s"].as_f64().unwrap();
+    // In-flight grows by about 50/s: 20000 is reached near 400 s.
+    assert!((300.0..600.0).contains(&at), "{at}");
+    assert_eq!(v["slo"]["passed"], false);
+}
+
+#[test]
+fn every_example_scenario_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let o = scalesim(&["validate", p.to_str().unwrap()]);
+            assert_eq!(o.status.code(), Some(0), "{}: {}", p.display(), stderr(&o));
+            n += 1;
+        }
+    }
+    assert!(n >= 1);
+}
