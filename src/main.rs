@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use scalesim::{output, run, scenario};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -115,19 +116,24 @@ fn cmd_validate(a: ValidateArgs) -> ExitCode {
     match load(&a.scenario) {
         Ok(l) => {
             let s = &l.scenario;
-            println!(
-                "{}: valid ({} traffic source{}, {} component{}, {} simulated)",
+            say(format_args!(
+                "{}: valid ({} traffic source{}, {} component{}, {} simulated)\n",
                 l.file,
                 s.traffic.len(),
                 plural(s.traffic.len()),
                 s.components.0.len(),
                 plural(s.components.0.len()),
                 output::human_secs(s.duration.secs())
-            );
+            ));
             ExitCode::SUCCESS
         }
         Err(code) => code,
     }
+}
+
+/// Writes to stdout, ignoring a closed pipe (`scalesim run ... | head`).
+fn say(args: std::fmt::Arguments) {
+    let _ = std::io::stdout().lock().write_fmt(args);
 }
 
 fn plural(n: usize) -> &'static str {
@@ -166,7 +172,7 @@ fn cmd_run(a: RunArgs) -> ExitCode {
     let table = output::table(&r.summary);
     if a.json {
         match serde_json::to_string_pretty(&r.summary) {
-            Ok(j) => println!("{j}"),
+            Ok(j) => say(format_args!("{j}\n")),
             Err(e) => {
                 eprintln!("scalesim: internal error: {e}");
                 return ExitCode::from(3);
@@ -176,8 +182,7 @@ fn cmd_run(a: RunArgs) -> ExitCode {
             eprint!("{table}");
         }
     } else if !a.quiet {
-        print!("{table}");
-        println!("results   {}", out.display());
+        say(format_args!("{table}results   {}\n", out.display()));
     }
     if let Some(w) = &r.summary.runaway {
         eprintln!("warning: {}", w.message);

@@ -17,7 +17,6 @@ use rand::Rng;
 use rustc_hash::FxHashMap;
 use scalesim_sim::{SimRng, Time};
 use serde::Deserialize;
-use std::collections::BTreeSet;
 
 /// Replacement policy.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -70,25 +69,48 @@ const NIL: u32 = u32::MAX;
 struct Entry {
     key: u64,
     stored_at: Time,
+    /// Neighbours in the entry's list (LRU/FIFO order, or its LFU bucket).
     prev: u32,
     next: u32,
+    /// LFU: the frequency bucket holding this entry.
+    bucket: u32,
+}
+
+/// Ends of an intrusive doubly linked list threaded through `Entry`
+/// (head = most recent).
+#[derive(Clone, Copy)]
+struct List {
+    head: u32,
+    tail: u32,
+}
+
+const EMPTY: List = List { head: NIL, tail: NIL };
+
+/// LFU: all entries used `freq` times, most recent first. Buckets form a
+/// list in increasing frequency (Shah, Mitra & Matani's O(1) LFU).
+#[derive(Clone, Copy)]
+struct Bucket {
     freq: u64,
-    tick: u64,
+    entries: List,
+    prev: u32,
+    next: u32,
 }
 
 /// The cache's store: which keys are present, under a replacement policy.
-/// Entries live in a dense vector; LRU and FIFO keep a doubly linked list
-/// through it (head = newest), LFU an ordered set of (frequency, last use).
+/// Entries live in a dense vector; LRU and FIFO keep one list through it,
+/// LFU one list per frequency. Every operation is O(1) and, once the store
+/// is full, allocation-free.
 pub struct Store {
     policy: Policy,
     capacity: usize,
     ttl: Option<Time>,
     entries: Vec<Entry>,
     index: FxHashMap<u64, u32>,
-    head: u32,
-    tail: u32,
-    lfu: BTreeSet<(u64, u64, u32)>,
-    tick: u64,
+    order: List,
+    buckets: Vec<Bucket>,
+    free_buckets: Vec<u32>,
+    /// LFU: the lowest-frequency bucket.
+    min_bucket: u32,
     rng: SimRng,
 }
 
@@ -96,16 +118,18 @@ impl Store {
     /// An empty store; `rng` is used by RANDOM eviction only.
     pub fn new(policy: Policy, capacity: u64, ttl: Option<Time>, rng: SimRng) -> Self {
         let capacity = capacity.min(u32::MAX as u64 - 1) as usize;
+        let mut index = FxHashMap::default();
+        index.reserve(capacity.min(1 << 20));
         Store {
             policy,
             capacity,
             ttl,
             entries: Vec::with_capacity(capacity.min(1 << 20)),
-            index: FxHashMap::default(),
-            head: NIL,
-            tail: NIL,
-            lfu: BTreeSet::new(),
-            tick: 0,
+            index,
+            order: EMPTY,
+            buckets: Vec::new(),
+            free_buckets: Vec::new(),
+            min_bucket: NIL,
             rng,
         }
     }
@@ -143,104 +167,181 @@ impl Store {
             self.entries[i as usize].stored_at = now;
             if self.policy == Policy::Fifo {
                 // A refreshed entry is a new insertion.
-                self.unlink(i);
-                self.push_front(i);
+                let mut order = self.order;
+                self.unlink(&mut order, i);
+                self.push_front(&mut order, i);
+                self.order = order;
             } else {
                 self.touch(i);
             }
             return;
         }
-        self.tick += 1;
         let e = Entry {
             key,
             stored_at: now,
             prev: NIL,
             next: NIL,
-            freq: 1,
-            tick: self.tick,
+            bucket: NIL,
         };
         let i = if self.entries.len() < self.capacity {
             self.entries.push(e);
             (self.entries.len() - 1) as u32
         } else {
-            let v = self.victim();
-            let old = self.entries[v as usize];
-            self.index.remove(&old.key);
-            match self.policy {
-                Policy::Lru | Policy::Fifo => self.unlink(v),
-                Policy::Lfu => {
-                    self.lfu.remove(&(old.freq, old.tick, v));
-                }
-                Policy::Random => {}
-            }
+            let v = self.evict();
             self.entries[v as usize] = e;
             v
         };
         self.index.insert(key, i);
         match self.policy {
-            Policy::Lru | Policy::Fifo => self.push_front(i),
-            Policy::Lfu => {
-                self.lfu.insert((1, self.tick, i));
+            Policy::Lru | Policy::Fifo => {
+                let mut order = self.order;
+                self.push_front(&mut order, i);
+                self.order = order;
             }
+            Policy::Lfu => self.lfu_insert_new(i),
             Policy::Random => {}
         }
     }
 
-    fn victim(&mut self) -> u32 {
-        match self.policy {
-            Policy::Lru | Policy::Fifo => self.tail,
-            Policy::Lfu => self.lfu.iter().next().map(|&(_, _, i)| i).unwrap_or(0),
+    /// Removes the victim from every structure and returns its slot.
+    fn evict(&mut self) -> u32 {
+        let v = match self.policy {
+            Policy::Lru | Policy::Fifo => {
+                let mut order = self.order;
+                let v = order.tail;
+                self.unlink(&mut order, v);
+                self.order = order;
+                v
+            }
+            Policy::Lfu => {
+                let b = self.min_bucket;
+                let v = self.buckets[b as usize].entries.tail;
+                self.lfu_detach(v);
+                v
+            }
             Policy::Random => self.rng.random_range(0..self.entries.len() as u32),
-        }
+        };
+        let old = self.entries[v as usize].key;
+        self.index.remove(&old);
+        v
     }
 
     fn touch(&mut self, i: u32) {
         match self.policy {
             Policy::Lru => {
-                if self.head != i {
-                    self.unlink(i);
-                    self.push_front(i);
+                if self.order.head != i {
+                    let mut order = self.order;
+                    self.unlink(&mut order, i);
+                    self.push_front(&mut order, i);
+                    self.order = order;
                 }
             }
-            Policy::Lfu => {
-                let e = &mut self.entries[i as usize];
-                self.lfu.remove(&(e.freq, e.tick, i));
-                self.tick += 1;
-                e.freq += 1;
-                e.tick = self.tick;
-                self.lfu.insert((e.freq, e.tick, i));
-            }
+            Policy::Lfu => self.lfu_promote(i),
             Policy::Fifo | Policy::Random => {}
         }
     }
 
-    fn unlink(&mut self, i: u32) {
+    fn unlink(&mut self, list: &mut List, i: u32) {
         let Entry { prev, next, .. } = self.entries[i as usize];
         if prev != NIL {
             self.entries[prev as usize].next = next;
         } else {
-            self.head = next;
+            list.head = next;
         }
         if next != NIL {
             self.entries[next as usize].prev = prev;
         } else {
-            self.tail = prev;
+            list.tail = prev;
         }
     }
 
-    fn push_front(&mut self, i: u32) {
-        let old = self.head;
-        {
-            let e = &mut self.entries[i as usize];
-            e.prev = NIL;
-            e.next = old;
-        }
+    fn push_front(&mut self, list: &mut List, i: u32) {
+        let old = list.head;
+        let e = &mut self.entries[i as usize];
+        e.prev = NIL;
+        e.next = old;
         if old != NIL {
             self.entries[old as usize].prev = i;
         } else {
-            self.tail = i;
+            list.tail = i;
         }
-        self.head = i;
+        list.head = i;
+    }
+
+    /// LFU: a new bucket of frequency `freq` linked after bucket `after`
+    /// (NIL: at the front).
+    fn new_bucket(&mut self, freq: u64, after: u32) -> u32 {
+        let next = if after == NIL { self.min_bucket } else { self.buckets[after as usize].next };
+        let b = Bucket {
+            freq,
+            entries: EMPTY,
+            prev: after,
+            next,
+        };
+        let id = match self.free_buckets.pop() {
+            Some(id) => {
+                self.buckets[id as usize] = b;
+                id
+            }
+            None => {
+                self.buckets.push(b);
+                (self.buckets.len() - 1) as u32
+            }
+        };
+        if after == NIL {
+            self.min_bucket = id;
+        } else {
+            self.buckets[after as usize].next = id;
+        }
+        if next != NIL {
+            self.buckets[next as usize].prev = id;
+        }
+        id
+    }
+
+    /// LFU: takes entry `i` out of its bucket, freeing the bucket if empty.
+    fn lfu_detach(&mut self, i: u32) {
+        let b = self.entries[i as usize].bucket;
+        let mut list = self.buckets[b as usize].entries;
+        self.unlink(&mut list, i);
+        self.buckets[b as usize].entries = list;
+        if list.head == NIL {
+            let Bucket { prev, next, .. } = self.buckets[b as usize];
+            if prev != NIL {
+                self.buckets[prev as usize].next = next;
+            } else {
+                self.min_bucket = next;
+            }
+            if next != NIL {
+                self.buckets[next as usize].prev = prev;
+            }
+            self.free_buckets.push(b);
+        }
+    }
+
+    fn lfu_attach(&mut self, i: u32, b: u32) {
+        let mut list = self.buckets[b as usize].entries;
+        self.push_front(&mut list, i);
+        self.buckets[b as usize].entries = list;
+        self.entries[i as usize].bucket = b;
+    }
+
+    fn lfu_insert_new(&mut self, i: u32) {
+        let m = self.min_bucket;
+        let b = if m != NIL && self.buckets[m as usize].freq == 1 { m } else { self.new_bucket(1, NIL) };
+        self.lfu_attach(i, b);
+    }
+
+    fn lfu_promote(&mut self, i: u32) {
+        let b = self.entries[i as usize].bucket;
+        let Bucket { freq, next, .. } = self.buckets[b as usize];
+        let target = if next != NIL && self.buckets[next as usize].freq == freq + 1 {
+            next
+        } else {
+            self.new_bucket(freq + 1, b)
+        };
+        self.lfu_detach(i);
+        self.lfu_attach(i, target);
     }
 }
 
@@ -303,6 +404,26 @@ mod tests {
         s.fill(3, 0); // evicts 1, the oldest insertion
         assert!(!s.lookup(1, 0));
         assert!(s.lookup(2, 0));
+    }
+
+    #[test]
+    fn lfu_breaks_ties_by_recency_and_reuses_buckets() {
+        let mut s = store(Policy::Lfu, 3);
+        for k in 1..=3 {
+            s.fill(k, 0);
+        }
+        assert!(s.lookup(2, 0)); // 2: freq 2; 1 and 3: freq 1, 1 older
+        s.fill(4, 0); // evicts 1
+        assert!(!s.lookup(1, 0));
+        assert!(s.lookup(3, 0) && s.lookup(4, 0)); // all at freq 2 now, 2 oldest
+        s.fill(5, 0); // evicts 2
+        assert!(!s.lookup(2, 0));
+        for k in 100..10_000 {
+            s.fill(k, 0);
+            s.lookup(k, 0);
+        }
+        assert_eq!(s.len(), 3);
+        assert!(s.buckets.len() <= 8, "buckets are recycled: {}", s.buckets.len());
     }
 
     #[test]
