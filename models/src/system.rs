@@ -113,6 +113,14 @@ impl SystemConfig {
         }
         if self.sample == 0 {
             issue("sample".into(), "expected a sampling interval > 0".into());
+        } else if self.duration / self.sample > MAX_WINDOWS {
+            issue(
+                "sample".into(),
+                format!(
+                    "{} time-series windows is too many (at most {MAX_WINDOWS}); use a longer sample interval",
+                    self.duration / self.sample
+                ),
+            );
         }
         if self.max_in_flight == 0 {
             issue("max_in_flight".into(), "expected at least 1".into());
@@ -284,6 +292,9 @@ impl SystemConfig {
 }
 
 const NIL: u32 = u32::MAX;
+
+/// At most this many time-series windows per run.
+pub const MAX_WINDOWS: u64 = 1_000_000;
 
 /// The engine events of a system. Small and `Copy`: state lives in slabs.
 #[derive(Clone, Copy, Debug)]

@@ -9,6 +9,9 @@ use rand_distr::{Distribution, Exp1, Zipf};
 use scalesim_sim::{from_secs, SimRng, Time};
 use serde::Deserialize;
 
+/// Highest accepted rate: one request per nanosecond of simulated time.
+pub const MAX_RATE: f64 = 1e9;
+
 /// How inter-arrival times are drawn.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
