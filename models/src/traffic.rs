@@ -95,7 +95,57 @@ pub struct Source {
 enum KeyLaw {
     None,
     Uniform(u64),
+    /// Up to [`ALIAS_MAX_KEYS`] keys: Walker's alias table, O(1) per draw.
+    Alias(AliasTable),
+    /// More keys: rejection-inversion (Hörmann & Derflinger), no table.
     Zipf(Zipf<f64>),
+}
+
+/// Largest key count drawn through an alias table (12 bytes per key).
+pub const ALIAS_MAX_KEYS: u64 = 1 << 21;
+
+/// Walker's alias method (Vose's construction): draws from a discrete law
+/// over `0..n` with one uniform index and one uniform fraction.
+pub struct AliasTable {
+    prob: Vec<f64>,
+    alias: Vec<u32>,
+}
+
+impl AliasTable {
+    /// A table for weights `w` (not necessarily normalised; all >= 0 and
+    /// not all 0).
+    pub fn new(w: &[f64]) -> Self {
+        let n = w.len();
+        let total: f64 = w.iter().sum();
+        let mut prob: Vec<f64> = w.iter().map(|x| x * n as f64 / total).collect();
+        let mut alias = vec![0u32; n];
+        let (mut small, mut large): (Vec<u32>, Vec<u32>) = (0..n as u32).partition(|&i| prob[i as usize] < 1.0);
+        while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
+            small.pop();
+            alias[s as usize] = l;
+            prob[l as usize] -= 1.0 - prob[s as usize];
+            if prob[l as usize] < 1.0 {
+                large.pop();
+                small.push(l);
+            }
+        }
+        // Leftovers are 1 up to rounding.
+        for i in small.into_iter().chain(large) {
+            prob[i as usize] = 1.0;
+        }
+        AliasTable { prob, alias }
+    }
+
+    /// Draws an index in `0..n`.
+    #[inline]
+    pub fn sample(&self, rng: &mut SimRng) -> usize {
+        let i = rng.random_range(0..self.prob.len());
+        if rng.random::<f64>() < self.prob[i] {
+            i
+        } else {
+            self.alias[i] as usize
+        }
+    }
 }
 
 impl Source {
@@ -104,6 +154,7 @@ impl Source {
         let keys = match cfg.keys {
             None => KeyLaw::None,
             Some(k) if k.zipf == 0.0 || k.count == 1 => KeyLaw::Uniform(k.count),
+            Some(k) if k.count <= ALIAS_MAX_KEYS => KeyLaw::Alias(AliasTable::new(&k.probabilities())),
             Some(k) => Zipf::new(k.count as f64, k.zipf)
                 .map(KeyLaw::Zipf)
                 .unwrap_or(KeyLaw::Uniform(k.count)),
@@ -136,6 +187,7 @@ impl Source {
         match &self.keys {
             KeyLaw::None => 0,
             KeyLaw::Uniform(n) => self.key_rng.random_range(1..=*n),
+            KeyLaw::Alias(t) => t.sample(&mut self.key_rng) as u64 + 1,
             KeyLaw::Zipf(z) => z.sample(&mut self.key_rng) as u64,
         }
     }
