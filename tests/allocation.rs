@@ -62,7 +62,9 @@ service = { dist = "exp", mean = "10ms" }
 
 /// Allocations and events of one run of `secs` simulated seconds.
 fn run(secs: u32, policy: &str) -> (u64, u64) {
-    let text = SCENARIO.replace("DURATION", &format!("{secs}s")).replace("POLICY", policy);
+    let text = SCENARIO
+        .replace("DURATION", &format!("{secs}s"))
+        .replace("POLICY", policy);
     let loaded = scalesim::scenario::load_str("alloc.toml", &text, &[], "alloc").unwrap();
     let before = ALLOCS.load(Ordering::Relaxed);
     let r = scalesim::run::run(&loaded, 0).unwrap();
@@ -81,6 +83,9 @@ fn steady_state_allocates_nothing_per_event() {
         assert!(extra_events > 1_000_000, "{extra_events}");
         // One allocation per 10,000 events would already be 100+; per-event
         // allocation would be millions.
-        assert!(extra_allocs < 100, "{policy}: {extra_allocs} allocations for {extra_events} more events");
+        assert!(
+            extra_allocs < 100,
+            "{policy}: {extra_allocs} allocations for {extra_events} more events"
+        );
     }
 }

@@ -84,7 +84,10 @@ struct List {
     tail: u32,
 }
 
-const EMPTY: List = List { head: NIL, tail: NIL };
+const EMPTY: List = List {
+    head: NIL,
+    tail: NIL,
+};
 
 /// LFU: all entries used `freq` times, most recent first. Buckets form a
 /// list in increasing frequency (Shah, Mitra & Matani's O(1) LFU).
@@ -271,7 +274,11 @@ impl Store {
     /// LFU: a new bucket of frequency `freq` linked after bucket `after`
     /// (NIL: at the front).
     fn new_bucket(&mut self, freq: u64, after: u32) -> u32 {
-        let next = if after == NIL { self.min_bucket } else { self.buckets[after as usize].next };
+        let next = if after == NIL {
+            self.min_bucket
+        } else {
+            self.buckets[after as usize].next
+        };
         let b = Bucket {
             freq,
             entries: EMPTY,
@@ -328,7 +335,11 @@ impl Store {
 
     fn lfu_insert_new(&mut self, i: u32) {
         let m = self.min_bucket;
-        let b = if m != NIL && self.buckets[m as usize].freq == 1 { m } else { self.new_bucket(1, NIL) };
+        let b = if m != NIL && self.buckets[m as usize].freq == 1 {
+            m
+        } else {
+            self.new_bucket(1, NIL)
+        };
         self.lfu_attach(i, b);
     }
 
@@ -423,7 +434,11 @@ mod tests {
             s.lookup(k, 0);
         }
         assert_eq!(s.len(), 3);
-        assert!(s.buckets.len() <= 8, "buckets are recycled: {}", s.buckets.len());
+        assert!(
+            s.buckets.len() <= 8,
+            "buckets are recycled: {}",
+            s.buckets.len()
+        );
     }
 
     #[test]

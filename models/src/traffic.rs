@@ -119,7 +119,8 @@ impl AliasTable {
         let total: f64 = w.iter().sum();
         let mut prob: Vec<f64> = w.iter().map(|x| x * n as f64 / total).collect();
         let mut alias = vec![0u32; n];
-        let (mut small, mut large): (Vec<u32>, Vec<u32>) = (0..n as u32).partition(|&i| prob[i as usize] < 1.0);
+        let (mut small, mut large): (Vec<u32>, Vec<u32>) =
+            (0..n as u32).partition(|&i| prob[i as usize] < 1.0);
         while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
             small.pop();
             alias[s as usize] = l;
@@ -154,7 +155,9 @@ impl Source {
         let keys = match cfg.keys {
             None => KeyLaw::None,
             Some(k) if k.zipf == 0.0 || k.count == 1 => KeyLaw::Uniform(k.count),
-            Some(k) if k.count <= ALIAS_MAX_KEYS => KeyLaw::Alias(AliasTable::new(&k.probabilities())),
+            Some(k) if k.count <= ALIAS_MAX_KEYS => {
+                KeyLaw::Alias(AliasTable::new(&k.probabilities()))
+            }
             Some(k) => Zipf::new(k.count as f64, k.zipf)
                 .map(KeyLaw::Zipf)
                 .unwrap_or(KeyLaw::Uniform(k.count)),

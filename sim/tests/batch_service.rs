@@ -38,9 +38,14 @@ impl BulkServer {
         if self.busy || self.waiting.is_empty() {
             return;
         }
-        let mut b = Batch { jobs: [0; MAX_BATCH], n: 0 };
+        let mut b = Batch {
+            jobs: [0; MAX_BATCH],
+            n: 0,
+        };
         while b.n < MAX_BATCH {
-            let Some(j) = self.waiting.pop_front() else { break };
+            let Some(j) = self.waiting.pop_front() else {
+                break;
+            };
             b.jobs[b.n] = j;
             b.n += 1;
         }
