@@ -507,6 +507,60 @@ service = { dist = "const", value = "5ms" }
         assert!(d.message.contains("call cycle"), "{}", d.message);
     }
 
+    /// The STABLE core example of CONTRACT.md §2, verbatim, plus the `db`
+    /// its cache forwards misses to.
+    #[test]
+    fn contract_core_example_loads() {
+        let text = r#"
+name = "mmc-example"
+duration = "10000s"     # simulated time
+warmup = "500s"         # requests that ARRIVE before this are not counted
+seed = 7
+
+[traffic.web]           # one or more named request sources
+rate = 7.2              # mean arrival rate, req/s
+arrivals = "poisson"    # "poisson" | "deterministic"
+to = "api"              # the component requests enter
+keys = { count = 100000, zipf = 0.8 }   # optional: each request carries a key
+                                         # drawn from a Zipf(s) law over 1..count
+                                         # (zipf = 0 means uniform)
+
+[components.api]
+kind = "pool"           # c instances x concurrency slots, one FIFO queue
+instances = 8
+concurrency = 1         # requests one instance serves at once (default 1)
+service = { dist = "exp", mean = "1s" }
+# dist: "exp" | "const" (value) | "lognormal" (mean, cv) | "gamma" (mean, cv)
+#       | "uniform" (min, max)
+queue_capacity = 1000   # optional; absent = unbounded; 0 = no waiting room
+                        # (an arrival finding all slots busy is rejected)
+calls = ["cache"]       # optional: downstream components called in order
+                        # after the local service, while holding the slot
+
+[components.cache]
+kind = "cache"
+capacity = 1000         # entries
+policy = "lru"          # "lru" | "fifo" | "lfu" | "random"
+ttl = "300s"            # optional
+hit = { dist = "const", value = "1ms" }
+miss = "db"             # component a miss is forwarded to; its answer fills the cache
+
+[slo]                   # optional; a failed SLO makes `run` exit 1
+p99 = "500ms"
+error_rate = 0.001
+
+[components.db]
+kind = "pool"
+instances = 4
+service = { dist = "lognormal", mean = "20ms", cv = 1.0 }
+"#;
+        let l = load_str("contract.toml", text, &[], "x").unwrap();
+        assert_eq!(l.scenario.name, "mmc-example");
+        assert_eq!(l.scenario.seed, 7);
+        assert_eq!(l.scenario.slo.p99.map(|d| d.secs()), Some(0.5));
+        assert_eq!(l.scenario.components.0.len(), 3);
+    }
+
     #[test]
     fn syntax_errors_have_line_and_column() {
         let d = err("name = \"x\"\nduration = \n");
