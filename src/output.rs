@@ -15,7 +15,7 @@ pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
 }
 
 /// The CSV header of `timeseries.csv`.
-pub const TIMESERIES_HEADER: [&str; 14] = [
+pub const TIMESERIES_HEADER: [&str; 16] = [
     "t_s",
     "component",
     "arrivals",
@@ -30,6 +30,8 @@ pub const TIMESERIES_HEADER: [&str; 14] = [
     "queue_len",
     "in_flight",
     "hit_ratio",
+    "instances",
+    "cost_usd",
 ];
 
 fn opt(v: Option<f64>) -> String {
@@ -58,6 +60,8 @@ pub fn write_timeseries(dir: &Path, rows: &[TsRow]) -> io::Result<()> {
             opt(r.queue_len),
             r.in_flight.to_string(),
             opt(r.hit_ratio),
+            r.instances.map(|n| n.to_string()).unwrap_or_default(),
+            opt(r.cost_usd),
         ])?;
     }
     w.flush()
@@ -159,6 +163,14 @@ pub fn table(s: &Summary) -> String {
             human_secs(c.mean_response_s),
             human_secs(c.p99_response_s),
             pct(c.hit_ratio),
+        );
+    }
+    let c = &s.cost_usd;
+    if c.total > 0.0 {
+        let _ = writeln!(
+            o,
+            "\ncost      ${:.2} for the run  ${:.2}/hour  ${:.0}/month projected  ${:.4} per 1k requests",
+            c.total, c.per_hour, c.projected_month, c.per_1k_requests
         );
     }
     if let Some(w) = &s.runaway {

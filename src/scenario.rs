@@ -15,6 +15,7 @@
 
 use crate::diagnostics::{locate, path_at, suggest, Diagnostic, Diagnostics, Source};
 use scalesim_models::cache::CacheConfig;
+use scalesim_models::cost::CostConfig;
 use scalesim_models::pool::PoolConfig;
 use scalesim_models::traffic::SourceConfig;
 use scalesim_models::units::Duration;
@@ -84,6 +85,9 @@ pub struct Scenario {
     /// Service-level objectives.
     #[serde(default)]
     pub slo: SloConfig,
+    /// Billing rules and price overrides.
+    #[serde(default)]
+    pub cost: CostConfig,
 }
 
 fn default_seed() -> u64 {
@@ -220,6 +224,7 @@ fn to_system(s: &Scenario, replication: u32) -> SystemConfig {
         max_in_flight: s.max_in_flight,
         sources: s.traffic.clone(),
         components: s.components.0.clone(),
+        cost: s.cost.clone(),
     }
 }
 

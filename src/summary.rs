@@ -2,6 +2,7 @@
 //! added) and the SLO verdict.
 
 use crate::scenario::SloConfig;
+use scalesim_models::cost::HOURS_PER_MONTH;
 use scalesim_models::system::{ComponentReport, RunReport};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -107,9 +108,12 @@ pub struct ComponentJson {
     /// Peak instances.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instances_max: Option<u32>,
-    /// Cost of this component.
+    /// The bill of this component, USD (0 when it has no `instance_type`
+    /// or `price_per_hour`).
+    pub cost_usd: f64,
+    /// Its cost per hour after warm-up x 730.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost_usd: Option<f64>,
+    pub cost_per_month: Option<f64>,
     /// Cache hits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hits: Option<u64>,
@@ -135,13 +139,18 @@ impl Serialize for ComponentMap {
     }
 }
 
-/// Cost figures.
+/// Cost figures (priced components only: those with an `instance_type`
+/// or a `price_per_hour`).
 #[derive(Clone, Debug, Serialize)]
 pub struct Cost {
-    /// Total over the simulated time.
+    /// The bill for the simulated time, USD.
     pub total: f64,
-    /// Per 1,000 completed requests.
+    /// Per 1,000 completed requests, from the cost after warm-up.
     pub per_1k_requests: f64,
+    /// Mean cost per hour after warm-up.
+    pub per_hour: f64,
+    /// per_hour x 730 hours.
+    pub projected_month: f64,
 }
 
 /// The SLO verdict.
@@ -212,7 +221,7 @@ impl Summary {
         let components = ComponentMap(
             r.components
                 .iter()
-                .map(|c| (c.name.clone(), component(c)))
+                .map(|c| (c.name.clone(), component(c, r.measured_s)))
                 .collect(),
         );
         let slo = check_slo(slo, &latency, error_rate, r);
@@ -233,10 +242,7 @@ impl Summary {
             throughput_rps: r.completed as f64 / r.measured_s,
             error_rate,
             components,
-            cost_usd: Cost {
-                total: 0.0,
-                per_1k_requests: 0.0,
-            },
+            cost_usd: cost(r),
             slo,
             runaway: r.runaway.as_ref().map(|w| RunawayJson {
                 at_s: w.at_s,
@@ -256,7 +262,22 @@ impl Summary {
     }
 }
 
-fn component(c: &ComponentReport) -> ComponentJson {
+fn cost(r: &RunReport) -> Cost {
+    let hours = r.measured_s / 3600.0;
+    let per_hour = r.cost_measured_usd / hours;
+    Cost {
+        total: r.cost_usd,
+        per_1k_requests: if r.completed == 0 {
+            0.0
+        } else {
+            r.cost_measured_usd / r.completed as f64 * 1000.0
+        },
+        per_hour,
+        projected_month: per_hour * HOURS_PER_MONTH,
+    }
+}
+
+fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
     let lookups = c.hits.unwrap_or(0) + c.misses.unwrap_or(0);
     ComponentJson {
         kind: c.kind,
@@ -272,7 +293,10 @@ fn component(c: &ComponentReport) -> ComponentJson {
         mean_queue_len: c.mean_queue_len,
         instances_mean: c.instances.map(f64::from),
         instances_max: c.instances,
-        cost_usd: c.instances.map(|_| 0.0),
+        cost_usd: c.cost_usd.unwrap_or(0.0),
+        cost_per_month: c
+            .cost_measured_usd
+            .map(|m| m / measured_s * 3600.0 * HOURS_PER_MONTH),
         hits: c.hits,
         misses: c.misses,
         hit_ratio: c.hits.map(|h| {

@@ -11,6 +11,7 @@
 //! refreshed in place by the fill; until then it still takes a slot (as
 //! with a cache that only expires on access).
 
+use crate::cost::Pricing;
 use crate::dist::DistConfig;
 use crate::units::Duration;
 use rand::Rng;
@@ -55,6 +56,30 @@ pub struct CacheConfig {
     /// a miss answers after the lookup (and fills the key).
     #[serde(default)]
     pub miss: Option<String>,
+    /// Cache nodes, for cost (the store is modelled as one).
+    #[serde(default = "one_node")]
+    pub nodes: u32,
+    /// Catalog instance type of a node, for cost (see [`crate::cost`]).
+    #[serde(default)]
+    pub instance_type: Option<String>,
+    /// Price per node-hour, USD (wins over the catalog).
+    #[serde(default)]
+    pub price_per_hour: Option<f64>,
+}
+
+fn one_node() -> u32 {
+    1
+}
+
+impl CacheConfig {
+    /// What a node costs.
+    pub fn pricing(&self) -> Pricing {
+        Pricing {
+            instance_type: self.instance_type.clone(),
+            price_per_hour: self.price_per_hour,
+            spot: None,
+        }
+    }
 }
 
 fn default_hit() -> DistConfig {

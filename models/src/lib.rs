@@ -6,11 +6,13 @@
 //! - [`traffic`]: request sources (Poisson / deterministic, Zipf keys);
 //! - [`pool`]: instances x concurrency slots behind one FIFO queue;
 //! - [`cache`]: LRU / FIFO / LFU / RANDOM caches with TTL and miss forwarding;
+//! - [`cost`]: instance catalog, billing, spot;
 //! - [`dist`]: service-time laws; [`units`]: durations in scenario files;
 //! - [`system`]: the components wired into one [`scalesim_sim::Model`], the
 //!   request flow between them, and the measurements of a run.
 
 pub mod cache;
+pub mod cost;
 pub mod dist;
 pub mod pool;
 pub mod system;

@@ -8,6 +8,7 @@
 //! the M/G/c/c loss system (Erlang B, insensitive to the service law), and
 //! with one slot and a general law M/G/1 (Pollaczek-Khinchine).
 
+use crate::cost::{Pricing, SpotConfig};
 use crate::dist::{Dist, DistConfig};
 use scalesim_sim::{SimRng, Time};
 use serde::Deserialize;
@@ -34,6 +35,15 @@ pub struct PoolConfig {
     /// while holding the slot.
     #[serde(default)]
     pub calls: Vec<String>,
+    /// Catalog instance type, for cost (see [`crate::cost`]).
+    #[serde(default)]
+    pub instance_type: Option<String>,
+    /// Price per instance-hour, USD (wins over the catalog).
+    #[serde(default)]
+    pub price_per_hour: Option<f64>,
+    /// Share of instances on spot, and its discount.
+    #[serde(default)]
+    pub spot: Option<SpotConfig>,
 }
 
 fn one() -> u32 {
@@ -44,6 +54,15 @@ impl PoolConfig {
     /// Total service slots (instances x concurrency).
     pub fn slots(&self) -> u64 {
         self.instances as u64 * self.concurrency as u64
+    }
+
+    /// What an instance costs.
+    pub fn pricing(&self) -> Pricing {
+        Pricing {
+            instance_type: self.instance_type.clone(),
+            price_per_hour: self.price_per_hour,
+            spot: self.spot,
+        }
     }
 
     /// Checks the numbers; `Err((field, message))`.
@@ -160,6 +179,9 @@ mod tests {
             },
             queue_capacity: cap,
             calls: vec![],
+            instance_type: None,
+            price_per_hour: None,
+            spot: None,
         };
         Pool::new(&cfg, scalesim_sim::stream(0, 0, "p", "s"))
     }

@@ -15,6 +15,7 @@
 //! differences of snapshots, so nothing is reset or counted twice.
 
 use crate::cache::{CacheConfig, Store};
+use crate::cost::{CostConfig, Pricing};
 use crate::dist::Dist;
 use crate::pool::{Admission, Pool, PoolConfig};
 use crate::traffic::{Source, SourceConfig};
@@ -48,6 +49,22 @@ impl ComponentConfig {
             ComponentConfig::Cache(c) => c.miss.iter().map(|m| ("miss", m.as_str())).collect(),
         }
     }
+
+    /// Instances (pool servers, cache nodes) that are billed.
+    pub fn instances(&self) -> u32 {
+        match self {
+            ComponentConfig::Pool(p) => p.instances,
+            ComponentConfig::Cache(c) => c.nodes,
+        }
+    }
+
+    /// What one instance costs.
+    pub fn pricing(&self) -> Pricing {
+        match self {
+            ComponentConfig::Pool(p) => p.pricing(),
+            ComponentConfig::Cache(c) => c.pricing(),
+        }
+    }
 }
 
 /// Everything needed to build and run a system.
@@ -71,6 +88,8 @@ pub struct SystemConfig {
     pub sources: Vec<(String, SourceConfig)>,
     /// Named components, in file order.
     pub components: Vec<(String, ComponentConfig)>,
+    /// Billing rules and price overrides.
+    pub cost: CostConfig,
 }
 
 /// A problem in a configuration: the dotted path of the offending field and
@@ -125,6 +144,9 @@ impl SystemConfig {
         if self.max_in_flight == 0 {
             issue("max_in_flight".into(), "expected at least 1".into());
         }
+        if let Err((path, m)) = self.cost.check() {
+            issue(path, m);
+        }
         if self.sources.is_empty() {
             issue(
                 "traffic".into(),
@@ -168,6 +190,9 @@ impl SystemConfig {
                         );
                     }
                 }
+            }
+            if let Err((f, m)) = c.pricing().hourly(&self.cost) {
+                issue(format!("{base}.{f}"), m);
             }
             for (field, target) in c.downstream() {
                 if !names.contains_key(target) {
@@ -444,6 +469,11 @@ pub struct TsRow {
     pub in_flight: f64,
     /// Hits / lookups in the window (caches).
     pub hit_ratio: Option<f64>,
+    /// Instances (pool servers, cache nodes) at the end of the window.
+    pub instances: Option<u32>,
+    /// Cost accrued since the start, USD (priced components; the sum for
+    /// `_system`).
+    pub cost_usd: Option<f64>,
 }
 
 /// Post-warm-up figures of one component.
@@ -479,6 +509,11 @@ pub struct ComponentReport {
     pub hits: Option<u64>,
     /// Cache misses.
     pub misses: Option<u64>,
+    /// The bill for the whole run, USD (priced components only).
+    pub cost_usd: Option<f64>,
+    /// Cost accrued after warm-up, USD: the basis of hourly and per-request
+    /// figures.
+    pub cost_measured_usd: Option<f64>,
 }
 
 /// Why a run ended before its duration.
@@ -520,6 +555,10 @@ pub struct RunReport {
     pub runaway: Option<Runaway>,
     /// Engine events handled.
     pub events: u64,
+    /// The bill of every priced component for the whole run, USD.
+    pub cost_usd: f64,
+    /// Cost accrued after warm-up, USD.
+    pub cost_measured_usd: f64,
 }
 
 /// A built system, ready to run.
@@ -528,6 +567,8 @@ pub struct System {
     sources: Vec<(Source, u16)>,
     comps: Vec<Comp>,
     stats: Vec<Stats>,
+    /// Price per instance-hour of each component (None: not priced).
+    hourly: Vec<Option<f64>>,
     sys: Stats,
     requests: Slab<Request>,
     visits: Slab<Visit>,
@@ -593,11 +634,17 @@ impl System {
             })
             .collect();
         let stats = cfg.components.iter().map(|_| Stats::default()).collect();
+        let hourly = cfg
+            .components
+            .iter()
+            .map(|(_, c)| c.pricing().hourly(&cfg.cost).ok().flatten())
+            .collect();
         Ok(System {
             cfg,
             sources,
             comps,
             stats,
+            hourly,
             sys: Stats::default(),
             requests: Slab::new(),
             visits: Slab::new(),
@@ -643,7 +690,8 @@ impl System {
             .iter()
             .zip(&self.stats)
             .zip(&self.comps)
-            .map(|(((name, cfg), st), comp)| {
+            .enumerate()
+            .map(|(i, (((name, cfg), st), comp))| {
                 let d = st.counters(end).minus(&st.at_warmup);
                 let is_pool = matches!(comp, Comp::Pool { .. });
                 let slots = match comp {
@@ -663,15 +711,19 @@ impl System {
                     mean_in_system: d.in_system / span,
                     mean_response_s: st.response.mean_s(),
                     p99_response_s: st.response.quantile_s(0.99),
-                    instances: match cfg {
-                        ComponentConfig::Pool(p) => Some(p.instances),
-                        _ => None,
-                    },
+                    instances: Some(cfg.instances()),
                     hits: (!is_pool).then_some(d.hits),
                     misses: (!is_pool).then_some(d.misses),
+                    cost_usd: self.bill(i, end),
+                    cost_measured_usd: self
+                        .accrued(i, end)
+                        .zip(self.accrued(i, warm))
+                        .map(|(a, b)| a - b),
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let cost_usd = components.iter().filter_map(|c| c.cost_usd).sum();
+        let cost_measured_usd = components.iter().filter_map(|c| c.cost_measured_usd).sum();
         RunReport {
             name: self.cfg.name.clone(),
             seed: self.cfg.seed,
@@ -686,7 +738,26 @@ impl System {
             timeseries: self.rows,
             runaway: self.runaway,
             events,
+            cost_usd,
+            cost_measured_usd,
         }
+    }
+
+    /// Instances of component `i` (static until autoscalers arrive).
+    fn instances(&self, i: usize) -> u32 {
+        self.cfg.components[i].1.instances()
+    }
+
+    /// Cost of component `i` accrued from the start to `t` (None: unpriced).
+    fn accrued(&self, i: usize, t: Time) -> Option<f64> {
+        let h = self.hourly[i]?;
+        Some(self.instances(i) as f64 * self.cfg.cost.accrued(h, to_secs(t)))
+    }
+
+    /// The bill of component `i` for a run ending at `end`.
+    fn bill(&self, i: usize, end: Time) -> Option<f64> {
+        let h = self.hourly[i]?;
+        Some(self.instances(i) as f64 * self.cfg.cost.bill(h, to_secs(end)))
     }
 
     fn on_arrival(&mut self, s: &mut Scheduler<Ev>, src: u16) {
@@ -879,12 +950,16 @@ impl System {
         let dt = (now - self.last_sample).max(1) as f64;
         let t_s = to_secs(now);
         let mut rows = Vec::with_capacity(self.stats.len() + 1);
+        let costs: Vec<Option<f64>> = (0..self.stats.len())
+            .map(|i| self.accrued(i, now))
+            .collect();
+        let instances: Vec<u32> = (0..self.stats.len()).map(|i| self.instances(i)).collect();
         let all = self
             .stats
             .iter_mut()
             .zip(&self.comps)
             .zip(&self.cfg.components);
-        for ((st, comp), (name, _)) in all {
+        for (i, ((st, comp), (name, _))) in all.enumerate() {
             let c = st.counters(now);
             let d = c.minus(&st.at_sample);
             let pool_figures = match comp {
@@ -900,30 +975,19 @@ impl System {
                 Comp::Cache { .. } if lookups > 0 => Some(d.hits as f64 / lookups as f64),
                 _ => None,
             };
-            rows.push(window_row(
-                t_s,
-                name,
-                &d,
-                &st.window,
-                pool_figures,
-                dt,
-                hit_ratio,
-            ));
+            let mut row = window_row(t_s, name, &d, &st.window, pool_figures, dt, hit_ratio);
+            row.instances = Some(instances[i]);
+            row.cost_usd = costs[i];
+            rows.push(row);
             st.at_sample = c;
             st.window.clear();
             st.window_wait = Tally::default();
         }
         let c = self.sys.counters(now);
         let d = c.minus(&self.sys.at_sample);
-        rows.push(window_row(
-            t_s,
-            "_system",
-            &d,
-            &self.sys.window,
-            None,
-            dt,
-            None,
-        ));
+        let mut row = window_row(t_s, "_system", &d, &self.sys.window, None, dt, None);
+        row.cost_usd = costs.iter().flatten().copied().reduce(|a, b| a + b);
+        rows.push(row);
         self.sys.at_sample = c;
         self.sys.window.clear();
         self.rows.extend(rows);
@@ -962,6 +1026,8 @@ fn window_row(
         queue_len: pool.as_ref().map(|p| p.queue_len),
         in_flight: d.in_system / dt,
         hit_ratio,
+        instances: None,
+        cost_usd: None,
     }
 }
 

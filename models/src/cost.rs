@@ -1,0 +1,313 @@
+//! What instances cost: a built-in catalog of on-demand prices, billing per
+//! second with a minimum or per started hour, and a spot share bought at a
+//! discount.
+//!
+//! Prices are AWS on-demand list prices for Linux in us-east-1 (USD per
+//! hour; EC2, RDS and ElastiCache pricing pages as published in 2024-2025).
+//! They change: override any of them in the scenario (`price_per_hour` on a
+//! component, or `[cost.catalog.<type>]`). EC2 bills Linux instances per
+//! second with a 60-second minimum; RDS likewise; the per-hour option
+//! models providers and contracts that bill each started hour.
+
+use crate::units::Duration;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One instance type of the catalog.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceType {
+    /// API name, e.g. `c5.large`.
+    pub name: &'static str,
+    /// Virtual CPUs.
+    pub vcpu: u32,
+    /// Memory in GiB.
+    pub memory_gib: f64,
+    /// GPUs (0 for CPU instances).
+    pub gpus: u32,
+    /// On-demand price, USD per hour.
+    pub price_per_hour: f64,
+}
+
+const fn it(
+    name: &'static str,
+    vcpu: u32,
+    memory_gib: f64,
+    gpus: u32,
+    price_per_hour: f64,
+) -> InstanceType {
+    InstanceType {
+        name,
+        vcpu,
+        memory_gib,
+        gpus,
+        price_per_hour,
+    }
+}
+
+/// The built-in catalog (us-east-1, on-demand, Linux).
+pub const CATALOG: &[InstanceType] = &[
+    it("t3.small", 2, 2.0, 0, 0.0208),
+    it("t3.medium", 2, 4.0, 0, 0.0416),
+    it("t3.large", 2, 8.0, 0, 0.0832),
+    it("t3.xlarge", 4, 16.0, 0, 0.1664),
+    it("c5.large", 2, 4.0, 0, 0.085),
+    it("c5.xlarge", 4, 8.0, 0, 0.17),
+    it("c5.2xlarge", 8, 16.0, 0, 0.34),
+    it("c5.4xlarge", 16, 32.0, 0, 0.68),
+    it("m5.large", 2, 8.0, 0, 0.096),
+    it("m5.xlarge", 4, 16.0, 0, 0.192),
+    it("m5.2xlarge", 8, 32.0, 0, 0.384),
+    it("r5.large", 2, 16.0, 0, 0.126),
+    it("r5.xlarge", 4, 32.0, 0, 0.252),
+    it("r5.2xlarge", 8, 64.0, 0, 0.504),
+    it("db.t3.medium", 2, 4.0, 0, 0.068),
+    it("db.r5.large", 2, 16.0, 0, 0.25),
+    it("db.r5.xlarge", 4, 32.0, 0, 0.50),
+    it("db.r5.2xlarge", 8, 64.0, 0, 1.00),
+    it("db.r5.4xlarge", 16, 128.0, 0, 2.00),
+    it("cache.t3.medium", 2, 3.09, 0, 0.068),
+    it("cache.r5.large", 2, 13.07, 0, 0.216),
+    it("cache.r5.xlarge", 4, 26.32, 0, 0.431),
+    it("g4dn.xlarge", 4, 16.0, 1, 0.526),
+    it("g5.xlarge", 4, 16.0, 1, 1.006),
+    it("g5.12xlarge", 48, 192.0, 4, 5.672),
+    it("g6.xlarge", 4, 16.0, 1, 0.805),
+    it("p4d.24xlarge", 96, 1152.0, 8, 32.7726),
+    it("p5.48xlarge", 192, 2048.0, 8, 98.32),
+];
+
+/// Looks an instance type up in the built-in catalog.
+pub fn lookup(name: &str) -> Option<&'static InstanceType> {
+    CATALOG.iter().find(|t| t.name == name)
+}
+
+/// How running time turns into a bill.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Billing {
+    /// Per second, with a minimum per instance run (EC2 Linux: 60 s).
+    #[default]
+    PerSecond,
+    /// Each started hour is billed in full.
+    PerHour,
+}
+
+/// A catalog entry override: `[cost.catalog."c5.large"] price_per_hour = 0.09`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PriceOverride {
+    /// USD per hour.
+    pub price_per_hour: f64,
+}
+
+/// The scenario's `[cost]` table.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CostConfig {
+    /// Billing granularity.
+    #[serde(default)]
+    pub billing: Billing,
+    /// Minimum billed time per instance run with per-second billing.
+    #[serde(default = "default_minimum")]
+    pub minimum: Duration,
+    /// Price overrides (and additions) by instance type.
+    #[serde(default)]
+    pub catalog: BTreeMap<String, PriceOverride>,
+}
+
+fn default_minimum() -> Duration {
+    Duration(60.0)
+}
+
+impl Default for CostConfig {
+    fn default() -> Self {
+        CostConfig {
+            billing: Billing::PerSecond,
+            minimum: default_minimum(),
+            catalog: BTreeMap::new(),
+        }
+    }
+}
+
+/// Spot capacity: `spot = { share = 0.5, discount = 0.7 }` buys `share` of
+/// the instances at `discount` off the on-demand price.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SpotConfig {
+    /// Fraction of instances on spot, 0..=1.
+    pub share: f64,
+    /// Discount off on-demand, 0..1 (AWS spot typically 0.6-0.9).
+    #[serde(default = "default_discount")]
+    pub discount: f64,
+}
+
+fn default_discount() -> f64 {
+    0.7
+}
+
+/// What a component's instances cost, as written on the component.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Pricing {
+    /// Catalog instance type.
+    pub instance_type: Option<String>,
+    /// Explicit price, USD per hour per instance (wins over the catalog).
+    pub price_per_hour: Option<f64>,
+    /// Spot share and discount.
+    pub spot: Option<SpotConfig>,
+}
+
+impl Pricing {
+    /// The effective price per instance-hour (spot blended in), or an error
+    /// naming the problem. `Ok(None)`: the component is not priced.
+    pub fn hourly(&self, cost: &CostConfig) -> Result<Option<f64>, (&'static str, String)> {
+        let base = match (&self.price_per_hour, &self.instance_type) {
+            (Some(p), _) => Some(*p),
+            (None, Some(t)) => match cost.catalog.get(t) {
+                Some(o) => Some(o.price_per_hour),
+                None => match lookup(t) {
+                    Some(i) => Some(i.price_per_hour),
+                    None => {
+                        let known: Vec<&str> = CATALOG.iter().map(|i| i.name).collect();
+                        return Err((
+                            "instance_type",
+                            format!(
+                                "unknown instance type {t:?}; the catalog has {}; or give price_per_hour, or add [cost.catalog.\"{t}\"] price_per_hour = ...",
+                                known.join(", ")
+                            ),
+                        ));
+                    }
+                },
+            },
+            (None, None) => None,
+        };
+        let Some(base) = base else { return Ok(None) };
+        if !(base.is_finite() && base >= 0.0) {
+            return Err((
+                "price_per_hour",
+                format!("expected a price >= 0 USD/hour, got {base}"),
+            ));
+        }
+        let factor = match self.spot {
+            None => 1.0,
+            Some(s) => {
+                if !(0.0..=1.0).contains(&s.share) {
+                    return Err((
+                        "spot",
+                        format!("spot.share must be between 0 and 1, got {}", s.share),
+                    ));
+                }
+                if !(0.0..1.0).contains(&s.discount) {
+                    return Err((
+                        "spot",
+                        format!("spot.discount must be in [0, 1), got {}", s.discount),
+                    ));
+                }
+                1.0 - s.share * s.discount
+            }
+        };
+        Ok(Some(base * factor))
+    }
+}
+
+impl CostConfig {
+    /// Checks the table; `Err((path, message))`.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        for (name, o) in &self.catalog {
+            if !(o.price_per_hour.is_finite() && o.price_per_hour >= 0.0) {
+                return Err((
+                    format!("cost.catalog.{name}.price_per_hour"),
+                    format!("expected a price >= 0 USD/hour, got {}", o.price_per_hour),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The bill of one instance run of `seconds` at `hourly` USD per hour.
+    pub fn bill(&self, hourly: f64, seconds: f64) -> f64 {
+        match self.billing {
+            Billing::PerSecond => hourly * seconds.max(self.minimum.secs()) / 3600.0,
+            Billing::PerHour => hourly * (seconds / 3600.0).ceil().max(1.0),
+        }
+    }
+
+    /// What a run of `seconds` has accrued so far (no minimum yet: that is
+    /// applied when the instance stops), for cost-over-time series.
+    pub fn accrued(&self, hourly: f64, seconds: f64) -> f64 {
+        match self.billing {
+            Billing::PerSecond => hourly * seconds / 3600.0,
+            Billing::PerHour => hourly * (seconds / 3600.0).ceil(),
+        }
+    }
+}
+
+/// Hours in a month as AWS bills them (365 x 24 / 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_has_the_seed_types() {
+        for t in [
+            "t3.medium",
+            "t3.large",
+            "c5.large",
+            "c5.xlarge",
+            "r5.large",
+            "m5.large",
+            "db.r5.large",
+            "db.r5.xlarge",
+            "cache.r5.large",
+            "g5.xlarge",
+            "p4d.24xlarge",
+            "p5.48xlarge",
+        ] {
+            assert!(lookup(t).is_some(), "{t}");
+        }
+    }
+
+    #[test]
+    fn bills_by_hand() {
+        let c = CostConfig::default();
+        // c5.large for 2 h: 2 x 0.085.
+        assert!((c.bill(0.085, 7200.0) - 0.17).abs() < 1e-12);
+        // 10 s is billed as the 60 s minimum.
+        assert!((c.bill(3.6, 10.0) - 0.06).abs() < 1e-12);
+        let h = CostConfig {
+            billing: Billing::PerHour,
+            ..CostConfig::default()
+        };
+        // 61 minutes are 2 started hours.
+        assert!((h.bill(1.0, 3660.0) - 2.0).abs() < 1e-12);
+        assert!((h.accrued(1.0, 1800.0) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn spot_blends_the_price_and_overrides_win() {
+        let mut c = CostConfig::default();
+        let p = Pricing {
+            instance_type: Some("m5.large".into()),
+            price_per_hour: None,
+            spot: Some(SpotConfig {
+                share: 0.5,
+                discount: 0.6,
+            }),
+        };
+        assert!((p.hourly(&c).unwrap().unwrap() - 0.096 * 0.7).abs() < 1e-12);
+        c.catalog.insert(
+            "m5.large".into(),
+            PriceOverride {
+                price_per_hour: 0.2,
+            },
+        );
+        assert!((p.hourly(&c).unwrap().unwrap() - 0.14).abs() < 1e-12);
+        let bad = Pricing {
+            instance_type: Some("m5.larg".into()),
+            ..Pricing::default()
+        };
+        assert_eq!(bad.hourly(&c).unwrap_err().0, "instance_type");
+        assert_eq!(Pricing::default().hourly(&c).unwrap(), None);
+    }
+}
