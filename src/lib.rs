@@ -2,15 +2,19 @@
 //!
 //! The command-line package: scenario loading and validation
 //! ([`scenario`], [`diagnostics`]), running ([`run`]), the JSON summary
-//! ([`summary`]) and output files ([`output`]). The engine lives in the
+//! ([`summary`]), output files ([`output`]), and the charts ([`charts`])
+//! and HTML report ([`report`]) of a run. The engine lives in the
 //! `scalesim-sim` crate (`sim/`), the component models in `scalesim-models`
 //! (`models/`).
 
+pub mod charts;
 pub mod diagnostics;
 pub mod output;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod summary;
+pub mod trace;
 
 pub use scalesim_models as models;
 pub use scalesim_sim as sim;

@@ -1,7 +1,7 @@
 //! The `scalesim` command line (CONTRACT.md §1).
 
 use clap::{Args, Parser, Subcommand};
-use scalesim::{output, run, scenario};
+use scalesim::{output, report, run, scenario};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -165,6 +165,12 @@ fn cmd_run(a: RunArgs) -> ExitCode {
     if let Err(e) = std::fs::create_dir_all(&out)
         .and_then(|_| output::write_summary(&out, &r.summary))
         .and_then(|_| output::write_timeseries(&out, &r.report.timeseries))
+        .and_then(|_| {
+            let slo = &loaded.scenario.slo;
+            let cal = &loaded.calendar;
+            let start = cal.is_dated().then(|| cal.start_local());
+            report::write_all(&out, &r.report, &r.summary, slo, start).map(|_| ())
+        })
     {
         eprintln!("error: cannot write results to {}: {e}", out.display());
         return ExitCode::from(2);

@@ -15,6 +15,7 @@
 
 use crate::diagnostics::{locate, path_at, suggest, Diagnostic, Diagnostics, Source};
 use scalesim_models::cache::CacheConfig;
+use scalesim_models::calendar::{parse_local, parse_offset, Calendar, Zone};
 use scalesim_models::cost::CostConfig;
 use scalesim_models::pool::PoolConfig;
 use scalesim_models::traffic::SourceConfig;
@@ -88,6 +89,35 @@ pub struct Scenario {
     /// Billing rules and price overrides.
     #[serde(default)]
     pub cost: CostConfig,
+    /// Local date-time at t = 0, e.g. "2026-11-23T00:00:00" (default: an
+    /// undated Monday 00:00).
+    #[serde(default)]
+    pub start: Option<String>,
+    /// IANA time zone of the calendar, e.g. "Europe/Paris".
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Fixed UTC offset of the calendar, e.g. "-05:00" (default UTC).
+    #[serde(default)]
+    pub utc_offset: Option<String>,
+}
+
+impl Scenario {
+    /// The calendar of this scenario; `Err((field, message))`.
+    pub fn calendar(&self) -> Result<Calendar, (&'static str, String)> {
+        let start = match &self.start {
+            Some(s) => Some(parse_local(s).map_err(|m| ("start", m))?),
+            None => None,
+        };
+        let zone = match (&self.timezone, &self.utc_offset) {
+            (Some(_), Some(_)) => return Err(("utc_offset", "give either timezone or utc_offset, not both".into())),
+            (Some(tz), None) => Zone::Named(tz.parse().map_err(|_| {
+                ("timezone", format!("unknown time zone {tz:?}: expected an IANA name like \"Europe/Paris\" or \"America/New_York\""))
+            })?),
+            (None, Some(o)) => Zone::Fixed(parse_offset(o).map_err(|m| ("utc_offset", m))?),
+            (None, None) => Zone::Fixed(0),
+        };
+        Calendar::new(start, zone, self.duration.secs()).map_err(|m| ("start", m))
+    }
 }
 
 fn default_seed() -> u64 {
@@ -204,16 +234,18 @@ pub struct Loaded {
     pub text: String,
     /// The file it came from.
     pub file: String,
+    /// Local dates and time zone of simulated time.
+    pub calendar: Calendar,
 }
 
 impl Loaded {
     /// The engine-level configuration of replication `replication`.
     pub fn system_config(&self, replication: u32) -> SystemConfig {
-        to_system(&self.scenario, replication)
+        to_system(&self.scenario, &self.calendar, replication)
     }
 }
 
-fn to_system(s: &Scenario, replication: u32) -> SystemConfig {
+fn to_system(s: &Scenario, calendar: &Calendar, replication: u32) -> SystemConfig {
     SystemConfig {
         name: s.name.clone(),
         seed: s.seed,
@@ -225,6 +257,7 @@ fn to_system(s: &Scenario, replication: u32) -> SystemConfig {
         sources: s.traffic.clone(),
         components: s.components.0.clone(),
         cost: s.cost.clone(),
+        calendar: calendar.clone(),
     }
 }
 
@@ -321,7 +354,22 @@ pub fn load_str(
     if scenario.name.is_empty() {
         scenario.name = default_name.to_string();
     }
-    let mut issues = to_system(&scenario, 0).check();
+    let located = |path: &str, message: String| {
+        Diagnostics(vec![src.diagnostic(
+            locate(&spanned, path),
+            Some(path.to_string()),
+            message,
+        )])
+    };
+    let calendar = scenario.calendar().map_err(|(f, m)| located(f, m))?;
+    let dir = Path::new(file).parent().unwrap_or(Path::new(""));
+    for (name, source) in &mut scenario.traffic {
+        if let Some(t) = &source.trace {
+            let data = crate::trace::load(t, dir, &calendar, name)?;
+            source.trace_data = Some(data);
+        }
+    }
+    let mut issues = to_system(&scenario, &calendar, 0).check();
     issues.extend(check_slo(&scenario.slo));
     if !issues.is_empty() {
         return Err(Diagnostics(
@@ -335,6 +383,7 @@ pub fn load_str(
         scenario,
         text,
         file: file.to_string(),
+        calendar,
     })
 }
 
@@ -467,7 +516,7 @@ service = { dist = "const", value = "5ms" }
             ComponentConfig::Pool(p) => assert_eq!(p.instances, 12),
             _ => panic!("api is a pool"),
         }
-        assert_eq!(l.scenario.traffic[0].1.rate, 300.0);
+        assert_eq!(l.scenario.traffic[0].1.rate, Some(300.0));
         assert_eq!(l.scenario.warmup.secs(), 600.0);
         assert_eq!(l.text.lines().count(), GOOD.lines().count());
     }

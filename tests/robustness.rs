@@ -62,6 +62,24 @@ const PATHS: &[&str] = &[
     "slo.p99",
     "slo.error_rate",
     "unknown_top",
+    "start",
+    "timezone",
+    "utc_offset",
+    "traffic.web.daily.peak_hours",
+    "traffic.web.daily.hourly",
+    "traffic.web.daily.ramp",
+    "traffic.web.weekly.weekend",
+    "traffic.web.weekly.days",
+    "traffic.web.growth.monthly",
+    "traffic.web.events",
+    "traffic.web.bursts",
+    "traffic.web.onoff",
+    "traffic.web.users",
+    "traffic.web.per_user_per_day",
+    "traffic.web.mix",
+    "components.api.instance_type",
+    "components.api.spot",
+    "cost.billing",
 ];
 
 const VALUES: &[&str] = &[
@@ -98,6 +116,22 @@ const VALUES: &[&str] = &[
     "{ dist = \"gamma\", mean = 1, cv = 1e-9 }",
     "{ count = 1, zipf = 0 }",
     "{ count = 0 }",
+    "\"07:00-20:00\"",
+    "\"20:00-07:00\"",
+    "\"2026-11-27\"",
+    "\"2026-11-27T08:00:00\"",
+    "\"Europe/Paris\"",
+    "\"Mars/Olympus\"",
+    "\"+01:00\"",
+    "\"c5.large\"",
+    "\"per_hour\"",
+    "[1, 1, 1, 1, 1, 0.5, 0.5]",
+    "[{ start = \"1s\", duration = \"2s\", factor = 5 }]",
+    "[{ start = \"2026-11-27\", duration = \"1d\", factor = 5, ramp_up = \"1h\" }]",
+    "[{ at = \"1s\", factor = 1e9, decay = \"1s\" }]",
+    "{ on = \"1s\", off = \"1s\", on_factor = 3 }",
+    "[{ name = \"r\", weight = 1 }, { name = \"w\", weight = 0, to = \"db\" }]",
+    "{ share = 2 }",
 ];
 
 proptest! {
@@ -116,7 +150,7 @@ proptest! {
                     s.sample = Duration(s.sample.secs().max(1.0));
                     s.max_in_flight = s.max_in_flight.min(10_000);
                     for (_, t) in &mut s.traffic {
-                        t.rate = t.rate.min(10_000.0);
+                        t.rate = t.rate.map(|r| r.min(10_000.0));
                     }
                     scalesim::run::run(&l, 0).map(|_| ()).map_err(|e| e.to_string())
                 }

@@ -3,7 +3,10 @@
 //! One file per model, each stating what it models and which reference it
 //! follows:
 //!
-//! - [`traffic`]: request sources (Poisson / deterministic, Zipf keys);
+//! - [`traffic`]: request sources (Poisson / deterministic, Zipf keys,
+//!   request classes, traces);
+//! - [`pattern`]: daily, weekly, event, growth and burst rate factors;
+//! - [`calendar`]: local dates and time zones of simulated time;
 //! - [`pool`]: instances x concurrency slots behind one FIFO queue;
 //! - [`cache`]: LRU / FIFO / LFU / RANDOM caches with TTL and miss forwarding;
 //! - [`cost`]: instance catalog, billing, spot;
@@ -12,8 +15,10 @@
 //!   request flow between them, and the measurements of a run.
 
 pub mod cache;
+pub mod calendar;
 pub mod cost;
 pub mod dist;
+pub mod pattern;
 pub mod pool;
 pub mod system;
 pub mod traffic;

@@ -15,9 +15,11 @@
 //! differences of snapshots, so nothing is reset or counted twice.
 
 use crate::cache::{CacheConfig, Store};
+use crate::calendar::Calendar;
 use crate::cost::{CostConfig, Pricing};
 use crate::dist::Dist;
 use crate::pool::{Admission, Pool, PoolConfig};
+use crate::traffic::Op;
 use crate::traffic::{Source, SourceConfig};
 use scalesim_sim::stats::{LatencyHist, Tally, TimeAvg};
 use scalesim_sim::{stream, to_secs, Model, RunOutcome, Scheduler, SimRng, Slab, Time};
@@ -90,6 +92,8 @@ pub struct SystemConfig {
     pub components: Vec<(String, ComponentConfig)>,
     /// Billing rules and price overrides.
     pub cost: CostConfig,
+    /// Local dates and time zone of simulated time.
+    pub calendar: Calendar,
 }
 
 /// A problem in a configuration: the dotted path of the offending field and
@@ -206,19 +210,29 @@ impl SystemConfig {
                 }
             }
         }
+        let horizon_s = to_secs(self.duration);
         for (name, s) in &self.sources {
-            if let Err((f, m)) = s.check() {
+            if let Err((f, m)) = s.check_classes() {
+                issue(format!("traffic.{name}.{f}"), m);
+                continue;
+            }
+            if let Err((f, m)) = s.profile(&self.calendar, horizon_s) {
                 issue(format!("traffic.{name}.{f}"), m);
             }
-            if !names.contains_key(s.to.as_str()) {
-                issue(
-                    format!("traffic.{name}.to"),
-                    format!(
-                        "unknown component {:?}; known components: {}",
-                        s.to,
-                        known()
-                    ),
-                );
+            for (i, c) in s.classes().iter().enumerate() {
+                let to = c.to.as_deref().unwrap_or("");
+                if !names.contains_key(to) {
+                    let field = if s.mix.get(i).is_some_and(|m| m.to.is_some()) {
+                        format!("mix.{i}.to")
+                    } else {
+                        "to".into()
+                    };
+                    issue(
+                        format!("traffic.{name}.{field}"),
+                        format!("unknown component {to:?}; known components: {}", known()),
+                    );
+                    break;
+                }
             }
         }
         if out.is_empty() {
@@ -291,27 +305,31 @@ impl SystemConfig {
             }
         }
         for (sname, s) in &self.sources {
-            if s.keys.is_some() {
-                continue;
-            }
-            let mut seen = vec![false; edges.len()];
-            let mut todo = vec![names[s.to.as_str()]];
-            while let Some(u) = todo.pop() {
-                if std::mem::replace(&mut seen[u], true) {
+            for c in s.classes() {
+                if c.keys.is_some() {
                     continue;
                 }
-                if let (cname, ComponentConfig::Cache(_)) = &self.components[u] {
-                    out.push(ConfigIssue {
+                let Some(to) = c.to.as_deref() else { continue };
+                let mut seen = vec![false; edges.len()];
+                let mut todo = vec![names[to]];
+                while let Some(u) = todo.pop() {
+                    if std::mem::replace(&mut seen[u], true) {
+                        continue;
+                    }
+                    if let (cname, ComponentConfig::Cache(_)) = &self.components[u] {
+                        out.push(ConfigIssue {
                         path: format!("traffic.{sname}"),
                         message: format!(
                             "requests of this source reach cache {cname:?} but carry no key; add keys = {{ count = N, zipf = S }}"
                         ),
                     });
-                    break;
+                        break;
+                    }
+                    todo.extend(edges[u].iter().map(|e| e.0));
                 }
-                todo.extend(edges[u].iter().map(|e| e.0));
             }
         }
+        out.dedup();
         out
     }
 }
@@ -340,7 +358,36 @@ pub enum Ev {
 struct Request {
     arrival: Time,
     key: u64,
+    class: u16,
     counted: bool,
+}
+
+/// A request class: a source's `mix` entry (or the whole source).
+struct Class {
+    name: String,
+    op: Op,
+    entry: u16,
+    arrived: u64,
+    completed: u64,
+    rejected: u64,
+    latency: LatencyHist,
+}
+
+/// Post-warm-up figures of one request class.
+#[derive(Clone)]
+pub struct ClassReport {
+    /// `<source>` or `<source>.<class>`.
+    pub name: String,
+    /// Read or write.
+    pub op: Op,
+    /// Requests that arrived after warm-up.
+    pub arrived: u64,
+    /// Of those, completed.
+    pub completed: u64,
+    /// Of those, rejected.
+    pub rejected: u64,
+    /// Their end-to-end latency.
+    pub latency: LatencyHist,
 }
 
 #[derive(Clone, Copy)]
@@ -559,12 +606,16 @@ pub struct RunReport {
     pub cost_usd: f64,
     /// Cost accrued after warm-up, USD.
     pub cost_measured_usd: f64,
+    /// Per request class, in source and mix order.
+    pub classes: Vec<ClassReport>,
 }
 
 /// A built system, ready to run.
 pub struct System {
     cfg: SystemConfig,
+    /// Each source with the global index of its first class.
     sources: Vec<(Source, u16)>,
+    classes: Vec<Class>,
     comps: Vec<Comp>,
     stats: Vec<Stats>,
     /// Price per instance-hour of each component (None: not priced).
@@ -596,19 +647,37 @@ impl System {
             .map(|(i, (n, _))| (n.as_str(), i as u16))
             .collect();
         let (seed, rep) = (cfg.seed, cfg.replication);
-        let sources = cfg
-            .sources
-            .iter()
-            .map(|(n, s)| {
-                let comp = format!("traffic.{n}");
-                let src = Source::new(
-                    s,
-                    stream(seed, rep, &comp, "arrivals"),
-                    stream(seed, rep, &comp, "keys"),
-                );
-                (src, idx[s.to.as_str()])
+        let horizon_s = to_secs(cfg.duration);
+        let mut sources = Vec::with_capacity(cfg.sources.len());
+        let mut classes = Vec::new();
+        for (n, s) in &cfg.sources {
+            let comp = format!("traffic.{n}");
+            let src = Source::new(s, &cfg.calendar, horizon_s, |purpose| {
+                stream(seed, rep, &comp, purpose)
             })
-            .collect();
+            .map_err(|(f, m)| {
+                vec![ConfigIssue {
+                    path: format!("{comp}.{f}"),
+                    message: m,
+                }]
+            })?;
+            sources.push((src, classes.len() as u16));
+            for c in s.classes() {
+                classes.push(Class {
+                    name: if c.name.is_empty() {
+                        n.clone()
+                    } else {
+                        format!("{n}.{}", c.name)
+                    },
+                    op: c.op,
+                    entry: idx[c.to.as_deref().unwrap_or_default()],
+                    arrived: 0,
+                    completed: 0,
+                    rejected: 0,
+                    latency: LatencyHist::new(),
+                });
+            }
+        }
         let comps = cfg
             .components
             .iter()
@@ -642,6 +711,7 @@ impl System {
         Ok(System {
             cfg,
             sources,
+            classes,
             comps,
             stats,
             hourly,
@@ -662,8 +732,9 @@ impl System {
     pub fn run(mut self) -> RunReport {
         let mut s: Scheduler<Ev> = Scheduler::new();
         for i in 0..self.sources.len() {
-            let gap = self.sources[i].0.next_gap();
-            s.at(gap, Ev::Arrival(i as u16));
+            if let Some(t) = self.sources[i].0.next_arrival(0) {
+                s.at(t, Ev::Arrival(i as u16));
+            }
         }
         if self.cfg.warmup > 0 {
             s.at(self.cfg.warmup, Ev::Warmup);
@@ -740,6 +811,18 @@ impl System {
             events,
             cost_usd,
             cost_measured_usd,
+            classes: self
+                .classes
+                .into_iter()
+                .map(|c| ClassReport {
+                    name: c.name,
+                    op: c.op,
+                    arrived: c.arrived,
+                    completed: c.completed,
+                    rejected: c.rejected,
+                    latency: c.latency,
+                })
+                .collect(),
         }
     }
 
@@ -771,16 +854,21 @@ impl System {
             s.stop();
             return;
         }
-        let (source, to) = &mut self.sources[src as usize];
-        let key = source.next_key();
-        let gap = source.next_gap();
-        let to = *to;
-        s.after(gap, Ev::Arrival(src));
+        let (source, first_class) = &mut self.sources[src as usize];
+        let c = source.next_class();
+        let key = source.next_key(c);
+        if let Some(t) = source.next_arrival(now) {
+            s.at(t, Ev::Arrival(src));
+        }
+        let class = *first_class + c as u16;
+        let to = self.classes[class as usize].entry;
         let counted = now >= self.cfg.warmup;
         self.counted_arrived += counted as u64;
+        self.classes[class as usize].arrived += counted as u64;
         let req = self.requests.insert(Request {
             arrival: now,
             key,
+            class,
             counted,
         });
         self.sys.arrivals += 1;
@@ -920,11 +1008,15 @@ impl System {
                 if r.counted {
                     self.counted_completed += 1;
                     self.latency.record(lat);
+                    let c = &mut self.classes[r.class as usize];
+                    c.completed += 1;
+                    c.latency.record(lat);
                 }
             }
             Outcome::Rejected => {
                 self.sys.rejections += 1;
                 self.counted_rejected += r.counted as u64;
+                self.classes[r.class as usize].rejected += r.counted as u64;
             }
         }
     }

@@ -1,0 +1,331 @@
+//! `report.html`: one self-contained page per run, with the summary
+//! tables (requests, latency, components, cost, SLO verdict) and the
+//! charts of [`crate::charts`] inlined as SVG.
+//!
+//! The page loads nothing from outside (no scripts, fonts, stylesheets or
+//! images), and holds no timestamp and no engine timing, so the same run
+//! gives a byte-identical file.
+
+use crate::charts::{self, Chart};
+use crate::output::human_secs;
+use crate::scenario::SloConfig;
+use crate::summary::Summary;
+use chrono::NaiveDateTime;
+use scalesim_models::system::RunReport;
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Draws every chart ([`charts::draw_charts`]) and writes `report.html`
+/// into `dir`; returns every file written (the charts' SVG and PNG, then
+/// the report). `start` is the local wall-clock time at t = 0, if known.
+pub fn write_all(
+    dir: &Path,
+    run: &RunReport,
+    summary: &Summary,
+    slo: &SloConfig,
+    start: Option<NaiveDateTime>,
+) -> io::Result<Vec<PathBuf>> {
+    let charts = charts::draw_charts(dir, run, summary, slo, start)?;
+    let mut paths: Vec<PathBuf> = charts
+        .iter()
+        .flat_map(|c| [c.svg_path.clone(), c.png_path.clone()])
+        .collect();
+    paths.push(write_report(dir, summary, &charts)?);
+    Ok(paths)
+}
+
+/// Writes `<dir>/report.html` (see [`html`]) and returns its path.
+pub fn write_report(dir: &Path, summary: &Summary, charts: &[Chart]) -> io::Result<PathBuf> {
+    let path = dir.join("report.html");
+    std::fs::write(&path, html(summary, charts))?;
+    Ok(path)
+}
+
+/// The report page: a header with the SLO verdict, tables of requests,
+/// latency, cost, components and SLO checks, then each chart as inline
+/// SVG with links to its SVG and PNG files.
+pub fn html(s: &Summary, charts: &[Chart]) -> String {
+    let mut o =
+        String::with_capacity(64 * 1024 + charts.iter().map(|c| c.svg.len()).sum::<usize>());
+    let name = esc(&s.scenario);
+    let verdict = if s.slo.checks.is_empty() {
+        ("none", "no SLO set")
+    } else if s.slo.passed {
+        ("pass", "SLO PASSED")
+    } else {
+        ("fail", "SLO FAILED")
+    };
+    let _ = write!(
+        o,
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>scalesim report: {name}</title>
+<style>
+body {{ font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: #222; margin: 0; background: #f5f6f8; }}
+main {{ max-width: 1240px; margin: 0 auto; padding: 24px 20px 48px; }}
+h1 {{ font-size: 28px; margin: 0 0 4px; }}
+h2 {{ font-size: 20px; margin: 32px 0 10px; }}
+p.meta {{ color: #5f6368; margin: 0 0 12px; }}
+.verdict {{ display: inline-block; padding: 4px 12px; border-radius: 4px; font-weight: bold; }}
+.verdict.pass {{ background: #e3f4e8; color: #1b7a3d; }}
+.verdict.fail {{ background: #fde4e4; color: #b3261e; }}
+.verdict.none {{ background: #eceef1; color: #5f6368; }}
+.warn {{ background: #fde4e4; color: #b3261e; padding: 10px 14px; border-radius: 4px; }}
+.cards {{ display: flex; flex-wrap: wrap; gap: 12px; }}
+.card {{ background: #fff; border: 1px solid #dfe2e6; border-radius: 6px; padding: 10px 16px; min-width: 150px; }}
+.card .k {{ color: #5f6368; font-size: 13px; }}
+.card .v {{ font-size: 20px; font-weight: bold; }}
+table {{ border-collapse: collapse; background: #fff; border: 1px solid #dfe2e6; font-size: 14px; }}
+th, td {{ padding: 5px 9px; border-bottom: 1px solid #eceef1; text-align: right; white-space: nowrap; }}
+th {{ background: #eceef1; font-weight: 600; }}
+td:first-child, th:first-child {{ text-align: left; }}
+td.pass {{ color: #1b7a3d; font-weight: bold; }}
+td.fail {{ color: #b3261e; font-weight: bold; }}
+.scroll {{ overflow-x: auto; }}
+figure {{ background: #fff; border: 1px solid #dfe2e6; border-radius: 6px; margin: 0 0 20px; padding: 8px; }}
+figure svg {{ width: 100%; height: auto; display: block; }}
+figcaption {{ font-size: 13px; color: #5f6368; padding: 4px 8px; }}
+nav a, figcaption a {{ color: #21569b; }}
+footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
+</style>
+</head>
+<body>
+<main>
+<h1>{name}</h1>
+<p class="meta">seed {seed} · simulated {sim} · measured {meas} after warm-up</p>
+<p><span class="verdict {vclass}">{vtext}</span></p>
+"#,
+        seed = s.seed,
+        sim = esc(&human_secs(s.simulated_s)),
+        meas = esc(&human_secs(s.measured_s)),
+        vclass = verdict.0,
+        vtext = verdict.1,
+    );
+    if let Some(w) = &s.runaway {
+        let _ = writeln!(o, "<p class=\"warn\">Runaway: {}</p>", esc(&w.message));
+    }
+    if !charts.is_empty() {
+        o.push_str("<nav>Charts: ");
+        let links: Vec<String> = charts
+            .iter()
+            .map(|c| format!("<a href=\"#{0}\">{0}</a>", esc(c.name)))
+            .collect();
+        o.push_str(&links.join(" · "));
+        o.push_str("</nav>\n");
+    }
+
+    // Headline figures.
+    let r = &s.requests;
+    let l = &s.latency_s;
+    o.push_str("<h2>Requests</h2>\n<div class=\"cards\">\n");
+    let mut card = |k: &str, v: String| {
+        let _ = writeln!(
+            o,
+            "<div class=\"card\"><div class=\"k\">{}</div><div class=\"v\">{}</div></div>",
+            esc(k),
+            esc(&v)
+        );
+    };
+    card("arrived", thousands(r.arrived));
+    card("completed", thousands(r.completed));
+    card("rejected", thousands(r.rejected));
+    card("in flight at end", thousands(r.in_flight_at_end));
+    card("throughput", format!("{:.2} req/s", s.throughput_rps));
+    card("error rate", format!("{:.4}%", s.error_rate * 100.0));
+    if s.cost_usd.total > 0.0 {
+        card("cost of the run", usd(s.cost_usd.total));
+        card("per month (projected)", usd(s.cost_usd.projected_month));
+    }
+    o.push_str("</div>\n");
+
+    o.push_str(
+        "<h2>End-to-end latency</h2>\n<div class=\"scroll\"><table>\n<tr><th>statistic</th>",
+    );
+    let stats = [
+        ("mean", l.mean),
+        ("p50", l.p50),
+        ("p90", l.p90),
+        ("p95", l.p95),
+        ("p99", l.p99),
+        ("p99.9", l.p999),
+        ("max", l.max),
+    ];
+    for (k, _) in stats {
+        let _ = write!(o, "<th>{k}</th>");
+    }
+    o.push_str("</tr>\n<tr><td>completed requests</td>");
+    for (_, v) in stats {
+        let _ = write!(o, "<td>{}</td>", esc(&human_secs(v)));
+    }
+    o.push_str("</tr>\n</table></div>\n");
+
+    // SLO checks.
+    o.push_str("<h2>Service-level objectives</h2>\n");
+    if s.slo.checks.is_empty() {
+        o.push_str("<p>No SLO is set in this scenario (add an <code>[slo]</code> table).</p>\n");
+    } else {
+        o.push_str(
+            "<table>\n<tr><th>objective</th><th>measured</th><th>bound</th><th>verdict</th></tr>\n",
+        );
+        for c in &s.slo.checks {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>≤ {}</td><td class=\"{}\">{}</td></tr>",
+                esc(&c.metric),
+                esc(&metric(&c.metric, c.value)),
+                esc(&metric(&c.metric, c.limit)),
+                if c.passed { "pass" } else { "fail" },
+                if c.passed { "pass" } else { "FAIL" }
+            );
+        }
+        o.push_str("</table>\n");
+    }
+
+    // Components.
+    o.push_str(
+        "<h2>Components</h2>\n<div class=\"scroll\"><table>\n<tr><th>component</th><th>kind</th>\
+<th>instances</th><th>throughput</th><th>utilization</th><th>mean wait</th><th>mean queue</th>\
+<th>mean in system</th><th>mean response</th><th>p99 response</th><th>hit ratio</th>\
+<th>cost</th><th>per month</th></tr>\n",
+    );
+    let dash = || "–".to_string();
+    for (name, c) in &s.components.0 {
+        let cells = [
+            c.instances_max.map(|n| n.to_string()).unwrap_or_else(dash),
+            format!("{:.2}/s", c.throughput_rps),
+            c.utilization
+                .map(|u| format!("{:.1}%", u * 100.0))
+                .unwrap_or_else(dash),
+            c.mean_wait_s.map(human_secs).unwrap_or_else(dash),
+            c.mean_queue_len
+                .map(|q| format!("{q:.2}"))
+                .unwrap_or_else(dash),
+            format!("{:.2}", c.mean_in_system),
+            human_secs(c.mean_response_s),
+            human_secs(c.p99_response_s),
+            c.hit_ratio
+                .map(|h| format!("{:.1}%", h * 100.0))
+                .unwrap_or_else(dash),
+            if c.cost_usd > 0.0 {
+                usd(c.cost_usd)
+            } else {
+                dash()
+            },
+            c.cost_per_month.map(usd).unwrap_or_else(dash),
+        ];
+        let _ = write!(o, "<tr><td>{}</td><td>{}</td>", esc(name), esc(c.kind));
+        for cell in cells {
+            let _ = write!(o, "<td>{}</td>", esc(&cell));
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</table></div>\n");
+    if s.cost_usd.total > 0.0 {
+        let c = &s.cost_usd;
+        let _ = writeln!(
+            o,
+            "<p class=\"meta\">Cost: {} for the run, {}/hour after warm-up, {}/month projected, {} per 1k requests.</p>",
+            usd(c.total),
+            usd(c.per_hour),
+            usd(c.projected_month),
+            usd(c.per_1k_requests)
+        );
+    }
+
+    // Charts.
+    if !charts.is_empty() {
+        o.push_str("<h2>Charts</h2>\n");
+    }
+    for c in charts {
+        let n = esc(c.name);
+        let _ = writeln!(o, "<figure id=\"{n}\">");
+        o.push_str(strip_prolog(&c.svg).trim_end());
+        let _ = writeln!(
+            o,
+            "\n<figcaption>{} · <a href=\"{n}.svg\">{n}.svg</a> · <a href=\"{n}.png\">{n}.png</a></figcaption>\n</figure>",
+            esc(&c.title)
+        );
+    }
+    let _ = write!(
+        o,
+        "<footer>scalesim {} · same scenario and seed, same report. Data: \
+<a href=\"summary.json\">summary.json</a>, <a href=\"timeseries.csv\">timeseries.csv</a>.</footer>\n\
+</main>\n</body>\n</html>\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    o
+}
+
+/// The SVG element without any XML declaration, for inlining.
+fn strip_prolog(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    }
+}
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// `4289215` -> `4,289,215`.
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut o = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            o.push(',');
+        }
+        o.push(ch);
+    }
+    o
+}
+
+fn usd(v: f64) -> String {
+    if v < 0.1 {
+        format!("${v:.4}")
+    } else {
+        format!("${v:.2}")
+    }
+}
+
+/// An SLO figure in its metric's unit.
+fn metric(metric: &str, v: f64) -> String {
+    match metric {
+        "error_rate" => format!("{:.4}%", v * 100.0),
+        "bounded_in_flight" => format!("{v}"),
+        _ => human_secs(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(4289215), "4,289,215");
+        assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(strip_prolog("<?xml version=\"1.0\"?>\n<svg/>"), "<svg/>");
+        assert_eq!(metric("error_rate", 0.001), "0.1000%");
+        assert_eq!(usd(17.3), "$17.30");
+    }
+}

@@ -1,0 +1,181 @@
+//! Reading trace files: recorded traffic replayed by a source
+//! (`trace = { file = "...", format = "counts" | "timestamps" }`).
+//!
+//! Format (CSV with a header row; `#` starts a comment line):
+//! - counts: a `count` column (requests in each interval) and optionally a
+//!   `time` column (start of each interval: seconds from the start, a
+//!   duration like `"90m"`, or a local date-time like
+//!   `2026-11-23T08:00:00`). Without `time`, rows are consecutive intervals
+//!   of the source's `interval` from t = 0; with it, the spacing of the
+//!   times is the interval and must be constant.
+//! - timestamps: a `time` column, one arrival per row, non-decreasing.
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use scalesim_models::calendar::{parse_local, Calendar};
+use scalesim_models::traffic::{TraceConfig, TraceData, TraceFormat};
+use scalesim_models::units::parse_duration;
+use std::path::Path;
+
+/// An error at `line` of the trace file.
+fn at(file: &str, line: u64, field: &str, message: String) -> Diagnostics {
+    Diagnostics(vec![Diagnostic {
+        file: file.to_string(),
+        line_col: Some((line as usize, 1)),
+        field: Some(field.to_string()),
+        message,
+        snippet: None,
+        from_override: None,
+    }])
+}
+
+/// Parses a time cell: seconds, a duration, or a local date-time.
+fn time_cell(s: &str, cal: &Calendar) -> Result<f64, String> {
+    let s = s.trim();
+    if let Ok(v) = s.parse::<f64>() {
+        if v.is_finite() {
+            return Ok(v);
+        }
+    }
+    if let Ok(d) = parse_duration(s) {
+        return Ok(d);
+    }
+    match parse_local(s) {
+        Ok(d) if cal.is_dated() => Ok(cal.sim_time(d)),
+        Ok(_) => Err(format!(
+            "the date {s:?} needs the scenario's `start`; or give seconds from the start"
+        )),
+        Err(_) => Err(format!(
+            "expected a time: seconds from the start, a duration like \"90m\", or a date-time like \"2026-11-23T08:00:00\"; got {s:?}"
+        )),
+    }
+}
+
+/// Loads the trace of source `source` (for messages) as configured in
+/// `cfg`, resolving the file relative to `scenario_dir`.
+pub fn load(
+    cfg: &TraceConfig,
+    scenario_dir: &Path,
+    cal: &Calendar,
+    source: &str,
+) -> Result<TraceData, Diagnostics> {
+    let path = scenario_dir.join(&cfg.file);
+    let file = path.display().to_string();
+    let field = format!("traffic.{source}.trace");
+    let mut rdr = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_path(&path)
+        .map_err(|e| at(&file, 0, &field, format!("cannot read the trace file: {e}")))
+        .map_err(|mut d| {
+            d.0[0].line_col = None;
+            d
+        })?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| at(&file, 1, &field, format!("cannot read the header row: {e}")))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let time_col = col("time").or_else(|| col("t"));
+    let count_col = col("count");
+    let mut times = Vec::new();
+    let mut counts = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            at(&file, line, &field, format!("malformed CSV: {e}"))
+        })?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        if let Some(tc) = time_col {
+            let cell = rec.get(tc).unwrap_or("");
+            let t = time_cell(cell, cal)
+                .map_err(|m| at(&file, line, &field, format!("column `time`: {m}")))?;
+            if times.last().is_some_and(|&p| t < p) {
+                return Err(at(
+                    &file,
+                    line,
+                    &field,
+                    "column `time`: times must not decrease".into(),
+                ));
+            }
+            times.push(t);
+        }
+        if cfg.format == TraceFormat::Counts {
+            let Some(cc) = count_col else { break };
+            let cell = rec.get(cc).unwrap_or("");
+            let c: f64 = cell
+                .parse()
+                .ok()
+                .filter(|c: &f64| c.is_finite() && *c >= 0.0)
+                .ok_or_else(|| {
+                    at(
+                        &file,
+                        line,
+                        &field,
+                        format!("column `count`: expected a number >= 0, got {cell:?}"),
+                    )
+                })?;
+            counts.push(c);
+        }
+    }
+    match cfg.format {
+        TraceFormat::Timestamps => {
+            if time_col.is_none() {
+                return Err(at(
+                    &file,
+                    1,
+                    &field,
+                    "a timestamps trace needs a `time` column".into(),
+                ));
+            }
+            if times.is_empty() {
+                return Err(at(&file, 1, &field, "the trace has no rows".into()));
+            }
+            Ok(TraceData::Timestamps(times))
+        }
+        TraceFormat::Counts => {
+            if count_col.is_none() {
+                return Err(at(
+                    &file,
+                    1,
+                    &field,
+                    "a counts trace needs a `count` column".into(),
+                ));
+            }
+            if counts.is_empty() {
+                return Err(at(&file, 1, &field, "the trace has no rows".into()));
+            }
+            let (start, interval) = match (cfg.interval, times.len()) {
+                (Some(i), _) if i.secs() > 0.0 => (times.first().copied().unwrap_or(0.0), i.secs()),
+                (Some(_), _) => return Err(at(&file, 1, &field, "interval must be > 0".into())),
+                (None, n) if n >= 2 => {
+                    let step = times[1] - times[0];
+                    if let Some(i) = times.windows(2).position(|w| ((w[1] - w[0]) - step).abs() > 1e-6) {
+                        return Err(at(
+                            &file,
+                            i as u64 + 3,
+                            &field,
+                            format!("column `time`: rows must be evenly spaced ({step} s apart), or set interval"),
+                        ));
+                    }
+                    if step <= 0.0 {
+                        return Err(at(&file, 3, &field, "column `time`: times must increase".into()));
+                    }
+                    (times[0], step)
+                }
+                _ => {
+                    return Err(at(
+                        &file,
+                        1,
+                        &field,
+                        "set interval = \"1m\" on the trace (or give a `time` column with two rows or more)".into(),
+                    ))
+                }
+            };
+            Ok(TraceData::Counts {
+                start,
+                interval,
+                counts,
+            })
+        }
+    }
+}
