@@ -413,12 +413,10 @@ fn apply_override(doc: &mut DocumentMut, o: &str) -> Result<(String, String), St
         .split_once('=')
         .ok_or_else(|| "expected PATH=VALUE, e.g. components.api.instances=12".to_string())?;
     let path = path.trim();
-    let parts: Vec<&str> = path.split('.').map(str::trim).collect();
-    if parts.iter().any(|p| p.is_empty()) {
-        return Err(format!(
-            "{path:?} is not a dotted path like traffic.web.rate"
-        ));
-    }
+    // TOML key syntax, so quoted parts may hold dots: cost.catalog."c5.large".
+    let keys = toml_edit::Key::parse(path)
+        .map_err(|_| format!("{path:?} is not a dotted path like traffic.web.rate"))?;
+    let parts: Vec<&str> = keys.iter().map(|k| k.get()).collect();
     let raw = raw.trim();
     let value: toml_edit::Value = raw
         .parse()
