@@ -13,6 +13,12 @@
 //!   events, to show how the binary heap behaves with many requests in
 //!   flight. Counter: pop+push pairs.
 //!
+//! - `source_constant` / `source_patterned`: arrivals drawn from a
+//!   constant-rate Poisson source and from one with business hours, a
+//!   weekend dip and a Black-Friday event (thinning against the per-block
+//!   maximum). Counter: arrivals. The goal: patterned within 1.3x of
+//!   constant per arrival.
+//!
 //! `main` first checks, once, that both M/M/1 loops give bit-identical
 //! results for the same seed and that the mean wait is near the
 //! M/M/1 value 1/(mu - lambda) - 1/mu.
@@ -396,6 +402,55 @@ fn event_queue_large(bencher: Bencher, pending: usize) {
             }
             black_box(sum)
         });
+}
+
+// ------------------------------------------------------------ sources ---
+
+const SOURCE_HORIZON_S: f64 = 7.0 * 86400.0;
+
+fn source_config(patterned: bool) -> scalesim_models::traffic::SourceConfig {
+    let mut text = String::from("rate = 10\nto = \"x\"\n");
+    if patterned {
+        text.push_str(
+            "daily = { peak_hours = \"07:00-20:00\", peak = 1.0, off_peak = 0.3, ramp = \"2h\" }\n\
+             weekly = { weekend = 0.5 }\n\
+             events = [{ start = \"4d\", duration = \"1d\", factor = 5.0, ramp_up = \"6h\" }]\n",
+        );
+    }
+    toml::from_str(&text).expect("a valid source")
+}
+
+/// Draws every arrival of a week; returns how many.
+fn drain(cfg: &scalesim_models::traffic::SourceConfig) -> u64 {
+    let cal = scalesim_models::calendar::Calendar::undated();
+    let mut src = scalesim_models::traffic::Source::new(cfg, &cal, SOURCE_HORIZON_S, |p| {
+        scalesim_sim::stream(1, 0, "bench", p)
+    })
+    .expect("a valid source");
+    let (mut n, mut now) = (0u64, 0);
+    while let Some(t) = src.next_arrival(now) {
+        now = t;
+        n += 1;
+    }
+    n
+}
+
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn source_constant(bencher: Bencher) {
+    let cfg = source_config(false);
+    let n = drain(&cfg);
+    bencher
+        .counter(ItemsCount::new(n))
+        .bench(|| black_box(drain(black_box(&cfg))));
+}
+
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn source_patterned(bencher: Bencher) {
+    let cfg = source_config(true);
+    let n = drain(&cfg);
+    bencher
+        .counter(ItemsCount::new(n))
+        .bench(|| black_box(drain(black_box(&cfg))));
 }
 
 fn main() {

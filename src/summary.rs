@@ -4,6 +4,7 @@
 use crate::scenario::SloConfig;
 use scalesim_models::cost::HOURS_PER_MONTH;
 use scalesim_models::system::{ComponentReport, RunReport};
+use scalesim_models::traffic::Op;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
@@ -34,6 +35,8 @@ pub struct Summary {
     pub slo: Slo,
     /// Set when the in-flight cap stopped the run early.
     pub runaway: Option<RunawayJson>,
+    /// Per request class (`<source>` or `<source>.<mix class>`).
+    pub classes: ClassMap,
     /// Engine figures (not covered by the determinism promise).
     pub engine: Engine,
 }
@@ -126,10 +129,14 @@ pub struct ComponentJson {
 }
 
 /// Components keyed by name, in file order.
-#[derive(Clone, Debug)]
-pub struct ComponentMap(pub Vec<(String, ComponentJson)>);
+pub type ComponentMap = Named<ComponentJson>;
 
-impl Serialize for ComponentMap {
+/// Entries keyed by name, serialized as a JSON object in this order (not
+/// sorted, not hashed: deterministic and as the scenario file reads).
+#[derive(Clone, Debug)]
+pub struct Named<T>(pub Vec<(String, T)>);
+
+impl<T: Serialize> Serialize for Named<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(self.0.len()))?;
         for (k, v) in &self.0 {
@@ -138,6 +145,24 @@ impl Serialize for ComponentMap {
         m.end()
     }
 }
+
+/// One request class's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassJson {
+    /// `read` or `write`.
+    pub op: &'static str,
+    /// Arrived after warm-up.
+    pub arrived: u64,
+    /// Completed.
+    pub completed: u64,
+    /// Rejected.
+    pub rejected: u64,
+    /// End-to-end latency, seconds.
+    pub latency_s: Latency,
+}
+
+/// Classes keyed by name, in source and mix order.
+pub type ClassMap = Named<ClassJson>;
 
 /// Cost figures (priced components only: those with an `instance_type`
 /// or a `price_per_hour`).
@@ -218,7 +243,7 @@ impl Summary {
         } else {
             errors as f64 / r.arrived as f64
         };
-        let components = ComponentMap(
+        let components = Named(
             r.components
                 .iter()
                 .map(|c| (c.name.clone(), component(c, r.measured_s)))
@@ -244,6 +269,33 @@ impl Summary {
             components,
             cost_usd: cost(r),
             slo,
+            classes: Named(
+                r.classes
+                    .iter()
+                    .map(|c| {
+                        let h = &c.latency;
+                        let json = ClassJson {
+                            op: match c.op {
+                                Op::Read => "read",
+                                Op::Write => "write",
+                            },
+                            arrived: c.arrived,
+                            completed: c.completed,
+                            rejected: c.rejected,
+                            latency_s: Latency {
+                                mean: h.mean_s(),
+                                p50: h.quantile_s(0.5),
+                                p90: h.quantile_s(0.9),
+                                p95: h.quantile_s(0.95),
+                                p99: h.quantile_s(0.99),
+                                p999: h.quantile_s(0.999),
+                                max: h.max_s(),
+                            },
+                        };
+                        (c.name.clone(), json)
+                    })
+                    .collect(),
+            ),
             runaway: r.runaway.as_ref().map(|w| RunawayJson {
                 at_s: w.at_s,
                 in_flight: w.in_flight,
@@ -326,7 +378,8 @@ fn check_slo(slo: &SloConfig, l: &Latency, error_rate: f64, r: &RunReport) -> Sl
                 metric: name.into(),
                 limit: limit.secs(),
                 value,
-                passed: value <= limit.secs(),
+                // No completed request is no evidence of meeting a bound.
+                passed: r.completed > 0 && value <= limit.secs(),
             });
         }
     }

@@ -186,14 +186,16 @@ impl Calendar {
     /// Seconds since local midnight at `t` (0..86400).
     #[inline]
     pub fn time_of_day(&self, t: f64) -> f64 {
-        self.local_secs(t).rem_euclid(86400.0)
+        // floor() rather than rem_euclid(): fmod is slow on the hot path.
+        let s = self.local_secs(t);
+        s - 86400.0 * (s / 86400.0).floor()
     }
 
     /// Local weekday at `t`: 0 = Monday .. 6 = Sunday.
     #[inline]
     pub fn weekday(&self, t: f64) -> usize {
         // 1970-01-01 was a Thursday (3).
-        ((self.local_secs(t).div_euclid(86400.0) as i64 + 3).rem_euclid(7)) as usize
+        (((self.local_secs(t) / 86400.0).floor() as i64 + 3).rem_euclid(7)) as usize
     }
 
     /// Local wall-clock time at `t`.

@@ -221,6 +221,30 @@ impl Knots {
             .fold(self.at(a).max(self.at(b)), f64::max)
     }
 
+    /// The value when the function is constant on `[a, b]` (no knot
+    /// inside and equal ends), else None.
+    pub fn constant_over(&self, a: f64, b: f64) -> Option<f64> {
+        let k = &self.0;
+        let lo = k.partition_point(|p| p.0 <= a);
+        let hi = k.partition_point(|p| p.0 < b);
+        let (va, vb) = (self.at(a), self.at(b));
+        (lo >= hi && va == vb).then_some(va)
+    }
+
+    /// `(alpha, beta)` with value = alpha + beta x on `[a, b]` when no knot
+    /// lies strictly inside, else None.
+    pub fn linear_over(&self, a: f64, b: f64) -> Option<(f64, f64)> {
+        let k = &self.0;
+        let lo = k.partition_point(|p| p.0 <= a);
+        let hi = k.partition_point(|p| p.0 < b);
+        if lo < hi || b <= a {
+            return None;
+        }
+        let (va, vb) = (self.at(a), self.at(b));
+        let beta = (vb - va) / (b - a);
+        Some((va - beta * a, beta))
+    }
+
     /// Largest value anywhere.
     pub fn max(&self) -> f64 {
         self.0.iter().map(|p| p.1).fold(f64::MIN, f64::max)
@@ -265,6 +289,45 @@ impl Factor {
                     1.0 + amp * (-(t - at) / decay).exp()
                 }
             }
+        }
+    }
+
+    /// The value when this factor is constant on `[a, b]` (a block shorter
+    /// than a day), else None. Thinning skips constant factors.
+    pub fn constant_over(&self, a: f64, b: f64, cal: &Calendar) -> Option<f64> {
+        match self {
+            Factor::Daily(k) => {
+                let (ta, tb) = (cal.time_of_day(a), cal.time_of_day(b));
+                if b - a >= DAY || ta > tb || cal.offset_at(a) != cal.offset_at(b) {
+                    return None;
+                }
+                k.constant_over(ta, tb)
+            }
+            Factor::Weekly(d) => {
+                (b - a < DAY && cal.weekday(a) == cal.weekday(b)).then(|| d[cal.weekday(a)])
+            }
+            Factor::Timeline(k) => k.constant_over(a, b),
+            Factor::Growth(k) => (*k == 0.0).then_some(1.0),
+            Factor::Burst { at, .. } => (b < *at).then_some(1.0),
+        }
+    }
+
+    /// `(alpha, beta)` with value = alpha + beta t over simulated `[a, b]`
+    /// when the factor is linear there (a ramp without a knot inside),
+    /// else None. Thinning evaluates such factors with one multiply-add.
+    pub fn linear_over(&self, a: f64, b: f64, cal: &Calendar) -> Option<(f64, f64)> {
+        match self {
+            Factor::Daily(k) => {
+                let (ta, tb) = (cal.time_of_day(a), cal.time_of_day(b));
+                if b - a >= DAY || ta > tb || cal.offset_at(a) != cal.offset_at(b) {
+                    return None;
+                }
+                // Local time of day is t + (ta - a) within the block.
+                let (alpha, beta) = k.linear_over(ta, tb)?;
+                Some((alpha + beta * (ta - a), beta))
+            }
+            Factor::Timeline(k) => k.linear_over(a, b),
+            _ => None,
         }
     }
 

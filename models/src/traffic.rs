@@ -595,6 +595,15 @@ impl OnOff {
     }
 }
 
+/// A factor that varies within a thinning block.
+#[derive(Clone, Copy)]
+enum Varying {
+    /// alpha + beta t (a ramp).
+    Linear(f64, f64),
+    /// Evaluate factor i.
+    Eval(usize),
+}
+
 /// How a source produces arrival instants.
 enum Process {
     /// Constant-rate Poisson: exponential gaps of this mean (s).
@@ -608,6 +617,10 @@ enum Process {
         t: f64,
         block_end: f64,
         majorant: f64,
+        /// Product of the base and the factors constant over this block.
+        fixed: f64,
+        /// The factors that vary within this block.
+        varying: Vec<Varying>,
     },
     /// Recorded instants, replayed exactly.
     Timestamps { times: Vec<f64>, next: usize },
@@ -669,12 +682,15 @@ impl Source {
                 Process::Poisson(1.0 / profile.base)
             }
             _ => {
+                let varying = Vec::with_capacity(profile.factors.len());
                 let mut p = Process::Thinned {
                     profile,
                     onoff,
                     t: 0.0,
                     block_end: 0.0,
                     majorant: 0.0,
+                    fixed: 0.0,
+                    varying,
                 };
                 p.next_block();
                 p
@@ -772,11 +788,27 @@ impl Process {
             t,
             block_end,
             majorant,
+            fixed,
+            varying,
         } = self
         {
-            *block_end = *t + BLOCK;
-            *majorant =
-                profile.max_over(*t, *block_end) * onoff.as_ref().map(OnOff::max).unwrap_or(1.0);
+            let (a, b) = (*t, *t + BLOCK);
+            *block_end = b;
+            *majorant = profile.max_over(a, b) * onoff.as_ref().map(OnOff::max).unwrap_or(1.0);
+            // Factors constant over the block are multiplied once here, so
+            // candidates only evaluate the ones that vary (often none).
+            *fixed = if a >= profile.end { 0.0 } else { profile.base };
+            varying.clear();
+            for (i, f) in profile.factors.iter().enumerate() {
+                let cal = &profile.calendar;
+                match f.constant_over(a, b, cal) {
+                    Some(v) => *fixed *= v,
+                    None => varying.push(match f.linear_over(a, b, cal) {
+                        Some((alpha, beta)) => Varying::Linear(alpha, beta),
+                        None => Varying::Eval(i),
+                    }),
+                }
+            }
         }
     }
 
@@ -791,6 +823,8 @@ impl Process {
                 t,
                 block_end,
                 majorant,
+                fixed,
+                varying,
             } = self
             else {
                 return None;
@@ -811,7 +845,21 @@ impl Process {
                 continue;
             }
             *t = cand;
-            let mut r = profile.rate(cand);
+            if varying.is_empty() && onoff.is_none() && cand < profile.end {
+                // The rate is constant over the block and equals the
+                // majorant: every candidate is accepted.
+                return Some(cand);
+            }
+            let mut r = *fixed;
+            for v in varying.iter() {
+                r *= match *v {
+                    Varying::Linear(alpha, beta) => alpha + beta * cand,
+                    Varying::Eval(i) => profile.factors[i].at(cand, &profile.calendar),
+                };
+            }
+            if cand >= profile.end {
+                r = 0.0;
+            }
             if let Some(o) = onoff {
                 r *= o.factor(cand);
             }
