@@ -8,10 +8,12 @@ use std::process::ExitCode;
 
 const ABOUT: &str = "Deterministic discrete-event load and scaling simulator.
 
-Describe your system in a TOML scenario (traffic sources, server pools,
-caches, service-time laws, SLOs); scalesim replays hours or days of
-simulated traffic in seconds and reports latency percentiles, utilization,
-queueing, cache hit ratios and the SLO verdict. The same scenario and seed
+Describe your system in a TOML scenario (traffic with daily, weekly,
+event and growth patterns or a recorded trace; server pools; caches;
+service-time laws; instance types and prices; SLOs); scalesim replays
+days or weeks of simulated traffic in seconds and reports latency
+percentiles, utilization, queueing, cache hit ratios, cost and the SLO
+verdict, with charts. The same scenario and seed
 always give byte-identical results.";
 
 const AFTER: &str = "Examples:
@@ -33,17 +35,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Simulate a scenario and write summary.json and timeseries.csv.
-    #[command(
-        after_help = "The summary table goes to stdout (or stderr with --json); files go to \
+    /// Simulate a scenario; write the summary, time series, charts and report.
+    #[command(after_help = "The summary table goes to stdout (or stderr with --json); files go to \
 --out (default output/<scenario name>/):
-  summary.json     the JSON summary (requests, latency_s, components, slo, ...)
+  summary.json     the JSON summary (requests, latency_s, components, cost_usd, slo, ...)
   timeseries.csv   one row per sampling window (scenario `sample`, default 60s)
-                   per component, plus `_system` rows with end-to-end latency
+                   per component, plus `_system` rows with end-to-end figures
+  load, latency, utilization, instances, cost  (.png and .svg)
+                   offered load and throughput; p50/p95/p99 with SLO lines;
+                   utilization and queue length; instances; cumulative cost
+  report.html      one self-contained page: summary table and every chart
 
-Exits 1 when an SLO in the scenario's [slo] table fails, so CI can gate a
-rollout on it."
-    )]
+Exits 1 when an SLO in the scenario's [slo] table fails (or the run was
+stopped as a runaway), so CI can gate a rollout on it.")]
     Run(RunArgs),
     /// Parse and check a scenario without running it.
     #[command(
