@@ -642,20 +642,12 @@ fn load_figure(c: &Ctx) -> Figure {
     fig
 }
 
-/// Latency objectives of `slo`: (metric name, bound in seconds).
+/// Latency objectives of `slo`: (label, bound in seconds).
 fn latency_slos(slo: &SloConfig) -> Vec<(&'static str, f64)> {
-    [
-        ("mean", slo.mean),
-        ("p50", slo.p50),
-        ("p90", slo.p90),
-        ("p95", slo.p95),
-        ("p99", slo.p99),
-        ("p99.9", slo.p999),
-        ("max", slo.max),
-    ]
-    .into_iter()
-    .filter_map(|(n, d)| d.map(|d| (n, d.secs())))
-    .collect()
+    slo.latency_bounds()
+        .into_iter()
+        .map(|(k, v)| (if k == "p999" { "p99.9" } else { k }, v))
+        .collect()
 }
 
 fn latency_figure(c: &Ctx, slo: &SloConfig) -> Figure {

@@ -36,7 +36,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Simulate a scenario; write the summary, time series, charts and report.
-    #[command(after_help = "The summary table goes to stdout (or stderr with --json); files go to \
+    #[command(
+        after_help = "The summary table goes to stdout (or stderr with --json); files go to \
 --out (default output/<scenario name>/):
   summary.json     the JSON summary (requests, latency_s, components, cost_usd, slo, ...)
   timeseries.csv   one row per sampling window (scenario `sample`, default 60s)
@@ -47,7 +48,8 @@ enum Command {
   report.html      one self-contained page: summary table and every chart
 
 Exits 1 when an SLO in the scenario's [slo] table fails (or the run was
-stopped as a runaway), so CI can gate a rollout on it.")]
+stopped as a runaway), so CI can gate a rollout on it."
+    )]
     Run(RunArgs),
     /// Parse and check a scenario without running it.
     #[command(

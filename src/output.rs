@@ -206,7 +206,8 @@ pub fn table(s: &Summary) -> String {
     o
 }
 
-fn fmt_metric(metric: &str, v: f64) -> String {
+/// An SLO figure in its metric's unit (latency, percent, count).
+pub fn fmt_metric(metric: &str, v: f64) -> String {
     match metric {
         "error_rate" => format!("{:.4}%", v * 100.0),
         "bounded_in_flight" => format!("{v}"),

@@ -7,7 +7,7 @@
 //! gives a byte-identical file.
 
 use crate::charts::{self, Chart};
-use crate::output::human_secs;
+use crate::output::{fmt_metric, human_secs};
 use crate::scenario::SloConfig;
 use crate::summary::Summary;
 use chrono::NaiveDateTime;
@@ -176,8 +176,8 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
                 o,
                 "<tr><td>{}</td><td>{}</td><td>≤ {}</td><td class=\"{}\">{}</td></tr>",
                 esc(&c.metric),
-                esc(&metric(&c.metric, c.value)),
-                esc(&metric(&c.metric, c.limit)),
+                esc(&fmt_metric(&c.metric, c.value)),
+                esc(&fmt_metric(&c.metric, c.limit)),
                 if c.passed { "pass" } else { "fail" },
                 if c.passed { "pass" } else { "FAIL" }
             );
@@ -305,15 +305,6 @@ fn usd(v: f64) -> String {
     }
 }
 
-/// An SLO figure in its metric's unit.
-fn metric(metric: &str, v: f64) -> String {
-    match metric {
-        "error_rate" => format!("{:.4}%", v * 100.0),
-        "bounded_in_flight" => format!("{v}"),
-        _ => human_secs(v),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,7 +316,7 @@ mod tests {
         assert_eq!(thousands(4289215), "4,289,215");
         assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
         assert_eq!(strip_prolog("<?xml version=\"1.0\"?>\n<svg/>"), "<svg/>");
-        assert_eq!(metric("error_rate", 0.001), "0.1000%");
+        assert_eq!(fmt_metric("error_rate", 0.001), "0.1000%");
         assert_eq!(usd(17.3), "$17.30");
     }
 }

@@ -55,6 +55,25 @@ pub struct SloConfig {
     pub error_rate: Option<f64>,
 }
 
+impl SloConfig {
+    /// The latency objectives that are set: (metric key as in the summary's
+    /// `latency_s`, bound in seconds), from mean to max.
+    pub fn latency_bounds(&self) -> Vec<(&'static str, f64)> {
+        [
+            ("mean", self.mean),
+            ("p50", self.p50),
+            ("p90", self.p90),
+            ("p95", self.p95),
+            ("p99", self.p99),
+            ("p999", self.p999),
+            ("max", self.max),
+        ]
+        .into_iter()
+        .filter_map(|(n, d)| d.map(|d| (n, d.secs())))
+        .collect()
+    }
+}
+
 /// A scenario file as written (see CONTRACT.md §2 and the README).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -5,6 +5,7 @@ use crate::scenario::SloConfig;
 use scalesim_models::cost::HOURS_PER_MONTH;
 use scalesim_models::system::{ComponentReport, RunReport};
 use scalesim_models::traffic::Op;
+use scalesim_sim::stats::LatencyHist;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
@@ -75,6 +76,34 @@ pub struct Latency {
     pub p999: f64,
     /// Maximum.
     pub max: f64,
+}
+
+impl Latency {
+    /// The statistics of a histogram.
+    pub fn of(h: &LatencyHist) -> Latency {
+        Latency {
+            mean: h.mean_s(),
+            p50: h.quantile_s(0.5),
+            p90: h.quantile_s(0.9),
+            p95: h.quantile_s(0.95),
+            p99: h.quantile_s(0.99),
+            p999: h.quantile_s(0.999),
+            max: h.max_s(),
+        }
+    }
+
+    /// A statistic by its key (`mean`, `p50`, ... `p999`, `max`).
+    pub fn get(&self, key: &str) -> f64 {
+        match key {
+            "mean" => self.mean,
+            "p50" => self.p50,
+            "p90" => self.p90,
+            "p95" => self.p95,
+            "p99" => self.p99,
+            "p999" => self.p999,
+            _ => self.max,
+        }
+    }
 }
 
 /// One component's entry.
@@ -228,15 +257,7 @@ impl Summary {
     /// Builds the summary of `r` and checks it against `slo`.
     pub fn new(r: &RunReport, slo: &SloConfig, wall_s: f64) -> Summary {
         let h = &r.latency;
-        let latency = Latency {
-            mean: h.mean_s(),
-            p50: h.quantile_s(0.5),
-            p90: h.quantile_s(0.9),
-            p95: h.quantile_s(0.95),
-            p99: h.quantile_s(0.99),
-            p999: h.quantile_s(0.999),
-            max: h.max_s(),
-        };
+        let latency = Latency::of(h);
         let errors = r.rejected;
         let error_rate = if r.arrived == 0 {
             0.0
@@ -273,7 +294,6 @@ impl Summary {
                 r.classes
                     .iter()
                     .map(|c| {
-                        let h = &c.latency;
                         let json = ClassJson {
                             op: match c.op {
                                 Op::Read => "read",
@@ -282,15 +302,7 @@ impl Summary {
                             arrived: c.arrived,
                             completed: c.completed,
                             rejected: c.rejected,
-                            latency_s: Latency {
-                                mean: h.mean_s(),
-                                p50: h.quantile_s(0.5),
-                                p90: h.quantile_s(0.9),
-                                p95: h.quantile_s(0.95),
-                                p99: h.quantile_s(0.99),
-                                p999: h.quantile_s(0.999),
-                                max: h.max_s(),
-                            },
+                            latency_s: Latency::of(&c.latency),
                         };
                         (c.name.clone(), json)
                     })
@@ -363,25 +375,15 @@ fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
 
 fn check_slo(slo: &SloConfig, l: &Latency, error_rate: f64, r: &RunReport) -> Slo {
     let mut checks = Vec::new();
-    let bounds = [
-        ("mean", slo.mean, l.mean),
-        ("p50", slo.p50, l.p50),
-        ("p90", slo.p90, l.p90),
-        ("p95", slo.p95, l.p95),
-        ("p99", slo.p99, l.p99),
-        ("p999", slo.p999, l.p999),
-        ("max", slo.max, l.max),
-    ];
-    for (name, limit, value) in bounds {
-        if let Some(limit) = limit {
-            checks.push(SloCheck {
-                metric: name.into(),
-                limit: limit.secs(),
-                value,
-                // No completed request is no evidence of meeting a bound.
-                passed: r.completed > 0 && value <= limit.secs(),
-            });
-        }
+    for (name, limit) in slo.latency_bounds() {
+        let value = l.get(name);
+        checks.push(SloCheck {
+            metric: name.into(),
+            limit,
+            value,
+            // No completed request is no evidence of meeting a bound.
+            passed: r.completed > 0 && value <= limit,
+        });
     }
     if let Some(limit) = slo.error_rate {
         checks.push(SloCheck {
