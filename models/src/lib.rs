@@ -9,11 +9,13 @@
 //! - [`calendar`]: local dates and time zones of simulated time;
 //! - [`pool`]: instances x concurrency slots behind one FIFO queue;
 //! - [`cache`]: LRU / FIFO / LFU / RANDOM caches with TTL and miss forwarding;
+//! - [`autoscaler`]: the interface every scaling policy implements;
 //! - [`cost`]: instance catalog, billing, spot;
 //! - [`dist`]: service-time laws; [`units`]: durations in scenario files;
 //! - [`system`]: the components wired into one [`scalesim_sim::Model`], the
 //!   request flow between them, and the measurements of a run.
 
+pub mod autoscaler;
 pub mod cache;
 pub mod calendar;
 pub mod cost;

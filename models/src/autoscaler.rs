@@ -1,0 +1,100 @@
+//! The autoscaler interface: what a scaling policy sees at an evaluation
+//! and what it decides. Policies are pure state machines over these
+//! values, so the same code runs inside a simulation (fed by the metrics
+//! pipeline of a pool) and in `scalesim replay-policy` (fed by a recorded
+//! metrics CSV), and can be tested against the documented behaviour of the
+//! real controllers without a simulation.
+//!
+//! Policies live in their own files: `hpa.rs` (Kubernetes
+//! HorizontalPodAutoscaler, autoscaling/v2), `aws.rs` (AWS simple, step and
+//! target-tracking scaling), `schedule.rs` (static and scheduled capacity),
+//! `predictive.rs`.
+
+/// Well-known metric names a pool publishes to its autoscaler.
+pub mod metric {
+    /// Busy slots / slots over ready instances, 0..1 (CPU-like utilization).
+    pub const CPU: &str = "cpu";
+    /// Completed requests per second per ready instance.
+    pub const RPS: &str = "rps";
+    /// Requests waiting in the queue per ready instance.
+    pub const QUEUE: &str = "queue";
+    /// Requests waiting in the queue (whole pool).
+    pub const QUEUE_TOTAL: &str = "queue_total";
+    /// Requests in flight (queued or served) per ready instance.
+    pub const IN_FLIGHT: &str = "in_flight";
+    /// p99 response time of the pool over the metric period, seconds.
+    pub const P99: &str = "p99";
+    /// Mean response time over the metric period, seconds.
+    pub const LATENCY: &str = "latency";
+}
+
+/// One metric at an evaluation: its value averaged over ready instances
+/// (or a pool-wide value, by the metric's definition), or None when no
+/// datapoint is available (no ready instance, or not yet reported).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metric {
+    /// Metric name (see [`metric`]).
+    pub name: String,
+    /// The value, or None when missing.
+    pub value: Option<f64>,
+}
+
+/// One instance (pod) as the Kubernetes HPA sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pod {
+    /// Passed its readiness check.
+    pub ready: bool,
+    /// Seconds since the pod started (for the HPA's CPU initialization
+    /// period and initial readiness delay).
+    pub age_s: f64,
+    /// Per-metric values of this pod, in the order of
+    /// [`Observation::metrics`]; None when the pod has no sample.
+    pub values: Vec<Option<f64>>,
+}
+
+/// Everything a policy is told at one evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observation<'a> {
+    /// Seconds since the start of the run (or of the recorded timeline).
+    pub now_s: f64,
+    /// Current desired capacity (replicas as specified now, including those
+    /// still provisioning).
+    pub current: u32,
+    /// Instances ready to serve.
+    pub ready: u32,
+    /// Metrics, averaged over ready instances.
+    pub metrics: &'a [Metric],
+    /// Per-pod detail (may be empty: then policies use `metrics`).
+    pub pods: &'a [Pod],
+}
+
+impl Observation<'_> {
+    /// The value of metric `name`, if present and available.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics.iter().find(|m| m.name == name).and_then(|m| m.value)
+    }
+}
+
+/// What a policy decided at one evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// The capacity the policy wants now (equal to `current`: no change).
+    pub desired: u32,
+    /// Why, in words a person reads in `scaling_events.csv` or
+    /// `replay-policy` output: the metric and value that drove the
+    /// proposal, and which rule (tolerance, cooldown, stabilization window,
+    /// behavior policy, min/max bound) limited it.
+    pub reason: String,
+}
+
+/// A scaling policy: evaluated every [`Controller::period_s`] seconds.
+pub trait Controller {
+    /// Seconds between evaluations (HPA sync period, alarm period, ...).
+    fn period_s(&self) -> f64;
+
+    /// The metric names this policy reads (so the pipeline computes them).
+    fn metrics(&self) -> Vec<String>;
+
+    /// Decides the desired capacity at one evaluation.
+    fn evaluate(&mut self, obs: &Observation) -> Decision;
+}
