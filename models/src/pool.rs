@@ -85,43 +85,117 @@ impl PoolConfig {
 /// What happened to a request arriving at a pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
-    /// A slot was free: start service now.
-    Start,
+    /// A slot of this instance was free: start service now.
+    Start(u32),
     /// All slots busy: it waits in the FIFO queue.
     Queued,
     /// All slots busy and the queue is full: rejected.
     Rejected,
 }
 
-/// The running pool: busy-slot count and the FIFO of waiting visits.
+/// The life of an instance: requested, provisioning (booting), warming
+/// (health-check grace: up but not yet in the balancer or the metrics),
+/// ready, draining on scale-in (finishes its requests, gets no new ones),
+/// gone. It costs money from request to gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Booting.
+    Provisioning,
+    /// Up, waiting for its readiness grace to pass.
+    Warming,
+    /// Serving.
+    Ready,
+    /// Finishing in-flight requests before it goes.
+    Draining,
+    /// Terminated.
+    Gone,
+}
+
+/// One instance of a pool.
+#[derive(Debug, Clone, Copy)]
+pub struct Instance {
+    /// Where it is in its life.
+    pub phase: Phase,
+    /// When it was requested (billing starts).
+    pub requested_at: Time,
+    /// When it became ready (or `Time::MAX`).
+    pub ready_at: Time,
+    /// Busy slots.
+    pub busy: u32,
+    /// Busy slot-nanoseconds so far (for per-instance utilization).
+    busy_area: f64,
+    last_change: Time,
+    /// Bumped whenever the instance leaves Ready, so stale free-slot
+    /// entries can be recognised.
+    generation: u32,
+}
+
+impl Instance {
+    /// Busy slot-nanoseconds up to `now`.
+    pub fn busy_integral(&self, now: Time) -> f64 {
+        self.busy_area + self.busy as f64 * now.saturating_sub(self.last_change) as f64
+    }
+
+    fn set_busy(&mut self, now: Time, busy: u32) {
+        self.busy_area = self.busy_integral(now);
+        self.last_change = now;
+        self.busy = busy;
+    }
+}
+
+/// The running pool: its instances, their free slots, and the FIFO of
+/// waiting visits.
 pub struct Pool {
-    slots: u64,
-    busy: u64,
+    concurrency: u32,
+    instances: Vec<Instance>,
+    /// One entry per free slot of a ready instance: (instance, generation).
+    /// Entries of instances that left Ready are skipped when popped.
+    free: Vec<(u32, u32)>,
     capacity: Option<u64>,
     queue: VecDeque<u32>,
     service: Dist,
     rng: SimRng,
+    ready: u32,
+    busy_ready: u64,
+}
+
+/// What releasing a slot led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Release {
+    /// The next waiting visit, which now holds the released slot's instance.
+    pub next: Option<(u32, u32)>,
+    /// The released instance finished draining and is gone.
+    pub gone: bool,
 }
 
 impl Pool {
-    /// Builds a pool from its (checked) configuration.
+    /// Builds a pool from its (checked) configuration, all instances ready
+    /// at time 0.
     pub fn new(cfg: &PoolConfig, rng: SimRng) -> Self {
-        Pool {
-            slots: cfg.slots(),
-            busy: 0,
+        let mut p = Pool {
+            concurrency: cfg.concurrency,
+            instances: Vec::with_capacity(cfg.instances as usize),
+            free: Vec::with_capacity(cfg.slots() as usize),
             capacity: cfg.queue_capacity,
             queue: VecDeque::with_capacity(1024),
             service: cfg.service.sampler(),
             rng,
+            ready: 0,
+            busy_ready: 0,
+        };
+        for _ in 0..cfg.instances {
+            let i = p.request(0);
+            p.set_phase(i, Phase::Ready, 0);
         }
+        p
     }
 
     /// A visit arrives: take a slot, queue it, or reject it.
     #[inline]
-    pub fn admit(&mut self, visit: u32) -> Admission {
-        if self.busy < self.slots {
-            self.busy += 1;
-            Admission::Start
+    pub fn admit(&mut self, visit: u32, now: Time) -> Admission {
+        if let Some(inst) = self.take_slot() {
+            self.occupy(inst, now);
+            Admission::Start(inst)
         } else if self.capacity.is_none_or(|c| (self.queue.len() as u64) < c) {
             self.queue.push_back(visit);
             Admission::Queued
@@ -130,16 +204,159 @@ impl Pool {
         }
     }
 
-    /// A slot is released; returns the next waiting visit, which now holds it.
+    /// Pops a free slot of a ready instance.
     #[inline]
-    pub fn release(&mut self) -> Option<u32> {
-        match self.queue.pop_front() {
-            Some(v) => Some(v),
-            None => {
-                self.busy -= 1;
-                None
+    fn take_slot(&mut self) -> Option<u32> {
+        while let Some((inst, gen)) = self.free.pop() {
+            let i = &self.instances[inst as usize];
+            if i.phase == Phase::Ready && i.generation == gen {
+                return Some(inst);
             }
         }
+        None
+    }
+
+    #[inline]
+    fn occupy(&mut self, inst: u32, now: Time) {
+        let i = &mut self.instances[inst as usize];
+        i.set_busy(now, i.busy + 1);
+        self.busy_ready += 1;
+    }
+
+    /// A slot of `inst` is released; the next waiting visit takes it if
+    /// the instance is still ready.
+    #[inline]
+    pub fn release(&mut self, inst: u32, now: Time) -> Release {
+        let i = &mut self.instances[inst as usize];
+        match i.phase {
+            Phase::Ready => {
+                if let Some(v) = self.queue.pop_front() {
+                    return Release {
+                        next: Some((v, inst)),
+                        gone: false,
+                    };
+                }
+                i.set_busy(now, i.busy - 1);
+                self.busy_ready -= 1;
+                let gen = i.generation;
+                self.free.push((inst, gen));
+                Release {
+                    next: None,
+                    gone: false,
+                }
+            }
+            _ => {
+                // Draining: one request fewer; gone when the last finishes.
+                i.set_busy(now, i.busy - 1);
+                let gone = i.busy == 0;
+                if gone {
+                    i.phase = Phase::Gone;
+                }
+                Release { next: None, gone }
+            }
+        }
+    }
+
+    /// Requests a new instance at `now` (phase Provisioning); returns its
+    /// index. Indices of gone instances are reused.
+    pub fn request(&mut self, now: Time) -> u32 {
+        let inst = Instance {
+            phase: Phase::Provisioning,
+            requested_at: now,
+            ready_at: Time::MAX,
+            busy: 0,
+            busy_area: 0.0,
+            last_change: now,
+            generation: 0,
+        };
+        match self.instances.iter().position(|i| i.phase == Phase::Gone) {
+            Some(k) => {
+                let gen = self.instances[k].generation;
+                self.instances[k] = Instance {
+                    generation: gen + 1,
+                    ..inst
+                };
+                k as u32
+            }
+            None => {
+                self.instances.push(inst);
+                (self.instances.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Moves instance `inst` to `phase` at `now`. Ready adds its slots;
+    /// leaving Ready invalidates them. Returns false when the instance is
+    /// gone or draining (a stale lifecycle event).
+    pub fn set_phase(&mut self, inst: u32, phase: Phase, now: Time) -> bool {
+        let c = self.concurrency;
+        let i = &mut self.instances[inst as usize];
+        if matches!(i.phase, Phase::Gone | Phase::Draining) {
+            return false;
+        }
+        let was_ready = i.phase == Phase::Ready;
+        i.phase = phase;
+        if phase == Phase::Ready && !was_ready {
+            i.ready_at = now;
+            let gen = i.generation;
+            for _ in 0..c {
+                self.free.push((inst, gen));
+            }
+            self.ready += 1;
+        }
+        true
+    }
+
+    /// Waiting visits that can start now on free slots (after an instance
+    /// became ready): (visit, instance).
+    pub fn next_waiting(&mut self, now: Time) -> Option<(u32, u32)> {
+        if self.queue.is_empty() {
+            return None;
+        }
+        let inst = self.take_slot()?;
+        self.occupy(inst, now);
+        self.queue.pop_front().map(|v| (v, inst))
+    }
+
+    /// Removes `k` instances at `now`: not-yet-ready ones first (they go at
+    /// once), then the newest ready ones (they drain). Returns the indices
+    /// of instances that are gone now.
+    pub fn remove(&mut self, k: u32, now: Time) -> Vec<u32> {
+        let mut gone = Vec::new();
+        let mut order: Vec<u32> = (0..self.instances.len() as u32)
+            .filter(|&i| {
+                matches!(
+                    self.instances[i as usize].phase,
+                    Phase::Provisioning | Phase::Warming | Phase::Ready
+                )
+            })
+            .collect();
+        // Pending first, then ready by most recent readiness, newest first.
+        order.sort_by_key(|&i| {
+            let x = &self.instances[i as usize];
+            (
+                x.phase == Phase::Ready,
+                std::cmp::Reverse(x.ready_at),
+                std::cmp::Reverse(x.requested_at),
+                std::cmp::Reverse(i),
+            )
+        });
+        for &inst in order.iter().take(k as usize) {
+            let i = &mut self.instances[inst as usize];
+            if i.phase == Phase::Ready {
+                self.ready -= 1;
+                self.busy_ready -= i.busy as u64;
+            }
+            i.generation += 1;
+            if i.busy == 0 {
+                i.phase = Phase::Gone;
+                gone.push(inst);
+            } else {
+                i.phase = Phase::Draining;
+            }
+            let _ = now;
+        }
+        gone
     }
 
     /// Draws a local service time.
@@ -148,14 +365,38 @@ impl Pool {
         self.service.sample(&mut self.rng)
     }
 
-    /// Busy slots.
+    /// Busy slots on ready instances.
     pub fn busy(&self) -> u64 {
-        self.busy
+        self.busy_ready
     }
 
-    /// Total slots.
+    /// Slots of ready instances.
     pub fn slots(&self) -> u64 {
-        self.slots
+        self.ready as u64 * self.concurrency as u64
+    }
+
+    /// Ready instances.
+    pub fn ready(&self) -> u32 {
+        self.ready
+    }
+
+    /// Instances counted as capacity: provisioning, warming or ready.
+    pub fn desired(&self) -> u32 {
+        self.count(|p| matches!(p, Phase::Provisioning | Phase::Warming | Phase::Ready))
+    }
+
+    /// Instances being billed: everything not gone.
+    pub fn billed(&self) -> u32 {
+        self.count(|p| p != Phase::Gone)
+    }
+
+    fn count(&self, f: impl Fn(Phase) -> bool) -> u32 {
+        self.instances.iter().filter(|i| f(i.phase)).count() as u32
+    }
+
+    /// Every instance slot, gone ones included (indices are stable).
+    pub fn instances(&self) -> &[Instance] {
+        &self.instances
     }
 
     /// Waiting visits.
@@ -189,20 +430,56 @@ mod tests {
     #[test]
     fn fifo_admission_and_release() {
         let mut p = pool(1, Some(1));
-        assert_eq!(p.admit(10), Admission::Start);
-        assert_eq!(p.admit(11), Admission::Queued);
-        assert_eq!(p.admit(12), Admission::Rejected);
-        assert_eq!(p.release(), Some(11));
+        assert_eq!(p.admit(10, 0), Admission::Start(0));
+        assert_eq!(p.admit(11, 0), Admission::Queued);
+        assert_eq!(p.admit(12, 0), Admission::Rejected);
+        assert_eq!(p.release(0, 1).next, Some((11, 0)));
         assert_eq!(p.busy(), 1);
-        assert_eq!(p.release(), None);
+        assert_eq!(p.release(0, 2).next, None);
         assert_eq!(p.busy(), 0);
+    }
+
+    #[test]
+    fn lifecycle_scale_out_and_drain() {
+        let mut p = pool(1, None);
+        assert_eq!(p.admit(1, 0), Admission::Start(0));
+        assert_eq!(p.admit(2, 0), Admission::Queued);
+        let n = p.request(5);
+        assert_eq!((p.desired(), p.ready(), p.billed()), (2, 1, 2));
+        assert!(p.set_phase(n, Phase::Warming, 10));
+        assert_eq!(p.next_waiting(10), None, "warming instances take no work");
+        assert!(p.set_phase(n, Phase::Ready, 20));
+        assert_eq!(p.next_waiting(20), Some((2, n)));
+        assert_eq!(p.slots(), 2);
+        // Scale in by one: the newest ready instance drains.
+        assert_eq!(p.remove(1, 30), Vec::<u32>::new());
+        assert_eq!((p.desired(), p.ready(), p.billed()), (1, 1, 2));
+        assert_eq!(p.instances()[n as usize].phase, Phase::Draining);
+        let r = p.release(n, 40);
+        assert!(r.gone && r.next.is_none());
+        assert_eq!(p.billed(), 1);
+        // The old instance still serves; a new request reuses the slot index.
+        assert_eq!(p.request(50), n);
+        assert_eq!(p.instances()[0].busy_integral(40), 40.0);
+    }
+
+    #[test]
+    fn removing_pending_instances_is_immediate() {
+        let mut p = pool(1, None);
+        let a = p.request(0);
+        assert_eq!(p.remove(1, 1), vec![a]);
+        assert!(
+            !p.set_phase(a, Phase::Ready, 2),
+            "a stale boot event is ignored"
+        );
+        assert_eq!(p.ready(), 1);
     }
 
     #[test]
     fn loss_system_has_no_waiting_room() {
         let mut p = pool(2, Some(0));
-        assert_eq!(p.admit(1), Admission::Start);
-        assert_eq!(p.admit(2), Admission::Start);
-        assert_eq!(p.admit(3), Admission::Rejected);
+        assert!(matches!(p.admit(1, 0), Admission::Start(_)));
+        assert!(matches!(p.admit(2, 0), Admission::Start(_)));
+        assert_eq!(p.admit(3, 0), Admission::Rejected);
     }
 }

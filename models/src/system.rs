@@ -397,6 +397,8 @@ struct Visit {
     comp: u16,
     /// Pool: index of the next downstream call. Cache: 1 if the lookup hit.
     step: u16,
+    /// Pool: the instance serving this visit.
+    inst: u32,
     enter: Time,
 }
 
@@ -884,14 +886,18 @@ impl System {
             parent,
             comp,
             step: 0,
+            inst: 0,
             enter: now,
         });
         let st = &mut self.stats[comp as usize];
         st.arrivals += 1;
         st.in_system.add(now, 1.0);
         match &mut self.comps[comp as usize] {
-            Comp::Pool { pool, .. } => match pool.admit(v) {
-                Admission::Start => self.start_service(s, v),
+            Comp::Pool { pool, .. } => match pool.admit(v, now) {
+                Admission::Start(inst) => {
+                    st.busy.set(now, pool.busy() as f64);
+                    self.start_service(s, v, inst)
+                }
                 Admission::Queued => st.queue.add(now, 1.0),
                 Admission::Rejected => {
                     st.rejections += 1;
@@ -916,11 +922,11 @@ impl System {
     }
 
     /// Visit `v` has taken a pool slot: count its wait, draw its service.
-    fn start_service(&mut self, s: &mut Scheduler<Ev>, v: u32) {
+    fn start_service(&mut self, s: &mut Scheduler<Ev>, v: u32, inst: u32) {
         let now = s.now();
+        self.visits[v].inst = inst;
         let visit = self.visits[v];
         let st = &mut self.stats[visit.comp as usize];
-        st.busy.add(now, 1.0);
         let wait = to_secs(now - visit.enter);
         st.window_wait.add(wait);
         if visit.enter >= self.cfg.warmup {
@@ -963,10 +969,11 @@ impl System {
             }
         }
         if let Comp::Pool { pool, .. } = &mut self.comps[visit.comp as usize] {
-            st.busy.add(now, -1.0);
-            if let Some(next) = pool.release() {
+            let r = pool.release(visit.inst, now);
+            st.busy.set(now, pool.busy() as f64);
+            if let Some((next, inst)) = r.next {
                 st.queue.add(now, -1.0);
-                self.start_service(s, next);
+                self.start_service(s, next, inst);
             }
         }
         self.answer(s, visit.parent, visit.req, outcome);
