@@ -171,6 +171,7 @@ fn cmd_run(a: RunArgs) -> ExitCode {
     if let Err(e) = std::fs::create_dir_all(&out)
         .and_then(|_| output::write_summary(&out, &r.summary))
         .and_then(|_| output::write_timeseries(&out, &r.report.timeseries))
+        .and_then(|_| output::write_scaling_events(&out, &r.report.scaling_events))
         .and_then(|_| {
             let slo = &loaded.scenario.slo;
             let cal = &loaded.calendar;

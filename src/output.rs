@@ -2,7 +2,7 @@
 //! human-readable summary table.
 
 use crate::summary::Summary;
-use scalesim_models::system::TsRow;
+use scalesim_models::system::{ScalingEvent, TsRow};
 use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
@@ -15,7 +15,7 @@ pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
 }
 
 /// The CSV header of `timeseries.csv`.
-pub const TIMESERIES_HEADER: [&str; 16] = [
+pub const TIMESERIES_HEADER: [&str; 18] = [
     "t_s",
     "component",
     "arrivals",
@@ -31,6 +31,8 @@ pub const TIMESERIES_HEADER: [&str; 16] = [
     "in_flight",
     "hit_ratio",
     "instances",
+    "instances_desired",
+    "instances_pending",
     "cost_usd",
 ];
 
@@ -61,7 +63,31 @@ pub fn write_timeseries(dir: &Path, rows: &[TsRow]) -> io::Result<()> {
             r.in_flight.to_string(),
             opt(r.hit_ratio),
             r.instances.map(|n| n.to_string()).unwrap_or_default(),
+            r.instances_desired
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            r.instances_pending
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
             opt(r.cost_usd),
+        ])?;
+    }
+    w.flush()
+}
+
+/// Writes `scaling_events.csv`: every change of a pool's desired capacity
+/// with the policy's reason.
+pub fn write_scaling_events(dir: &Path, events: &[ScalingEvent]) -> io::Result<()> {
+    let mut w = csv::Writer::from_path(dir.join("scaling_events.csv"))?;
+    w.write_record(["t_s", "component", "from", "to", "ready", "reason"])?;
+    for e in events {
+        w.write_record([
+            e.t_s.to_string(),
+            e.component.clone(),
+            e.from.to_string(),
+            e.to.to_string(),
+            e.ready.to_string(),
+            e.reason.clone(),
         ])?;
     }
     w.flush()

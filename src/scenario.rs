@@ -14,10 +14,12 @@
 //!    dotted path.
 
 use crate::diagnostics::{locate, path_at, suggest, Diagnostic, Diagnostics, Source};
+use scalesim_models::autoscaler::{PolicyConfig, POLICIES};
 use scalesim_models::cache::CacheConfig;
 use scalesim_models::calendar::{parse_local, parse_offset, Calendar, Zone};
 use scalesim_models::cost::CostConfig;
 use scalesim_models::pool::PoolConfig;
+use scalesim_models::schedule::{ScheduledConfig, StaticConfig};
 use scalesim_models::traffic::SourceConfig;
 use scalesim_models::units::Duration;
 use scalesim_models::{ComponentConfig, SystemConfig};
@@ -108,6 +110,9 @@ pub struct Scenario {
     /// Billing rules and price overrides.
     #[serde(default)]
     pub cost: CostConfig,
+    /// Autoscaling policies, by pool name.
+    #[serde(default)]
+    pub autoscaler: Autoscalers,
     /// Local date-time at t = 0, e.g. "2026-11-23T00:00:00" (default: an
     /// undated Monday 00:00).
     #[serde(default)]
@@ -149,21 +154,39 @@ fn default_max_in_flight() -> usize {
     1_000_000
 }
 
-/// Components in file order, each deserialized by its own kind's type.
-#[derive(Clone, Debug, Default)]
-pub struct Components(pub Vec<(String, ComponentConfig)>);
+/// Entries of a table whose type is picked by a tag field (`kind` of a
+/// component, `policy` of an autoscaler), in file order. The tags come from
+/// a first pass (see the module doc), so each entry is deserialized straight
+/// into its own type and keeps exact error positions.
+#[derive(Clone, Debug)]
+pub struct TaggedList<T>(pub Vec<(String, T)>);
 
-thread_local! {
-    /// Component name -> kind, from the first pass (see module doc).
-    static COMPONENT_KINDS: RefCell<BTreeMap<String, String>> = const { RefCell::new(BTreeMap::new()) };
+impl<T> Default for TaggedList<T> {
+    fn default() -> Self {
+        TaggedList(Vec::new())
+    }
 }
 
-struct KindSeed(String);
+/// Components in file order.
+pub type Components = TaggedList<ComponentConfig>;
+/// Autoscalers in file order, keyed by pool name.
+pub type Autoscalers = TaggedList<PolicyConfig>;
 
-impl<'de> DeserializeSeed<'de> for KindSeed {
-    type Value = ComponentConfig;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ComponentConfig, D::Error> {
-        match self.0.as_str() {
+/// A type chosen by a tag field.
+pub trait Tagged: Sized {
+    /// The table holding entries (`components`, `autoscaler`).
+    const SECTION: &'static str;
+    /// The tag field (`kind`, `policy`).
+    const TAG: &'static str;
+    /// Deserializes the entry of type `tag`.
+    fn from_tag<'de, D: Deserializer<'de>>(tag: &str, d: D) -> Result<Self, D::Error>;
+}
+
+impl Tagged for ComponentConfig {
+    const SECTION: &'static str = "components";
+    const TAG: &'static str = "kind";
+    fn from_tag<'de, D: Deserializer<'de>>(tag: &str, d: D) -> Result<Self, D::Error> {
+        match tag {
             "pool" => PoolConfig::deserialize(d).map(ComponentConfig::Pool),
             "cache" => CacheConfig::deserialize(d).map(ComponentConfig::Cache),
             other => Err(de::Error::unknown_variant(other, KINDS)),
@@ -171,25 +194,52 @@ impl<'de> DeserializeSeed<'de> for KindSeed {
     }
 }
 
-impl<'de> Deserialize<'de> for Components {
+impl Tagged for PolicyConfig {
+    const SECTION: &'static str = "autoscaler";
+    const TAG: &'static str = "policy";
+    fn from_tag<'de, D: Deserializer<'de>>(tag: &str, d: D) -> Result<Self, D::Error> {
+        match tag {
+            "static" => StaticConfig::deserialize(d).map(PolicyConfig::Static),
+            "scheduled" => ScheduledConfig::deserialize(d).map(PolicyConfig::Scheduled),
+            other => Err(de::Error::unknown_variant(other, POLICIES)),
+        }
+    }
+}
+
+thread_local! {
+    /// (section, entry name) -> tag, from the first pass.
+    static TAGS: RefCell<BTreeMap<(String, String), String>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+struct TagSeed<T>(String, PhantomData<T>);
+
+impl<'de, T: Tagged> DeserializeSeed<'de> for TagSeed<T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        T::from_tag(&self.0, d)
+    }
+}
+
+impl<'de, T: Tagged> Deserialize<'de> for TaggedList<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Components;
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Tagged> Visitor<'de> for V<T> {
+            type Value = TaggedList<T>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a table of components, [components.<name>]")
+                write!(f, "a table of [{}.<name>] entries", T::SECTION)
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Components, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TaggedList<T>, A::Error> {
                 let mut out = Vec::new();
                 while let Some(name) = map.next_key::<String>()? {
-                    let kind = COMPONENT_KINDS.with(|k| k.borrow().get(&name).cloned());
-                    let kind = kind.ok_or_else(|| de::Error::missing_field("kind"))?;
-                    out.push((name, map.next_value_seed(KindSeed(kind))?));
+                    let key = (T::SECTION.to_string(), name.clone());
+                    let tag = TAGS.with(|k| k.borrow().get(&key).cloned());
+                    let tag = tag.ok_or_else(|| de::Error::missing_field(T::TAG))?;
+                    out.push((name, map.next_value_seed(TagSeed::<T>(tag, PhantomData))?));
                 }
-                Ok(Components(out))
+                Ok(TaggedList(out))
             }
         }
-        d.deserialize_map(V)
+        d.deserialize_map(V(PhantomData))
     }
 }
 
@@ -221,6 +271,29 @@ where
 struct KindsPass {
     #[serde(default)]
     components: BTreeMap<String, KindOnly>,
+    #[serde(default)]
+    autoscaler: BTreeMap<String, PolicyOnly>,
+}
+
+#[derive(Deserialize)]
+struct PolicyOnly {
+    policy: PolicyName,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum PolicyName {
+    Static,
+    Scheduled,
+}
+
+impl PolicyName {
+    fn as_str(&self) -> &'static str {
+        match self {
+            PolicyName::Static => "static",
+            PolicyName::Scheduled => "scheduled",
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -277,6 +350,7 @@ fn to_system(s: &Scenario, calendar: &Calendar, replication: u32) -> SystemConfi
         components: s.components.0.clone(),
         cost: s.cost.clone(),
         calendar: calendar.clone(),
+        autoscalers: s.autoscaler.0.clone(),
     }
 }
 
@@ -360,15 +434,18 @@ pub fn load_str(
         Diagnostics(vec![src.diagnostic(e.span(), field, suggest(e.message()))])
     };
     let kinds: KindsPass = toml::from_str(&text).map_err(serde_err)?;
-    COMPONENT_KINDS.with(|k| {
-        *k.borrow_mut() = kinds
-            .components
-            .iter()
-            .map(|(n, c)| (n.clone(), c.kind.as_str().to_string()))
-            .collect()
+    TAGS.with(|k| {
+        let mut k = k.borrow_mut();
+        k.clear();
+        for (n, c) in &kinds.components {
+            k.insert(("components".into(), n.clone()), c.kind.as_str().into());
+        }
+        for (n, a) in &kinds.autoscaler {
+            k.insert(("autoscaler".into(), n.clone()), a.policy.as_str().into());
+        }
     });
     let parsed = toml::from_str::<Scenario>(&text);
-    COMPONENT_KINDS.with(|k| k.borrow_mut().clear());
+    TAGS.with(|k| k.borrow_mut().clear());
     let mut scenario = parsed.map_err(serde_err)?;
     if scenario.name.is_empty() {
         scenario.name = default_name.to_string();

@@ -140,6 +140,12 @@ pub struct ComponentJson {
     /// Peak instances.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instances_max: Option<u32>,
+    /// Scale-out decisions of its autoscaler.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_outs: Option<u32>,
+    /// Scale-in decisions of its autoscaler.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_ins: Option<u32>,
     /// The bill of this component, USD (0 when it has no `instance_type`
     /// or `price_per_hour`).
     pub cost_usd: f64,
@@ -355,8 +361,10 @@ fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
         utilization: c.utilization,
         mean_wait_s: c.mean_wait_s,
         mean_queue_len: c.mean_queue_len,
-        instances_mean: c.instances.map(f64::from),
-        instances_max: c.instances,
+        instances_mean: c.instances.map(|_| c.instances_mean),
+        instances_max: c.instances.map(|_| c.instances_max),
+        scale_outs: c.instances.map(|_| c.scale_outs),
+        scale_ins: c.instances.map(|_| c.scale_ins),
         cost_usd: c.cost_usd.unwrap_or(0.0),
         cost_per_month: c
             .cost_measured_usd

@@ -71,7 +71,10 @@ pub struct Observation<'a> {
 impl Observation<'_> {
     /// The value of metric `name`, if present and available.
     pub fn metric(&self, name: &str) -> Option<f64> {
-        self.metrics.iter().find(|m| m.name == name).and_then(|m| m.value)
+        self.metrics
+            .iter()
+            .find(|m| m.name == name)
+            .and_then(|m| m.value)
     }
 }
 
@@ -97,4 +100,30 @@ pub trait Controller {
 
     /// Decides the desired capacity at one evaluation.
     fn evaluate(&mut self, obs: &Observation) -> Decision;
+}
+
+/// A policy as configured under `[autoscaler.<pool>]`, picked by its
+/// `policy` field.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PolicyConfig {
+    /// `policy = "static"`.
+    Static(crate::schedule::StaticConfig),
+    /// `policy = "scheduled"`.
+    Scheduled(crate::schedule::ScheduledConfig),
+}
+
+/// The `policy` names this version knows.
+pub const POLICIES: &[&str] = &["static", "scheduled"];
+
+impl PolicyConfig {
+    /// Builds the controller (None for `static`); `Err((field, message))`.
+    pub fn build(
+        &self,
+        cal: &crate::calendar::Calendar,
+    ) -> Result<Option<Box<dyn Controller>>, (String, String)> {
+        Ok(match self {
+            PolicyConfig::Static(_) => None,
+            PolicyConfig::Scheduled(c) => Some(Box::new(crate::schedule::Scheduled::new(c, cal)?)),
+        })
+    }
 }

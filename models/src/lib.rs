@@ -10,6 +10,7 @@
 //! - [`pool`]: instances x concurrency slots behind one FIFO queue;
 //! - [`cache`]: LRU / FIFO / LFU / RANDOM caches with TTL and miss forwarding;
 //! - [`autoscaler`]: the interface every scaling policy implements;
+//! - [`schedule`]: static and scheduled (clock-driven) capacity;
 //! - [`cost`]: instance catalog, billing, spot;
 //! - [`dist`]: service-time laws; [`units`]: durations in scenario files;
 //! - [`system`]: the components wired into one [`scalesim_sim::Model`], the
@@ -22,6 +23,7 @@ pub mod cost;
 pub mod dist;
 pub mod pattern;
 pub mod pool;
+pub mod schedule;
 pub mod system;
 pub mod traffic;
 pub mod units;

@@ -10,6 +10,7 @@
 
 use crate::cost::{Pricing, SpotConfig};
 use crate::dist::{Dist, DistConfig};
+use crate::units::Duration;
 use scalesim_sim::{SimRng, Time};
 use serde::Deserialize;
 use std::collections::VecDeque;
@@ -44,6 +45,20 @@ pub struct PoolConfig {
     /// Share of instances on spot, and its discount.
     #[serde(default)]
     pub spot: Option<SpotConfig>,
+    /// Time from requesting an instance to its boot (e.g. uniform 2-5 min
+    /// for VMs, 10-40 s for pods, minutes for GPU model loading).
+    #[serde(default)]
+    pub provision_time: Option<DistConfig>,
+    /// Health-check grace after boot: the instance is up but takes no work
+    /// and is not in the metrics.
+    #[serde(default)]
+    pub ready_delay: Duration,
+    /// The autoscaler's metric window (default: its evaluation period).
+    #[serde(default)]
+    pub metric_period: Option<Duration>,
+    /// Delay before a metric window is visible to the autoscaler.
+    #[serde(default)]
+    pub metric_delay: Duration,
 }
 
 fn one() -> u32 {
@@ -75,6 +90,10 @@ impl PoolConfig {
                 "concurrency".into(),
                 "expected at least 1 request per instance".into(),
             ));
+        }
+        if let Some(p) = &self.provision_time {
+            p.check()
+                .map_err(|(f, m)| (format!("provision_time.{f}"), m))?;
         }
         self.service
             .check()
@@ -131,6 +150,12 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// Generation of this slot index (changes when the index is reused or
+    /// the instance leaves Ready), to recognise stale lifecycle events.
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
     /// Busy slot-nanoseconds up to `now`.
     pub fn busy_integral(&self, now: Time) -> f64 {
         self.busy_area + self.busy as f64 * now.saturating_sub(self.last_change) as f64
@@ -408,7 +433,6 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::units::Duration;
 
     fn pool(slots: u32, cap: Option<u64>) -> Pool {
         let cfg = PoolConfig {
@@ -423,6 +447,10 @@ mod tests {
             instance_type: None,
             price_per_hour: None,
             spot: None,
+            provision_time: None,
+            ready_delay: Duration(0.0),
+            metric_period: None,
+            metric_delay: Duration(0.0),
         };
         Pool::new(&cfg, scalesim_sim::stream(0, 0, "p", "s"))
     }

@@ -14,16 +14,19 @@
 //! the end of warm-up and at every sampling instant; a window's figures are
 //! differences of snapshots, so nothing is reset or counted twice.
 
+use crate::autoscaler::{Controller, Metric, Pod, PolicyConfig};
 use crate::cache::{CacheConfig, Store};
 use crate::calendar::Calendar;
 use crate::cost::{CostConfig, Pricing};
 use crate::dist::Dist;
+use crate::pool::Phase;
 use crate::pool::{Admission, Pool, PoolConfig};
 use crate::traffic::Op;
 use crate::traffic::{Source, SourceConfig};
 use scalesim_sim::stats::{LatencyHist, Tally, TimeAvg};
-use scalesim_sim::{stream, to_secs, Model, RunOutcome, Scheduler, SimRng, Slab, Time};
+use scalesim_sim::{from_secs, stream, to_secs, Model, RunOutcome, Scheduler, SimRng, Slab, Time};
 use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 /// One component as configured.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,6 +97,8 @@ pub struct SystemConfig {
     pub cost: CostConfig,
     /// Local dates and time zone of simulated time.
     pub calendar: Calendar,
+    /// Autoscaling policies by pool name.
+    pub autoscalers: Vec<(String, PolicyConfig)>,
 }
 
 /// A problem in a configuration: the dotted path of the offending field and
@@ -235,6 +240,23 @@ impl SystemConfig {
                 }
             }
         }
+        for (name, a) in &self.autoscalers {
+            let base = format!("autoscaler.{name}");
+            match names.get(name.as_str()).map(|&i| &self.components[i].1) {
+                Some(ComponentConfig::Pool(_)) => {}
+                Some(c) => issue(
+                    base,
+                    format!("only pools scale; {name:?} is a {}", c.kind()),
+                ),
+                None => issue(
+                    base,
+                    format!("unknown component {name:?}; known components: {}", known()),
+                ),
+            }
+            if let Err((f, m)) = a.build(&self.calendar) {
+                issue(format!("autoscaler.{name}.{f}"), m);
+            }
+        }
         if out.is_empty() {
             out.extend(self.check_graph(&names));
         }
@@ -352,6 +374,63 @@ pub enum Ev {
     Sample,
     /// End of warm-up.
     Warmup,
+    /// Autoscaler `.0` evaluates its policy.
+    Evaluate(u16),
+    /// Autoscaler `.0` closes a metric window.
+    Snapshot(u16),
+    /// An instance of pool `comp` finished booting.
+    Boot {
+        /// Pool component.
+        comp: u16,
+        /// Instance index.
+        inst: u32,
+        /// Its generation when requested (stale events are ignored).
+        gen: u32,
+    },
+    /// An instance of pool `comp` passed its readiness grace.
+    Ready {
+        /// Pool component.
+        comp: u16,
+        /// Instance index.
+        inst: u32,
+        /// Its generation when requested.
+        gen: u32,
+    },
+}
+
+/// A pool's autoscaler: its policy and its metrics pipeline.
+struct Scaler {
+    comp: u16,
+    controller: Box<dyn Controller>,
+    period: Time,
+    window: Time,
+    delay: Time,
+    provision: Option<Dist>,
+    ready_delay: Time,
+    rng: SimRng,
+    /// Metric windows (closing time, metrics, pods), oldest first.
+    snapshots: VecDeque<(Time, Vec<Metric>, Vec<Pod>)>,
+    /// Counters at the last window close.
+    last: Counters,
+    /// (generation, busy integral) of each instance at the last close.
+    last_pods: Vec<(u32, f64)>,
+}
+
+/// One change of desired capacity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalingEvent {
+    /// When, seconds.
+    pub t_s: f64,
+    /// The pool.
+    pub component: String,
+    /// Desired capacity before.
+    pub from: u32,
+    /// Desired capacity after.
+    pub to: u32,
+    /// Ready instances then.
+    pub ready: u32,
+    /// The policy's reason.
+    pub reason: String,
 }
 
 #[derive(Clone, Copy)]
@@ -433,6 +512,14 @@ struct Counters {
     busy: f64,
     queue: f64,
     in_system: f64,
+    /// Ready slots x time (pools).
+    slots: f64,
+    /// Ready instances x time (pools).
+    ready: f64,
+    /// Sum of response times of completed visits, seconds.
+    resp_sum: f64,
+    /// Accrued cost, USD (pools and caches that are priced).
+    cost: f64,
 }
 
 impl Counters {
@@ -446,6 +533,10 @@ impl Counters {
             busy: self.busy - o.busy,
             queue: self.queue - o.queue,
             in_system: self.in_system - o.in_system,
+            slots: self.slots - o.slots,
+            ready: self.ready - o.ready,
+            resp_sum: self.resp_sum - o.resp_sum,
+            cost: self.cost - o.cost,
         }
     }
 }
@@ -460,6 +551,14 @@ struct Stats {
     busy: TimeAvg,
     queue: TimeAvg,
     in_system: TimeAvg,
+    slots: TimeAvg,
+    ready: TimeAvg,
+    ready_max: u32,
+    resp_sum: f64,
+    /// Bills of instances that are gone, USD.
+    closed_cost: f64,
+    scale_outs: u32,
+    scale_ins: u32,
     /// Response times of visits entered after warm-up.
     response: LatencyHist,
     /// Waits for a slot of visits entered after warm-up.
@@ -483,6 +582,10 @@ impl Stats {
             busy: self.busy.integral(now),
             queue: self.queue.integral(now),
             in_system: self.in_system.integral(now),
+            slots: self.slots.integral(now),
+            ready: self.ready.integral(now),
+            resp_sum: self.resp_sum,
+            cost: 0.0,
         }
     }
 }
@@ -518,8 +621,12 @@ pub struct TsRow {
     pub in_flight: f64,
     /// Hits / lookups in the window (caches).
     pub hit_ratio: Option<f64>,
-    /// Instances (pool servers, cache nodes) at the end of the window.
+    /// Ready instances (pool servers, cache nodes) at the end of the window.
     pub instances: Option<u32>,
+    /// Desired instances (ready + pending) at the end of the window (pools).
+    pub instances_desired: Option<u32>,
+    /// Instances provisioning or warming at the end of the window (pools).
+    pub instances_pending: Option<u32>,
     /// Cost accrued since the start, USD (priced components; the sum for
     /// `_system`).
     pub cost_usd: Option<f64>,
@@ -563,6 +670,14 @@ pub struct ComponentReport {
     /// Cost accrued after warm-up, USD: the basis of hourly and per-request
     /// figures.
     pub cost_measured_usd: Option<f64>,
+    /// Time-averaged ready instances after warm-up (pools; nodes for caches).
+    pub instances_mean: f64,
+    /// Most ready instances at once.
+    pub instances_max: u32,
+    /// Scale-out decisions.
+    pub scale_outs: u32,
+    /// Scale-in decisions.
+    pub scale_ins: u32,
 }
 
 /// Why a run ended before its duration.
@@ -610,6 +725,8 @@ pub struct RunReport {
     pub cost_measured_usd: f64,
     /// Per request class, in source and mix order.
     pub classes: Vec<ClassReport>,
+    /// Every change of desired capacity, in time order.
+    pub scaling_events: Vec<ScalingEvent>,
 }
 
 /// A built system, ready to run.
@@ -622,6 +739,10 @@ pub struct System {
     stats: Vec<Stats>,
     /// Price per instance-hour of each component (None: not priced).
     hourly: Vec<Option<f64>>,
+    /// Accrued cost of each component at the end of warm-up.
+    cost_at_warmup: Vec<Option<f64>>,
+    scalers: Vec<Scaler>,
+    scaling_events: Vec<ScalingEvent>,
     sys: Stats,
     requests: Slab<Request>,
     visits: Slab<Visit>,
@@ -704,8 +825,44 @@ impl System {
                 }
             })
             .collect();
-        let stats = cfg.components.iter().map(|_| Stats::default()).collect();
-        let hourly = cfg
+        let mut stats: Vec<Stats> = cfg.components.iter().map(|_| Stats::default()).collect();
+        for (st, (_, c)) in stats.iter_mut().zip(&cfg.components) {
+            if let ComponentConfig::Pool(p) = c {
+                st.slots.set(0, p.slots() as f64);
+                st.ready.set(0, p.instances as f64);
+                st.ready_max = p.instances;
+            }
+        }
+        let mut scalers = Vec::new();
+        for (name, a) in &cfg.autoscalers {
+            let controller = a.build(&cfg.calendar).map_err(|(f, m)| {
+                vec![ConfigIssue {
+                    path: format!("autoscaler.{name}.{f}"),
+                    message: m,
+                }]
+            })?;
+            let (Some(controller), Some(&comp)) = (controller, idx.get(name.as_str())) else {
+                continue;
+            };
+            let ComponentConfig::Pool(p) = &cfg.components[comp as usize].1 else {
+                continue;
+            };
+            let period = from_secs(controller.period_s()).max(1);
+            scalers.push(Scaler {
+                comp,
+                window: p.metric_period.map(|d| d.time()).unwrap_or(period).max(1),
+                delay: p.metric_delay.time(),
+                provision: p.provision_time.as_ref().map(|d| d.sampler()),
+                ready_delay: p.ready_delay.time(),
+                rng: stream(seed, rep, &format!("autoscaler.{name}"), "provision"),
+                snapshots: VecDeque::new(),
+                last: Counters::default(),
+                last_pods: Vec::new(),
+                period,
+                controller,
+            });
+        }
+        let hourly: Vec<Option<f64>> = cfg
             .components
             .iter()
             .map(|(_, c)| c.pricing().hourly(&cfg.cost).ok().flatten())
@@ -716,7 +873,10 @@ impl System {
             classes,
             comps,
             stats,
+            cost_at_warmup: vec![None; hourly.len()],
             hourly,
+            scalers,
+            scaling_events: Vec::new(),
             sys: Stats::default(),
             requests: Slab::new(),
             visits: Slab::new(),
@@ -742,6 +902,10 @@ impl System {
             s.at(self.cfg.warmup, Ev::Warmup);
         }
         s.at(self.cfg.sample.min(self.cfg.duration), Ev::Sample);
+        for (k, sc) in self.scalers.iter().enumerate() {
+            s.at(sc.window, Ev::Snapshot(k as u16));
+            s.at(sc.period, Ev::Evaluate(k as u16));
+        }
         let horizon = self.cfg.duration;
         let outcome = s.run_until(&mut self, horizon);
         let end = match outcome {
@@ -767,10 +931,6 @@ impl System {
             .map(|(i, (((name, cfg), st), comp))| {
                 let d = st.counters(end).minus(&st.at_warmup);
                 let is_pool = matches!(comp, Comp::Pool { .. });
-                let slots = match comp {
-                    Comp::Pool { pool, .. } => pool.slots() as f64,
-                    _ => 1.0,
-                };
                 ComponentReport {
                     name: name.clone(),
                     kind: cfg.kind(),
@@ -778,20 +938,32 @@ impl System {
                     completions: d.completions,
                     rejections: d.rejections,
                     throughput_rps: d.completions as f64 / span * 1e9,
-                    utilization: is_pool.then(|| d.busy / (slots * span)),
+                    utilization: is_pool
+                        .then(|| if d.slots > 0.0 { d.busy / d.slots } else { 0.0 }),
                     mean_wait_s: is_pool.then(|| st.wait.mean()),
                     mean_queue_len: is_pool.then(|| d.queue / span),
                     mean_in_system: d.in_system / span,
                     mean_response_s: st.response.mean_s(),
                     p99_response_s: st.response.quantile_s(0.99),
                     instances: Some(cfg.instances()),
+                    instances_mean: if is_pool {
+                        d.ready / span
+                    } else {
+                        cfg.instances() as f64
+                    },
+                    instances_max: if is_pool {
+                        st.ready_max
+                    } else {
+                        cfg.instances()
+                    },
+                    scale_outs: st.scale_outs,
+                    scale_ins: st.scale_ins,
                     hits: (!is_pool).then_some(d.hits),
                     misses: (!is_pool).then_some(d.misses),
                     cost_usd: self.bill(i, end),
                     cost_measured_usd: self
                         .accrued(i, end)
-                        .zip(self.accrued(i, warm))
-                        .map(|(a, b)| a - b),
+                        .map(|a| a - self.cost_at_warmup[i].unwrap_or(0.0)),
                 }
             })
             .collect::<Vec<_>>();
@@ -813,6 +985,7 @@ impl System {
             events,
             cost_usd,
             cost_measured_usd,
+            scaling_events: self.scaling_events,
             classes: self
                 .classes
                 .into_iter()
@@ -828,21 +1001,227 @@ impl System {
         }
     }
 
-    /// Instances of component `i` (static until autoscalers arrive).
+    /// Ready instances of component `i` now (cache nodes for caches).
     fn instances(&self, i: usize) -> u32 {
-        self.cfg.components[i].1.instances()
+        match &self.comps[i] {
+            Comp::Pool { pool, .. } => pool.ready(),
+            Comp::Cache { .. } => self.cfg.components[i].1.instances(),
+        }
     }
 
-    /// Cost of component `i` accrued from the start to `t` (None: unpriced).
+    /// Cost of component `i` accrued from the start to `t` (None: unpriced):
+    /// the bills of gone instances plus what live ones have run so far.
     fn accrued(&self, i: usize, t: Time) -> Option<f64> {
-        let h = self.hourly[i]?;
-        Some(self.instances(i) as f64 * self.cfg.cost.accrued(h, to_secs(t)))
+        self.cost_of(i, t, |h, secs| self.cfg.cost.accrued(h, secs))
     }
 
-    /// The bill of component `i` for a run ending at `end`.
+    /// The bill of component `i` for a run ending at `end` (minimums
+    /// applied to every instance run).
     fn bill(&self, i: usize, end: Time) -> Option<f64> {
+        self.cost_of(i, end, |h, secs| self.cfg.cost.bill(h, secs))
+    }
+
+    fn cost_of(&self, i: usize, t: Time, run: impl Fn(f64, f64) -> f64) -> Option<f64> {
         let h = self.hourly[i]?;
-        Some(self.instances(i) as f64 * self.cfg.cost.bill(h, to_secs(end)))
+        Some(match &self.comps[i] {
+            Comp::Pool { pool, .. } => {
+                self.stats[i].closed_cost
+                    + pool
+                        .instances()
+                        .iter()
+                        .filter(|x| x.phase != Phase::Gone)
+                        .map(|x| run(h, to_secs(t.saturating_sub(x.requested_at))))
+                        .sum::<f64>()
+            }
+            Comp::Cache { .. } => self.cfg.components[i].1.instances() as f64 * run(h, to_secs(t)),
+        })
+    }
+
+    /// Instance `inst` of pool `i` is gone at `now`: close its bill.
+    fn close_instance(&mut self, i: usize, inst: u32, now: Time) {
+        if let (Some(h), Comp::Pool { pool, .. }) = (self.hourly[i], &self.comps[i]) {
+            let run = to_secs(now.saturating_sub(pool.instances()[inst as usize].requested_at));
+            self.stats[i].closed_cost += self.cfg.cost.bill(h, run);
+        }
+    }
+
+    /// Records the pool's ready slots and instances after a lifecycle change.
+    fn pool_capacity_changed(&mut self, i: usize, now: Time) {
+        if let Comp::Pool { pool, .. } = &self.comps[i] {
+            let st = &mut self.stats[i];
+            st.slots.set(now, pool.slots() as f64);
+            st.ready.set(now, pool.ready() as f64);
+            st.busy.set(now, pool.busy() as f64);
+            st.ready_max = st.ready_max.max(pool.ready());
+        }
+    }
+
+    /// Closes a metric window of scaler `k` at `now`.
+    fn snapshot(&mut self, k: usize, now: Time) {
+        let comp = self.scalers[k].comp as usize;
+        let c = self.stats[comp].counters(now);
+        let sc = &mut self.scalers[k];
+        let d = c.minus(&sc.last);
+        let dt = now
+            .saturating_sub(sc.snapshots.back().map(|x| x.0).unwrap_or(0))
+            .max(1) as f64;
+        let Comp::Pool { pool, .. } = &self.comps[comp] else {
+            return;
+        };
+        let ready = pool.ready();
+        let per = |x: f64| (ready > 0).then(|| x / ready as f64);
+        let metric = |name: &str, value: Option<f64>| Metric {
+            name: name.to_string(),
+            value,
+        };
+        use crate::autoscaler::metric as m;
+        let metrics = vec![
+            metric(m::CPU, (d.slots > 0.0).then(|| d.busy / d.slots)),
+            metric(m::RPS, per(d.completions as f64 / (dt / 1e9))),
+            metric(m::QUEUE, per(d.queue / dt)),
+            metric(m::QUEUE_TOTAL, Some(d.queue / dt)),
+            metric(m::IN_FLIGHT, per(d.in_system / dt)),
+            metric(
+                m::LATENCY,
+                (d.completions > 0).then(|| d.resp_sum / d.completions as f64),
+            ),
+        ];
+        let conc = pool.slots().max(1) as f64 / ready.max(1) as f64;
+        sc.last_pods.resize(pool.instances().len(), (u32::MAX, 0.0));
+        let mut pods = Vec::new();
+        for (x, last) in pool.instances().iter().zip(sc.last_pods.iter_mut()) {
+            let integral = x.busy_integral(now);
+            if matches!(x.phase, Phase::Warming | Phase::Ready) {
+                let ready_pod = x.phase == Phase::Ready;
+                let cpu = (ready_pod && last.0 == x.generation())
+                    .then(|| (integral - last.1) / (conc * dt));
+                let values = metrics
+                    .iter()
+                    .map(|mt| {
+                        if mt.name == m::CPU {
+                            cpu
+                        } else {
+                            mt.value.filter(|_| ready_pod)
+                        }
+                    })
+                    .collect();
+                pods.push(Pod {
+                    ready: ready_pod,
+                    age_s: to_secs(now.saturating_sub(x.requested_at)),
+                    values,
+                });
+            }
+            *last = (x.generation(), integral);
+        }
+        sc.last = c;
+        sc.snapshots.push_back((now, metrics, pods));
+        // Keep what a delayed read may still need.
+        while sc.snapshots.len() > 2 && sc.snapshots[1].0 + sc.delay <= now {
+            sc.snapshots.pop_front();
+        }
+    }
+
+    /// Scaler `k` evaluates its policy at `now` and applies the decision.
+    fn evaluate(&mut self, s: &mut Scheduler<Ev>, k: usize) {
+        let now = s.now();
+        let comp = self.scalers[k].comp as usize;
+        let Comp::Pool { pool, .. } = &self.comps[comp] else {
+            return;
+        };
+        let (current, ready) = (pool.desired(), pool.ready());
+        let sc = &mut self.scalers[k];
+        let visible = sc.snapshots.iter().rev().find(|x| x.0 + sc.delay <= now);
+        let empty = (Vec::new(), Vec::new());
+        let (metrics, pods) = visible
+            .map(|x| (&x.1, &x.2))
+            .unwrap_or((&empty.0, &empty.1));
+        let obs = crate::autoscaler::Observation {
+            now_s: to_secs(now),
+            current,
+            ready,
+            metrics,
+            pods,
+        };
+        let decision = sc.controller.evaluate(&obs);
+        if decision.desired == current {
+            return;
+        }
+        let (scaler_rng, provision) = (&mut sc.rng, &sc.provision);
+        let Comp::Pool { pool, .. } = &mut self.comps[comp] else {
+            return;
+        };
+        if decision.desired > current {
+            for _ in current..decision.desired {
+                let inst = pool.request(now);
+                let gen = pool.instances()[inst as usize].generation();
+                let boot = provision
+                    .as_ref()
+                    .map(|d| d.sample(scaler_rng))
+                    .unwrap_or(0);
+                s.after(
+                    boot,
+                    Ev::Boot {
+                        comp: comp as u16,
+                        inst,
+                        gen,
+                    },
+                );
+            }
+            self.stats[comp].scale_outs += 1;
+        } else {
+            let gone = pool.remove(current - decision.desired, now);
+            for inst in gone {
+                self.close_instance(comp, inst, now);
+            }
+            self.stats[comp].scale_ins += 1;
+            self.pool_capacity_changed(comp, now);
+        }
+        self.scaling_events.push(ScalingEvent {
+            t_s: to_secs(now),
+            component: self.cfg.components[comp].0.clone(),
+            from: current,
+            to: decision.desired,
+            ready,
+            reason: decision.reason,
+        });
+    }
+
+    /// An instance finished booting or its readiness grace.
+    fn lifecycle(&mut self, s: &mut Scheduler<Ev>, comp: u16, inst: u32, gen: u32, ready: bool) {
+        let now = s.now();
+        let c = comp as usize;
+        let delay = self
+            .scalers
+            .iter()
+            .find(|x| x.comp == comp)
+            .map(|x| x.ready_delay)
+            .unwrap_or(0);
+        let Comp::Pool { pool, .. } = &mut self.comps[c] else {
+            return;
+        };
+        let x = pool.instances()[inst as usize];
+        if x.generation() != gen || matches!(x.phase, Phase::Gone | Phase::Draining) {
+            return;
+        }
+        if !ready && delay > 0 {
+            pool.set_phase(inst, Phase::Warming, now);
+            s.after(delay, Ev::Ready { comp, inst, gen });
+            return;
+        }
+        pool.set_phase(inst, Phase::Ready, now);
+        self.pool_capacity_changed(c, now);
+        loop {
+            let Comp::Pool { pool, .. } = &mut self.comps[c] else {
+                return;
+            };
+            let Some((v, i)) = pool.next_waiting(now) else {
+                break;
+            };
+            let st = &mut self.stats[c];
+            st.queue.add(now, -1.0);
+            st.busy.set(now, pool.busy() as f64);
+            self.start_service(s, v, i);
+        }
     }
 
     fn on_arrival(&mut self, s: &mut Scheduler<Ev>, src: u16) {
@@ -963,6 +1342,7 @@ impl System {
         if outcome == Outcome::Ok {
             st.completions += 1;
             let rt = now - visit.enter;
+            st.resp_sum += to_secs(rt);
             st.window.record(rt);
             if visit.enter >= self.cfg.warmup {
                 st.response.record(rt);
@@ -971,8 +1351,11 @@ impl System {
         if let Comp::Pool { pool, .. } = &mut self.comps[visit.comp as usize] {
             let r = pool.release(visit.inst, now);
             st.busy.set(now, pool.busy() as f64);
+            if r.gone {
+                self.close_instance(visit.comp as usize, visit.inst, now);
+            }
             if let Some((next, inst)) = r.next {
-                st.queue.add(now, -1.0);
+                self.stats[visit.comp as usize].queue.add(now, -1.0);
                 self.start_service(s, next, inst);
             }
         }
@@ -1076,6 +1459,10 @@ impl System {
             };
             let mut row = window_row(t_s, name, &d, &st.window, pool_figures, dt, hit_ratio);
             row.instances = Some(instances[i]);
+            if let Comp::Pool { pool, .. } = comp {
+                row.instances_desired = Some(pool.desired());
+                row.instances_pending = Some(pool.desired() - pool.ready());
+            }
             row.cost_usd = costs[i];
             rows.push(row);
             st.at_sample = c;
@@ -1126,6 +1513,8 @@ fn window_row(
         in_flight: d.in_system / dt,
         hit_ratio,
         instances: None,
+        instances_desired: None,
+        instances_pending: None,
         cost_usd: None,
     }
 }
@@ -1145,8 +1534,23 @@ impl Model for System {
                     s.at((now + self.cfg.sample).min(self.cfg.duration), Ev::Sample);
                 }
             }
+            Ev::Evaluate(k) => {
+                self.evaluate(s, k as usize);
+                let p = self.scalers[k as usize].period;
+                s.after(p, Ev::Evaluate(k));
+            }
+            Ev::Snapshot(k) => {
+                self.snapshot(k as usize, s.now());
+                let w = self.scalers[k as usize].window;
+                s.after(w, Ev::Snapshot(k));
+            }
+            Ev::Boot { comp, inst, gen } => self.lifecycle(s, comp, inst, gen, false),
+            Ev::Ready { comp, inst, gen } => self.lifecycle(s, comp, inst, gen, true),
             Ev::Warmup => {
                 let now = s.now();
+                self.cost_at_warmup = (0..self.comps.len())
+                    .map(|i| self.accrued(i, now))
+                    .collect();
                 for st in &mut self.stats {
                     st.at_warmup = st.counters(now);
                 }
