@@ -10,6 +10,7 @@
 pub mod charts;
 pub mod diagnostics;
 pub mod output;
+pub mod replay;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -1,7 +1,7 @@
 //! The `scalesim` command line (CONTRACT.md §1).
 
 use clap::{Args, Parser, Subcommand};
-use scalesim::{output, report, run, scenario};
+use scalesim::{output, replay, report, run, scenario};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -59,6 +59,32 @@ cycles, zero instances, negative rates, impossible distributions. Exits 0 when t
 is valid, 2 otherwise."
     )]
     Validate(ValidateArgs),
+    /// Run a scaling policy alone over recorded metrics; print each decision and why.
+    #[command(
+        name = "replay-policy",
+        after_help = "The policy file is one TOML table like a scenario's \
+[autoscaler.<pool>] (policy = \"hpa\" | \"simple\" | \"step\" | \"target\" | \"scheduled\") or a Kubernetes \
+HorizontalPodAutoscaler YAML manifest (.yaml). The metrics CSV has a header and one row per \
+evaluation: time (seconds), replicas, optional ready, one column per metric (cpu as a 0..1 \
+fraction, rps, queue, ...; empty = missing), and optional per-pod columns pod<N>_ready, \
+pod<N>_age, pod<N>_<metric>. Example:
+
+  scalesim replay-policy --policy scenarios/policies/hpa-cpu.yaml --metrics scenarios/policies/cpu-spike.csv"
+    )]
+    ReplayPolicy(ReplayArgs),
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    /// Policy: a TOML policy table or an HPA YAML manifest.
+    #[arg(long, value_name = "FILE")]
+    policy: PathBuf,
+    /// Recorded metrics, CSV.
+    #[arg(long, value_name = "FILE.csv")]
+    metrics: PathBuf,
+    /// Print the decisions as one JSON array on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -104,6 +130,7 @@ fn main() -> ExitCode {
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Run(a) => cmd_run(a),
         Command::Validate(a) => cmd_validate(a),
+        Command::ReplayPolicy(a) => cmd_replay(a),
     });
     match result {
         Ok(code) => code,
@@ -116,6 +143,33 @@ fn load(a: &ScenarioArgs) -> Result<scenario::Loaded, ExitCode> {
         eprintln!("{d}");
         ExitCode::from(2)
     })
+}
+
+fn cmd_replay(a: ReplayArgs) -> ExitCode {
+    let loaded = replay::load_policy(&a.policy)
+        .and_then(|p| replay::load_metrics(&a.metrics).map(|m| (p, m)));
+    let (policy, rows) = match loaded {
+        Ok(x) => x,
+        Err(d) => {
+            eprintln!("{d}");
+            return ExitCode::from(2);
+        }
+    };
+    match replay::replay(&policy, &rows) {
+        Ok(steps) if a.json => match serde_json::to_string_pretty(&steps) {
+            Ok(j) => say(format_args!("{j}\n")),
+            Err(e) => {
+                eprintln!("scalesim: internal error: {e}");
+                return ExitCode::from(3);
+            }
+        },
+        Ok(steps) => say(format_args!("{}", replay::table(&steps))),
+        Err(e) => {
+            eprintln!("error: {}: {e}", a.policy.display());
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn cmd_validate(a: ValidateArgs) -> ExitCode {

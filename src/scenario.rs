@@ -15,9 +15,11 @@
 
 use crate::diagnostics::{locate, path_at, suggest, Diagnostic, Diagnostics, Source};
 use scalesim_models::autoscaler::{PolicyConfig, POLICIES};
+use scalesim_models::aws::{SimpleConfig, StepConfig, TargetConfig};
 use scalesim_models::cache::CacheConfig;
 use scalesim_models::calendar::{parse_local, parse_offset, Calendar, Zone};
 use scalesim_models::cost::CostConfig;
+use scalesim_models::hpa::{Hpa, HpaConfig};
 use scalesim_models::pool::PoolConfig;
 use scalesim_models::schedule::{ScheduledConfig, StaticConfig};
 use scalesim_models::traffic::SourceConfig;
@@ -201,6 +203,10 @@ impl Tagged for PolicyConfig {
         match tag {
             "static" => StaticConfig::deserialize(d).map(PolicyConfig::Static),
             "scheduled" => ScheduledConfig::deserialize(d).map(PolicyConfig::Scheduled),
+            "hpa" => HpaConfig::deserialize(d).map(PolicyConfig::Hpa),
+            "simple" => SimpleConfig::deserialize(d).map(PolicyConfig::Simple),
+            "step" => StepConfig::deserialize(d).map(PolicyConfig::Step),
+            "target" => TargetConfig::deserialize(d).map(PolicyConfig::Target),
             other => Err(de::Error::unknown_variant(other, POLICIES)),
         }
     }
@@ -285,6 +291,10 @@ struct PolicyOnly {
 enum PolicyName {
     Static,
     Scheduled,
+    Hpa,
+    Simple,
+    Step,
+    Target,
 }
 
 impl PolicyName {
@@ -292,6 +302,10 @@ impl PolicyName {
         match self {
             PolicyName::Static => "static",
             PolicyName::Scheduled => "scheduled",
+            PolicyName::Hpa => "hpa",
+            PolicyName::Simple => "simple",
+            PolicyName::Step => "step",
+            PolicyName::Target => "target",
         }
     }
 }
@@ -481,6 +495,45 @@ pub fn load_str(
         file: file.to_string(),
         calendar,
     })
+}
+
+/// A policy from a TOML file holding one `[autoscaler.<pool>]`-style table
+/// (`policy = "hpa"`, ...), for `replay-policy`.
+pub fn policy_from_toml(file: &str, text: &str) -> Result<PolicyConfig, Diagnostics> {
+    #[derive(Deserialize)]
+    struct Only {
+        policy: PolicyName,
+    }
+    let src = Source {
+        file,
+        text,
+        overrides: &[],
+    };
+    let spanned = ImDocument::parse(text).map_err(|e| {
+        Diagnostics(vec![src.diagnostic(
+            e.span(),
+            None,
+            first_line(e.message()),
+        )])
+    })?;
+    let serde_err = |e: toml::de::Error| {
+        let field = e.span().and_then(|s| path_at(&spanned, s.start));
+        Diagnostics(vec![src.diagnostic(e.span(), field, suggest(e.message()))])
+    };
+    let only: Only = toml::from_str(text).map_err(serde_err)?;
+    let policy = PolicyConfig::from_tag(only.policy.as_str(), toml::Deserializer::new(text))
+        .map_err(serde_err)?;
+    policy
+        .build(&Calendar::undated())
+        .map_err(|(f, m)| Diagnostics(vec![src.diagnostic(locate(&spanned, &f), Some(f), m)]))?;
+    Ok(policy)
+}
+
+/// A policy from a Kubernetes HorizontalPodAutoscaler YAML manifest.
+pub fn policy_from_manifest(yaml: &str) -> Result<PolicyConfig, String> {
+    let cfg = Hpa::from_manifest(yaml)?;
+    Hpa::new(&cfg).map_err(|(f, m)| format!("{f}: {m}"))?;
+    Ok(PolicyConfig::Hpa(cfg))
 }
 
 fn check_slo(slo: &SloConfig) -> Vec<scalesim_models::system::ConfigIssue> {

@@ -110,10 +110,18 @@ pub enum PolicyConfig {
     Static(crate::schedule::StaticConfig),
     /// `policy = "scheduled"`.
     Scheduled(crate::schedule::ScheduledConfig),
+    /// `policy = "hpa"`: Kubernetes HorizontalPodAutoscaler.
+    Hpa(crate::hpa::HpaConfig),
+    /// `policy = "simple"`: AWS simple scaling.
+    Simple(crate::aws::SimpleConfig),
+    /// `policy = "step"`: AWS step scaling.
+    Step(crate::aws::StepConfig),
+    /// `policy = "target"`: AWS target tracking.
+    Target(crate::aws::TargetConfig),
 }
 
 /// The `policy` names this version knows.
-pub const POLICIES: &[&str] = &["static", "scheduled"];
+pub const POLICIES: &[&str] = &["static", "scheduled", "hpa", "simple", "step", "target"];
 
 impl PolicyConfig {
     /// Builds the controller (None for `static`); `Err((field, message))`.
@@ -124,6 +132,10 @@ impl PolicyConfig {
         Ok(match self {
             PolicyConfig::Static(_) => None,
             PolicyConfig::Scheduled(c) => Some(Box::new(crate::schedule::Scheduled::new(c, cal)?)),
+            PolicyConfig::Hpa(c) => Some(Box::new(crate::hpa::Hpa::new(c)?)),
+            PolicyConfig::Simple(c) => Some(Box::new(crate::aws::Simple::new(c)?)),
+            PolicyConfig::Step(c) => Some(Box::new(crate::aws::Step::new(c)?)),
+            PolicyConfig::Target(c) => Some(Box::new(crate::aws::TargetTracking::new(c)?)),
         })
     }
 }

@@ -10,6 +10,8 @@
 //! - [`pool`]: instances x concurrency slots behind one FIFO queue;
 //! - [`cache`]: LRU / FIFO / LFU / RANDOM caches with TTL and miss forwarding;
 //! - [`autoscaler`]: the interface every scaling policy implements;
+//! - [`aws`]: AWS simple, step and target-tracking scaling policies;
+//! - [`hpa`]: the Kubernetes HorizontalPodAutoscaler (autoscaling/v2);
 //! - [`schedule`]: static and scheduled (clock-driven) capacity;
 //! - [`cost`]: instance catalog, billing, spot;
 //! - [`dist`]: service-time laws; [`units`]: durations in scenario files;
@@ -17,10 +19,12 @@
 //!   request flow between them, and the measurements of a run.
 
 pub mod autoscaler;
+pub mod aws;
 pub mod cache;
 pub mod calendar;
 pub mod cost;
 pub mod dist;
+pub mod hpa;
 pub mod pattern;
 pub mod pool;
 pub mod schedule;

@@ -15,6 +15,11 @@ use scalesim_sim::{SimRng, Time};
 use serde::Deserialize;
 use std::collections::VecDeque;
 
+/// Most instances one pool may have (each instance is simulated).
+pub const MAX_INSTANCES: u32 = 100_000;
+/// Most slots (instances x concurrency) one pool may have.
+pub const MAX_SLOTS: u64 = 10_000_000;
+
 /// `[components.<name>]` with `kind = "pool"`.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -84,6 +89,21 @@ impl PoolConfig {
     pub fn check(&self) -> Result<(), (String, String)> {
         if self.instances == 0 {
             return Err(("instances".into(), "expected at least 1 instance".into()));
+        }
+        if self.instances > MAX_INSTANCES {
+            return Err((
+                "instances".into(),
+                format!("at most {MAX_INSTANCES} instances per pool (each is simulated)"),
+            ));
+        }
+        if self.slots() > MAX_SLOTS {
+            return Err((
+                "concurrency".into(),
+                format!(
+                    "instances x concurrency is {}; at most {MAX_SLOTS} slots per pool",
+                    self.slots()
+                ),
+            ));
         }
         if self.concurrency == 0 {
             return Err((

@@ -1,0 +1,241 @@
+//! `scalesim replay-policy`: a scaling policy run alone over a recorded
+//! metrics timeline, printing per evaluation the desired capacity and why.
+//! This is how a policy is checked against last week's metrics without a
+//! simulation, and how policies are tested against the documented rules of
+//! the real controllers.
+//!
+//! The policy file is a TOML table as under `[autoscaler.<pool>]`
+//! (`policy = "hpa"`, ...) or, for the HPA, a Kubernetes
+//! HorizontalPodAutoscaler YAML manifest (`.yaml` / `.yml`).
+//!
+//! The metrics CSV has a header row and one row per evaluation:
+//! - `time`: seconds from the start (or a duration like `"15m"`);
+//! - `replicas`: the current (desired) capacity recorded then;
+//! - `ready` (optional, default `replicas`): ready instances;
+//! - one column per metric (`cpu` as a 0..1 fraction, `rps`, `queue`, ...);
+//!   an empty cell is a missing metric;
+//! - optional per-pod columns `pod<N>_ready` (`true`/`false`/`1`/`0`),
+//!   `pod<N>_age` (seconds) and `pod<N>_<metric>`, for policies that look
+//!   at pods (the HPA's handling of unready pods and missing metrics).
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use scalesim_models::autoscaler::{Controller, Decision, Metric, Observation, Pod, PolicyConfig};
+use scalesim_models::calendar::Calendar;
+use scalesim_models::units::parse_duration;
+use serde::Serialize;
+use std::path::Path;
+
+/// One evaluation of a replay.
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    /// Time of the row, seconds.
+    pub t_s: f64,
+    /// Recorded capacity.
+    pub current: u32,
+    /// What the policy wants.
+    pub desired: u32,
+    /// Why.
+    pub reason: String,
+}
+
+fn error(file: &str, line: Option<usize>, message: String) -> Diagnostics {
+    Diagnostics(vec![Diagnostic {
+        file: file.to_string(),
+        line_col: line.map(|l| (l, 1)),
+        field: None,
+        message,
+        snippet: None,
+        from_override: None,
+    }])
+}
+
+/// One recorded evaluation: (time s, replicas, ready, metrics, pods).
+pub type Row = (f64, u32, u32, Vec<Metric>, Vec<Pod>);
+
+/// Reads a policy file: a TOML policy table (or an HPA YAML manifest).
+pub fn load_policy(path: &Path) -> Result<PolicyConfig, Diagnostics> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| error(&file, None, format!("cannot read the policy file: {e}")))?;
+    let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    if yaml {
+        return crate::scenario::policy_from_manifest(&text).map_err(|m| error(&file, None, m));
+    }
+    crate::scenario::policy_from_toml(&file, &text)
+}
+
+/// Parses the metrics CSV into observations.
+pub fn load_metrics(path: &Path) -> Result<Vec<Row>, Diagnostics> {
+    let file = path.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| error(&file, None, format!("cannot read the metrics file: {e}")))?;
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| error(&file, Some(1), format!("cannot read the header row: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let find = |n: &str| headers.iter().position(|h| h == n);
+    let time = find("time")
+        .or_else(|| find("t"))
+        .ok_or_else(|| error(&file, Some(1), "expected a `time` column".into()))?;
+    let replicas = find("replicas")
+        .ok_or_else(|| error(&file, Some(1), "expected a `replicas` column".into()))?;
+    let ready = find("ready");
+    // Pod columns: pod<N>_<field>.
+    let mut pod_cols: Vec<(usize, usize, String)> = Vec::new();
+    let mut metric_cols: Vec<(usize, String)> = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        if i == time || i == replicas || Some(i) == ready {
+            continue;
+        }
+        let pod = h
+            .strip_prefix("pod")
+            .and_then(|r| r.split_once('_'))
+            .and_then(|(n, f)| n.parse::<usize>().ok().map(|n| (n, f.to_string())));
+        match pod {
+            Some((n, f)) => pod_cols.push((i, n, f)),
+            None => metric_cols.push((i, h.clone())),
+        }
+    }
+    let npods = pod_cols.iter().map(|p| p.1 + 1).max().unwrap_or(0);
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map(|p| p.line() as usize);
+            error(&file, line, format!("malformed CSV: {e}"))
+        })?;
+        let line = rec.position().map(|p| p.line() as usize);
+        let cell = |i: usize| rec.get(i).unwrap_or("");
+        let num = |i: usize, what: &str| -> Result<Option<f64>, Diagnostics> {
+            let c = cell(i);
+            if c.is_empty() {
+                return Ok(None);
+            }
+            c.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(Some)
+                .ok_or_else(|| {
+                    error(
+                        &file,
+                        line,
+                        format!("column `{what}`: expected a number, got {c:?}"),
+                    )
+                })
+        };
+        let t = cell(time)
+            .parse::<f64>()
+            .ok()
+            .or_else(|| parse_duration(cell(time)).ok())
+            .ok_or_else(|| {
+                error(
+                    &file,
+                    line,
+                    format!(
+                        "column `time`: expected seconds or a duration, got {:?}",
+                        cell(time)
+                    ),
+                )
+            })?;
+        let current = num(replicas, "replicas")?
+            .filter(|v| *v >= 0.0)
+            .ok_or_else(|| error(&file, line, "column `replicas`: expected a count".into()))?
+            as u32;
+        let ready_n = match ready {
+            Some(r) => num(r, "ready")?.map(|v| v as u32).unwrap_or(current),
+            None => current,
+        };
+        let metrics: Vec<Metric> = metric_cols
+            .iter()
+            .map(|(i, name)| {
+                Ok(Metric {
+                    name: name.clone(),
+                    value: num(*i, name)?,
+                })
+            })
+            .collect::<Result<_, Diagnostics>>()?;
+        let mut pods: Vec<Pod> = (0..npods)
+            .map(|_| Pod {
+                ready: true,
+                age_s: f64::INFINITY,
+                values: vec![None; metrics.len()],
+            })
+            .collect();
+        for (i, n, f) in &pod_cols {
+            let c = cell(*i);
+            match f.as_str() {
+                "ready" => pods[*n].ready = matches!(c, "true" | "1" | "yes"),
+                "age" => pods[*n].age_s = num(*i, "age")?.unwrap_or(f64::INFINITY),
+                m => {
+                    let k = metrics.iter().position(|x| x.name == m).ok_or_else(|| {
+                        error(
+                            &file,
+                            Some(1),
+                            format!("column `pod{n}_{m}`: no `{m}` column for the pool-wide value"),
+                        )
+                    })?;
+                    pods[*n].values[k] = num(*i, m)?;
+                }
+            }
+        }
+        rows.push((t, current, ready_n, metrics, pods));
+    }
+    if rows.is_empty() {
+        return Err(error(&file, Some(1), "the metrics file has no rows".into()));
+    }
+    Ok(rows)
+}
+
+/// Runs `policy` over the recorded rows.
+pub fn replay(policy: &PolicyConfig, rows: &[Row]) -> Result<Vec<Step>, String> {
+    let mut controller: Box<dyn Controller> = match policy.build(&Calendar::undated()) {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err("a static policy makes no decisions to replay".into()),
+        Err((f, m)) => return Err(format!("{f}: {m}")),
+    };
+    Ok(rows
+        .iter()
+        .map(|(t, current, ready, metrics, pods)| {
+            let obs = Observation {
+                now_s: *t,
+                current: *current,
+                ready: *ready,
+                metrics,
+                pods,
+            };
+            let Decision { desired, reason } = controller.evaluate(&obs);
+            Step {
+                t_s: *t,
+                current: *current,
+                desired,
+                reason,
+            }
+        })
+        .collect())
+}
+
+/// The replay as a table for people.
+pub fn table(steps: &[Step]) -> String {
+    let mut o = format!(
+        "{:>10} {:>8} {:>8}  reason\n",
+        "time_s", "current", "desired"
+    );
+    for s in steps {
+        let mark = if s.desired > s.current {
+            "+"
+        } else if s.desired < s.current {
+            "-"
+        } else {
+            " "
+        };
+        o.push_str(&format!(
+            "{:>10} {:>8} {:>7}{mark}  {}\n",
+            s.t_s, s.current, s.desired, s.reason
+        ));
+    }
+    o
+}
