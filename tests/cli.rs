@@ -387,3 +387,59 @@ fn every_example_scenario_validates() {
     }
     assert!(n >= 1);
 }
+
+#[test]
+fn replay_policy_prints_decisions_and_reasons() {
+    let o = scalesim(&[
+        "replay-policy",
+        "--policy",
+        "scenarios/policies/hpa-cpu.yaml",
+        "--metrics",
+        "scenarios/policies/cpu-spike.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("scale-up limited by Pods policy 4 per 60s"),
+        "{out}"
+    );
+    assert!(out.contains("scale-down stabilized"), "{out}");
+    let o = scalesim(&[
+        "replay-policy",
+        "--policy",
+        "scenarios/policies/step-cpu.toml",
+        "--metrics",
+        "scenarios/policies/cpu-spike.csv",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let steps = v.as_array().unwrap();
+    assert_eq!(steps.len(), 50);
+    // 0.95 CPU against a 0.5 threshold: the +30% step on 8 instances.
+    assert_eq!(steps[8]["desired"], 10, "{}", steps[8]);
+}
+
+#[test]
+fn replay_policy_rejects_bad_input_with_locations() {
+    let d = tmp("replay");
+    let csv = write(&d, "m.csv", "time,replicas,cpu\n0,4,0.5\n15,four,0.5\n");
+    let o = scalesim(&[
+        "replay-policy",
+        "--policy",
+        "scenarios/policies/hpa-cpu.yaml",
+        "--metrics",
+        &csv,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("m.csv:3:"), "{}", stderr(&o));
+    let pol = write(
+        &d,
+        "p.toml",
+        "policy = \"hpa\"\nmax = 10\nmetrics = [{ name = \"cpu\", utilisation = 60 }]\n",
+    );
+    let csv = write(&d, "ok.csv", "time,replicas,cpu\n0,4,0.5\n");
+    let o = scalesim(&["replay-policy", "--policy", &pol, "--metrics", &csv]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("p.toml:3:"), "{}", stderr(&o));
+}
