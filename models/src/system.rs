@@ -559,6 +559,9 @@ struct Stats {
     closed_cost: f64,
     scale_outs: u32,
     scale_ins: u32,
+    /// Response times in the current autoscaler metric window (pools with
+    /// an autoscaler only).
+    scaler_window: Option<LatencyHist>,
     /// Response times of visits entered after warm-up.
     response: LatencyHist,
     /// Waits for a slot of visits entered after warm-up.
@@ -848,6 +851,7 @@ impl System {
                 continue;
             };
             let period = from_secs(controller.period_s()).max(1);
+            stats[comp as usize].scaler_window = Some(LatencyHist::new());
             scalers.push(Scaler {
                 comp,
                 window: p.metric_period.map(|d| d.time()).unwrap_or(period).max(1),
@@ -1060,6 +1064,11 @@ impl System {
     fn snapshot(&mut self, k: usize, now: Time) {
         let comp = self.scalers[k].comp as usize;
         let c = self.stats[comp].counters(now);
+        let p99 = self.stats[comp].scaler_window.as_mut().and_then(|h| {
+            let v = (h.count() > 0).then(|| h.quantile_s(0.99));
+            h.clear();
+            v
+        });
         let sc = &mut self.scalers[k];
         let d = c.minus(&sc.last);
         let dt = now
@@ -1085,6 +1094,7 @@ impl System {
                 m::LATENCY,
                 (d.completions > 0).then(|| d.resp_sum / d.completions as f64),
             ),
+            metric(m::P99, p99),
         ];
         let conc = pool.slots().max(1) as f64 / ready.max(1) as f64;
         sc.last_pods.resize(pool.instances().len(), (u32::MAX, 0.0));
@@ -1344,6 +1354,9 @@ impl System {
             let rt = now - visit.enter;
             st.resp_sum += to_secs(rt);
             st.window.record(rt);
+            if let Some(h) = &mut st.scaler_window {
+                h.record(rt);
+            }
             if visit.enter >= self.cfg.warmup {
                 st.response.record(rt);
             }
