@@ -83,6 +83,7 @@ const GRID: RGBColor = RGBColor(0xd0, 0xd4, 0xd9);
 const GRID_LIGHT: RGBColor = RGBColor(0xec, 0xee, 0xf1);
 const SLO_RED: RGBColor = RGBColor(0xd6, 0x27, 0x28);
 const TOTAL: RGBColor = RGBColor(0x33, 0x33, 0x33);
+const DESIRED: RGBColor = RGBColor(0xe6, 0x55, 0x0d);
 const OFFERED: RGBColor = RGBColor(0x5b, 0x6b, 0x7f);
 const THROUGHPUT: RGBColor = RGBColor(0x1b, 0x9e, 0x77);
 const P50: RGBColor = RGBColor(0x6b, 0xae, 0xd6);
@@ -956,7 +957,33 @@ fn instances_figure(c: &Ctx) -> Figure {
         fig.message = Some(vec!["No component reports instances.".into()]);
         return fig;
     }
-    let (layers, max) = stacked(c, &comps, &pts, Some(f64::NAN));
+    let (mut layers, mut max) = stacked(c, &comps, &pts, Some(f64::NAN));
+    // Desired capacity (ready + booting) of the whole fleet, when an
+    // autoscaler made it differ from the ready count.
+    let desired = |w: usize| -> Option<f64> {
+        let mut any = false;
+        let n: f64 = comps
+            .iter()
+            .filter_map(|&i| c.data.comps[i].2[w])
+            .map(|r| {
+                any = true;
+                r.instances_desired.or(r.instances).unwrap_or(0) as f64
+            })
+            .sum();
+        any.then_some(n)
+    };
+    let differs = (0..c.data.len()).any(|w| {
+        comps.iter().any(|&i| {
+            c.data.comps[i].2[w].is_some_and(|r| r.instances_pending.is_some_and(|p| p > 0))
+        })
+    });
+    if differs {
+        let d = c.series(|w| desired(w).map(|n| (n, c.data.dt[w])));
+        max = d.iter().flatten().map(|p| p.hi).fold(max, f64::max);
+        layers.extend(series_layers(&d, DESIRED, 2, false, |v| v));
+        fig.legend
+            .push(legend("desired (incl. booting)", DESIRED, Swatch::Line));
+    }
     fig.panels.push(Panel {
         y: count_axis(max, "instances"),
         layers,
