@@ -21,6 +21,7 @@ use scalesim_models::calendar::{parse_local, parse_offset, Calendar, Zone};
 use scalesim_models::cost::CostConfig;
 use scalesim_models::hpa::{Hpa, HpaConfig};
 use scalesim_models::pool::PoolConfig;
+use scalesim_models::predictive::PredictiveConfig;
 use scalesim_models::schedule::{ScheduledConfig, StaticConfig};
 use scalesim_models::traffic::SourceConfig;
 use scalesim_models::units::Duration;
@@ -207,6 +208,7 @@ impl Tagged for PolicyConfig {
             "simple" => SimpleConfig::deserialize(d).map(PolicyConfig::Simple),
             "step" => StepConfig::deserialize(d).map(PolicyConfig::Step),
             "target" => TargetConfig::deserialize(d).map(PolicyConfig::Target),
+            "predictive" => PredictiveConfig::deserialize(d).map(PolicyConfig::Predictive),
             other => Err(de::Error::unknown_variant(other, POLICIES)),
         }
     }
@@ -295,6 +297,7 @@ enum PolicyName {
     Simple,
     Step,
     Target,
+    Predictive,
 }
 
 impl PolicyName {
@@ -306,6 +309,7 @@ impl PolicyName {
             PolicyName::Simple => "simple",
             PolicyName::Step => "step",
             PolicyName::Target => "target",
+            PolicyName::Predictive => "predictive",
         }
     }
 }

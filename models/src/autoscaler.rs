@@ -118,10 +118,20 @@ pub enum PolicyConfig {
     Step(crate::aws::StepConfig),
     /// `policy = "target"`: AWS target tracking.
     Target(crate::aws::TargetConfig),
+    /// `policy = "predictive"`: seasonal forecast, provisioned ahead.
+    Predictive(crate::predictive::PredictiveConfig),
 }
 
 /// The `policy` names this version knows.
-pub const POLICIES: &[&str] = &["static", "scheduled", "hpa", "simple", "step", "target"];
+pub const POLICIES: &[&str] = &[
+    "static",
+    "scheduled",
+    "hpa",
+    "simple",
+    "step",
+    "target",
+    "predictive",
+];
 
 impl PolicyConfig {
     /// Builds the controller (None for `static`); `Err((field, message))`.
@@ -136,6 +146,7 @@ impl PolicyConfig {
             PolicyConfig::Simple(c) => Some(Box::new(crate::aws::Simple::new(c)?)),
             PolicyConfig::Step(c) => Some(Box::new(crate::aws::Step::new(c)?)),
             PolicyConfig::Target(c) => Some(Box::new(crate::aws::TargetTracking::new(c)?)),
+            PolicyConfig::Predictive(c) => Some(Box::new(crate::predictive::Predictive::new(c)?)),
         })
     }
 }

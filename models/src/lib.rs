@@ -13,6 +13,7 @@
 //! - [`aws`]: AWS simple, step and target-tracking scaling policies;
 //! - [`hpa`]: the Kubernetes HorizontalPodAutoscaler (autoscaling/v2);
 //! - [`schedule`]: static and scheduled (clock-driven) capacity;
+//! - [`predictive`]: seasonal-naive forecast, provisioned ahead;
 //! - [`cost`]: instance catalog, billing, spot;
 //! - [`dist`]: service-time laws; [`units`]: durations in scenario files;
 //! - [`system`]: the components wired into one [`scalesim_sim::Model`], the
@@ -27,6 +28,7 @@ pub mod dist;
 pub mod hpa;
 pub mod pattern;
 pub mod pool;
+pub mod predictive;
 pub mod schedule;
 pub mod system;
 pub mod traffic;
