@@ -440,17 +440,8 @@ pub fn load_str(
         text: &text,
         overrides: &applied,
     };
-    let spanned = ImDocument::parse(text.as_str()).map_err(|e| {
-        Diagnostics(vec![src.diagnostic(
-            e.span(),
-            None,
-            first_line(e.message()),
-        )])
-    })?;
-    let serde_err = |e: toml::de::Error| {
-        let field = e.span().and_then(|s| path_at(&spanned, s.start));
-        Diagnostics(vec![src.diagnostic(e.span(), field, suggest(e.message()))])
-    };
+    let spanned = parse_spanned(&src)?;
+    let serde_err = |e: toml::de::Error| serde_diagnostic(&src, &spanned, e);
     let kinds: KindsPass = toml::from_str(&text).map_err(serde_err)?;
     TAGS.with(|k| {
         let mut k = k.borrow_mut();
@@ -513,17 +504,8 @@ pub fn policy_from_toml(file: &str, text: &str) -> Result<PolicyConfig, Diagnost
         text,
         overrides: &[],
     };
-    let spanned = ImDocument::parse(text).map_err(|e| {
-        Diagnostics(vec![src.diagnostic(
-            e.span(),
-            None,
-            first_line(e.message()),
-        )])
-    })?;
-    let serde_err = |e: toml::de::Error| {
-        let field = e.span().and_then(|s| path_at(&spanned, s.start));
-        Diagnostics(vec![src.diagnostic(e.span(), field, suggest(e.message()))])
-    };
+    let spanned = parse_spanned(&src)?;
+    let serde_err = |e: toml::de::Error| serde_diagnostic(&src, &spanned, e);
     let only: Only = toml::from_str(text).map_err(serde_err)?;
     let policy = PolicyConfig::from_tag(only.policy.as_str(), toml::Deserializer::new(text))
         .map_err(serde_err)?;
@@ -548,6 +530,23 @@ fn check_slo(slo: &SloConfig) -> Vec<scalesim_models::system::ConfigIssue> {
         }],
         _ => vec![],
     }
+}
+
+/// The text of `src` parsed with spans, for locating later messages.
+fn parse_spanned<'a>(src: &Source<'a>) -> Result<ImDocument<&'a str>, Diagnostics> {
+    ImDocument::parse(src.text).map_err(|e| {
+        Diagnostics(vec![src.diagnostic(
+            e.span(),
+            None,
+            first_line(e.message()),
+        )])
+    })
+}
+
+/// A serde error of `src`, with its place, field path and a suggestion.
+fn serde_diagnostic(src: &Source, spanned: &ImDocument<&str>, e: toml::de::Error) -> Diagnostics {
+    let field = e.span().and_then(|s| path_at(spanned, s.start));
+    Diagnostics(vec![src.diagnostic(e.span(), field, suggest(e.message()))])
 }
 
 /// A TOML parser message on one line ("invalid string; expected ...").
