@@ -209,6 +209,9 @@ impl Tagged for PolicyConfig {
             "step" => StepConfig::deserialize(d).map(PolicyConfig::Step),
             "target" => TargetConfig::deserialize(d).map(PolicyConfig::Target),
             "predictive" => PredictiveConfig::deserialize(d).map(PolicyConfig::Predictive),
+            "hpa-manifest" => {
+                ManifestRef::deserialize(d).map(|m| PolicyConfig::HpaManifest(m.manifest))
+            }
             other => Err(de::Error::unknown_variant(other, POLICIES)),
         }
     }
@@ -286,6 +289,18 @@ struct KindsPass {
 #[derive(Deserialize)]
 struct PolicyOnly {
     policy: PolicyName,
+    #[serde(default)]
+    manifest: Option<toml::Value>,
+}
+
+/// `policy = "hpa"` given as a Kubernetes manifest file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestRef {
+    #[serde(default, rename = "policy")]
+    _policy: Option<String>,
+    /// HorizontalPodAutoscaler YAML, relative to the scenario file.
+    manifest: String,
 }
 
 #[derive(Deserialize)]
@@ -450,7 +465,11 @@ pub fn load_str(
             k.insert(("components".into(), n.clone()), c.kind.as_str().into());
         }
         for (n, a) in &kinds.autoscaler {
-            k.insert(("autoscaler".into(), n.clone()), a.policy.as_str().into());
+            let tag = match (&a.policy, &a.manifest) {
+                (PolicyName::Hpa, Some(_)) => "hpa-manifest",
+                (p, _) => p.as_str(),
+            };
+            k.insert(("autoscaler".into(), n.clone()), tag.into());
         }
     });
     let parsed = toml::from_str::<Scenario>(&text);
@@ -472,6 +491,21 @@ pub fn load_str(
         if let Some(t) = &source.trace {
             let data = crate::trace::load(t, dir, &calendar, name)?;
             source.trace_data = Some(data);
+        }
+    }
+    for (name, policy) in &mut scenario.autoscaler.0 {
+        if let PolicyConfig::HpaManifest(m) = policy {
+            let path = dir.join(&*m);
+            let field = format!("autoscaler.{name}.manifest");
+            let yaml = std::fs::read_to_string(&path).map_err(|e| {
+                located(
+                    &field,
+                    format!("cannot read the manifest {}: {e}", path.display()),
+                )
+            })?;
+            let cfg = Hpa::from_manifest(&yaml)
+                .map_err(|e| located(&field, format!("{}: {e}", path.display())))?;
+            *policy = PolicyConfig::Hpa(cfg);
         }
     }
     let mut issues = to_system(&scenario, &calendar, 0).check();

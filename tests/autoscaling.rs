@@ -253,3 +253,60 @@ fn hpa_scales_out_after_delay_and_provisioning_and_in_after_stabilization() {
     let last = ev.last().unwrap();
     assert_eq!(last.to, 2, "back to the minimum: {ev:?}");
 }
+
+#[test]
+fn hpa_from_a_kubernetes_manifest_in_a_scenario() {
+    let d = std::env::temp_dir().join(format!("scalesim-manifest-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let manifest = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/policies/hpa-cpu.yaml"
+    ))
+    .unwrap();
+    std::fs::write(d.join("hpa.yaml"), manifest).unwrap();
+    let text = r#"
+name = "manifest"
+duration = "2h"
+[traffic.t]
+rate = 40
+to = "api"
+[components.api]
+kind = "pool"
+instances = 2
+service = { dist = "exp", mean = "100ms" }
+[autoscaler.api]
+policy = "hpa"
+manifest = "hpa.yaml"
+"#;
+    let file = d.join("s.toml");
+    let l = load_str(file.to_str().unwrap(), text, &[], "s").unwrap();
+    let r = scalesim::run::run(&l, 0).unwrap();
+    // 40 req/s of 100 ms need 4 busy slots; at the manifest's 60% CPU
+    // target the HPA settles near ceil(4 / 0.6) = 7.
+    let api = &r.report.components[0];
+    assert!(api.scale_outs >= 1, "{:?}", r.report.scaling_events);
+    let last = r
+        .report
+        .timeseries
+        .iter()
+        .rev()
+        .find(|x| x.component == "api")
+        .unwrap();
+    assert!(
+        (6..=9).contains(&last.instances.unwrap()),
+        "{:?}",
+        last.instances
+    );
+    let missing = load_str(
+        file.to_str().unwrap(),
+        &text.replace("hpa.yaml", "nope.yaml"),
+        &[],
+        "s",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        missing.contains("s.toml:13:") && missing.contains("cannot read the manifest"),
+        "{missing}"
+    );
+}

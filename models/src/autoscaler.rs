@@ -120,6 +120,9 @@ pub enum PolicyConfig {
     Target(crate::aws::TargetConfig),
     /// `policy = "predictive"`: seasonal forecast, provisioned ahead.
     Predictive(crate::predictive::PredictiveConfig),
+    /// `policy = "hpa"` with `manifest = "<file>.yaml"`: the scenario
+    /// loader reads the manifest and replaces this with [`PolicyConfig::Hpa`].
+    HpaManifest(String),
 }
 
 /// The `policy` names this version knows.
@@ -147,6 +150,9 @@ impl PolicyConfig {
             PolicyConfig::Step(c) => Some(Box::new(crate::aws::Step::new(c)?)),
             PolicyConfig::Target(c) => Some(Box::new(crate::aws::TargetTracking::new(c)?)),
             PolicyConfig::Predictive(c) => Some(Box::new(crate::predictive::Predictive::new(c)?)),
+            PolicyConfig::HpaManifest(_) => {
+                return Err(("manifest".into(), "the manifest was not loaded".into()));
+            }
         })
     }
 }
