@@ -605,10 +605,30 @@ fn load_figure(c: &Ctx) -> Figure {
     ));
     fig.subtitle
         .extend(c.bucket_note("the lowest and highest window rates"));
+    // Forecasting autoscalers: their load forecast for each moment.
+    let forecasts: Vec<(usize, Vec<Option<Pt>>)> = (0..c.data.comps.len())
+        .filter(|&i| {
+            c.data.comps[i]
+                .2
+                .iter()
+                .any(|r| r.is_some_and(|r| r.forecast_rps.is_some()))
+        })
+        .map(|i| {
+            (
+                i,
+                c.series(|w| {
+                    c.data.comps[i].2[w]
+                        .and_then(|r| r.forecast_rps)
+                        .map(|f| (f, c.data.dt[w]))
+                }),
+            )
+        })
+        .collect();
     let mut series: Vec<&[Option<Pt>]> = vec![&offered, &done];
     if rejected_total > 0 {
         series.push(&rejects);
     }
+    series.extend(forecasts.iter().map(|f| f.1.as_slice()));
     let y = linear_axis(max_of(series), "requests per second", fmt_plain);
     let mut layers = Vec::new();
     // Offered load as a light filled area, so throughput stays readable on top.
@@ -633,6 +653,15 @@ fn load_figure(c: &Ctx) -> Figure {
         layers.extend(series_layers(&rejects, SLO_RED, 2, c.banded(), |v| v));
         fig.legend
             .push(legend("rejections/s (queue full)", SLO_RED, Swatch::Line));
+    }
+    for (i, f) in &forecasts {
+        layers.extend(series_layers(f, DESIRED, 2, false, |v| v));
+        let name = &c.data.comps[*i].0;
+        fig.legend.push(legend(
+            format!("forecast of {name}'s load"),
+            DESIRED,
+            Swatch::Line,
+        ));
     }
     fig.panels.push(Panel {
         y,

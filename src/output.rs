@@ -15,7 +15,7 @@ pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
 }
 
 /// The CSV header of `timeseries.csv`.
-pub const TIMESERIES_HEADER: [&str; 18] = [
+pub const TIMESERIES_HEADER: [&str; 19] = [
     "t_s",
     "component",
     "arrivals",
@@ -34,6 +34,7 @@ pub const TIMESERIES_HEADER: [&str; 18] = [
     "instances_desired",
     "instances_pending",
     "cost_usd",
+    "forecast_rps",
 ];
 
 fn opt(v: Option<f64>) -> String {
@@ -70,6 +71,7 @@ pub fn write_timeseries(dir: &Path, rows: &[TsRow]) -> io::Result<()> {
                 .map(|n| n.to_string())
                 .unwrap_or_default(),
             opt(r.cost_usd),
+            opt(r.forecast_rps),
         ])?;
     }
     w.flush()

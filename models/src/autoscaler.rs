@@ -100,6 +100,12 @@ pub trait Controller {
 
     /// Decides the desired capacity at one evaluation.
     fn evaluate(&mut self, obs: &Observation) -> Decision;
+
+    /// For forecasting policies: the load (requests/s) forecast for the
+    /// time of the last evaluation, to draw against the actual load.
+    fn forecast(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// A policy as configured under `[autoscaler.<pool>]`, picked by its

@@ -69,6 +69,8 @@ pub struct Predictive {
     history: VecDeque<(f64, f64)>,
     /// (time, reactive need) within the scale-in window.
     recent: VecDeque<(f64, u32)>,
+    /// Point forecast of the load at the last evaluation.
+    point: Option<f64>,
 }
 
 impl Predictive {
@@ -100,6 +102,7 @@ impl Predictive {
             cfg: cfg.clone(),
             history: VecDeque::new(),
             recent: VecDeque::new(),
+            point: None,
         })
     }
 
@@ -116,7 +119,7 @@ impl Predictive {
     /// The forecast peak load (requests/s) of `[now + lead, now + lead +
     /// horizon)`, and the level factor used; None before a season of
     /// history.
-    pub fn forecast(&self, now: f64) -> Option<(f64, f64)> {
+    pub fn forecast_peak(&self, now: f64) -> Option<(f64, f64)> {
         let (season, lead, horizon) = (
             self.cfg.season.secs(),
             self.cfg.lead.secs(),
@@ -153,8 +156,21 @@ impl Controller for Predictive {
         vec![metric::RPS.to_string()]
     }
 
+    fn forecast(&self) -> Option<f64> {
+        self.point
+    }
+
     fn evaluate(&mut self, obs: &Observation) -> Decision {
         let now = obs.now_s;
+        // The point forecast of now, made from the season before (for the
+        // forecast-against-actual chart).
+        let (season, half) = (self.cfg.season.secs(), self.cfg.period.secs() / 2.0);
+        self.point = match self.forecast_peak(now) {
+            Some((_, level)) => self
+                .mean(now - season - half, now - season + half)
+                .map(|m| m * level),
+            None => None,
+        };
         let load = obs.metric(metric::RPS).map(|r| r * obs.ready as f64);
         if let Some(l) = load {
             self.history.push_back((now, l));
@@ -174,7 +190,7 @@ impl Controller for Predictive {
             self.recent.iter().map(|p| p.1).max().unwrap_or(need)
         });
         let predicted = self
-            .forecast(now)
+            .forecast_peak(now)
             .map(|(f, level)| ((f / per).ceil() as u32, f, level));
         let (want, mut reason) = match (predicted, reactive) {
             (Some((p, f, level)), r) => {

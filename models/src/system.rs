@@ -562,6 +562,8 @@ struct Stats {
     /// Response times in the current autoscaler metric window (pools with
     /// an autoscaler only).
     scaler_window: Option<LatencyHist>,
+    /// The autoscaler's latest load forecast (forecasting policies).
+    forecast: Option<f64>,
     /// Response times of visits entered after warm-up.
     response: LatencyHist,
     /// Waits for a slot of visits entered after warm-up.
@@ -630,6 +632,8 @@ pub struct TsRow {
     pub instances_desired: Option<u32>,
     /// Instances provisioning or warming at the end of the window (pools).
     pub instances_pending: Option<u32>,
+    /// A forecasting autoscaler's latest load forecast, requests/s (pools).
+    pub forecast_rps: Option<f64>,
     /// Cost accrued since the start, USD (priced components; the sum for
     /// `_system`).
     pub cost_usd: Option<f64>,
@@ -1153,6 +1157,7 @@ impl System {
             pods,
         };
         let decision = sc.controller.evaluate(&obs);
+        self.stats[comp].forecast = sc.controller.forecast();
         if decision.desired == current {
             return;
         }
@@ -1475,6 +1480,7 @@ impl System {
             if let Comp::Pool { pool, .. } = comp {
                 row.instances_desired = Some(pool.desired());
                 row.instances_pending = Some(pool.desired() - pool.ready());
+                row.forecast_rps = st.forecast;
             }
             row.cost_usd = costs[i];
             rows.push(row);
@@ -1528,6 +1534,7 @@ fn window_row(
         instances: None,
         instances_desired: None,
         instances_pending: None,
+        forecast_rps: None,
         cost_usd: None,
     }
 }
