@@ -310,3 +310,39 @@ manifest = "hpa.yaml"
         "{missing}"
     );
 }
+
+#[test]
+fn custom_ratio_metrics_drive_policies() {
+    // Scale on queued requests per ready instance... as a custom ratio of
+    // queue_total over ready (which equals the built-in `queue`).
+    let text = r#"
+name = "ratio"
+duration = "1h"
+[traffic.t]
+rate = 40
+to = "api"
+[components.api]
+kind = "pool"
+instances = 2
+service = { dist = "exp", mean = "100ms" }
+custom_metrics = [{ name = "backlog", ratio = ["queue_total", "ready"] }]
+[autoscaler.api]
+policy = "step"
+max = 10
+warmup = "60s"
+scale_out = { metric = "backlog", comparison = ">=", threshold = 1.0, steps = [{ lower = 0.0, change = 1 }] }
+"#;
+    let l = load_str("r.toml", text, &[], "r").unwrap();
+    let r = scalesim::run::run(&l, 0).unwrap();
+    // 2 instances serve 20 req/s of the 40 offered: the backlog grows and
+    // the policy adds instances until it stops growing (5 or more).
+    let ev = &r.report.scaling_events;
+    assert!(ev[0].reason.contains("backlog"), "{}", ev[0].reason);
+    assert!(ev.last().unwrap().to >= 5, "{ev:?}");
+    let bad = text.replace("\"ready\"]", "\"readyy\"]");
+    let e = load_str("r.toml", &bad, &[], "r").unwrap_err().to_string();
+    assert!(
+        e.contains("r.toml:11:") && e.contains("unknown metric \"readyy\""),
+        "{e}"
+    );
+}

@@ -64,6 +64,21 @@ pub struct PoolConfig {
     /// Delay before a metric window is visible to the autoscaler.
     #[serde(default)]
     pub metric_delay: Duration,
+    /// Custom ratio metrics published to the autoscaler:
+    /// `[{ name = "queue_per_rps", ratio = ["queue_total", "rps"] }]`;
+    /// `"ready"` names the ready instance count.
+    #[serde(default)]
+    pub custom_metrics: Vec<CustomMetric>,
+}
+
+/// A metric defined as the ratio of two published metrics.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CustomMetric {
+    /// Its name, as policies refer to it.
+    pub name: String,
+    /// [numerator, denominator] metric names.
+    pub ratio: [String; 2],
 }
 
 fn one() -> u32 {
@@ -110,6 +125,33 @@ impl PoolConfig {
                 "concurrency".into(),
                 "expected at least 1 request per instance".into(),
             ));
+        }
+        let known = [
+            "cpu",
+            "rps",
+            "queue",
+            "queue_total",
+            "in_flight",
+            "latency",
+            "p99",
+            "ready",
+        ];
+        for (i, c) in self.custom_metrics.iter().enumerate() {
+            if known.contains(&c.name.as_str()) {
+                return Err((
+                    format!("custom_metrics.{i}"),
+                    format!("{:?} is a built-in metric", c.name),
+                ));
+            }
+            if let Some(bad) = c.ratio.iter().find(|r| !known.contains(&r.as_str())) {
+                return Err((
+                    format!("custom_metrics.{i}"),
+                    format!(
+                        "unknown metric {bad:?}; ratios combine {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
         }
         if let Some(p) = &self.provision_time {
             p.check()
@@ -471,6 +513,7 @@ mod tests {
             ready_delay: Duration(0.0),
             metric_period: None,
             metric_delay: Duration(0.0),
+            custom_metrics: Vec::new(),
         };
         Pool::new(&cfg, scalesim_sim::stream(0, 0, "p", "s"))
     }

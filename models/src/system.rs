@@ -1100,6 +1100,23 @@ impl System {
             ),
             metric(m::P99, p99),
         ];
+        let mut metrics = metrics;
+        if let ComponentConfig::Pool(pc) = &self.cfg.components[comp].1 {
+            for cm in &pc.custom_metrics {
+                let get = |n: &str| {
+                    if n == "ready" {
+                        Some(ready as f64)
+                    } else {
+                        metrics.iter().find(|x| x.name == n).and_then(|x| x.value)
+                    }
+                };
+                let value = match (get(&cm.ratio[0]), get(&cm.ratio[1])) {
+                    (Some(a), Some(b)) if b != 0.0 => Some(a / b),
+                    _ => None,
+                };
+                metrics.push(metric(&cm.name, value));
+            }
+        }
         let conc = pool.slots().max(1) as f64 / ready.max(1) as f64;
         sc.last_pods.resize(pool.instances().len(), (u32::MAX, 0.0));
         let mut pods = Vec::new();
