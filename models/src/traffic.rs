@@ -500,8 +500,9 @@ pub const ALIAS_MAX_KEYS: u64 = 1 << 21;
 /// Walker's alias method (Vose's construction): draws from a discrete law
 /// over `0..n` with one uniform index and one uniform fraction.
 pub struct AliasTable {
-    prob: Vec<f64>,
-    alias: Vec<u32>,
+    /// (acceptance probability, alias) side by side: one cache miss per
+    /// draw on large tables instead of two.
+    entries: Vec<(f64, u32)>,
 }
 
 impl AliasTable {
@@ -527,17 +528,20 @@ impl AliasTable {
         for i in small.into_iter().chain(large) {
             prob[i as usize] = 1.0;
         }
-        AliasTable { prob, alias }
+        AliasTable {
+            entries: prob.into_iter().zip(alias).collect(),
+        }
     }
 
     /// Draws an index in `0..n`.
     #[inline]
     pub fn sample(&self, rng: &mut SimRng) -> usize {
-        let i = rng.random_range(0..self.prob.len());
-        if rng.random::<f64>() < self.prob[i] {
+        let i = rng.random_range(0..self.entries.len());
+        let (p, alias) = self.entries[i];
+        if rng.random::<f64>() < p {
             i
         } else {
-            self.alias[i] as usize
+            alias as usize
         }
     }
 }
