@@ -518,8 +518,6 @@ struct Counters {
     ready: f64,
     /// Sum of response times of completed visits, seconds.
     resp_sum: f64,
-    /// Accrued cost, USD (pools and caches that are priced).
-    cost: f64,
 }
 
 impl Counters {
@@ -536,7 +534,6 @@ impl Counters {
             slots: self.slots - o.slots,
             ready: self.ready - o.ready,
             resp_sum: self.resp_sum - o.resp_sum,
-            cost: self.cost - o.cost,
         }
     }
 }
@@ -590,7 +587,6 @@ impl Stats {
             slots: self.slots.integral(now),
             ready: self.ready.integral(now),
             resp_sum: self.resp_sum,
-            cost: 0.0,
         }
     }
 }
