@@ -14,6 +14,8 @@ pub mod replay;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod study;
+pub mod study_charts;
 pub mod summary;
 pub mod trace;
 
