@@ -68,24 +68,24 @@ pub const PALETTE: [RGBColor; 9] = [
     RGBColor(0xba, 0xb0, 0xac), // grey
 ];
 
-const WIDTH: u32 = 1200;
+pub(crate) const WIDTH: u32 = 1200;
 const PANEL_HEIGHT: u32 = 470;
 /// Left and right margin of the header text.
-const MARGIN: i32 = 24;
+pub(crate) const MARGIN: i32 = 24;
 /// Where the plotting area starts (panel margin + y label area).
 const PLOT_LEFT: i32 = 14 + 96;
-const SUBTITLE_SIZE: u32 = 16;
-const LEGEND_SIZE: u32 = 16;
-const FONT: &str = "sans-serif";
-const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
-const MUTED: RGBColor = RGBColor(0x5f, 0x63, 0x68);
-const GRID: RGBColor = RGBColor(0xd0, 0xd4, 0xd9);
-const GRID_LIGHT: RGBColor = RGBColor(0xec, 0xee, 0xf1);
-const SLO_RED: RGBColor = RGBColor(0xd6, 0x27, 0x28);
+pub(crate) const SUBTITLE_SIZE: u32 = 16;
+pub(crate) const LEGEND_SIZE: u32 = 16;
+pub(crate) const FONT: &str = "sans-serif";
+pub(crate) const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
+pub(crate) const MUTED: RGBColor = RGBColor(0x5f, 0x63, 0x68);
+pub(crate) const GRID: RGBColor = RGBColor(0xd0, 0xd4, 0xd9);
+pub(crate) const GRID_LIGHT: RGBColor = RGBColor(0xec, 0xee, 0xf1);
+pub(crate) const SLO_RED: RGBColor = RGBColor(0xd6, 0x27, 0x28);
 const TOTAL: RGBColor = RGBColor(0x33, 0x33, 0x33);
-const DESIRED: RGBColor = RGBColor(0xe6, 0x55, 0x0d);
+pub(crate) const DESIRED: RGBColor = RGBColor(0xe6, 0x55, 0x0d);
 const OFFERED: RGBColor = RGBColor(0x5b, 0x6b, 0x7f);
-const THROUGHPUT: RGBColor = RGBColor(0x1b, 0x9e, 0x77);
+pub(crate) const THROUGHPUT: RGBColor = RGBColor(0x1b, 0x9e, 0x77);
 const P50: RGBColor = RGBColor(0x6b, 0xae, 0xd6);
 const P95: RGBColor = RGBColor(0x21, 0x71, 0xb5);
 const P99: RGBColor = RGBColor(0x08, 0x30, 0x6b);
@@ -1114,7 +1114,7 @@ struct YAxis {
     desc: String,
 }
 
-fn label_at(labels: &[(f64, String)], v: f64) -> String {
+pub(crate) fn label_at(labels: &[(f64, String)], v: f64) -> String {
     labels
         .iter()
         .min_by(|a, b| (a.0 - v).abs().total_cmp(&(b.0 - v).abs()))
@@ -1233,7 +1233,7 @@ fn elapsed_label(t: f64) -> String {
 
 /// A "nice" step (1, 2, 2.5 or 5 times a power of ten) for about `target`
 /// ticks between 0 and `max`.
-fn nice_step(max: f64, target: f64) -> f64 {
+pub(crate) fn nice_step(max: f64, target: f64) -> f64 {
     let raw = max / target;
     let mag = 10f64.powf(raw.log10().floor());
     let f = raw / mag;
@@ -1251,7 +1251,7 @@ fn nice_step(max: f64, target: f64) -> f64 {
     m * mag
 }
 
-fn decimals(step: f64) -> usize {
+pub(crate) fn decimals(step: f64) -> usize {
     let mut d = 0;
     while d < 9
         && ((step * 10f64.powi(d as i32)).round() - step * 10f64.powi(d as i32)).abs() > 1e-6
@@ -1354,7 +1354,7 @@ fn log_axis(min: f64, max: f64, desc: &str, fmt: fn(f64) -> String) -> YAxis {
     }
 }
 
-fn fmt_plain(v: f64, d: usize) -> String {
+pub(crate) fn fmt_plain(v: f64, d: usize) -> String {
     if v >= 10_000.0 && d == 0 {
         let k = v / 1000.0;
         format!("{}k", fmt_plain(k, decimals(k)))
@@ -1363,7 +1363,7 @@ fn fmt_plain(v: f64, d: usize) -> String {
     }
 }
 
-fn fmt_usd_tick(v: f64, d: usize) -> String {
+pub(crate) fn fmt_usd_tick(v: f64, d: usize) -> String {
     if d == 0 && v >= 10_000.0 {
         format!("${}k", fmt_plain(v / 1000.0, decimals(v / 1000.0)))
     } else {
@@ -1372,7 +1372,7 @@ fn fmt_usd_tick(v: f64, d: usize) -> String {
 }
 
 /// `$0.0042`, `$12.34`, `$1,234`.
-fn fmt_usd(v: f64) -> String {
+pub(crate) fn fmt_usd(v: f64) -> String {
     if v == 0.0 {
         "$0".into()
     } else if v < 0.1 {
@@ -1393,7 +1393,7 @@ fn fmt_usd(v: f64) -> String {
     }
 }
 
-fn fmt_rate(v: f64) -> String {
+pub(crate) fn fmt_rate(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {
@@ -1404,7 +1404,7 @@ fn fmt_rate(v: f64) -> String {
 }
 
 /// Latency for labels: `850 µs`, `32.4 ms`, `400 ms`, `1.25 s`.
-fn fmt_secs(s: f64) -> String {
+pub(crate) fn fmt_secs(s: f64) -> String {
     let trim = |x: f64, d: usize| {
         let t = format!("{x:.d$}");
         if t.contains('.') {
@@ -1463,13 +1463,13 @@ impl Ranged for Axis {
     }
 }
 
-type DrawResult = Result<(), Box<dyn Error + Send + Sync>>;
+pub(crate) type DrawResult = Result<(), Box<dyn Error + Send + Sync>>;
 
-fn err<E: std::fmt::Display>(e: E) -> Box<dyn Error + Send + Sync> {
+pub(crate) fn err<E: std::fmt::Display>(e: E) -> Box<dyn Error + Send + Sync> {
     e.to_string().into()
 }
 
-fn font(size: u32) -> TextStyle<'static> {
+pub(crate) fn font(size: u32) -> TextStyle<'static> {
     (FONT, size).into_font().color(&TEXT)
 }
 

@@ -7,8 +7,12 @@
 //! `scalesim-sim` crate (`sim/`), the component models in `scalesim-models`
 //! (`models/`).
 
+pub mod capacity;
 pub mod charts;
+pub mod compare;
 pub mod diagnostics;
+pub mod metrics;
+pub mod objective;
 pub mod output;
 pub mod replay;
 pub mod report;
@@ -17,6 +21,7 @@ pub mod scenario;
 pub mod study;
 pub mod study_charts;
 pub mod summary;
+pub mod sweep;
 pub mod trace;
 
 pub use scalesim_models as models;

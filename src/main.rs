@@ -1,7 +1,8 @@
 //! The `scalesim` command line (CONTRACT.md §1).
 
 use clap::{Args, Parser, Subcommand};
-use scalesim::{output, replay, report, run, scenario};
+use scalesim::study::Failure;
+use scalesim::{capacity, compare, objective, output, replay, report, run, scenario, sweep};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,6 +22,10 @@ const AFTER: &str = "Examples:
   scalesim run scenarios/quickstart.toml --set components.api.instances=6 --seed 42
   scalesim run scenarios/quickstart.toml --json --quiet > summary.json
   scalesim validate scenarios/quickstart.toml
+  scalesim sweep scenarios/quickstart-sweep.toml --threads 2
+  scalesim compare scenarios/hpa-week.toml scenarios/target-week.toml --replications 10
+  scalesim capacity scenarios/api-capacity.toml --vary traffic.web.rate \\
+           --slo \"p99<300ms,error_rate<0.001\" --per components.api.instances=2..12:2
 
 Exit codes: 0 success; 1 the run finished but an SLO failed;
             2 bad usage or bad scenario; 3 internal error.
@@ -72,6 +77,179 @@ pod<N>_age, pod<N>_<metric>. Example:
   scalesim replay-policy --policy scenarios/policies/hpa-cpu.yaml --metrics scenarios/policies/cpu-spike.csv"
     )]
     ReplayPolicy(ReplayArgs),
+    /// Run every point of the scenario's [sweep] grid, R replications each, in parallel.
+    #[command(after_help = SWEEP_HELP)]
+    Sweep(SweepArgs),
+    /// Join the slices of a sharded sweep (`sweep --shard I/N`) into the whole sweep's files.
+    #[command(
+        after_help = "Reads each DIR's sweep.json and runs.csv (written by `scalesim sweep --shard I/N --out DIR`), checks that every slice of one sweep is there exactly once, and writes runs.csv, points.csv, sweep.json and the charts: byte-identical to the sweep run on one machine.
+
+  scalesim merge out/shard-0 out/shard-1 out/shard-2 --out out/merged"
+    )]
+    Merge(MergeArgs),
+    /// Is B better than A? Paired replications with common random numbers, a rollout gate.
+    #[command(after_help = COMPARE_HELP)]
+    Compare(CompareArgs),
+    /// Find the largest load (or any parameter) that meets the SLO; a capacity chart with --per.
+    #[command(after_help = CAPACITY_HELP)]
+    Capacity(CapacityArgs),
+}
+
+const SWEEP_HELP: &str = "The scenario's [sweep] table names what varies:
+
+  [sweep]
+  replications = 5                      # runs per point (seeds: scenario seed x replication)
+  grid = { \"components.api.instances\" = [4, 6, 8], \"components.cache.capacity\" = [1000, 10000] }
+  zip = [{ \"traffic.web.rate\" = [100, 200], \"components.db.instances\" = [2, 4] }]   # vary together
+  plot = [\"latency_s.p99\", \"cost_usd.projected_month\"]   # optional: metrics to chart
+
+Every (point, replication) is an independent run; replication r of every point uses the same
+random streams (common random numbers). Results are identical for any --threads.
+
+Files in --out (default output/<scenario>-sweep/):
+  runs.csv      one row per run: parameters and every summary metric (dotted names)
+  points.csv    per point: <metric>.mean and <metric>.ci95 (95% Student-t half-width)
+  sweep.json    the plan and every point's statistics (also printed by --json)
+  sweep-<param>.png/.svg   each metric against each varied parameter, with CI bars
+  pareto.png/.svg          cost per month against p99, the Pareto frontier marked
+  heatmap.png/.svg         when exactly two parameters vary
+
+Across machines: run slice I of N anywhere (Slurm array, Kubernetes Indexed Job) with
+  scalesim sweep S.toml --shard $I/$N --out results/shard-$I
+then join the slices with `scalesim merge results/shard-* --out results/all`.";
+
+const COMPARE_HELP: &str = "Give two scenarios, or one scenario with two variants:
+
+  [variants.baseline]                  # no edits: the scenario as written
+  [variants.bigger-cache]
+  \"components.cache.capacity\" = 50000   # dotted path = value, as with --set
+
+Replication r of A and of B use the same random streams, so the paired differences B - A
+remove shared noise. Reported: mean and p95/p99 latency, error rate, SLO violation minutes,
+mean instances, cost per month, each with a 95% interval of B - A and a verdict (better /
+worse / no significant difference). The SLOs of both [slo] tables are judged on the mean
+over replications.
+
+Exits 1 when B breaks an SLO that A meets: a rollout gate for CI pipelines.";
+
+const CAPACITY_HELP: &str =
+    "Bracketing (doubling or halving from the scenario's value) then bisection,
+with --replications runs at every probe. The answer is where the mean of the first objective to
+fail crosses its bound; the interval is where the 95% bands cross. Objectives: comma-separated
+METRIC<BOUND (or <=, >, >=); METRIC is p50..p999, mean, max, error_rate, or any dotted summary
+name such as components.api.utilization; latency bounds take units (500ms, 2s). Without --slo,
+the scenario's [slo] table is used. Assumes the objectives get harder as the value grows.
+
+--per PATH=LIST repeats the search for each value (2,4,8 or 2..40 or 2..40:2) and draws
+capacity.png (max load against it, cost per month on the right axis) and capacity-inverse.png
+(what is needed for a given load). Files in --out (default output/<scenario>-capacity/):
+capacity.csv, probes.csv, capacity.json and the charts.
+
+  scalesim capacity scenarios/mmc.toml --vary traffic.web.rate --slo \"p99<5s\"";
+
+#[derive(Args)]
+struct SweepArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Run only slice I of N (0-based): runs whose number k has k % N == I.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// Replications per point (overrides sweep.replications).
+    #[arg(long, short = 'r', value_name = "R")]
+    replications: Option<u32>,
+    /// Output folder [default: output/<scenario>-sweep/, or .../shard-I-of-N].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print sweep.json on stdout; the table goes to stderr.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar and no table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// Slice folders written by `sweep --shard I/N`.
+    #[arg(required = true, value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+    /// Output folder for the joined sweep.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Print sweep.json on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Metrics to chart (default: the headline metrics); repeatable.
+    #[arg(long, value_name = "METRIC")]
+    plot: Vec<String>,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Scenario A (the baseline); alone, it must hold two [variants.<name>].
+    a: PathBuf,
+    /// Scenario B (the candidate).
+    b: Option<PathBuf>,
+    /// The two variants of A to compare, as A,B.
+    #[arg(long, value_name = "A,B")]
+    variants: Option<String>,
+    /// Paired replications.
+    #[arg(long, short = 'r', default_value_t = 10)]
+    replications: u32,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Override a field on both sides; repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Print the comparison as one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct CapacityArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// The parameter to push up, by dotted path (e.g. traffic.web.rate).
+    #[arg(long, value_name = "PATH")]
+    vary: String,
+    /// Objectives, e.g. \"p99<500ms,error_rate<0.001\" [default: the scenario's [slo]].
+    #[arg(long, value_name = "EXPR")]
+    slo: Option<String>,
+    /// Repeat the search for each value of a second parameter: PATH=2,4,8 or PATH=2..40:2.
+    #[arg(long, value_name = "PATH=LIST")]
+    per: Option<String>,
+    /// Replications per probe.
+    #[arg(long, short = 'r', default_value_t = 5)]
+    replications: u32,
+    /// Start of the bracket from below (must meet the objectives).
+    #[arg(long)]
+    lo: Option<f64>,
+    /// Start of the bracket from above (must fail them).
+    #[arg(long)]
+    hi: Option<f64>,
+    /// Stop when the bracket is narrower than this fraction of its lower end.
+    #[arg(long, default_value_t = 0.01)]
+    tolerance: f64,
+    /// Most probes per search.
+    #[arg(long, default_value_t = 30)]
+    max_probes: usize,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Output folder [default: output/<scenario>-capacity/].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print capacity.json on stdout; the table goes to stderr.
+    #[arg(long)]
+    json: bool,
+    /// No progress indicator and no table.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -131,6 +309,10 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd_run(a),
         Command::Validate(a) => cmd_validate(a),
         Command::ReplayPolicy(a) => cmd_replay(a),
+        Command::Sweep(a) => finish(cmd_sweep(a)),
+        Command::Merge(a) => finish(cmd_merge(a)),
+        Command::Compare(a) => finish(cmd_compare(a)),
+        Command::Capacity(a) => finish(cmd_capacity(a)),
     });
     match result {
         Ok(code) => code,
@@ -259,4 +441,192 @@ fn cmd_run(a: RunArgs) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Maps a study's result to the exit code, printing the failure.
+fn finish(r: Result<ExitCode, Failure>) -> ExitCode {
+    r.unwrap_or_else(|f| {
+        match &f {
+            Failure::Usage(m) => eprintln!("{m}"),
+            Failure::Internal(_) => eprintln!("scalesim: {f}"),
+        }
+        ExitCode::from(f.exit_code())
+    })
+}
+
+fn load_study(a: &ScenarioArgs, extra: &[String]) -> Result<scenario::Loaded, Failure> {
+    let mut edits = a.set.clone();
+    edits.extend_from_slice(extra);
+    scenario::load(&a.scenario, &edits).map_err(|d| Failure::Usage(d.to_string()))
+}
+
+fn print_json(json: &str) {
+    say(format_args!("{json}"));
+}
+
+fn cmd_sweep(a: SweepArgs) -> Result<ExitCode, Failure> {
+    let shard = a
+        .shard
+        .as_deref()
+        .map(sweep::Shard::parse)
+        .transpose()
+        .map_err(Failure::Usage)?;
+    let extra: Vec<String> = a
+        .replications
+        .map(|r| vec![format!("sweep.replications={r}")])
+        .unwrap_or_default();
+    let loaded = load_study(&a.scenario, &extra)?;
+    let name = loaded.scenario.name.clone();
+    let sw = sweep::Sweep::new(loaded)?;
+    let out = a.out.unwrap_or_else(|| {
+        let dir = Path::new("output").join(format!("{name}-sweep"));
+        match shard {
+            Some(s) => dir.join(format!("shard-{}-of-{}", s.index, s.count)),
+            None => dir,
+        }
+    });
+    let opts = sweep::Options {
+        threads: a.threads,
+        shard,
+        progress: !a.quiet,
+    };
+    if !a.quiet {
+        let owned = match shard {
+            Some(s) => (0..sw.plan.runs()).filter(|&k| s.owns(k)).count(),
+            None => sw.plan.runs(),
+        };
+        eprintln!(
+            "sweep {name}: {} points x {} replications = {} runs{}",
+            sw.plan.points.len(),
+            sw.plan.replications,
+            sw.plan.runs(),
+            shard
+                .map(|s| format!("; slice {}/{} runs {owned}", s.index, s.count))
+                .unwrap_or_default()
+        );
+    }
+    let t0 = std::time::Instant::now();
+    let (results, json) = sweep::run_to_dir(&sw, &opts, &out)?;
+    if a.json {
+        print_json(&json);
+    }
+    if !a.quiet {
+        let secs = t0.elapsed().as_secs_f64();
+        let done = results
+            .points
+            .iter()
+            .map(|p| p.stats.first().map_or(0, |s| s.n))
+            .sum::<u64>();
+        let table = if shard.is_some() {
+            format!("slice written; join every slice with `scalesim merge`\n")
+        } else {
+            sweep::table(&results, 40)
+        };
+        let text = format!(
+            "{table}{done} runs in {secs:.1} s ({:.1} runs/s)\nresults   {}\n",
+            done as f64 / secs.max(1e-9),
+            out.display()
+        );
+        if a.json {
+            eprint!("{text}");
+        } else {
+            say(format_args!("{text}"));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_merge(a: MergeArgs) -> Result<ExitCode, Failure> {
+    let plot: Vec<String> = a
+        .plot
+        .iter()
+        .map(|m| scalesim::metrics::resolve(m))
+        .collect();
+    let r = sweep::merge(&a.dirs, &a.out, &plot)?;
+    if a.json {
+        let json = std::fs::read_to_string(a.out.join("sweep.json"))
+            .map_err(|e| Failure::Usage(format!("cannot read back sweep.json: {e}")))?;
+        print_json(&json);
+    } else {
+        say(format_args!(
+            "{}merged {} slices\nresults   {}\n",
+            sweep::table(&r, 40),
+            a.dirs.len(),
+            a.out.display()
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_compare(a: CompareArgs) -> Result<ExitCode, Failure> {
+    let variants = match a.variants.as_deref() {
+        None => None,
+        Some(v) => Some(
+            v.split_once(',')
+                .map(|(x, y)| (x.trim(), y.trim()))
+                .ok_or_else(|| {
+                    Failure::Usage(format!("--variants {v}: expected two names, A,B"))
+                })?,
+        ),
+    };
+    let (sa, sb) = compare::sides(&a.a, a.b.as_deref(), variants, &a.set)?;
+    let c = compare::compare(&sa, &sb, a.replications, a.threads)?;
+    if a.json {
+        let j = serde_json::to_string_pretty(&c).map_err(|e| Failure::Internal(e.to_string()))?;
+        print_json(&format!("{j}\n"));
+    } else {
+        say(format_args!("{}", compare::table(&c)));
+    }
+    Ok(if c.gate_passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn cmd_capacity(a: CapacityArgs) -> Result<ExitCode, Failure> {
+    let loaded = load_study(&a.scenario, &[])?;
+    let objectives = match &a.slo {
+        Some(e) => objective::parse_list(e).map_err(|m| Failure::Usage(format!("--slo: {m}")))?,
+        None => objective::from_slo(&loaded.scenario.slo),
+    };
+    if objectives.is_empty() {
+        return Err(Failure::Usage(format!(
+            "{}: no objective: give --slo \"p99<500ms,error_rate<0.001\" or an [slo] table",
+            loaded.file
+        )));
+    }
+    let per = a
+        .per
+        .as_deref()
+        .map(capacity::parse_per)
+        .transpose()
+        .map_err(Failure::Usage)?;
+    let search = capacity::Search {
+        vary: a.vary.clone(),
+        objectives,
+        replications: a.replications,
+        lo: a.lo,
+        hi: a.hi,
+        tolerance: a.tolerance,
+        max_probes: a.max_probes,
+        threads: a.threads,
+        progress: !a.quiet,
+    };
+    let r = capacity::capacity(&loaded, per.as_ref(), &search)?;
+    let out = a
+        .out
+        .unwrap_or_else(|| Path::new("output").join(format!("{}-capacity", loaded.scenario.name)));
+    capacity::write(&out, &r)
+        .map_err(|e| Failure::Usage(format!("cannot write to {}: {e}", out.display())))?;
+    let table = format!("{}results   {}\n", capacity::table(&r), out.display());
+    if a.json {
+        print_json(&capacity::json(&r));
+        if !a.quiet {
+            eprint!("{table}");
+        }
+    } else if !a.quiet {
+        say(format_args!("{table}"));
+    }
+    Ok(ExitCode::SUCCESS)
 }

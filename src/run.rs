@@ -31,3 +31,9 @@ pub fn run(loaded: &Loaded, replication: u32) -> Result<Run, String> {
     let summary = Summary::new(&report, &loaded.scenario.slo, wall_s);
     Ok(Run { report, summary })
 }
+
+/// Runs replication `replication` and returns its summary flattened to
+/// named numbers (see [`crate::metrics::flatten`]).
+pub fn metrics(loaded: &Loaded, replication: u32) -> Result<Vec<(String, f64)>, String> {
+    run(loaded, replication).map(|r| crate::metrics::flatten(&r.summary))
+}

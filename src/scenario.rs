@@ -14,6 +14,7 @@
 //!    dotted path.
 
 use crate::diagnostics::{locate, path_at, suggest, Diagnostic, Diagnostics, Source};
+use crate::sweep::SweepConfig;
 use scalesim_models::autoscaler::{PolicyConfig, POLICIES};
 use scalesim_models::aws::{SimpleConfig, StepConfig, TargetConfig};
 use scalesim_models::cache::CacheConfig;
@@ -126,6 +127,13 @@ pub struct Scenario {
     /// Fixed UTC offset of the calendar, e.g. "-05:00" (default UTC).
     #[serde(default)]
     pub utc_offset: Option<String>,
+    /// Parameter grid for `scalesim sweep` (ignored by `run`).
+    #[serde(default)]
+    pub sweep: Option<SweepConfig>,
+    /// Named sets of `--set` edits for `scalesim compare`: each variant is
+    /// a table of dotted paths to values (ignored by `run`).
+    #[serde(default)]
+    pub variants: toml::Table,
 }
 
 impl Scenario {
@@ -255,7 +263,7 @@ impl<'de, T: Tagged> Deserialize<'de> for TaggedList<T> {
 }
 
 /// Deserializes a table of named entries into a vector in file order.
-fn ordered<'de, D, T>(d: D) -> Result<Vec<(String, T)>, D::Error>
+pub(crate) fn ordered<'de, D, T>(d: D) -> Result<Vec<(String, T)>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

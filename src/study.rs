@@ -116,6 +116,27 @@ pub fn half_width(sd: f64, n: u64) -> f64 {
     }
 }
 
+/// Why a study (sweep, merge, comparison, capacity search) stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Bad input or an unwritable output: exit code 2.
+    #[error("{0}")]
+    Usage(String),
+    /// A bug: exit code 3.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Failure {
+    /// The process exit code (CONTRACT.md §1).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Internal(_) => 3,
+        }
+    }
+}
+
 /// One grid point of a sweep, aggregated over its replications (a row of
 /// `points.csv`).
 #[derive(Clone, Debug, PartialEq)]

@@ -220,6 +220,10 @@ pub struct Slo {
     pub passed: bool,
     /// One entry per objective in the scenario (and one for a runaway).
     pub checks: Vec<SloCheck>,
+    /// Minutes after warm-up spent in sampling windows that broke an
+    /// objective: a window's mean/p50/p95/p99 above its bound, or its
+    /// rejected share above `error_rate` (0 without objectives).
+    pub violation_minutes: f64,
 }
 
 /// One objective and how the run did.
@@ -412,5 +416,41 @@ fn check_slo(slo: &SloConfig, l: &Latency, error_rate: f64, r: &RunReport) -> Sl
     Slo {
         passed: checks.iter().all(|c| c.passed),
         checks,
+        violation_minutes: violation_minutes(slo, r),
     }
+}
+
+/// Minutes of `_system` windows (after warm-up) that broke an objective
+/// of `slo` (objectives a window does not measure, p90/p999/max, are left
+/// to the whole-run check).
+fn violation_minutes(slo: &SloConfig, r: &RunReport) -> f64 {
+    let warmup = r.simulated_s - r.measured_s;
+    let bounds = slo.latency_bounds();
+    let mut prev = 0.0;
+    let mut seconds = 0.0;
+    for w in r.timeseries.iter().filter(|w| w.component == "_system") {
+        let start = std::mem::replace(&mut prev, w.t_s);
+        if start + 1e-9 < warmup {
+            continue;
+        }
+        let late = w.completions > 0
+            && bounds.iter().any(|&(k, limit)| {
+                let v = match k {
+                    "mean" => w.mean_s,
+                    "p50" => w.p50_s,
+                    "p95" => w.p95_s,
+                    "p99" => w.p99_s,
+                    _ => return false,
+                };
+                v > limit
+            });
+        let failing = match slo.error_rate {
+            Some(limit) if w.arrivals > 0 => w.rejections as f64 / w.arrivals as f64 > limit,
+            _ => false,
+        };
+        if late || failing {
+            seconds += w.t_s - start;
+        }
+    }
+    seconds / 60.0
 }

@@ -1,0 +1,1057 @@
+//! `scalesim sweep`: every point of a parameter grid, each run for R
+//! replications, in parallel, with confidence intervals; `--shard I/N`
+//! runs a deterministic slice and [`merge`] joins slices into the same
+//! files a single machine writes.
+//!
+//! A point is the base scenario with its parameters set as `--set` edits;
+//! its text is parsed once, however many replications it has. Replication
+//! `r` of every point draws from the streams of (scenario seed, r): points
+//! share common random numbers, so their differences are sharper than
+//! independent runs would give (Law, *Simulation Modeling and Analysis*,
+//! §11.2). Runs are numbered point-major (`run = point x R + r`); results
+//! are streamed to `runs.csv` in that order and accumulated per point in
+//! that order, so the output is byte-identical for any thread count and
+//! any sharding. Memory is bounded by the work in flight (a few runs per
+//! thread), not by the number of runs.
+
+use crate::metrics;
+use crate::output::human_secs;
+use crate::run;
+use crate::scenario::{self, Loaded};
+use crate::study::{Acc, Failure, ParamValue, PointResult, SweepResults};
+use crate::study_charts;
+use crate::summary::Named;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use scalesim_models::units::parse_duration;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The `[sweep]` table of a scenario.
+///
+/// ```toml
+/// [sweep]
+/// replications = 5
+/// grid = { "components.api.instances" = [4, 6, 8], "components.cache.capacity" = [1000, 10000] }
+/// zip = [{ "traffic.web.rate" = [100, 200], "components.db.instances" = [2, 4] }]
+/// plot = ["latency_s.p99", "cost_usd.projected_month"]   # optional
+/// ```
+///
+/// `grid` entries vary independently (cartesian product, first slowest);
+/// each `zip` group's lists vary together (equal lengths). A key holding
+/// dots is a whole path (`"components.api.instances"`); a plain key whose
+/// value is a table is a step into it, so `[sweep.grid.components.api]`
+/// with `instances = [4, 8]` works too.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepConfig {
+    /// Replications per point (default 1; 5 or more give useful intervals).
+    #[serde(default = "one")]
+    pub replications: u32,
+    /// Parameters varied independently: dotted path -> list of values.
+    #[serde(default)]
+    pub grid: toml::Table,
+    /// Groups of parameters varied together.
+    #[serde(default)]
+    pub zip: Vec<toml::Table>,
+    /// Metrics to chart (default: latency percentiles, error rate,
+    /// throughput, cost, SLO minutes, utilizations and hit ratios).
+    #[serde(default)]
+    pub plot: Vec<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Leaf settings of a table: (dotted path, value), in file order. A key
+/// with a dot is a whole path; a plain key holding a table is a step.
+pub fn settings(t: &toml::Table) -> Vec<(String, toml::Value)> {
+    fn walk(prefix: &str, t: &toml::Table, out: &mut Vec<(String, toml::Value)>) {
+        for (k, v) in t {
+            let path = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                toml::Value::Table(sub) if !k.contains('.') => walk(&path, sub, out),
+                _ => out.push((path, v.clone())),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", t, &mut out);
+    out
+}
+
+/// The grid spelled out: parameters and the value of each at every point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Dotted paths, grid entries first, then each zip group's.
+    pub params: Vec<String>,
+    /// Per point, one value per parameter.
+    pub points: Vec<Vec<toml::Value>>,
+    /// Replications per point.
+    pub replications: u32,
+}
+
+impl Plan {
+    /// Spells out `cfg`; `Err(message)` for empty lists, zip groups of
+    /// unequal lengths, a parameter given twice, or zero replications.
+    pub fn new(cfg: &SweepConfig) -> Result<Plan, String> {
+        if cfg.replications == 0 {
+            return Err("sweep.replications must be at least 1".into());
+        }
+        // A dimension: parameters that vary together, and their lists.
+        let mut dims: Vec<Vec<(String, Vec<toml::Value>)>> = Vec::new();
+        let list = |table: &str, path: String, v: toml::Value| match v {
+            toml::Value::Array(a) if !a.is_empty() => Ok((path, a)),
+            toml::Value::Array(_) => Err(format!("{table}: `{path}` has an empty list of values")),
+            other => Err(format!(
+                "{table}: `{path}` must be a list of values, e.g. [2, 4, 8]; found {}",
+                other.type_str()
+            )),
+        };
+        for (path, v) in settings(&cfg.grid) {
+            dims.push(vec![list("sweep.grid", path, v)?]);
+        }
+        for (i, group) in cfg.zip.iter().enumerate() {
+            let name = format!("sweep.zip[{i}]");
+            let lists: Vec<_> = settings(group)
+                .into_iter()
+                .map(|(p, v)| list(&name, p, v))
+                .collect::<Result<_, _>>()?;
+            if lists.is_empty() {
+                return Err(format!("{name} is empty"));
+            }
+            let n = lists[0].1.len();
+            if let Some((p, l)) = lists.iter().find(|(_, l)| l.len() != n) {
+                return Err(format!(
+                    "{name}: lists of a zip group vary together and need equal lengths: `{}` has {n} values, `{p}` has {}",
+                    lists[0].0,
+                    l.len()
+                ));
+            }
+            dims.push(lists);
+        }
+        if dims.is_empty() {
+            return Err(
+                "the [sweep] table varies nothing: add e.g. grid = { \"components.api.instances\" = [2, 4, 8] }"
+                    .into(),
+            );
+        }
+        let params: Vec<String> = dims.iter().flatten().map(|(p, _)| p.clone()).collect();
+        for (i, p) in params.iter().enumerate() {
+            if params[..i].contains(p) {
+                return Err(format!("sweep: `{p}` is varied twice"));
+            }
+        }
+        let sizes: Vec<usize> = dims.iter().map(|d| d[0].1.len()).collect();
+        let total: usize = sizes.iter().product();
+        let mut points = Vec::with_capacity(total);
+        for mut k in 0..total {
+            // Mixed-radix digits, the last dimension fastest.
+            let mut digits = vec![0; dims.len()];
+            for (d, &size) in sizes.iter().enumerate().rev() {
+                digits[d] = k % size;
+                k /= size;
+            }
+            let values = dims
+                .iter()
+                .zip(&digits)
+                .flat_map(|(dim, &i)| dim.iter().map(move |(_, l)| l[i].clone()))
+                .collect();
+            points.push(values);
+        }
+        Ok(Plan {
+            params,
+            points,
+            replications: cfg.replications,
+        })
+    }
+
+    /// Number of runs (points x replications).
+    pub fn runs(&self) -> usize {
+        self.points.len() * self.replications as usize
+    }
+
+    /// The `--set` edits of point `p`.
+    pub fn overrides(&self, p: usize) -> Vec<String> {
+        self.params
+            .iter()
+            .zip(&self.points[p])
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect()
+    }
+
+    /// Point `p`'s values for display and axes.
+    pub fn values(&self, p: usize) -> Vec<ParamValue> {
+        self.points[p].iter().map(param_value).collect()
+    }
+}
+
+/// Display text and number of a parameter value (strings without quotes;
+/// durations such as "5m" count as seconds on an axis).
+pub fn param_value(v: &toml::Value) -> ParamValue {
+    match v {
+        toml::Value::Integer(i) => ParamValue {
+            text: i.to_string(),
+            number: Some(*i as f64),
+        },
+        toml::Value::Float(f) => ParamValue {
+            text: f.to_string(),
+            number: Some(*f),
+        },
+        toml::Value::String(s) => ParamValue {
+            text: s.clone(),
+            number: parse_duration(s).ok(),
+        },
+        other => ParamValue {
+            text: other.to_string(),
+            number: None,
+        },
+    }
+}
+
+/// A slice of a sweep: runs whose number `k` has `k % count == index`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// 0-based slice number (Kubernetes' JOB_COMPLETION_INDEX, Slurm's
+    /// SLURM_ARRAY_TASK_ID with --array=0-(N-1)).
+    pub index: usize,
+    /// Number of slices.
+    pub count: usize,
+}
+
+impl Shard {
+    /// Parses `I/N` with 0 <= I < N.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard {s}: expected I/N with 0 <= I < N, e.g. --shard 0/4");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// True when run `k` belongs to this slice. Interleaving spreads every
+    /// point's replications over the slices, so slices take similar time.
+    pub fn owns(&self, k: usize) -> bool {
+        k % self.count == self.index
+    }
+}
+
+/// How to execute a sweep.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Worker threads (default: one per core).
+    pub threads: Option<usize>,
+    /// Run only this slice.
+    pub shard: Option<Shard>,
+    /// Draw a progress bar on stderr (hidden when stderr is not a terminal).
+    pub progress: bool,
+}
+
+/// One finished run: its number, point, replication and metric values
+/// (aligned with the sweep's metric names).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// Run number (point x R + replication).
+    pub run: usize,
+    /// Point index.
+    pub point: usize,
+    /// Replication index.
+    pub replication: u32,
+    /// Metric values.
+    pub values: Vec<f64>,
+}
+
+/// A sweep ready to run: the base scenario and its plan, every point
+/// already checked.
+pub struct Sweep {
+    base: Loaded,
+    /// The grid spelled out.
+    pub plan: Plan,
+    /// Metrics to chart.
+    pub plot: Vec<String>,
+    /// FNV-1a hash of the scenario text after `--set`: shards of one sweep
+    /// must agree on it.
+    pub fingerprint: String,
+}
+
+/// What [`Sweep::execute`] gathered.
+pub struct Outcome {
+    /// Metric names, in summary order.
+    pub metrics: Vec<String>,
+    /// Per point, per metric, the running statistics of its replications.
+    pub accs: Vec<Vec<Acc>>,
+    /// Runs executed.
+    pub runs: usize,
+}
+
+impl Sweep {
+    /// Prepares the sweep of `base`'s `[sweep]` table, loading and checking
+    /// every point (a bad value fails here, before anything runs).
+    pub fn new(base: Loaded) -> Result<Sweep, Failure> {
+        let cfg = base.scenario.sweep.clone().ok_or_else(|| {
+            Failure::Usage(format!(
+                "{}: no [sweep] table. Add one, e.g.\n\n  [sweep]\n  replications = 5\n  grid = {{ \"components.api.instances\" = [2, 4, 8] }}",
+                base.file
+            ))
+        })?;
+        let plan = Plan::new(&cfg).map_err(|m| Failure::Usage(format!("{}: {m}", base.file)))?;
+        let sweep = Sweep {
+            fingerprint: fingerprint(&base.text),
+            plot: cfg.plot.iter().map(|m| metrics::resolve(m)).collect(),
+            base,
+            plan,
+        };
+        (0..sweep.plan.points.len())
+            .into_par_iter()
+            .try_for_each(|p| sweep.load_point(p).map(|_| ()))?;
+        Ok(sweep)
+    }
+
+    /// The base scenario.
+    pub fn base(&self) -> &Loaded {
+        &self.base
+    }
+
+    /// Loads point `p` (the base text with the point's edits).
+    pub fn load_point(&self, p: usize) -> Result<Loaded, Failure> {
+        let edits = self.plan.overrides(p);
+        scenario::load_str(
+            &self.base.file,
+            &self.base.text,
+            &edits,
+            &self.base.scenario.name,
+        )
+        .map_err(|d| Failure::Usage(format!("sweep point {p} ({}):\n{d}", edits.join(", "))))
+    }
+
+    /// Runs every run (or the slice of `opts.shard`), handing each finished
+    /// run to `sink` in run order.
+    pub fn execute(
+        &self,
+        opts: &Options,
+        sink: &mut dyn FnMut(&[String], &Row) -> io::Result<()>,
+    ) -> Result<Outcome, Failure> {
+        let pool = thread_pool(opts.threads)?;
+        let r = self.plan.replications as usize;
+        let owned: Vec<usize> = (0..self.plan.runs())
+            .filter(|&k| opts.shard.is_none_or(|s| s.owns(k)))
+            .collect();
+        let bar = progress_bar(owned.len() as u64, opts.progress);
+        let chunk = pool.current_num_threads().max(1) * 4;
+        let mut metrics: Vec<String> = Vec::new();
+        let mut accs: Vec<Vec<Acc>> = vec![Vec::new(); self.plan.points.len()];
+        let mut loaded: BTreeMap<usize, Arc<Loaded>> = BTreeMap::new();
+        for ch in owned.chunks(chunk) {
+            let need: Vec<usize> = {
+                let mut v: Vec<usize> = ch.iter().map(|k| k / r).collect();
+                v.dedup();
+                v
+            };
+            loaded.retain(|p, _| need.contains(p));
+            let missing: Vec<usize> = need
+                .iter()
+                .copied()
+                .filter(|p| !loaded.contains_key(p))
+                .collect();
+            let fresh: Vec<Result<Loaded, Failure>> =
+                pool.install(|| missing.par_iter().map(|&p| self.load_point(p)).collect());
+            for (p, l) in missing.into_iter().zip(fresh) {
+                loaded.insert(p, Arc::new(l?));
+            }
+            let results: Vec<Result<Vec<(String, f64)>, String>> = pool.install(|| {
+                ch.par_iter()
+                    .map(|&k| {
+                        let out = run::metrics(&loaded[&(k / r)], (k % r) as u32);
+                        bar.inc(1);
+                        out
+                    })
+                    .collect()
+            });
+            for (&k, res) in ch.iter().zip(results) {
+                let named = res.map_err(|e| {
+                    Failure::Internal(format!("run {k}: a checked scenario failed: {e}"))
+                })?;
+                if metrics.is_empty() {
+                    metrics = named.iter().map(|(n, _)| n.clone()).collect();
+                } else if !same_names(&metrics, &named) {
+                    return Err(Failure::Usage(format!(
+                        "sweep point {} reports other metrics than the first run (a parameter changed the system's structure); a sweep compares like with like",
+                        k / r
+                    )));
+                }
+                let row = Row {
+                    run: k,
+                    point: k / r,
+                    replication: (k % r) as u32,
+                    values: named.into_iter().map(|(_, v)| v).collect(),
+                };
+                add(&mut accs[row.point], &row.values);
+                sink(&metrics, &row).map_err(|e| Failure::Usage(format!("writing runs: {e}")))?;
+            }
+        }
+        bar.finish_and_clear();
+        Ok(Outcome {
+            metrics,
+            accs,
+            runs: owned.len(),
+        })
+    }
+
+    /// The aggregates of an outcome.
+    pub fn results(&self, o: &Outcome) -> SweepResults {
+        results(&self.base.scenario.name, &self.plan, &o.metrics, &o.accs)
+    }
+}
+
+fn same_names(names: &[String], row: &[(String, f64)]) -> bool {
+    names.len() == row.len() && names.iter().zip(row).all(|(a, (b, _))| a == b)
+}
+
+fn add(accs: &mut Vec<Acc>, values: &[f64]) {
+    if accs.is_empty() {
+        accs.resize(values.len(), Acc::default());
+    }
+    for (a, &v) in accs.iter_mut().zip(values) {
+        a.add(v);
+    }
+}
+
+fn results(scenario: &str, plan: &Plan, metrics: &[String], accs: &[Vec<Acc>]) -> SweepResults {
+    SweepResults {
+        scenario: scenario.to_string(),
+        params: plan.params.clone(),
+        metrics: metrics.to_vec(),
+        replications: plan.replications,
+        points: accs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| PointResult {
+                index: i,
+                params: plan.values(i),
+                stats: a.iter().map(Acc::stat).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// A rayon pool of `threads` workers (default: one per core).
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Failure> {
+    if threads == Some(0) {
+        return Err(Failure::Usage("--threads must be at least 1".into()));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Failure::Internal(format!("cannot start worker threads: {e}")))
+}
+
+/// A progress bar on stderr: runs done, runs per second and time left.
+pub fn progress_bar(len: u64, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{bar:32.cyan/blue} {pos}/{len} runs  {per_sec:.1}  elapsed {elapsed}  ETA {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// 64-bit FNV-1a of `text`, as 16 hex digits.
+pub fn fingerprint(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+// ---------------------------------------------------------------- files
+
+/// `sweep.json`: the plan, the metric names and, for a whole sweep, every
+/// point's statistics. A shard writes the same without points.
+#[derive(Serialize)]
+struct Manifest<'a> {
+    scenario: &'a str,
+    fingerprint: &'a str,
+    replications: u32,
+    runs: usize,
+    shard: Option<ShardJson>,
+    params: &'a [String],
+    /// Per point, each parameter's value as TOML text.
+    plan: Vec<Vec<String>>,
+    metrics: &'a [String],
+    points: Vec<PointJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ShardJson {
+    index: usize,
+    count: usize,
+    runs: usize,
+}
+
+#[derive(Serialize)]
+struct PointJson {
+    index: usize,
+    params: Named<serde_json::Value>,
+    replications: u64,
+    metrics: Named<StatJson>,
+}
+
+#[derive(Serialize)]
+struct StatJson {
+    mean: f64,
+    ci95: f64,
+    sd: f64,
+    min: f64,
+    max: f64,
+}
+
+/// What `merge` reads back from a slice's `sweep.json`.
+#[derive(Deserialize)]
+struct ManifestIn {
+    scenario: String,
+    fingerprint: String,
+    replications: u32,
+    runs: usize,
+    shard: Option<ShardJson>,
+    params: Vec<String>,
+    plan: Vec<Vec<String>>,
+    metrics: Vec<String>,
+}
+
+/// Streams `runs.csv`: run, point, replication, the parameters, then every
+/// metric (shortest round-trip decimal text, so a merge re-reads the exact
+/// values).
+pub struct RunsWriter {
+    out: csv::Writer<io::BufWriter<std::fs::File>>,
+    header: bool,
+    params: Vec<String>,
+    values: Vec<Vec<String>>,
+}
+
+impl RunsWriter {
+    /// Creates `<dir>/runs.csv`.
+    pub fn create(dir: &Path, plan: &Plan) -> io::Result<RunsWriter> {
+        let f = std::fs::File::create(dir.join("runs.csv"))?;
+        Ok(RunsWriter {
+            out: csv::Writer::from_writer(io::BufWriter::new(f)),
+            header: false,
+            params: plan.params.clone(),
+            values: (0..plan.points.len())
+                .map(|p| plan.values(p).into_iter().map(|v| v.text).collect())
+                .collect(),
+        })
+    }
+
+    /// Writes one run (the header first).
+    pub fn write(&mut self, metrics: &[String], row: &Row) -> io::Result<()> {
+        if !self.header {
+            self.write_header(metrics)?;
+        }
+        let mut rec: Vec<String> = vec![
+            row.run.to_string(),
+            row.point.to_string(),
+            row.replication.to_string(),
+        ];
+        rec.extend(self.values[row.point].iter().cloned());
+        rec.extend(row.values.iter().map(|v| num(*v)));
+        self.out.write_record(&rec).map_err(io::Error::other)
+    }
+
+    fn write_header(&mut self, metrics: &[String]) -> io::Result<()> {
+        self.header = true;
+        let mut h: Vec<&str> = vec!["run", "point", "replication"];
+        h.extend(self.params.iter().map(String::as_str));
+        h.extend(metrics.iter().map(String::as_str));
+        self.out.write_record(&h).map_err(io::Error::other)
+    }
+
+    /// Flushes the file (writing a header even when no run was owned).
+    pub fn finish(mut self, metrics: &[String]) -> io::Result<()> {
+        if !self.header {
+            self.write_header(metrics)?;
+        }
+        self.out.flush()
+    }
+}
+
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        // `+ 0.0` turns -0 into 0.
+        format!("{}", v + 0.0)
+    } else {
+        String::new()
+    }
+}
+
+/// Writes `points.csv`, `sweep.json` and the charts of a whole sweep;
+/// returns the JSON document.
+pub fn write_results(
+    dir: &Path,
+    r: &SweepResults,
+    plan: &Plan,
+    fingerprint: &str,
+    plot: &[String],
+) -> io::Result<String> {
+    let mut w = csv::Writer::from_path(dir.join("points.csv")).map_err(io::Error::other)?;
+    let mut h: Vec<String> = vec!["point".into()];
+    h.extend(r.params.iter().cloned());
+    h.push("replications".into());
+    for m in &r.metrics {
+        h.push(format!("{m}.mean"));
+        h.push(format!("{m}.ci95"));
+    }
+    w.write_record(&h).map_err(io::Error::other)?;
+    for p in &r.points {
+        let mut rec: Vec<String> = vec![p.index.to_string()];
+        rec.extend(p.params.iter().map(|v| v.text.clone()));
+        rec.push(p.stats.first().map_or(0, |s| s.n).to_string());
+        for s in &p.stats {
+            rec.push(num(s.mean));
+            rec.push(num(s.ci95));
+        }
+        w.write_record(&rec).map_err(io::Error::other)?;
+    }
+    w.flush()?;
+    let json = manifest_json(r, plan, fingerprint, None)?;
+    std::fs::write(dir.join("sweep.json"), &json)?;
+    let plot = chart_metrics(plot, &r.metrics);
+    study_charts::sweep_charts(dir, r, &plot)?;
+    Ok(json)
+}
+
+/// The metrics to chart: the `plot` list (those that exist) or the
+/// headline set.
+fn chart_metrics(plot: &[String], names: &[String]) -> Vec<String> {
+    if plot.is_empty() {
+        metrics::headline(names)
+    } else {
+        plot.iter().filter(|m| names.contains(m)).cloned().collect()
+    }
+}
+
+fn manifest_json(
+    r: &SweepResults,
+    plan: &Plan,
+    fingerprint: &str,
+    shard: Option<ShardJson>,
+) -> io::Result<String> {
+    let points = if shard.is_some() {
+        Vec::new()
+    } else {
+        r.points
+            .iter()
+            .map(|p| PointJson {
+                index: p.index,
+                params: Named(
+                    r.params
+                        .iter()
+                        .zip(&plan.points[p.index])
+                        .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                        .collect(),
+                ),
+                replications: p.stats.first().map_or(0, |s| s.n),
+                metrics: Named(
+                    r.metrics
+                        .iter()
+                        .zip(&p.stats)
+                        .map(|(m, s)| {
+                            let json = StatJson {
+                                mean: s.mean,
+                                ci95: s.ci95,
+                                sd: s.sd,
+                                min: s.min,
+                                max: s.max,
+                            };
+                            (m.clone(), json)
+                        })
+                        .collect(),
+                ),
+            })
+            .collect()
+    };
+    let m = Manifest {
+        scenario: &r.scenario,
+        fingerprint,
+        replications: plan.replications,
+        runs: plan.runs(),
+        shard,
+        params: &plan.params,
+        plan: plan
+            .points
+            .iter()
+            .map(|vs| vs.iter().map(|v| v.to_string()).collect())
+            .collect(),
+        metrics: &r.metrics,
+        points,
+    };
+    let mut s = serde_json::to_string_pretty(&m).map_err(io::Error::other)?;
+    s.push('\n');
+    Ok(s)
+}
+
+fn toml_to_json(v: &toml::Value) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// Runs a whole sweep (or a slice) into `dir`: `runs.csv`, and for a whole
+/// sweep `points.csv`, `sweep.json` and the charts; a slice writes a
+/// `sweep.json` without points for [`merge`]. Returns the results and the
+/// JSON document.
+pub fn run_to_dir(
+    sweep: &Sweep,
+    opts: &Options,
+    dir: &Path,
+) -> Result<(SweepResults, String), Failure> {
+    let io_err = |e: io::Error| Failure::Usage(format!("cannot write to {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(io_err)?;
+    let mut runs = RunsWriter::create(dir, &sweep.plan).map_err(io_err)?;
+    let outcome = sweep.execute(opts, &mut |m, row| runs.write(m, row))?;
+    runs.finish(&outcome.metrics).map_err(io_err)?;
+    let results = sweep.results(&outcome);
+    let json = match opts.shard {
+        Some(s) => {
+            let shard = ShardJson {
+                index: s.index,
+                count: s.count,
+                runs: outcome.runs,
+            };
+            let json = manifest_json(&results, &sweep.plan, &sweep.fingerprint, Some(shard))
+                .map_err(io_err)?;
+            std::fs::write(dir.join("sweep.json"), &json).map_err(io_err)?;
+            json
+        }
+        None => write_results(dir, &results, &sweep.plan, &sweep.fingerprint, &sweep.plot)
+            .map_err(io_err)?,
+    };
+    Ok((results, json))
+}
+
+/// Joins the slices in `dirs` (each written by `sweep --shard I/N`) into
+/// `out`: the same `runs.csv`, `points.csv`, `sweep.json` and charts as the
+/// whole sweep on one machine, byte for byte. Every slice of one sweep
+/// (same fingerprint) must be present exactly once.
+pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResults, Failure> {
+    let usage = |m: String| Failure::Usage(m);
+    let mut slices: Vec<(ManifestIn, PathBuf)> = Vec::new();
+    for d in dirs {
+        let path = d.join("sweep.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            usage(format!(
+                "{}: {e} (is it a `sweep --shard` output?)",
+                path.display()
+            ))
+        })?;
+        let m: ManifestIn = serde_json::from_str(&text)
+            .map_err(|e| usage(format!("{}: not a sweep manifest: {e}", path.display())))?;
+        slices.push((m, d.clone()));
+    }
+    let Some((first, _)) = slices.first() else {
+        return Err(usage("merge needs at least one slice directory".into()));
+    };
+    let count = match &first.shard {
+        Some(s) => s.count,
+        None => {
+            return Err(usage(format!(
+                "{}: a whole sweep, not a slice; nothing to merge",
+                dirs[0].display()
+            )))
+        }
+    };
+    let mut seen = vec![false; count];
+    for (m, d) in &slices {
+        let same = m.fingerprint == first.fingerprint
+            && m.scenario == first.scenario
+            && m.replications == first.replications
+            && m.params == first.params
+            && m.plan == first.plan
+            && m.runs == first.runs;
+        if !same {
+            return Err(usage(format!(
+                "{}: a slice of another sweep (scenario `{}`, fingerprint {}; expected `{}`, {})",
+                d.display(),
+                m.scenario,
+                m.fingerprint,
+                first.scenario,
+                first.fingerprint
+            )));
+        }
+        let Some(s) = m
+            .shard
+            .as_ref()
+            .filter(|s| s.count == count && s.index < count)
+        else {
+            return Err(usage(format!("{}: not a slice of {count}", d.display())));
+        };
+        if std::mem::replace(&mut seen[s.index], true) {
+            return Err(usage(format!(
+                "{}: slice {}/{count} given twice",
+                d.display(),
+                s.index
+            )));
+        }
+    }
+    if let Some(i) = seen.iter().position(|s| !s) {
+        return Err(usage(format!(
+            "slice {i}/{count} is missing: pass every slice's directory"
+        )));
+    }
+    let plan = Plan {
+        params: first.params.clone(),
+        points: first
+            .plan
+            .iter()
+            .map(|vs| vs.iter().map(|t| parse_value(t)).collect::<Result<_, _>>())
+            .collect::<Result<_, String>>()
+            .map_err(usage)?,
+        replications: first.replications,
+    };
+    let metrics: Vec<String> = slices
+        .iter()
+        .map(|(m, _)| &m.metrics)
+        .find(|m| !m.is_empty())
+        .cloned()
+        .unwrap_or_default();
+    let mut rows: Vec<Option<Row>> = vec![None; plan.runs()];
+    for (m, d) in &slices {
+        if !m.metrics.is_empty() && m.metrics != metrics {
+            return Err(usage(format!(
+                "{}: other metrics than the other slices",
+                d.display()
+            )));
+        }
+        read_runs(&d.join("runs.csv"), &plan, metrics.len(), &mut rows)?;
+    }
+    std::fs::create_dir_all(out)
+        .map_err(|e| usage(format!("cannot create {}: {e}", out.display())))?;
+    let io_err = |e: io::Error| Failure::Usage(format!("cannot write to {}: {e}", out.display()));
+    let mut w = RunsWriter::create(out, &plan).map_err(io_err)?;
+    let mut accs: Vec<Vec<Acc>> = vec![Vec::new(); plan.points.len()];
+    for (k, row) in rows.iter().enumerate() {
+        let row = row.as_ref().ok_or_else(|| {
+            usage(format!(
+                "run {k} is in no slice's runs.csv (an interrupted slice?)"
+            ))
+        })?;
+        add(&mut accs[row.point], &row.values);
+        w.write(&metrics, row).map_err(io_err)?;
+    }
+    w.finish(&metrics).map_err(io_err)?;
+    let results = results(&first.scenario, &plan, &metrics, &accs);
+    write_results(out, &results, &plan, &first.fingerprint, plot).map_err(io_err)?;
+    Ok(results)
+}
+
+fn parse_value(text: &str) -> Result<toml::Value, String> {
+    let doc: toml::Table = format!("v = {text}")
+        .parse()
+        .map_err(|e| format!("bad value `{text}` in a sweep manifest: {e}"))?;
+    doc.get("v")
+        .cloned()
+        .ok_or_else(|| format!("bad value `{text}` in a sweep manifest"))
+}
+
+fn read_runs(
+    path: &Path,
+    plan: &Plan,
+    n_metrics: usize,
+    rows: &mut [Option<Row>],
+) -> Result<(), Failure> {
+    let bad = |m: String| Failure::Usage(format!("{}: {m}", path.display()));
+    let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let skip = 3 + plan.params.len();
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| bad(e.to_string()))?;
+        let line = i + 2;
+        let field = |j: usize| rec.get(j).unwrap_or("");
+        let run: usize = field(0)
+            .parse()
+            .map_err(|_| bad(format!("line {line}: bad run number `{}`", field(0))))?;
+        if run >= rows.len() || rec.len() != skip + n_metrics {
+            return Err(bad(format!("line {line}: does not belong to this sweep")));
+        }
+        let values = (skip..skip + n_metrics)
+            .map(|j| {
+                let t = field(j);
+                if t.is_empty() {
+                    Ok(f64::NAN)
+                } else {
+                    t.parse::<f64>()
+                        .map_err(|_| bad(format!("line {line}: `{t}` is not a number")))
+                }
+            })
+            .collect::<Result<Vec<f64>, _>>()?;
+        if rows[run].is_some() {
+            return Err(bad(format!("line {line}: run {run} appears twice")));
+        }
+        let r = plan.replications as usize;
+        rows[run] = Some(Row {
+            run,
+            point: run / r,
+            replication: (run % r) as u32,
+            values,
+        });
+    }
+    Ok(())
+}
+
+/// The human table: each point's parameters, p99, error rate, cost per
+/// month and the share of replications meeting the SLO (at most `max`
+/// rows).
+pub fn table(r: &SweepResults, max: usize) -> String {
+    let mut o = String::new();
+    let short: Vec<String> = r
+        .params
+        .iter()
+        .map(|p| p.rsplit('.').next().unwrap_or(p).to_string())
+        .collect();
+    let cols: Vec<(&str, &str)> = [
+        ("latency_s.p99", "p99 (95% CI)"),
+        ("error_rate", "errors"),
+        ("cost_usd.projected_month", "$/month"),
+        ("slo.passed", "SLO met"),
+    ]
+    .into_iter()
+    .filter(|(m, _)| r.metric(m).is_some())
+    .collect();
+    let mut lines: Vec<Vec<String>> = vec![short
+        .iter()
+        .cloned()
+        .chain(cols.iter().map(|(_, h)| h.to_string()))
+        .collect()];
+    for p in r.points.iter().take(max) {
+        let mut l: Vec<String> = p.params.iter().map(|v| v.text.clone()).collect();
+        for (m, _) in &cols {
+            let s = p.stats[r.metric(m).unwrap_or(0)];
+            l.push(match *m {
+                "latency_s.p99" if s.ci95.is_finite() => {
+                    format!("{} ± {}", human_secs(s.mean), human_secs(s.ci95))
+                }
+                "latency_s.p99" => human_secs(s.mean),
+                "error_rate" => format!("{:.3}%", s.mean * 100.0),
+                "cost_usd.projected_month" => format!("${:.0}", s.mean),
+                _ => format!("{:.0}%", s.mean * 100.0),
+            });
+        }
+        lines.push(l);
+    }
+    let widths: Vec<usize> = (0..lines[0].len())
+        .map(|c| {
+            lines
+                .iter()
+                .map(|l| l[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for l in &lines {
+        let cells: Vec<String> = l
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect();
+        o.push_str(cells.join("  ").trim_end());
+        o.push('\n');
+    }
+    if r.points.len() > max {
+        o.push_str(&format!(
+            "... {} more points in points.csv\n",
+            r.points.len() - max
+        ));
+    }
+    o
+}
+
+/// Writes `text` to stdout, ignoring a closed pipe.
+pub fn say(text: &str) {
+    let _ = io::stdout().lock().write_all(text.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(text: &str) -> SweepConfig {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn grid_is_a_cartesian_product_first_slowest() {
+        let p = Plan::new(&cfg(r#"replications = 2
+            grid = { "a.x" = [1, 2], b = { y = ["p", "q", "r"] } }"#))
+        .unwrap();
+        assert_eq!(p.params, ["a.x", "b.y"]);
+        assert_eq!(p.points.len(), 6);
+        assert_eq!(p.runs(), 12);
+        assert_eq!(p.overrides(0), ["a.x=1", "b.y=\"p\""]);
+        assert_eq!(p.overrides(5), ["a.x=2", "b.y=\"r\""]);
+        assert_eq!(p.values(4)[1].text, "q");
+    }
+
+    #[test]
+    fn zip_groups_vary_together() {
+        let p = Plan::new(&cfg(r#"grid = { "a" = [1, 2] }
+            zip = [{ "r" = [10, 20, 30], "c" = [1, 2, 3] }]"#))
+        .unwrap();
+        assert_eq!(p.params, ["a", "r", "c"]);
+        assert_eq!(p.points.len(), 6);
+        assert_eq!(p.overrides(4), ["a=2", "r=20", "c=2"]);
+        let e = Plan::new(&cfg(r#"zip = [{ "r" = [1, 2], "c" = [1] }]"#)).unwrap_err();
+        assert!(e.contains("equal lengths"), "{e}");
+        let e = Plan::new(&cfg(r#"grid = { "r" = 3 }"#)).unwrap_err();
+        assert!(e.contains("must be a list"), "{e}");
+        let e = Plan::new(&cfg("replications = 3")).unwrap_err();
+        assert!(e.contains("varies nothing"), "{e}");
+        let e = Plan::new(&cfg(r#"grid = { "r" = [1] }
+            zip = [{ "r" = [1] }]"#))
+        .unwrap_err();
+        assert!(e.contains("varied twice"), "{e}");
+    }
+
+    #[test]
+    fn shards_partition_the_runs() {
+        let s: Vec<Shard> = (0..3)
+            .map(|i| Shard::parse(&format!("{i}/3")).unwrap())
+            .collect();
+        for k in 0..100 {
+            assert_eq!(s.iter().filter(|s| s.owns(k)).count(), 1);
+        }
+        for bad in ["3/3", "1", "a/2", "0/0", "-1/2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn parameter_values_read_back_from_manifest_text() {
+        for t in [
+            "8",
+            "0.25",
+            "\"lru\"",
+            "[1, 2]",
+            "{ dist = \"exp\", mean = \"1s\" }",
+        ] {
+            let v = parse_value(t).unwrap();
+            assert_eq!(parse_value(&v.to_string()).unwrap(), v);
+        }
+        assert_eq!(
+            param_value(&parse_value("\"5m\"").unwrap()).number,
+            Some(300.0)
+        );
+    }
+}
