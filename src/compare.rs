@@ -109,7 +109,8 @@ pub fn sides(
     Ok((side(va)?, side(vb)?))
 }
 
-/// The verdict on one metric (lower is better for every compared metric).
+/// The verdict on one metric (lower is better for every compared metric
+/// but the neutral `instances`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -121,6 +122,10 @@ pub enum Verdict {
     NoSignificantDifference,
     /// Every pair gave the same value.
     Identical,
+    /// More of a neutral quantity (instances): significantly more.
+    More,
+    /// Significantly fewer.
+    Fewer,
 }
 
 impl Verdict {
@@ -130,6 +135,8 @@ impl Verdict {
             Verdict::Worse => "worse",
             Verdict::NoSignificantDifference => "no significant difference",
             Verdict::Identical => "identical",
+            Verdict::More => "more",
+            Verdict::Fewer => "fewer",
         }
     }
 }
@@ -265,12 +272,22 @@ pub fn compare(
                 identical &= va == vb;
             }
             let d = sd.stat();
+            // The fleet size is neither good nor bad in itself (its cost is).
+            let neutral = key == "instances";
             let verdict = if identical {
                 Verdict::Identical
             } else if d.lo() > 0.0 {
-                Verdict::Worse
+                if neutral {
+                    Verdict::More
+                } else {
+                    Verdict::Worse
+                }
             } else if d.hi() < 0.0 {
-                Verdict::Better
+                if neutral {
+                    Verdict::Fewer
+                } else {
+                    Verdict::Better
+                }
             } else {
                 Verdict::NoSignificantDifference
             };
@@ -340,6 +357,7 @@ fn show(metric: &str, v: f64) -> String {
     }
     match metric {
         "error_rate" => format!("{:.3}%", v * 100.0),
+        "cost_usd.projected_month" if v < 0.0 => format!("-${:.0}", -v),
         "cost_usd.projected_month" => format!("${v:.0}"),
         "slo.violation_minutes" => format!("{v:.1} min"),
         "instances" => format!("{v:.2}"),
