@@ -30,6 +30,35 @@ use serde::Serialize;
 use std::io;
 use std::path::Path;
 
+/// The optional `[capacity]` table of a scenario: defaults for the
+/// `capacity` command's flags (a flag given on the command line wins).
+///
+/// ```toml
+/// [capacity]
+/// vary = "traffic.web.rate"
+/// slo = "p99<300ms,error_rate<0.001"
+/// per = "components.api.instances=2..12:2"
+/// replications = 3
+/// ```
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityConfig {
+    /// Default `--vary`.
+    pub vary: Option<String>,
+    /// Default `--slo` (else the `[slo]` table).
+    pub slo: Option<String>,
+    /// Default `--per`.
+    pub per: Option<String>,
+    /// Default `--replications`.
+    pub replications: Option<u32>,
+    /// Default `--tolerance`.
+    pub tolerance: Option<f64>,
+    /// Default `--lo`.
+    pub lo: Option<f64>,
+    /// Default `--hi`.
+    pub hi: Option<f64>,
+}
+
 /// How to search.
 #[derive(Clone, Debug)]
 pub struct Search {
@@ -264,7 +293,12 @@ fn search_one(
         .map(|p| format!(" (at {})", p.text))
         .unwrap_or_default();
     let found = current(base, &s.vary);
-    let integer = found.is_some_and(|(_, i)| i) && s.lo.is_none_or(|x| x.fract() == 0.0);
+    // Whole numbers only where the field takes nothing else (instances,
+    // concurrency, capacity): a rate written as `100` is still searched
+    // continuously.
+    let integer = found.is_some_and(|(_, i)| i)
+        && edit(base, &[format!("{}=1.5", s.vary)]).is_err()
+        && s.lo.is_none_or(|x| x.fract() == 0.0);
     let start = match (s.lo, s.hi, found) {
         (Some(lo), _, _) => lo,
         (None, Some(hi), _) => hi,

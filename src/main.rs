@@ -106,7 +106,7 @@ const SWEEP_HELP: &str = "The scenario's [sweep] table names what varies:
 Every (point, replication) is an independent run; replication r of every point uses the same
 random streams (common random numbers). Results are identical for any --threads.
 
-Files in --out (default output/<scenario>-sweep/):
+Files in --out (default output/<scenario>/sweep/):
   runs.csv      one row per run: parameters and every summary metric (dotted names)
   points.csv    per point: <metric>.mean and <metric>.ci95 (95% Student-t half-width)
   sweep.json    the plan and every point's statistics (also printed by --json)
@@ -139,10 +139,12 @@ fail crosses its bound; the interval is where the 95% bands cross. Objectives: c
 METRIC<BOUND (or <=, >, >=); METRIC is p50..p999, mean, max, error_rate, or any dotted summary
 name such as components.api.utilization; latency bounds take units (500ms, 2s). Without --slo,
 the scenario's [slo] table is used. Assumes the objectives get harder as the value grows.
+Defaults for every flag may sit in the scenario's [capacity] table (vary, slo, per,
+replications, tolerance, lo, hi).
 
 --per PATH=LIST repeats the search for each value (2,4,8 or 2..40 or 2..40:2) and draws
 capacity.png (max load against it, cost per month on the right axis) and capacity-inverse.png
-(what is needed for a given load). Files in --out (default output/<scenario>-capacity/):
+(what is needed for a given load). Files in --out (default output/<scenario>/capacity/):
 capacity.csv, probes.csv, capacity.json and the charts.
 
   scalesim capacity scenarios/mmc.toml --vary traffic.web.rate --slo \"p99<5s\"";
@@ -160,7 +162,7 @@ struct SweepArgs {
     /// Replications per point (overrides sweep.replications).
     #[arg(long, short = 'r', value_name = "R")]
     replications: Option<u32>,
-    /// Output folder [default: output/<scenario>-sweep/, or .../shard-I-of-N].
+    /// Output folder [default: output/<scenario>/sweep/, or output/<scenario>/shard-I-of-N/].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Print sweep.json on stdout; the table goes to stderr.
@@ -214,34 +216,35 @@ struct CompareArgs {
 struct CapacityArgs {
     #[command(flatten)]
     scenario: ScenarioArgs,
-    /// The parameter to push up, by dotted path (e.g. traffic.web.rate).
+    /// The parameter to push up, by dotted path (e.g. traffic.web.rate)
+    /// [default: `vary` in the scenario's [capacity] table].
     #[arg(long, value_name = "PATH")]
-    vary: String,
+    vary: Option<String>,
     /// Objectives, e.g. \"p99<500ms,error_rate<0.001\" [default: the scenario's [slo]].
     #[arg(long, value_name = "EXPR")]
     slo: Option<String>,
     /// Repeat the search for each value of a second parameter: PATH=2,4,8 or PATH=2..40:2.
     #[arg(long, value_name = "PATH=LIST")]
     per: Option<String>,
-    /// Replications per probe.
-    #[arg(long, short = 'r', default_value_t = 5)]
-    replications: u32,
+    /// Replications per probe [default: 5].
+    #[arg(long, short = 'r')]
+    replications: Option<u32>,
     /// Start of the bracket from below (must meet the objectives).
     #[arg(long)]
     lo: Option<f64>,
     /// Start of the bracket from above (must fail them).
     #[arg(long)]
     hi: Option<f64>,
-    /// Stop when the bracket is narrower than this fraction of its lower end.
-    #[arg(long, default_value_t = 0.01)]
-    tolerance: f64,
+    /// Stop when the bracket is narrower than this fraction of its lower end [default: 0.01].
+    #[arg(long)]
+    tolerance: Option<f64>,
     /// Most probes per search.
     #[arg(long, default_value_t = 30)]
     max_probes: usize,
     /// Worker threads [default: one per core].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
-    /// Output folder [default: output/<scenario>-capacity/].
+    /// Output folder [default: output/<scenario>/capacity/].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Print capacity.json on stdout; the table goes to stderr.
@@ -479,10 +482,10 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode, Failure> {
     let name = loaded.scenario.name.clone();
     let sw = sweep::Sweep::new(loaded)?;
     let out = a.out.unwrap_or_else(|| {
-        let dir = Path::new("output").join(format!("{name}-sweep"));
+        let dir = Path::new("output").join(&name);
         match shard {
             Some(s) => dir.join(format!("shard-{}-of-{}", s.index, s.count)),
-            None => dir,
+            None => dir.join("sweep"),
         }
     });
     let opts = sweep::Options {
@@ -586,7 +589,15 @@ fn cmd_compare(a: CompareArgs) -> Result<ExitCode, Failure> {
 
 fn cmd_capacity(a: CapacityArgs) -> Result<ExitCode, Failure> {
     let loaded = load_study(&a.scenario, &[])?;
-    let objectives = match &a.slo {
+    let cfg = loaded.scenario.capacity.clone().unwrap_or_default();
+    let vary = a.vary.or(cfg.vary).ok_or_else(|| {
+        Failure::Usage(
+            "capacity needs --vary PATH (e.g. --vary traffic.web.rate), or `vary` in a [capacity] table"
+                .into(),
+        )
+    })?;
+    let slo = a.slo.or(cfg.slo);
+    let objectives = match &slo {
         Some(e) => objective::parse_list(e).map_err(|m| Failure::Usage(format!("--slo: {m}")))?,
         None => objective::from_slo(&loaded.scenario.slo),
     };
@@ -598,25 +609,28 @@ fn cmd_capacity(a: CapacityArgs) -> Result<ExitCode, Failure> {
     }
     let per = a
         .per
+        .or(cfg.per)
         .as_deref()
         .map(capacity::parse_per)
         .transpose()
         .map_err(Failure::Usage)?;
     let search = capacity::Search {
-        vary: a.vary.clone(),
+        vary,
         objectives,
-        replications: a.replications,
-        lo: a.lo,
-        hi: a.hi,
-        tolerance: a.tolerance,
+        replications: a.replications.or(cfg.replications).unwrap_or(5),
+        lo: a.lo.or(cfg.lo),
+        hi: a.hi.or(cfg.hi),
+        tolerance: a.tolerance.or(cfg.tolerance).unwrap_or(0.01),
         max_probes: a.max_probes,
         threads: a.threads,
         progress: !a.quiet,
     };
     let r = capacity::capacity(&loaded, per.as_ref(), &search)?;
-    let out = a
-        .out
-        .unwrap_or_else(|| Path::new("output").join(format!("{}-capacity", loaded.scenario.name)));
+    let out = a.out.unwrap_or_else(|| {
+        Path::new("output")
+            .join(&loaded.scenario.name)
+            .join("capacity")
+    });
     capacity::write(&out, &r)
         .map_err(|e| Failure::Usage(format!("cannot write to {}: {e}", out.display())))?;
     let table = format!("{}results   {}\n", capacity::table(&r), out.display());

@@ -130,6 +130,9 @@ pub struct Scenario {
     /// Parameter grid for `scalesim sweep` (ignored by `run`).
     #[serde(default)]
     pub sweep: Option<SweepConfig>,
+    /// Defaults for `scalesim capacity` (ignored by `run`).
+    #[serde(default)]
+    pub capacity: Option<crate::capacity::CapacityConfig>,
     /// Named sets of `--set` edits for `scalesim compare`: each variant is
     /// a table of dotted paths to values (ignored by `run`).
     #[serde(default)]

@@ -9,11 +9,17 @@
 //! | name | drawn by | what it shows |
 //! |---|---|---|
 //! | `sweep-<param>` | [`sweep_charts`] | each plotted metric against one varied parameter (small multiples), mean with its 95% interval, one line per combination of the other parameters |
-//! | `pareto` | [`sweep_charts`] | cost per month against p99 latency for every point, the Pareto frontier highlighted and labelled |
+//! | `pareto` | [`sweep_charts`] | cost per month against p99 latency for every point, the Pareto frontier highlighted and labelled (numbered, with a key below, past 8 points) |
 //! | `heatmap` | [`sweep_charts`] | with exactly two parameters: p99, cost and error rate over the grid |
 //! | `capacity` | [`capacity_charts`] | with `--per`: capacity per value, with its range, and the cost per month at capacity (right axis) |
 //! | `capacity-inverse` | [`capacity_charts`] | with `--per`: the smallest tested value that carries a given load (a step function) |
-//! | `capacity-probes` | [`capacity_charts`] | without `--per`: each objective at every probe, pass or fail, and the capacity found |
+//! | `capacity-probes` | [`capacity_charts`] | without `--per`: each objective at every probe, pass or fail, its bound, and the capacity found with its range |
+//!
+//! Axes follow the metric: latencies in `ms`/`s` (log scale when they
+//! span a wide range), costs in `$`, ratios (error rate, utilization, hit
+//! ratio) in `%`. A parameter whose values are all numbers gets a numeric
+//! axis (log when its values span a factor 20 or more); otherwise its
+//! values are evenly spaced categories.
 //!
 //! Output is deterministic: the same results give byte-identical files.
 
@@ -50,6 +56,7 @@ const PANEL_TITLE_SIZE: u32 = 17;
 /// `latency_s.p99` and `cost_usd.projected_month`, and `heatmap` when
 /// exactly two parameters vary.
 pub fn sweep_charts(dir: &Path, r: &SweepResults, plot: &[String]) -> io::Result<Vec<PathBuf>> {
+    fonts()?;
     let mut metrics: Vec<usize> = Vec::new();
     for m in plot {
         if let Some(i) = r.metric(m) {
@@ -85,6 +92,7 @@ pub fn sweep_charts(dir: &Path, r: &SweepResults, plot: &[String]) -> io::Result
 /// `per` parameter, `capacity` and `capacity-inverse`; without one,
 /// `capacity-probes`. Nothing is drawn when there is no row.
 pub fn capacity_charts(dir: &Path, r: &CapacityResult) -> io::Result<Vec<PathBuf>> {
+    fonts()?;
     let mut figs = Vec::new();
     if !r.rows.is_empty() {
         if r.per.is_some() {
@@ -265,13 +273,19 @@ impl Header {
     }
 }
 
+/// Registers the bundled font, which text measurements need.
+fn fonts() -> io::Result<()> {
+    if register_fonts() {
+        Ok(())
+    } else {
+        Err(io::Error::other("the bundled chart font failed to load"))
+    }
+}
+
 /// Writes every figure as SVG and PNG.
 fn write_figures(dir: &Path, figs: &[Figure]) -> io::Result<Vec<PathBuf>> {
     if figs.is_empty() {
         return Ok(Vec::new());
-    }
-    if !register_fonts() {
-        return Err(io::Error::other("the bundled chart font failed to load"));
     }
     std::fs::create_dir_all(dir)?;
     let mut out = Vec::with_capacity(2 * figs.len());
@@ -477,6 +491,7 @@ fn metric_desc(metric: &str) -> String {
         },
         Unit::Ratio if last == "error_rate" => "% of requests".into(),
         Unit::Ratio if last.ends_with("utilization") => "% of slots busy".into(),
+        Unit::Ratio if last.ends_with("hit_ratio") => "% of lookups".into(),
         Unit::Ratio => "%".into(),
         Unit::Rate => "per second".into(),
         Unit::Plain => last.replace('_', " "),
@@ -680,15 +695,27 @@ fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
     (major, minor)
 }
 
+/// Never a log scale (see [`value_scale`]).
+const LINEAR: f64 = f64::INFINITY;
+
 /// A scale for metric values: linear from 0 (or below, for negative
-/// values) to a nice bound, or logarithmic when `allow_log` and the
-/// positive values span more than a factor 50.
-fn value_scale(vals: &[f64], unit: Unit, desc: impl Into<String>, allow_log: bool) -> Scale {
+/// values) to a nice bound, or logarithmic when the values are positive
+/// and the largest is more than `log_above` times the smallest.
+fn value_scale(vals: &[f64], unit: Unit, desc: impl Into<String>, log_above: f64) -> Scale {
+    scale_of(vals, unit, desc.into(), log_above, true)
+}
+
+/// Like [`value_scale`], but a linear scale fits the values instead of
+/// starting at 0 (unless they come close to it): for scatter plots.
+fn fitted_scale(vals: &[f64], unit: Unit, desc: impl Into<String>, log_above: f64) -> Scale {
+    scale_of(vals, unit, desc.into(), log_above, false)
+}
+
+fn scale_of(vals: &[f64], unit: Unit, desc: String, log_above: f64, zero: bool) -> Scale {
     let finite: Vec<f64> = vals.iter().copied().filter(|v| v.is_finite()).collect();
     let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
     let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let desc = desc.into();
-    if allow_log && !finite.is_empty() && min > 0.0 && max / min > 50.0 {
+    if !finite.is_empty() && min > 0.0 && max / min > log_above {
         let (a, b) = (min.log10(), max.log10());
         let pad = (b - a) * 0.06;
         let (lo, hi) = (a - pad, b + pad);
@@ -706,19 +733,31 @@ fn value_scale(vals: &[f64], unit: Unit, desc: impl Into<String>, allow_log: boo
             log: true,
         };
     }
+    // From 0 unless fitting values far from it.
+    let zero = zero
+        || finite.is_empty()
+        || (min >= 0.0 && min < 0.25 * max)
+        || (max <= 0.0 && max > 0.25 * min);
     let (mut lo0, mut hi0) = if finite.is_empty() {
         (0.0, 1.0)
-    } else {
+    } else if zero {
         (min.min(0.0), max.max(0.0))
+    } else {
+        (min, max)
     };
     if hi0 - lo0 <= 0.0 {
-        hi0 = lo0 + 1.0;
+        let d = (hi0.abs() * 0.1).max(1e-9);
+        if zero {
+            hi0 = lo0 + if lo0 == 0.0 { 1.0 } else { d };
+        } else {
+            (lo0, hi0) = (lo0 - d, hi0 + d);
+        }
     }
     let pad = (hi0 - lo0) * 0.08;
-    if lo0 < 0.0 {
+    if lo0 < 0.0 || !zero {
         lo0 -= pad;
     }
-    if hi0 > 0.0 {
+    if hi0 > 0.0 || !zero {
         hi0 += pad;
     }
     let step = nice_step(hi0 - lo0, 6.0);
@@ -967,7 +1006,7 @@ fn dot(c: (f64, f64), r: i32, colour: RGBColor) -> impl Iterator<Item = Circle<(
 /// horizontal, with caps `cap` pixels long each side.
 fn error_bars<DB: DrawingBackend>(
     chart: &mut Chart2d<DB>,
-    bars: &[((f64, f64), (f64, f64))],
+    bars: &[Segment],
     style: ShapeStyle,
     cap: i32,
 ) -> DrawResult {
@@ -1011,6 +1050,10 @@ fn centre_text<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A segment between two points, in drawing units.
+type Segment = ((f64, f64), (f64, f64));
+/// A label's anchor point and its width and height, in pixels.
+type Anchored = ((i32, i32), (i32, i32));
 /// A pixel rectangle: left, top, right, bottom.
 type Rect = (i32, i32, i32, i32);
 
@@ -1023,11 +1066,7 @@ fn overlap(a: Rect, b: Rect) -> i64 {
 /// Chooses where each label goes around its anchor point (pixels) so that
 /// labels overlap neither each other, nor `obstacles`, nor leave `bounds`
 /// when avoidable. Returns each label's top-left corner.
-fn place_labels(
-    items: &[((i32, i32), (i32, i32))],
-    obstacles: &[Rect],
-    bounds: Rect,
-) -> Vec<(i32, i32)> {
+fn place_labels(items: &[Anchored], obstacles: &[Rect], bounds: Rect) -> Vec<(i32, i32)> {
     let mut placed: Vec<Rect> = Vec::new();
     let mut out = Vec::new();
     for &((px, py), (w, h)) in items {
@@ -1112,9 +1151,20 @@ struct SPt {
     hi: f64,
 }
 
+/// The interval of a mean, its lower end kept at 0 or above for a
+/// non-negative mean (metrics here are counts, times, rates and costs).
+fn interval(s: &MetricStat) -> (f64, f64) {
+    let lo = if s.mean >= 0.0 {
+        s.lo().max(0.0)
+    } else {
+        s.lo()
+    };
+    (lo, s.hi())
+}
+
 fn spt(x: f64, s: &MetricStat) -> SPt {
     let (lo, hi) = if s.ci95.is_finite() {
-        (s.lo(), s.hi())
+        interval(s)
     } else {
         (f64::NAN, f64::NAN)
     };
@@ -1159,7 +1209,7 @@ fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Figure {
         .fold(x.span(), f64::min);
     let g = groups.len();
     let dodge = if g > 1 {
-        (x.span() * 0.008).min(gap * 0.5 / g as f64)
+        (x.span() * 0.015).min(gap * 0.5 / g as f64)
     } else {
         0.0
     };
@@ -1190,7 +1240,7 @@ fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Figure {
         }
         panels.push(SweepPanel {
             title: metric_title(name),
-            y: value_scale(&all, unit, metric_desc(name), true),
+            y: value_scale(&all, unit, metric_desc(name), 50.0),
             series,
         });
     }
@@ -1275,7 +1325,16 @@ struct ParetoPlot {
     front: Vec<usize>,
     /// Label of each frontier point (aligned with `front`).
     labels: Vec<String>,
+    /// With many frontier points, the plot shows their numbers and this
+    /// key lists them in columns: (column width, rows).
+    key: Option<(i32, usize)>,
 }
+
+/// Past this many frontier points, the plot numbers them and a key below
+/// it lists their parameters.
+const MAX_FRONT_LABELS: usize = 8;
+const PARETO_PLOT_HEIGHT: u32 = 640;
+const KEY_ROW: i32 = 22;
 
 /// `instances=8, capacity=1000`.
 fn short_label(r: &SweepResults, params: &[ParamValue]) -> String {
@@ -1304,20 +1363,20 @@ fn pareto_figure(r: &SweepResults, lat: usize, cost: usize) -> Option<Figure> {
     }
     let xy: Vec<(f64, f64)> = pts.iter().map(|(a, b)| (a.mean, b.mean)).collect();
     let front = pareto_front(&xy);
-    let labels = front
+    let labels: Vec<String> = front
         .iter()
         .map(|&i| short_label(r, &which[i].params))
         .collect();
     let xs: Vec<f64> = pts
         .iter()
-        .flat_map(|(a, _)| [a.mean, a.lo(), a.hi()])
+        .flat_map(|(a, _)| [a.mean, interval(a).0, a.hi()])
         .collect();
     let ys: Vec<f64> = pts
         .iter()
-        .flat_map(|(_, b)| [b.mean, b.lo(), b.hi()])
+        .flat_map(|(_, b)| [b.mean, interval(b).0, b.hi()])
         .collect();
-    let x = value_scale(&xs, Unit::Secs, "p99 latency", true);
-    let y = value_scale(&ys, Unit::Usd, "cost per month (USD)", false);
+    let x = fitted_scale(&xs, Unit::Secs, "p99 latency", 10.0);
+    let y = fitted_scale(&ys, Unit::Usd, "cost per month (USD)", LINEAR);
     let head = Header {
         title: format!("{}: cost against p99 latency", r.scenario),
         subtitle: vec![
@@ -1342,16 +1401,29 @@ fn pareto_figure(r: &SweepResults, lat: usize, cost: usize) -> Option<Figure> {
             key("dominated: another configuration is cheaper and faster", MUTED, Swatch::Area),
         ],
     };
+    let key = (front.len() > MAX_FRONT_LABELS).then(|| {
+        let widest = labels
+            .iter()
+            .enumerate()
+            .map(|(k, l)| text_width(&format!("{}  {l}", k + 1), 14, false))
+            .max()
+            .unwrap_or(0);
+        let col_w = widest + 36;
+        let cols = ((WIDTH as i32 - 2 * MARGIN) / col_w).clamp(1, 4) as usize;
+        (col_w, labels.len().div_ceil(cols))
+    });
+    let key_height = key.map_or(0, |(_, rows)| 40 + rows as u32 * KEY_ROW as u32);
     Some(Figure {
         name: "pareto".into(),
         head,
-        body_height: 640,
+        body_height: PARETO_PLOT_HEIGHT + key_height,
         body: Body::Pareto(ParetoPlot {
             x,
             y,
             pts,
             front,
             labels,
+            key,
         }),
     })
 }
@@ -1370,9 +1442,11 @@ fn draw_pareto<DB: DrawingBackend>(
         x_area: 56,
         y_area: 100,
     };
-    let mut chart = plot(body, None, x, y, f, true)?;
+    let (area, below) = body.split_vertically(PARETO_PLOT_HEIGHT);
+    let mut chart = plot(&area, None, x, y, f, true)?;
     let at = |i: usize| (x.at_in(p.pts[i].0.mean), y.at_in(p.pts[i].1.mean));
     // The staircase of the frontier, and the region it dominates.
+    let mut stair_px: Vec<(i32, i32)> = Vec::new();
     let mut stair = Vec::new();
     for (k, &i) in p.front.iter().enumerate() {
         let (px, py) = at(i);
@@ -1408,6 +1482,7 @@ fn draw_pareto<DB: DrawingBackend>(
                 HIGHLIGHT.mix(0.6).stroke_width(1),
             ))
             .map_err(err)?;
+        stair_px = stair.iter().map(|c| chart.backend_coord(c)).collect();
         chart
             .draw_series(LineSeries::new(stair, HIGHLIGHT.stroke_width(3)))
             .map_err(err)?;
@@ -1417,10 +1492,10 @@ fn draw_pareto<DB: DrawingBackend>(
     for (a, b) in &p.pts {
         let (px, py) = (x.at_in(a.mean), y.at_in(b.mean));
         if a.ci95.is_finite() && a.ci95 > 0.0 {
-            bars.push(((x.at_in(a.lo()), py), (x.at_in(a.hi()), py)));
+            bars.push(((x.at_in(interval(a).0), py), (x.at_in(a.hi()), py)));
         }
         if b.ci95.is_finite() && b.ci95 > 0.0 {
-            bars.push(((px, y.at_in(b.lo())), (px, y.at_in(b.hi()))));
+            bars.push(((px, y.at_in(interval(b).0)), (px, y.at_in(b.hi()))));
         }
     }
     error_bars(&mut chart, &bars, PALETTE[0].mix(0.6).stroke_width(1), 4)?;
@@ -1434,21 +1509,67 @@ fn draw_pareto<DB: DrawingBackend>(
     let px: Vec<(i32, i32)> = (0..p.pts.len())
         .map(|i| chart.backend_coord(&at(i)))
         .collect();
-    let obstacles: Vec<Rect> = px
+    // Other points keep a wider berth, so that no label seems to name them.
+    let mut obstacles: Vec<Rect> = px
         .iter()
-        .map(|&(a, b)| (a - 7, b - 7, a + 7, b + 7))
+        .enumerate()
+        .map(|(i, &(a, b))| {
+            let r = if p.front.contains(&i) { 9 } else { 16 };
+            (a - r, b - r, a + r, b + r)
+        })
         .collect();
+    for w in stair_px.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        obstacles.push((
+            a.0.min(b.0) - 2,
+            a.1.min(b.1) - 2,
+            a.0.max(b.0) + 2,
+            a.1.max(b.1) + 2,
+        ));
+    }
     let (xr, yr) = chart.plotting_area().get_pixel_range();
     let size = 14;
-    let items: Vec<((i32, i32), (i32, i32))> = p
+    let shown: Vec<String> = if p.key.is_some() {
+        (1..=p.labels.len()).map(|k| k.to_string()).collect()
+    } else {
+        p.labels.clone()
+    };
+    let items: Vec<Anchored> = p
         .front
         .iter()
-        .zip(&p.labels)
+        .zip(&shown)
         .map(|(&i, l)| (px[i], (text_width(l, size, false), size as i32 + 2)))
         .collect();
     let spots = place_labels(&items, &obstacles, (xr.start, yr.start, xr.end, yr.end));
-    for (l, spot) in p.labels.iter().zip(spots) {
+    for (l, spot) in shown.iter().zip(spots) {
         boxed_text(root, l, spot, size, TEXT)?;
+    }
+    // The key of the numbers, in columns.
+    if let Some((col_w, rows)) = p.key {
+        below
+            .draw(&Text::new(
+                "Pareto frontier, by increasing p99:".to_string(),
+                (MARGIN, 8),
+                (FONT, 15, FontStyle::Bold).into_font().color(&TEXT),
+            ))
+            .map_err(err)?;
+        for (k, l) in p.labels.iter().enumerate() {
+            let (c, r) = (k / rows, k % rows);
+            let (lx, ly) = (MARGIN + c as i32 * col_w, 36 + r as i32 * KEY_ROW);
+            below
+                .draw(&Text::new(
+                    format!("{}", k + 1),
+                    (lx + 22, ly),
+                    (FONT, 14, FontStyle::Bold)
+                        .into_font()
+                        .color(&HIGHLIGHT)
+                        .pos(Pos::new(HPos::Right, VPos::Top)),
+                ))
+                .map_err(err)?;
+            below
+                .draw(&Text::new(l.clone(), (lx + 30, ly), font(14)))
+                .map_err(err)?;
+        }
     }
     Ok(())
 }
@@ -1724,8 +1845,12 @@ fn draw_heatmap<DB: DrawingBackend>(
         MUTED.stroke_width(1),
     ))
     .map_err(err)?;
-    // Ticks: nice values within the range, and its ends.
-    let ticks: Vec<f64> = if h.hi > h.lo {
+    // Ticks: the range's ends, then nice values within it where they fit.
+    let mut ticks = vec![h.lo];
+    if h.hi > h.lo {
+        ticks.push(h.hi);
+    }
+    ticks.extend(if h.hi > h.lo {
         if h.log {
             let (major, _) = log_ticks(h.lo.log10(), h.hi.log10());
             major.iter().map(|lv| 10f64.powf(*lv)).collect()
@@ -1736,16 +1861,16 @@ fn draw_heatmap<DB: DrawingBackend>(
             (first..=last).map(|k| k as f64 * step).collect()
         }
     } else {
-        vec![h.lo]
-    };
-    let mut last_y = i32::MAX;
+        Vec::new()
+    });
+    let mut drawn: Vec<i32> = Vec::new();
     for v in ticks {
         let t = h.t(v);
         let py = bottom - ((bottom - top) as f64 * t).round() as i32;
-        if (last_y - py).abs() < 20 {
+        if drawn.iter().any(|d| (d - py).abs() < 18) {
             continue;
         }
-        last_y = py;
+        drawn.push(py);
         root.draw(&PathElement::new(
             vec![(bx + bw, py), (bx + bw + 5, py)],
             MUTED.stroke_width(1),
@@ -1821,8 +1946,18 @@ fn capacity_figure(r: &CapacityResult) -> Figure {
     }
     let ys: Vec<f64> = pts.iter().flat_map(|p| [p.1, p.2, p.3]).collect();
     let costs: Vec<f64> = pts.iter().map(|p| p.4).collect();
-    let y = value_scale(&ys, Unit::Plain, format!("capacity: max {}", r.vary), false);
-    let y2 = value_scale(&costs, Unit::Usd, "cost per month at capacity (USD)", false);
+    let y = value_scale(
+        &ys,
+        Unit::Plain,
+        format!("capacity: max {}", r.vary),
+        LINEAR,
+    );
+    let y2 = value_scale(
+        &costs,
+        Unit::Usd,
+        "cost per month at capacity (USD)",
+        LINEAR,
+    );
     let mut head = Header {
         title: format!(
             "{}: max {} per {} meeting {} ({} per probe)",
@@ -1911,9 +2046,10 @@ fn draw_capacity<DB: DrawingBackend>(
         .y_label_area_size(100)
         .right_y_label_area_size(110)
         .build_cartesian_2d(x.clone(), y.clone())
-        .map_err(err)?;
+        .map_err(err)?
+        .set_secondary_coord(x.clone(), y2.clone());
+    // After `set_secondary_coord`, so that the right axis is the secondary's.
     mesh(&mut chart, x, y, true)?;
-    let mut chart = chart.set_secondary_coord(x.clone(), y2.clone());
     let y2l = |v: &f64| label_at(&y2.labels, *v);
     chart
         .configure_secondary_axes()
@@ -2065,7 +2201,7 @@ fn inverse_figure(r: &CapacityResult) -> Figure {
         &[0.0, max * 1.12],
         Unit::Plain,
         format!("load: {}", r.vary),
-        false,
+        LINEAR,
     );
     let per_name = last_segment(&per).to_string();
     let mut head = Header {
@@ -2142,13 +2278,16 @@ fn draw_inverse<DB: DrawingBackend>(
         )))
         .map_err(err)?;
     chart
-        .draw_series(std::iter::once(Text::new(
-            format!("beyond every tested {}", p.per_name),
-            ((max + x.hi) / 2.0, y.hi),
-            font(14)
-                .color(&SLO_RED)
-                .pos(Pos::new(HPos::Center, VPos::Top)),
-        )))
+        .draw_series(std::iter::once(
+            EmptyElement::at(((max + x.hi) / 2.0, y.lo))
+                + Text::new(
+                    format!("beyond every tested {}", p.per_name),
+                    (0, -10),
+                    font(15)
+                        .color(&SLO_RED)
+                        .pos(Pos::new(HPos::Center, VPos::Bottom)),
+                ),
+        ))
         .map_err(err)?;
     if !p.safe.is_empty() {
         chart
@@ -2167,14 +2306,20 @@ fn draw_inverse<DB: DrawingBackend>(
     chart
         .draw_series(p.steps.iter().flat_map(|s| dot((s.1, s.2), 5, blue)))
         .map_err(err)?;
-    // Each run labelled with its value and how far it carries.
+    // Each run labelled with its value and how far it carries, right of
+    // its end (where the next, higher run leaves room), or above the run
+    // when that would leave the plot.
+    let right_edge = chart.plotting_area().get_pixel_range().0.end;
     for s in &p.steps {
         let label = format!("{}={}: up to {}", p.per_name, s.3, fmt_num(s.1));
         let (px, py) = chart.backend_coord(&(s.1, s.2));
         let w = text_width(&label, 14, false);
-        let (x0, _) = chart.backend_coord(&(s.0, s.2));
-        let lx = (px - w - 8).max(x0 + 4);
-        boxed_text(root, &label, (lx, py - 24), 14, TEXT)?;
+        let spot = if px + 12 + w < right_edge - 4 {
+            (px + 12, py - 8)
+        } else {
+            (px - w - 8, py - 26)
+        };
+        boxed_text(root, &label, spot, 14, TEXT)?;
     }
     Ok(())
 }
@@ -2183,6 +2328,7 @@ fn draw_inverse<DB: DrawingBackend>(
 
 struct ProbePanel {
     title: String,
+    unit: Unit,
     x: Scale,
     y: Scale,
     /// (x, the objective's metric, passed every objective).
@@ -2194,10 +2340,11 @@ struct ProbePanel {
 }
 
 /// An objective as text, e.g. `p99<500ms`, `error_rate<=0.1%`: the
-/// metric, the bound (seconds for durations, a fraction for percentages)
-/// and how to read it.
-fn parse_objective(text: &str) -> Option<(String, f64, Unit)> {
+/// metric, the bound (seconds for durations, a fraction for percentages),
+/// how to read it, and whether the bound is an upper one (`<`, `<=`).
+fn parse_objective(text: &str) -> Option<(String, f64, Unit, bool)> {
     let i = text.find(['<', '>'])?;
+    let upper = text[i..].starts_with('<');
     let name = text[..i].trim().to_string();
     let rest = text[i + 1..].trim_start_matches('=').trim();
     let split = rest
@@ -2248,13 +2395,13 @@ fn parse_objective(text: &str) -> Option<(String, f64, Unit)> {
         }
         _ => by_name(),
     };
-    Some((name, num, unit))
+    Some((name, num, unit, upper))
 }
 
 fn probes_figure(r: &CapacityResult, row: &CapacityRow) -> Figure {
     let mut xs: Vec<f64> = row.probes.iter().map(|p| p.x).collect();
     xs.extend([row.capacity, row.low, row.high]);
-    let x = value_scale(&xs, Unit::Plain, r.vary.clone(), false);
+    let x = fitted_scale(&xs, Unit::Plain, r.vary.clone(), LINEAR);
     let mut panels = Vec::new();
     for (k, obj) in r.objectives.iter().enumerate() {
         let parsed = parse_objective(obj);
@@ -2267,7 +2414,7 @@ fn probes_figure(r: &CapacityResult, row: &CapacityRow) -> Figure {
             .collect();
         let mut ys: Vec<f64> = pts
             .iter()
-            .flat_map(|p| [p.1.mean, p.1.lo(), p.1.hi()])
+            .flat_map(|p| [p.1.mean, interval(&p.1).0, p.1.hi()])
             .collect();
         let bound = parsed
             .as_ref()
@@ -2276,14 +2423,41 @@ fn probes_figure(r: &CapacityResult, row: &CapacityRow) -> Figure {
             ys.push(b.0);
         }
         let desc = match &parsed {
-            Some((name, _, Unit::Secs)) if !name.contains('.') => format!("{name} latency"),
-            Some((name, _, _)) => name.replace('_', " "),
+            Some((name, _, Unit::Secs, _)) if !name.contains('.') => format!("{name} latency"),
+            Some((name, _, _, _)) => name.replace('_', " "),
             None => obj.clone(),
+        };
+        // Far past an upper bound, values are clipped to 4 times the bound
+        // (and marked), so that the region around the bound stays readable;
+        // a log scale instead when the values allow one.
+        let min = ys
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(f64::INFINITY, f64::min);
+        let max = ys
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
+        let log = min > 0.0 && max / min > 10.0;
+        let clip = match &parsed {
+            Some((_, b, _, true)) if !log && *b > 0.0 && max > 4.0 * b => Some(4.0 * b),
+            _ => None,
+        };
+        let y = match clip {
+            Some(c) => {
+                ys.retain(|v| *v <= c);
+                ys.push(c);
+                value_scale(&ys, unit, format!("{desc} (clipped)"), LINEAR)
+            }
+            None => value_scale(&ys, unit, desc, 10.0),
         };
         panels.push(ProbePanel {
             title: format!("objective {obj}: its metric at each probe"),
             x: x.clone(),
-            y: value_scale(&ys, unit, desc, true),
+            y,
+            unit,
             pts,
             bound,
             capacity: (row.capacity, row.low, row.high),
@@ -2341,11 +2515,10 @@ fn probes_figure(r: &CapacityResult, row: &CapacityRow) -> Figure {
     if panels.is_empty() {
         head.subtitle.push("No objective to show.".into());
     }
-    let n = panels.len().max(1) as u32;
     Figure {
         name: "capacity-probes".into(),
         head,
-        body_height: n * 380,
+        body_height: panels.len() as u32 * 380,
         body: Body::Probes(panels),
     }
 }
@@ -2432,8 +2605,23 @@ fn draw_probes<DB: DrawingBackend>(
         for &(px, s, passed) in &p.pts {
             let colour = if passed { THROUGHPUT } else { SLO_RED };
             let c = (x.at_in(px), y.at_in(s.mean));
+            if y.at(s.mean) > y.hi {
+                // Clipped: a triangle at the top edge, with the value.
+                chart
+                    .draw_series(std::iter::once(
+                        EmptyElement::at(c)
+                            + TriangleMarker::new((0, 7), 7, colour.filled())
+                            + Text::new(
+                                fmt_value(p.unit, s.mean),
+                                (10, 4),
+                                font(14).color(&colour),
+                            ),
+                    ))
+                    .map_err(err)?;
+                continue;
+            }
             if s.ci95.is_finite() && s.ci95 > 0.0 {
-                let bar = ((c.0, y.at_in(s.lo())), (c.0, y.at_in(s.hi())));
+                let bar = ((c.0, y.at_in(interval(&s).0)), (c.0, y.at_in(s.hi())));
                 error_bars(&mut chart, &[bar], colour.stroke_width(1), 4)?;
             }
             if passed {
@@ -2483,15 +2671,19 @@ mod tests {
     fn objectives_parse() {
         assert_eq!(
             parse_objective("p99<500ms"),
-            Some(("p99".into(), 0.5, Unit::Secs))
+            Some(("p99".into(), 0.5, Unit::Secs, true))
         );
         assert_eq!(
             parse_objective("error_rate<=0.1%"),
-            Some(("error_rate".into(), 0.001, Unit::Ratio))
+            Some(("error_rate".into(), 0.001, Unit::Ratio, true))
         );
         assert_eq!(
             parse_objective("error_rate<1e-3"),
-            Some(("error_rate".into(), 0.001, Unit::Ratio))
+            Some(("error_rate".into(), 0.001, Unit::Ratio, true))
+        );
+        assert_eq!(
+            parse_objective("throughput_rps>=100"),
+            Some(("throughput_rps".into(), 100.0, Unit::Rate, false))
         );
         assert_eq!(parse_objective("p99").map(|p| p.1), None);
     }
@@ -2515,11 +2707,11 @@ mod tests {
 
     #[test]
     fn scales() {
-        let s = value_scale(&[0.12, 0.31], Unit::Secs, "latency", true);
+        let s = value_scale(&[0.12, 0.31], Unit::Secs, "latency", 50.0);
         assert_eq!(s.lo, 0.0);
         assert!(s.hi >= 0.31 && !s.log);
         assert!(s.labels.iter().any(|l| l.1 == "100 ms"), "{:?}", s.labels);
-        let s = value_scale(&[0.05, 20.0], Unit::Secs, "latency", true);
+        let s = value_scale(&[0.05, 20.0], Unit::Secs, "latency", 50.0);
         assert!(s.log);
         let vals: Vec<(f64, String)> = [2.0, 4.0, 8.0]
             .iter()
