@@ -137,7 +137,7 @@ pub fn capacity(
     if search.replications == 0 {
         return Err(Failure::Usage("--replications must be at least 1".into()));
     }
-    if !(search.tolerance > 0.0) {
+    if search.tolerance.is_nan() || search.tolerance <= 0.0 {
         return Err(Failure::Usage("--tolerance must be above 0".into()));
     }
     let pool = thread_pool(search.threads)?;
@@ -310,7 +310,7 @@ fn search_one(
             )))
         }
     };
-    if !(start > 0.0) {
+    if start.is_nan() || start <= 0.0 {
         return Err(Failure::Usage(format!(
             "--vary {}: the search starts at {start}; it needs a positive value (set --lo)",
             s.vary

@@ -521,7 +521,7 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode, Failure> {
             .map(|p| p.stats.first().map_or(0, |s| s.n))
             .sum::<u64>();
         let table = if shard.is_some() {
-            format!("slice written; join every slice with `scalesim merge`\n")
+            "slice written; join every slice with `scalesim merge`\n".to_string()
         } else {
             sweep::table(&results, 40)
         };

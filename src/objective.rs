@@ -152,7 +152,7 @@ pub fn from_slo(slo: &SloConfig) -> Vec<Objective> {
 /// suggests the nearest one.
 pub fn check_names(list: &[Objective], names: &[String]) -> Result<(), String> {
     for o in list {
-        if !names.iter().any(|n| *n == o.metric) {
+        if !names.contains(&o.metric) {
             let near = names
                 .iter()
                 .min_by(|a, b| {
