@@ -199,7 +199,7 @@ mod tests {
             .unwrap_err()
             .contains("not a number"));
         assert!(parse_list(" , ").unwrap_err().contains("no objective"));
-        let l = parse_list("p98<1s").unwrap();
+        let l = parse_list("latency_s.p98<1s").unwrap();
         let e = check_names(&l, &["latency_s.p99".into()]).unwrap_err();
         assert!(e.contains("nearest: `latency_s.p99`"), "{e}");
     }
