@@ -521,6 +521,7 @@ pub fn load_str(
     }
     let mut issues = to_system(&scenario, &calendar, 0).check();
     issues.extend(check_slo(&scenario.slo));
+    issues.extend(check_studies(&scenario));
     if !issues.is_empty() {
         return Err(Diagnostics(
             issues
@@ -565,6 +566,44 @@ pub fn policy_from_manifest(yaml: &str) -> Result<PolicyConfig, String> {
     let cfg = Hpa::from_manifest(yaml)?;
     Hpa::new(&cfg).map_err(|(f, m)| format!("{f}: {m}"))?;
     Ok(PolicyConfig::Hpa(cfg))
+}
+
+/// The study tables: a sweep that spells out, capacity defaults that
+/// parse, variants that are tables.
+fn check_studies(s: &Scenario) -> Vec<scalesim_models::system::ConfigIssue> {
+    use scalesim_models::system::ConfigIssue;
+    let mut out = Vec::new();
+    if let Some(cfg) = &s.sweep {
+        if let Err(message) = crate::sweep::Plan::new(cfg) {
+            out.push(ConfigIssue {
+                path: "sweep".into(),
+                message,
+            });
+        }
+    }
+    if let Some(c) = &s.capacity {
+        if let Some(Err(message)) = c.slo.as_deref().map(crate::objective::parse_list) {
+            out.push(ConfigIssue {
+                path: "capacity.slo".into(),
+                message,
+            });
+        }
+        if let Some(Err(message)) = c.per.as_deref().map(crate::capacity::parse_per) {
+            out.push(ConfigIssue {
+                path: "capacity.per".into(),
+                message,
+            });
+        }
+    }
+    for (name, v) in &s.variants {
+        if !v.is_table() {
+            out.push(ConfigIssue {
+                path: format!("variants.{name}"),
+                message: "a variant is a table of dotted paths to values, e.g. [variants.big] with \"components.api.instances\" = 8".into(),
+            });
+        }
+    }
+    out
 }
 
 fn check_slo(slo: &SloConfig) -> Vec<scalesim_models::system::ConfigIssue> {
