@@ -1,6 +1,6 @@
 //! Sweep throughput (divan): `cargo bench --bench sweep`.
 //!
-//! `sweep_runs` executes one sweep of 16 runs (4 points x 4 replications of
+//! `sweep_runs` executes one sweep of 32 runs (8 points x 4 replications of
 //! an M/M/4 pool, 20k requests each) on a pool of 1 thread and on one of
 //! every core. The scenario text is parsed once per point when the sweep
 //! is prepared (outside the timed part) and once per point while running;
@@ -31,7 +31,7 @@ service = { dist = "exp", mean = "300ms" }
 
 [sweep]
 replications = 4
-grid = { "traffic.web.rate" = [8, 9, 10, 11] }
+grid = { "traffic.web.rate" = [8, 8.5, 9, 9.5, 10, 10.5, 11, 11.5] }
 "#;
 
 fn main() {

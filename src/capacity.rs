@@ -19,6 +19,7 @@
 
 use crate::metrics;
 use crate::objective::{self, Objective};
+use crate::output::columns;
 use crate::run;
 use crate::scenario::{self, Loaded};
 use crate::study::{Acc, CapacityResult, CapacityRow, Failure, MetricStat, ParamValue, Probe};
@@ -657,24 +658,7 @@ pub fn table(r: &CapacityResult) -> String {
         l.push(row.probes.len().to_string());
         lines.push(l);
     }
-    let widths: Vec<usize> = (0..lines[0].len())
-        .map(|c| {
-            lines
-                .iter()
-                .map(|l| l[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for l in &lines {
-        let cells: Vec<String> = l
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:>w$}"))
-            .collect();
-        o.push_str(cells.join("  ").trim_end());
-        o.push('\n');
-    }
+    o.push_str(&columns(&lines, false));
     for row in &r.rows {
         if let Some(n) = &row.note {
             o.push_str(&format!("note: {n}\n"));

@@ -1430,11 +1430,11 @@ pub(crate) fn fmt_secs(s: f64) -> String {
 /// at `major`, light ones at `minor`); labels come from the mesh's label
 /// formatters.
 #[derive(Clone)]
-struct Axis {
-    lo: f64,
-    hi: f64,
-    major: Vec<f64>,
-    minor: Vec<f64>,
+pub(crate) struct Axis {
+    pub(crate) lo: f64,
+    pub(crate) hi: f64,
+    pub(crate) major: Vec<f64>,
+    pub(crate) minor: Vec<f64>,
 }
 
 impl Ranged for Axis {

@@ -11,7 +11,7 @@
 
 use crate::metrics;
 use crate::objective::{self, Objective};
-use crate::output::human_secs;
+use crate::output::{columns, human_secs};
 use crate::run;
 use crate::scenario::{self, Loaded};
 use crate::study::{Acc, Failure, MetricStat};
@@ -453,25 +453,6 @@ pub fn table(c: &Comparison) -> String {
 }
 
 fn push_table<const N: usize>(o: &mut String, lines: &[[String; N]]) {
-    let widths: Vec<usize> = (0..N)
-        .map(|c| {
-            lines
-                .iter()
-                .map(|l| l[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for l in lines {
-        let mut line = String::new();
-        for (c, (cell, w)) in l.iter().zip(&widths).enumerate() {
-            if c == 0 {
-                line.push_str(&format!("{cell:<w$}"));
-            } else {
-                line.push_str(&format!("  {cell:>w$}"));
-            }
-        }
-        o.push_str(line.trim_end());
-        o.push('\n');
-    }
+    let rows: Vec<Vec<&String>> = lines.iter().map(|l| l.iter().collect()).collect();
+    o.push_str(&columns(&rows, true));
 }

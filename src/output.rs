@@ -234,6 +234,40 @@ pub fn table(s: &Summary) -> String {
     o
 }
 
+/// Lines of cells as aligned columns, two spaces apart: the first column
+/// left-aligned when `label_first`, every other one right-aligned.
+pub fn columns<S: AsRef<str>>(lines: &[Vec<S>], label_first: bool) -> String {
+    let n = lines.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n)
+        .map(|c| {
+            lines
+                .iter()
+                .filter_map(|l| l.get(c))
+                .map(|s| s.as_ref().chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut o = String::new();
+    for l in lines {
+        let mut line = String::new();
+        for (c, (cell, w)) in l.iter().zip(&widths).enumerate() {
+            let cell = cell.as_ref();
+            if c > 0 {
+                line.push_str("  ");
+            }
+            if c == 0 && label_first {
+                line.push_str(&format!("{cell:<w$}"));
+            } else {
+                line.push_str(&format!("{cell:>w$}"));
+            }
+        }
+        o.push_str(line.trim_end());
+        o.push('\n');
+    }
+    o
+}
+
 /// An SLO figure in its metric's unit (latency, percent, count).
 pub fn fmt_metric(metric: &str, v: f64) -> String {
     match metric {

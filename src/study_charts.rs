@@ -23,6 +23,7 @@
 //!
 //! Output is deterministic: the same results give byte-identical files.
 
+use crate::charts::Axis;
 use crate::charts::{
     decimals, err, fmt_plain, fmt_secs, fmt_usd, fmt_usd_tick, font, label_at, nice_step,
     register_fonts, DrawResult, DESIRED, FONT, GRID, GRID_LIGHT, LEGEND_SIZE, MARGIN, MUTED,
@@ -36,7 +37,6 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 use std::error::Error;
 use std::io;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// The metrics a heatmap shows, when the sweep measured them.
@@ -640,29 +640,15 @@ impl Scale {
     }
 }
 
-impl Ranged for Scale {
-    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
-        let span = self.hi - self.lo;
-        if span <= 0.0 {
-            return (limit.0 + limit.1) / 2;
+impl Scale {
+    /// The plotters coordinate of this scale (ticks at `major`/`minor`).
+    fn axis(&self) -> Axis {
+        Axis {
+            lo: self.lo,
+            hi: self.hi,
+            major: self.major.clone(),
+            minor: self.minor.clone(),
         }
-        let f = (v - self.lo) / span;
-        limit.0 + (f64::from(limit.1 - limit.0) * f + 1e-3).floor() as i32
-    }
-
-    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, hint: H) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            self.minor.clone()
-        } else {
-            self.major.clone()
-        }
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.lo..self.hi
     }
 }
 
@@ -912,7 +898,7 @@ fn param_axis(vals: &[ParamValue], numeric: bool, desc: &str) -> (Scale, Vec<f64
 
 // ---------------------------------------------------------------- drawing helpers
 
-type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<Scale, Scale>>;
+type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
 type BoxError = Box<dyn Error + Send + Sync>;
 
 /// Space around a plot: margins, then the label areas.
@@ -962,7 +948,7 @@ fn plot<'a, DB: DrawingBackend>(
         .margin_left(f.left)
         .x_label_area_size(f.x_area)
         .y_label_area_size(f.y_area)
-        .build_cartesian_2d(x.clone(), y.clone())
+        .build_cartesian_2d(x.axis(), y.axis())
         .map_err(err)?;
     mesh(&mut chart, x, y, grid)?;
     Ok(chart)
@@ -2045,9 +2031,9 @@ fn draw_capacity<DB: DrawingBackend>(
         .x_label_area_size(56)
         .y_label_area_size(100)
         .right_y_label_area_size(110)
-        .build_cartesian_2d(x.clone(), y.clone())
+        .build_cartesian_2d(x.axis(), y.axis())
         .map_err(err)?
-        .set_secondary_coord(x.clone(), y2.clone());
+        .set_secondary_coord(x.axis(), y2.axis());
     // After `set_secondary_coord`, so that the right axis is the secondary's.
     mesh(&mut chart, x, y, true)?;
     let y2l = |v: &f64| label_at(&y2.labels, *v);

@@ -15,7 +15,7 @@
 //! thread), not by the number of runs.
 
 use crate::metrics;
-use crate::output::human_secs;
+use crate::output::{columns, human_secs};
 use crate::run;
 use crate::scenario::{self, Loaded};
 use crate::study::{Acc, Failure, ParamValue, PointResult, SweepResults};
@@ -951,24 +951,7 @@ pub fn table(r: &SweepResults, max: usize) -> String {
         }
         lines.push(l);
     }
-    let widths: Vec<usize> = (0..lines[0].len())
-        .map(|c| {
-            lines
-                .iter()
-                .map(|l| l[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for l in &lines {
-        let cells: Vec<String> = l
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:>w$}"))
-            .collect();
-        o.push_str(cells.join("  ").trim_end());
-        o.push('\n');
-    }
+    o.push_str(&columns(&lines, false));
     if r.points.len() > max {
         o.push_str(&format!(
             "... {} more points in points.csv\n",
