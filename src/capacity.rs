@@ -145,9 +145,9 @@ pub fn capacity(
     let bar = if search.progress {
         let b = ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
         if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} capacity search: {pos} runs  {per_sec:.1}  elapsed {elapsed}",
+            "{spinner} capacity search: {pos} runs  {rate}  elapsed {elapsed}",
         ) {
-            b.set_style(style);
+            b.set_style(style.with_key("rate", crate::sweep::rate));
         }
         b
     } else {

@@ -463,11 +463,16 @@ pub fn progress_bar(len: u64, show: bool) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(
-        "{bar:32.cyan/blue} {pos}/{len} runs  {per_sec:.1}  elapsed {elapsed}  ETA {eta}",
+        "{bar:32.cyan/blue} {pos}/{len} runs  {rate}  elapsed {elapsed}  ETA {eta}",
     ) {
-        bar.set_style(style.progress_chars("=> "));
+        bar.set_style(style.progress_chars("=> ").with_key("rate", rate));
     }
     bar
+}
+
+/// Progress-bar key: runs per second with one decimal.
+pub fn rate(state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write) {
+    let _ = write!(w, "{:.1} runs/s", state.per_sec());
 }
 
 /// 64-bit FNV-1a of `text`, as 16 hex digits.
