@@ -452,3 +452,27 @@ fn compare_pairs_replications_and_gates_a_rollout() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no [variants.six]"));
 }
+
+#[test]
+fn slo_violation_minutes_count_the_windows_that_break_an_objective() {
+    // 5000 s run, 500 s warm-up, 100 s windows: 45 windows after warm-up.
+    let text = MM1.replace("sample = \"5000s\"", "sample = \"100s\"");
+    let minutes = |slo: &str| {
+        let l = load(&format!("{text}\n[slo]\n{slo}\n"));
+        scalesim::run::run(&l, 0)
+            .unwrap()
+            .summary
+            .slo
+            .violation_minutes
+    };
+    // Every window's p99 is above 10 ms (service alone is Exp(1 s)).
+    assert_eq!(minutes("p99 = \"10ms\""), 45.0 * 100.0 / 60.0);
+    // No window's mean reaches a minute.
+    assert_eq!(minutes("mean = \"60s\""), 0.0);
+    // Nothing is rejected (unbounded queue).
+    assert_eq!(minutes("error_rate = 0.0"), 0.0);
+    // In between, some windows break a p95 of 6 s (the M/M/1 response time
+    // is Exp(1/2): its p95 is 2 ln 20 = 6.0 s), not all.
+    let some = minutes("p95 = \"6s\"");
+    assert!(some > 0.0 && some < 75.0, "{some}");
+}
