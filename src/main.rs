@@ -184,7 +184,7 @@ struct MergeArgs {
     /// Print sweep.json on stdout.
     #[arg(long)]
     json: bool,
-    /// Metrics to chart (default: the headline metrics); repeatable.
+    /// Metrics to chart instead of the sweep's own `plot` list; repeatable.
     #[arg(long, value_name = "METRIC")]
     plot: Vec<String>,
 }

@@ -500,6 +500,9 @@ struct Manifest<'a> {
     /// Per point, each parameter's value as TOML text.
     plan: Vec<Vec<String>>,
     metrics: &'a [String],
+    /// The `[sweep] plot` list (empty: the headline metrics), so that a
+    /// merge draws the same charts.
+    plot: &'a [String],
     points: Vec<PointJson>,
 }
 
@@ -538,6 +541,8 @@ struct ManifestIn {
     params: Vec<String>,
     plan: Vec<Vec<String>>,
     metrics: Vec<String>,
+    #[serde(default)]
+    plot: Vec<String>,
 }
 
 /// Streams `runs.csv`: run, point, replication, the parameters, then every
@@ -634,7 +639,7 @@ pub fn write_results(
         w.write_record(&rec).map_err(io::Error::other)?;
     }
     w.flush()?;
-    let json = manifest_json(r, plan, fingerprint, None)?;
+    let json = manifest_json(r, plan, fingerprint, plot, None)?;
     std::fs::write(dir.join("sweep.json"), &json)?;
     let plot = chart_metrics(plot, &r.metrics);
     study_charts::sweep_charts(dir, r, &plot)?;
@@ -655,6 +660,7 @@ fn manifest_json(
     r: &SweepResults,
     plan: &Plan,
     fingerprint: &str,
+    plot: &[String],
     shard: Option<ShardJson>,
 ) -> io::Result<String> {
     let points = if shard.is_some() {
@@ -704,6 +710,7 @@ fn manifest_json(
             .map(|vs| vs.iter().map(|v| v.to_string()).collect())
             .collect(),
         metrics: &r.metrics,
+        plot,
         points,
     };
     let mut s = serde_json::to_string_pretty(&m).map_err(io::Error::other)?;
@@ -737,8 +744,14 @@ pub fn run_to_dir(
                 count: s.count,
                 runs: outcome.runs,
             };
-            let json = manifest_json(&results, &sweep.plan, &sweep.fingerprint, Some(shard))
-                .map_err(io_err)?;
+            let json = manifest_json(
+                &results,
+                &sweep.plan,
+                &sweep.fingerprint,
+                &sweep.plot,
+                Some(shard),
+            )
+            .map_err(io_err)?;
             std::fs::write(dir.join("sweep.json"), &json).map_err(io_err)?;
             json
         }
@@ -751,7 +764,8 @@ pub fn run_to_dir(
 /// Joins the slices in `dirs` (each written by `sweep --shard I/N`) into
 /// `out`: the same `runs.csv`, `points.csv`, `sweep.json` and charts as the
 /// whole sweep on one machine, byte for byte. Every slice of one sweep
-/// (same fingerprint) must be present exactly once.
+/// (same fingerprint) must be present exactly once. `plot` replaces the
+/// scenario's chart list (kept in the slices' manifests) when not empty.
 pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResults, Failure> {
     let usage = |m: String| Failure::Usage(m);
     let mut slices: Vec<(ManifestIn, PathBuf)> = Vec::new();
@@ -859,6 +873,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResul
     }
     w.finish(&metrics).map_err(io_err)?;
     let results = results(&first.scenario, &plan, &metrics, &accs);
+    let plot = if plot.is_empty() {
+        &first.plot[..]
+    } else {
+        plot
+    };
     write_results(out, &results, &plan, &first.fingerprint, plot).map_err(io_err)?;
     Ok(results)
 }
