@@ -440,17 +440,11 @@ impl Figure {
             subtitle.push(line);
         }
         let legend_top = 54 + 24 * subtitle.len() as i32 + 6;
-        let mut legend = Vec::new();
-        let (mut lx, mut ly) = (PLOT_LEFT, legend_top);
-        for item in &self.legend {
-            let need = 34 + width(&item.label, LEGEND_SIZE) + 28;
-            if lx + need > WIDTH as i32 - MARGIN && lx > PLOT_LEFT {
-                lx = PLOT_LEFT;
-                ly += 26;
-            }
-            legend.push((lx, ly));
-            lx += need;
-        }
+        let (legend, ly) = flow_legend(
+            self.legend.iter().map(|i| width(&i.label, LEGEND_SIZE)),
+            PLOT_LEFT,
+            legend_top,
+        );
         let header = if self.legend.is_empty() {
             legend_top
         } else {
@@ -489,6 +483,28 @@ enum Swatch {
     Line,
     Dashed,
     Area,
+}
+
+/// Places legend entries (a swatch and a label `text_widths` wide) left to
+/// right from (`left`, `top`), wrapping at the right margin; returns each
+/// entry's top-left corner and the last row's y.
+pub(crate) fn flow_legend(
+    text_widths: impl Iterator<Item = i32>,
+    left: i32,
+    top: i32,
+) -> (Vec<(i32, i32)>, i32) {
+    let mut at = Vec::new();
+    let (mut x, mut y) = (left, top);
+    for w in text_widths {
+        let need = 34 + w + 28;
+        if x + need > WIDTH as i32 - MARGIN && x > left {
+            x = left;
+            y += 26;
+        }
+        at.push((x, y));
+        x += need;
+    }
+    (at, y)
 }
 
 #[derive(Clone)]

@@ -23,12 +23,12 @@
 //!
 //! Output is deterministic: the same results give byte-identical files.
 
-use crate::charts::Axis;
 use crate::charts::{
     decimals, err, fmt_plain, fmt_secs, fmt_usd, fmt_usd_tick, font, label_at, nice_step,
     register_fonts, DrawResult, DESIRED, FONT, GRID, GRID_LIGHT, LEGEND_SIZE, MARGIN, MUTED,
     PALETTE, SLO_RED, SUBTITLE_SIZE, TEXT, THROUGHPUT, WIDTH,
 };
+use crate::charts::{flow_legend, Axis};
 use crate::study::{CapacityResult, CapacityRow, MetricStat, ParamValue, SweepResults};
 use ndarray::Array2;
 use plotters::coord::Shift;
@@ -248,17 +248,13 @@ impl Header {
             }
         }
         let legend_top = y + 6;
-        let mut legend = Vec::new();
-        let (mut lx, mut ly) = (MARGIN, legend_top);
-        for item in &self.legend {
-            let need = 34 + text_width(&item.label, LEGEND_SIZE, false) + 28;
-            if lx + need > WIDTH as i32 - MARGIN && lx > MARGIN {
-                lx = MARGIN;
-                ly += 26;
-            }
-            legend.push((lx, ly));
-            lx += need;
-        }
+        let (legend, ly) = flow_legend(
+            self.legend
+                .iter()
+                .map(|i| text_width(&i.label, LEGEND_SIZE, false)),
+            MARGIN,
+            legend_top,
+        );
         let height = if self.legend.is_empty() {
             legend_top + 4
         } else {
