@@ -21,6 +21,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::{assert_same_files, files};
+
 /// M/M/1 and M/M/2 at two loads: 2 x 2 points x 2 replications = 8 runs
 /// of 600 s (the one hour is cut by `--set`, as SCALESIM_ARGS would).
 const SCENARIO: &str = r#"
@@ -108,35 +111,6 @@ fn setup(dir: &Path) -> (PathBuf, PathBuf) {
         assert!(names.iter().any(|n| n == f), "{f} not in {names:?}");
     }
     (scenario, whole)
-}
-
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn assert_same_files(a: &Path, b: &Path) {
-    let (fa, fb) = (files(a), files(b));
-    let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&fa), names(&fb), "{} vs {}", a.display(), b.display());
-    for ((n, x), (_, y)) in fa.iter().zip(&fb) {
-        assert!(
-            x == y,
-            "{n} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
 }
 
 /// The run numbers (first column) of a slice's `runs.csv`.

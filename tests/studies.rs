@@ -16,7 +16,10 @@ use scalesim::capacity::{self, Search};
 use scalesim::objective;
 use scalesim::scenario::{load_str, Loaded};
 use scalesim::sweep::{self, Options, Shard, Sweep};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+mod common;
+use common::assert_same_files;
 use std::process::{Command, Output};
 
 fn load(text: &str) -> Loaded {
@@ -36,35 +39,6 @@ fn scalesim(args: &[&str]) -> Output {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("the scalesim binary runs")
-}
-
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn assert_same_files(a: &Path, b: &Path) {
-    let (fa, fb) = (files(a), files(b));
-    let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&fa), names(&fb), "{} vs {}", a.display(), b.display());
-    for ((n, x), (_, y)) in fa.iter().zip(&fb) {
-        assert!(
-            x == y,
-            "{n} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
 }
 
 /// M/M/1 with lambda = 0.5, mu = 1: W = 1 / (mu - lambda) = 2 s.

@@ -142,3 +142,34 @@ pub fn col(rows: &[&TsRow], f: impl Fn(&TsRow) -> Option<f64>) -> Vec<f64> {
         .map(|r| f(r).expect("field present on this component"))
         .collect()
 }
+
+/// Every file of `dir` (name, bytes), sorted by name.
+pub fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Asserts that two folders hold the same files, byte for byte.
+pub fn assert_same_files(a: &std::path::Path, b: &std::path::Path) {
+    let (fa, fb) = (files(a), files(b));
+    let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&fa), names(&fb), "{} vs {}", a.display(), b.display());
+    for ((n, x), (_, y)) in fa.iter().zip(&fb) {
+        assert!(
+            x == y,
+            "{n} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
