@@ -7,7 +7,8 @@
 //!   request classes, traces);
 //! - [`pattern`]: daily, weekly, event, growth and burst rate factors;
 //! - [`calendar`]: local dates and time zones of simulated time;
-//! - [`pool`]: instances x concurrency slots behind one FIFO queue;
+//! - [`pool`]: instances x concurrency slots behind one FIFO queue, or
+//!   per-instance queues fed by a [`balance`] policy;
 //! - [`cache`]: LRU / FIFO / LFU / RANDOM caches with TTL and miss forwarding;
 //! - [`autoscaler`]: the interface every scaling policy implements;
 //! - [`aws`]: AWS simple, step and target-tracking scaling policies;
@@ -21,6 +22,7 @@
 
 pub mod autoscaler;
 pub mod aws;
+pub mod balance;
 pub mod cache;
 pub mod calendar;
 pub mod cost;
