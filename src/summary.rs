@@ -161,6 +161,10 @@ pub struct ComponentJson {
     /// hits / (hits + misses).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hit_ratio: Option<f64>,
+    /// Pools behind a balancer: share of ready instances with at least
+    /// "1", "2", ... "8" requests in service or queued (time average).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_at_least: Option<Named<f64>>,
 }
 
 /// Components keyed by name, in file order.
@@ -375,6 +379,14 @@ fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
             .map(|m| m / measured_s * 3600.0 * HOURS_PER_MONTH),
         hits: c.hits,
         misses: c.misses,
+        load_at_least: c.load_at_least.map(|l| {
+            Named(
+                l.iter()
+                    .enumerate()
+                    .map(|(k, v)| ((k + 1).to_string(), *v))
+                    .collect(),
+            )
+        }),
         hit_ratio: c.hits.map(|h| {
             if lookups == 0 {
                 0.0

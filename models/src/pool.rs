@@ -3,14 +3,21 @@
 //! loss system). A request holds its slot for its own service time and
 //! then for each downstream call in `calls`, in order.
 //!
+//! With a `balance` policy other than `fifo` (see [`crate::balance`]) each
+//! instance keeps its own FIFO queue (`queue_capacity` then bounds each
+//! instance's queue) and the balancer sends every arrival to one ready
+//! instance at once, as a load balancer in front of the pool would.
+//!
 //! With exponential service and no calls this is the M/M/c queue (Erlang C;
 //! Kleinrock, *Queueing Systems* vol. 1, §3.5), with `queue_capacity = 0`
 //! the M/G/c/c loss system (Erlang B, insensitive to the service law), and
 //! with one slot and a general law M/G/1 (Pollaczek-Khinchine).
 
+use crate::balance::{Balancer, Policy, DEFAULT_VNODES};
 use crate::cost::{Pricing, SpotConfig};
 use crate::dist::{Dist, DistConfig};
 use crate::units::Duration;
+use scalesim_sim::stats::TimeAvg;
 use scalesim_sim::{SimRng, Time};
 use serde::Deserialize;
 use std::collections::VecDeque;
@@ -69,6 +76,17 @@ pub struct PoolConfig {
     /// `"ready"` names the ready instance count.
     #[serde(default)]
     pub custom_metrics: Vec<CustomMetric>,
+    /// How arrivals are spread over instances (default `fifo`: one shared
+    /// queue; any other policy gives each instance its own queue).
+    #[serde(default)]
+    pub balance: Policy,
+    /// Per-instance weights for `balance = "weighted"`: instance i weighs
+    /// `weights[i % len]`.
+    #[serde(default)]
+    pub weights: Vec<u32>,
+    /// Ring points per instance for `balance = "hash"` (default 100).
+    #[serde(default)]
+    pub virtual_nodes: Option<u32>,
 }
 
 /// A metric defined as the ratio of two published metrics.
@@ -157,6 +175,29 @@ impl PoolConfig {
             p.check()
                 .map_err(|(f, m)| (format!("provision_time.{f}"), m))?;
         }
+        match self.balance {
+            Policy::Weighted if self.weights.is_empty() || self.weights.contains(&0) => {
+                return Err((
+                    "weights".into(),
+                    "balance = \"weighted\" needs weights of at least 1, e.g. weights = [3, 3, 2]"
+                        .into(),
+                ))
+            }
+            Policy::Weighted => {}
+            _ if !self.weights.is_empty() => {
+                return Err((
+                    "weights".into(),
+                    "weights apply to balance = \"weighted\" only".into(),
+                ))
+            }
+            _ => {}
+        }
+        if self.virtual_nodes == Some(0) || self.virtual_nodes.is_some_and(|v| v > 10_000) {
+            return Err((
+                "virtual_nodes".into(),
+                "expected 1 to 10000 ring points per instance".into(),
+            ));
+        }
         self.service
             .check()
             .map_err(|(f, m)| (format!("service.{f}"), m))
@@ -230,8 +271,63 @@ impl Instance {
     }
 }
 
+/// Levels of the per-instance load distribution that are tracked: the
+/// time-averaged number of instances with at least 1, 2, ... `LEVELS`
+/// requests (in service or queued).
+pub const LEVELS: usize = 8;
+
+/// Per-instance queues and the balancer of a pool whose policy is not
+/// `fifo`.
+struct Dispatch {
+    balancer: Balancer,
+    rng: SimRng,
+    /// Waiting visits per instance index.
+    queues: Vec<VecDeque<u32>>,
+    /// Requests in service or queued per instance index.
+    load: Vec<u32>,
+    /// Ready instance indices (the balancer's choices).
+    ready: Vec<u32>,
+    /// Sum of the queue lengths.
+    queued: usize,
+    /// Instances with load >= k + 1, time-averaged.
+    at_least: [TimeAvg; LEVELS],
+}
+
+impl Dispatch {
+    #[inline]
+    fn inc(&mut self, inst: u32, now: Time) {
+        let l = &mut self.load[inst as usize];
+        if (*l as usize) < LEVELS {
+            self.at_least[*l as usize].add(now, 1.0);
+        }
+        *l += 1;
+    }
+
+    #[inline]
+    fn dec(&mut self, inst: u32, now: Time) {
+        let l = &mut self.load[inst as usize];
+        *l -= 1;
+        if (*l as usize) < LEVELS {
+            self.at_least[*l as usize].add(now, -1.0);
+        }
+    }
+
+    fn set_ready(&mut self, inst: u32, ready: bool, instances: usize) {
+        if self.queues.len() < instances {
+            self.queues.resize_with(instances, VecDeque::new);
+            self.load.resize(instances, 0);
+        }
+        if ready {
+            self.ready.push(inst);
+        } else {
+            self.ready.retain(|&i| i != inst);
+        }
+        self.balancer.ready_changed(&self.ready);
+    }
+}
+
 /// The running pool: its instances, their free slots, and the FIFO of
-/// waiting visits.
+/// waiting visits (or per-instance queues behind a balancer).
 pub struct Pool {
     concurrency: u32,
     instances: Vec<Instance>,
@@ -244,6 +340,7 @@ pub struct Pool {
     rng: SimRng,
     ready: u32,
     busy_ready: u64,
+    dispatch: Option<Box<Dispatch>>,
 }
 
 /// What releasing a slot led to.
@@ -257,8 +354,25 @@ pub struct Release {
 
 impl Pool {
     /// Builds a pool from its (checked) configuration, all instances ready
-    /// at time 0.
-    pub fn new(cfg: &PoolConfig, rng: SimRng) -> Self {
+    /// at time 0. `balance_rng` drives the balancer's random choices (a
+    /// stream apart from the service times, so that changing the policy
+    /// keeps the service draws).
+    pub fn new(cfg: &PoolConfig, rng: SimRng, balance_rng: SimRng) -> Self {
+        let dispatch = cfg.balance.per_instance().then(|| {
+            Box::new(Dispatch {
+                balancer: Balancer::new(
+                    cfg.balance,
+                    cfg.weights.clone(),
+                    cfg.virtual_nodes.unwrap_or(DEFAULT_VNODES),
+                ),
+                rng: balance_rng,
+                queues: Vec::new(),
+                load: Vec::new(),
+                ready: Vec::new(),
+                queued: 0,
+                at_least: Default::default(),
+            })
+        });
         let mut p = Pool {
             concurrency: cfg.concurrency,
             instances: Vec::with_capacity(cfg.instances as usize),
@@ -269,6 +383,7 @@ impl Pool {
             rng,
             ready: 0,
             busy_ready: 0,
+            dispatch,
         };
         for _ in 0..cfg.instances {
             let i = p.request(0);
@@ -277,9 +392,32 @@ impl Pool {
         p
     }
 
-    /// A visit arrives: take a slot, queue it, or reject it.
+    /// A visit (of a request with `key`) arrives: take a slot, queue it, or
+    /// reject it. Behind a balancer it goes to the chosen instance's slot
+    /// or queue; with no ready instance it is rejected.
     #[inline]
-    pub fn admit(&mut self, visit: u32, now: Time) -> Admission {
+    pub fn admit(&mut self, visit: u32, key: u64, now: Time) -> Admission {
+        if let Some(d) = self.dispatch.as_deref_mut() {
+            if d.ready.is_empty() {
+                return Admission::Rejected;
+            }
+            let inst = d.balancer.pick(&d.ready, &d.load, key, &mut d.rng);
+            let i = &mut self.instances[inst as usize];
+            let q = &mut d.queues[inst as usize];
+            return if i.busy < self.concurrency {
+                i.set_busy(now, i.busy + 1);
+                self.busy_ready += 1;
+                d.inc(inst, now);
+                Admission::Start(inst)
+            } else if self.capacity.is_none_or(|c| (q.len() as u64) < c) {
+                q.push_back(visit);
+                d.queued += 1;
+                d.inc(inst, now);
+                Admission::Queued
+            } else {
+                Admission::Rejected
+            };
+        }
         if let Some(inst) = self.take_slot() {
             self.occupy(inst, now);
             Admission::Start(inst)
@@ -315,6 +453,30 @@ impl Pool {
     #[inline]
     pub fn release(&mut self, inst: u32, now: Time) -> Release {
         let i = &mut self.instances[inst as usize];
+        if let Some(d) = self.dispatch.as_deref_mut() {
+            d.dec(inst, now);
+            // Its own queue first, draining or not: the slot stays busy.
+            if let Some(v) = d.queues[inst as usize].pop_front() {
+                d.queued -= 1;
+                return Release {
+                    next: Some((v, inst)),
+                    gone: false,
+                };
+            }
+            i.set_busy(now, i.busy - 1);
+            if i.phase == Phase::Ready {
+                self.busy_ready -= 1;
+                return Release {
+                    next: None,
+                    gone: false,
+                };
+            }
+            let gone = i.busy == 0;
+            if gone {
+                i.phase = Phase::Gone;
+            }
+            return Release { next: None, gone };
+        }
         match i.phase {
             Phase::Ready => {
                 if let Some(v) = self.queue.pop_front() {
@@ -386,10 +548,14 @@ impl Pool {
         if phase == Phase::Ready && !was_ready {
             i.ready_at = now;
             let gen = i.generation;
+            self.ready += 1;
+            if let Some(d) = self.dispatch.as_deref_mut() {
+                d.set_ready(inst, true, self.instances.len());
+                return true;
+            }
             for _ in 0..c {
                 self.free.push((inst, gen));
             }
-            self.ready += 1;
         }
         true
     }
@@ -397,7 +563,8 @@ impl Pool {
     /// Waiting visits that can start now on free slots (after an instance
     /// became ready): (visit, instance).
     pub fn next_waiting(&mut self, now: Time) -> Option<(u32, u32)> {
-        if self.queue.is_empty() {
+        // Behind a balancer, a new instance gets new arrivals only.
+        if self.queue.is_empty() || self.dispatch.is_some() {
             return None;
         }
         let inst = self.take_slot()?;
@@ -428,11 +595,15 @@ impl Pool {
                 std::cmp::Reverse(i),
             )
         });
+        let n = self.instances.len();
         for &inst in order.iter().take(k as usize) {
             let i = &mut self.instances[inst as usize];
             if i.phase == Phase::Ready {
                 self.ready -= 1;
                 self.busy_ready -= i.busy as u64;
+                if let Some(d) = self.dispatch.as_deref_mut() {
+                    d.set_ready(inst, false, n);
+                }
             }
             i.generation += 1;
             if i.busy == 0 {
@@ -486,9 +657,25 @@ impl Pool {
         &self.instances
     }
 
-    /// Waiting visits.
+    /// Waiting visits (all instances' queues behind a balancer).
     pub fn queue_len(&self) -> usize {
-        self.queue.len()
+        match &self.dispatch {
+            Some(d) => d.queued,
+            None => self.queue.len(),
+        }
+    }
+
+    /// The balancing policy in use.
+    pub fn balanced(&self) -> bool {
+        self.dispatch.is_some()
+    }
+
+    /// Behind a balancer: integrals up to `now` of the number of instances
+    /// with at least 1, 2, ... [`LEVELS`] requests (instance-nanoseconds).
+    pub fn load_integrals(&self, now: Time) -> Option<[f64; LEVELS]> {
+        self.dispatch
+            .as_ref()
+            .map(|d| std::array::from_fn(|k| d.at_least[k].integral(now)))
     }
 }
 
@@ -497,6 +684,10 @@ mod tests {
     use super::*;
 
     fn pool(slots: u32, cap: Option<u64>) -> Pool {
+        balanced(slots, cap, Policy::Fifo)
+    }
+
+    fn balanced(slots: u32, cap: Option<u64>, balance: Policy) -> Pool {
         let cfg = PoolConfig {
             kind: None,
             instances: slots,
@@ -514,16 +705,51 @@ mod tests {
             metric_period: None,
             metric_delay: Duration(0.0),
             custom_metrics: Vec::new(),
+            balance,
+            weights: Vec::new(),
+            virtual_nodes: None,
         };
-        Pool::new(&cfg, scalesim_sim::stream(0, 0, "p", "s"))
+        Pool::new(
+            &cfg,
+            scalesim_sim::stream(0, 0, "p", "s"),
+            scalesim_sim::stream(0, 0, "p", "b"),
+        )
+    }
+
+    #[test]
+    fn balanced_instances_keep_their_own_queues() {
+        // Two instances in turn, one slot each, one waiting place each.
+        let mut p = balanced(2, Some(1), Policy::RoundRobin);
+        assert_eq!(p.admit(1, 0, 0), Admission::Start(1));
+        assert_eq!(p.admit(2, 0, 0), Admission::Start(0));
+        assert_eq!(p.admit(3, 0, 0), Admission::Queued); // instance 1
+        assert_eq!(p.admit(4, 0, 0), Admission::Queued); // instance 0
+        assert_eq!(p.admit(5, 0, 0), Admission::Rejected); // 1 is full
+        assert_eq!(p.queue_len(), 2);
+        // Instance 0 finishes: its own waiting visit starts there.
+        assert_eq!(p.release(0, 5).next, Some((4, 0)));
+        assert_eq!(p.release(0, 6).next, None);
+        assert_eq!(p.next_waiting(6), None, "no work stealing");
+        assert_eq!(p.queue_len(), 1);
+        assert_eq!(p.busy(), 1);
+        // Scale-in drains instance 1 with its queue, then it is gone.
+        let gone = p.remove(1, 7);
+        assert!(gone.is_empty());
+        assert_eq!(p.release(1, 8).next, Some((3, 1)));
+        assert!(p.release(1, 9).gone);
+        // Everything now goes to instance 0.
+        assert_eq!(p.admit(6, 0, 10), Admission::Start(0));
+        assert_eq!(p.admit(7, 0, 10), Admission::Queued);
+        let l = p.load_integrals(10).unwrap();
+        assert!(l[0] > 0.0 && l[2] == 0.0, "{l:?}");
     }
 
     #[test]
     fn fifo_admission_and_release() {
         let mut p = pool(1, Some(1));
-        assert_eq!(p.admit(10, 0), Admission::Start(0));
-        assert_eq!(p.admit(11, 0), Admission::Queued);
-        assert_eq!(p.admit(12, 0), Admission::Rejected);
+        assert_eq!(p.admit(10, 0, 0), Admission::Start(0));
+        assert_eq!(p.admit(11, 0, 0), Admission::Queued);
+        assert_eq!(p.admit(12, 0, 0), Admission::Rejected);
         assert_eq!(p.release(0, 1).next, Some((11, 0)));
         assert_eq!(p.busy(), 1);
         assert_eq!(p.release(0, 2).next, None);
@@ -533,8 +759,8 @@ mod tests {
     #[test]
     fn lifecycle_scale_out_and_drain() {
         let mut p = pool(1, None);
-        assert_eq!(p.admit(1, 0), Admission::Start(0));
-        assert_eq!(p.admit(2, 0), Admission::Queued);
+        assert_eq!(p.admit(1, 0, 0), Admission::Start(0));
+        assert_eq!(p.admit(2, 0, 0), Admission::Queued);
         let n = p.request(5);
         assert_eq!((p.desired(), p.ready(), p.billed()), (2, 1, 2));
         assert!(p.set_phase(n, Phase::Warming, 10));
@@ -569,8 +795,8 @@ mod tests {
     #[test]
     fn loss_system_has_no_waiting_room() {
         let mut p = pool(2, Some(0));
-        assert!(matches!(p.admit(1, 0), Admission::Start(_)));
-        assert!(matches!(p.admit(2, 0), Admission::Start(_)));
-        assert_eq!(p.admit(3, 0), Admission::Rejected);
+        assert!(matches!(p.admit(1, 0, 0), Admission::Start(_)));
+        assert!(matches!(p.admit(2, 0, 0), Admission::Start(_)));
+        assert_eq!(p.admit(3, 0, 0), Admission::Rejected);
     }
 }

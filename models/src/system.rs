@@ -19,8 +19,9 @@ use crate::cache::{CacheConfig, Store};
 use crate::calendar::Calendar;
 use crate::cost::{CostConfig, Pricing};
 use crate::dist::Dist;
+use crate::balance::Policy;
 use crate::pool::Phase;
-use crate::pool::{Admission, Pool, PoolConfig};
+use crate::pool::{Admission, Pool, PoolConfig, LEVELS};
 use crate::traffic::Op;
 use crate::traffic::{Source, SourceConfig};
 use scalesim_sim::stats::{LatencyHist, Tally, TimeAvg};
@@ -338,13 +339,21 @@ impl SystemConfig {
                     if std::mem::replace(&mut seen[u], true) {
                         continue;
                     }
-                    if let (cname, ComponentConfig::Cache(_)) = &self.components[u] {
+                    let (cname, comp) = &self.components[u];
+                    let needs = match comp {
+                        ComponentConfig::Cache(_) => Some("cache"),
+                        ComponentConfig::Pool(p) if p.balance == Policy::Hash => {
+                            Some("pool balanced by key hash")
+                        }
+                        _ => None,
+                    };
+                    if let Some(what) = needs {
                         out.push(ConfigIssue {
-                        path: format!("traffic.{sname}"),
-                        message: format!(
-                            "requests of this source reach cache {cname:?} but carry no key; add keys = {{ count = N, zipf = S }}"
-                        ),
-                    });
+                            path: format!("traffic.{sname}"),
+                            message: format!(
+                                "requests of this source reach {what} {cname:?} but carry no key; add keys = {{ count = N, zipf = S }}"
+                            ),
+                        });
                         break;
                     }
                     todo.extend(edges[u].iter().map(|e| e.0));
@@ -492,6 +501,16 @@ enum Comp {
         rng: SimRng,
         miss: Option<u16>,
     },
+}
+
+impl Comp {
+    /// A balanced pool's load integrals (see [`Pool::load_integrals`]).
+    fn load_integrals(&self, now: Time) -> Option<[f64; LEVELS]> {
+        match self {
+            Comp::Pool { pool, .. } => pool.load_integrals(now),
+            Comp::Cache { .. } => None,
+        }
+    }
 }
 
 /// Why a request did not complete.
@@ -677,6 +696,9 @@ pub struct ComponentReport {
     pub instances_mean: f64,
     /// Most ready instances at once.
     pub instances_max: u32,
+    /// Pools behind a balancer: the time-averaged share of ready instances
+    /// with at least 1, 2, ... 8 requests in service or queued.
+    pub load_at_least: Option<[f64; LEVELS]>,
     /// Scale-out decisions.
     pub scale_outs: u32,
     /// Scale-in decisions.
@@ -744,6 +766,8 @@ pub struct System {
     hourly: Vec<Option<f64>>,
     /// Accrued cost of each component at the end of warm-up.
     cost_at_warmup: Vec<Option<f64>>,
+    /// Per component, the balanced pool's load integrals at warm-up.
+    load_at_warmup: Vec<Option<[f64; LEVELS]>>,
     scalers: Vec<Scaler>,
     scaling_events: Vec<ScalingEvent>,
     sys: Stats,
@@ -811,7 +835,11 @@ impl System {
                 let comp = format!("components.{n}");
                 match c {
                     ComponentConfig::Pool(p) => Comp::Pool {
-                        pool: Pool::new(p, stream(seed, rep, &comp, "service")),
+                        pool: Pool::new(
+                            p,
+                            stream(seed, rep, &comp, "service"),
+                            stream(seed, rep, &comp, "balance"),
+                        ),
                         calls: p.calls.iter().map(|c| idx[c.as_str()]).collect(),
                     },
                     ComponentConfig::Cache(c) => Comp::Cache {
@@ -878,6 +906,7 @@ impl System {
             comps,
             stats,
             cost_at_warmup: vec![None; hourly.len()],
+            load_at_warmup: vec![None; hourly.len()],
             hourly,
             scalers,
             scaling_events: Vec::new(),
@@ -968,6 +997,16 @@ impl System {
                     cost_measured_usd: self
                         .accrued(i, end)
                         .map(|a| a - self.cost_at_warmup[i].unwrap_or(0.0)),
+                    load_at_least: comp.load_integrals(end).map(|l| {
+                        let w = self.load_at_warmup[i].unwrap_or([0.0; LEVELS]);
+                        std::array::from_fn(|k| {
+                            if d.ready > 0.0 {
+                                (l[k] - w[k]) / d.ready
+                            } else {
+                                0.0
+                            }
+                        })
+                    }),
                 }
             })
             .collect::<Vec<_>>();
@@ -1300,7 +1339,7 @@ impl System {
         st.arrivals += 1;
         st.in_system.add(now, 1.0);
         match &mut self.comps[comp as usize] {
-            Comp::Pool { pool, .. } => match pool.admit(v, now) {
+            Comp::Pool { pool, .. } => match pool.admit(v, self.requests[req].key, now) {
                 Admission::Start(inst) => {
                     st.busy.set(now, pool.busy() as f64);
                     self.start_service(s, v, inst)
@@ -1584,6 +1623,7 @@ impl Model for System {
                 self.cost_at_warmup = (0..self.comps.len())
                     .map(|i| self.accrued(i, now))
                     .collect();
+                self.load_at_warmup = self.comps.iter().map(|c| c.load_integrals(now)).collect();
                 for st in &mut self.stats {
                     st.at_warmup = st.counters(now);
                 }
