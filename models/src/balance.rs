@@ -204,7 +204,9 @@ mod tests {
     fn picks(b: &mut Balancer, ready: &[u32], n: usize) -> Vec<u32> {
         let load = vec![0; 16];
         let mut rng = SimRng::seed_from_u64(1);
-        (0..n).map(|k| b.pick(ready, &load, k as u64, &mut rng)).collect()
+        (0..n)
+            .map(|k| b.pick(ready, &load, k as u64, &mut rng))
+            .collect()
     }
 
     #[test]

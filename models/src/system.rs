@@ -15,11 +15,11 @@
 //! differences of snapshots, so nothing is reset or counted twice.
 
 use crate::autoscaler::{Controller, Metric, Pod, PolicyConfig};
+use crate::balance::Policy;
 use crate::cache::{CacheConfig, Store};
 use crate::calendar::Calendar;
 use crate::cost::{CostConfig, Pricing};
 use crate::dist::Dist;
-use crate::balance::Policy;
 use crate::pool::Phase;
 use crate::pool::{Admission, Pool, PoolConfig, LEVELS};
 use crate::traffic::Op;
