@@ -16,13 +16,7 @@ pub struct Run {
 
 /// Runs replication `replication` of a loaded (already checked) scenario.
 pub fn run(loaded: &Loaded, replication: u32) -> Result<Run, String> {
-    let system = System::new(loaded.system_config(replication)).map_err(|issues| {
-        issues
-            .iter()
-            .map(|i| format!("{}: {}", i.path, i.message))
-            .collect::<Vec<_>>()
-            .join("; ")
-    })?;
+    let system = build(loaded.system_config(replication))?;
     // Wall-clock time is measured for the engine block only; it never
     // influences the simulation.
     let t0 = Instant::now();
@@ -36,4 +30,29 @@ pub fn run(loaded: &Loaded, replication: u32) -> Result<Run, String> {
 /// named numbers (see [`crate::metrics::flatten`]).
 pub fn metrics(loaded: &Loaded, replication: u32) -> Result<Vec<(String, f64)>, String> {
     run(loaded, replication).map(|r| crate::metrics::flatten(&r.summary))
+}
+
+/// The metric names a run of `loaded` reports (they depend on its
+/// components and classes, not on what happens): read from a run of one
+/// nanosecond.
+pub fn metric_names(loaded: &Loaded) -> Result<Vec<String>, String> {
+    let mut cfg = loaded.system_config(0);
+    cfg.duration = 1;
+    cfg.warmup = 0;
+    let report = build(cfg)?.run();
+    let summary = Summary::new(&report, &loaded.scenario.slo, 0.0);
+    Ok(crate::metrics::flatten(&summary)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect())
+}
+
+fn build(cfg: scalesim_models::SystemConfig) -> Result<System, String> {
+    System::new(cfg).map_err(|issues| {
+        issues
+            .iter()
+            .map(|i| format!("{}: {}", i.path, i.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
 }

@@ -283,6 +283,8 @@ pub struct Sweep {
     /// FNV-1a hash of the scenario text after `--set`: shards of one sweep
     /// must agree on it.
     pub fingerprint: String,
+    /// Metric names: the union of what the points report, in summary order.
+    pub metrics: Vec<String>,
 }
 
 /// What [`Sweep::execute`] gathered.
@@ -306,15 +308,26 @@ impl Sweep {
             ))
         })?;
         let plan = Plan::new(&cfg).map_err(|m| Failure::Usage(format!("{}: {m}", base.file)))?;
-        let sweep = Sweep {
+        let mut sweep = Sweep {
             fingerprint: fingerprint(&base.text),
             plot: cfg.plot.iter().map(|m| metrics::resolve(m)).collect(),
             base,
             plan,
+            metrics: Vec::new(),
         };
-        (0..sweep.plan.points.len())
+        // Every point loads, and tells which metrics it reports (a
+        // balanced pool, a priced component... add some): the columns are
+        // their union, a point without one gets an empty value.
+        let names: Vec<Vec<String>> = (0..sweep.plan.points.len())
             .into_par_iter()
-            .try_for_each(|p| sweep.load_point(p).map(|_| ()))?;
+            .map(|p| {
+                let l = sweep.load_point(p)?;
+                run::metric_names(&l).map_err(|e| {
+                    Failure::Internal(format!("sweep point {p}: a checked scenario failed: {e}"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        sweep.metrics = union(&names);
         Ok(sweep)
     }
 
@@ -349,7 +362,12 @@ impl Sweep {
             .collect();
         let bar = progress_bar(owned.len() as u64, opts.progress);
         let chunk = pool.current_num_threads().max(1) * 4;
-        let mut metrics: Vec<String> = Vec::new();
+        let metrics = &self.metrics;
+        let column: BTreeMap<&str, usize> = metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.as_str(), i))
+            .collect();
         let mut accs: Vec<Vec<Acc>> = vec![Vec::new(); self.plan.points.len()];
         let mut loaded: BTreeMap<usize, Arc<Loaded>> = BTreeMap::new();
         for ch in owned.chunks(chunk) {
@@ -382,27 +400,28 @@ impl Sweep {
                 let named = res.map_err(|e| {
                     Failure::Internal(format!("run {k}: a checked scenario failed: {e}"))
                 })?;
-                if metrics.is_empty() {
-                    metrics = named.iter().map(|(n, _)| n.clone()).collect();
-                } else if !same_names(&metrics, &named) {
-                    return Err(Failure::Usage(format!(
-                        "sweep point {} reports other metrics than the first run (a parameter changed the system's structure); a sweep compares like with like",
-                        k / r
-                    )));
+                let mut values = vec![f64::NAN; metrics.len()];
+                for (name, v) in named {
+                    let Some(&c) = column.get(name.as_str()) else {
+                        return Err(Failure::Internal(format!(
+                            "run {k} reports metric `{name}` that its point did not announce"
+                        )));
+                    };
+                    values[c] = v;
                 }
                 let row = Row {
                     run: k,
                     point: k / r,
                     replication: (k % r) as u32,
-                    values: named.into_iter().map(|(_, v)| v).collect(),
+                    values,
                 };
                 add(&mut accs[row.point], &row.values);
-                sink(&metrics, &row).map_err(|e| Failure::Usage(format!("writing runs: {e}")))?;
+                sink(metrics, &row).map_err(|e| Failure::Usage(format!("writing runs: {e}")))?;
             }
         }
         bar.finish_and_clear();
         Ok(Outcome {
-            metrics,
+            metrics: metrics.clone(),
             accs,
             runs: owned.len(),
         })
@@ -414,8 +433,23 @@ impl Sweep {
     }
 }
 
-fn same_names(names: &[String], row: &[(String, f64)]) -> bool {
-    names.len() == row.len() && names.iter().zip(row).all(|(a, (b, _))| a == b)
+/// The union of name lists, each kept in its own order: a name new to the
+/// union goes right after the name that precedes it in its list.
+fn union(lists: &[Vec<String>]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for list in lists {
+        let mut at = 0;
+        for name in list {
+            match out.iter().position(|n| n == name) {
+                Some(p) => at = p + 1,
+                None => {
+                    out.insert(at, name.clone());
+                    at += 1;
+                }
+            }
+        }
+    }
+    out
 }
 
 fn add(accs: &mut Vec<Acc>, values: &[f64]) {

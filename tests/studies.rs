@@ -450,3 +450,33 @@ fn slo_violation_minutes_count_the_windows_that_break_an_objective() {
     let some = minutes("p95 = \"6s\"");
     assert!(some > 0.0 && some < 75.0, "{some}");
 }
+
+#[test]
+fn a_sweep_may_change_which_metrics_exist() {
+    // A balanced pool reports its load distribution, a shared queue does
+    // not: the columns are the union, the shared queue's cells are empty.
+    let text = format!(
+        "{MM1}\n[sweep]\nreplications = 2\ngrid = {{ \"components.api.balance\" = [\"fifo\", \"round_robin\"] }}\n"
+    );
+    let text = text.replace("instances = 1", "instances = 2");
+    let sw = Sweep::new(load(&text)).unwrap();
+    assert!(sw
+        .metrics
+        .iter()
+        .any(|m| m == "components.api.load_at_least.1"));
+    let d = tmp("union");
+    let (r, _) = sweep::run_to_dir(&sw, &Options::default(), &d).unwrap();
+    let m = r.metric("components.api.load_at_least.1").unwrap();
+    assert!(r.points[0].stats[m].mean.is_nan());
+    let share = r.points[1].stats[m].mean;
+    // Round robin over 2 servers at 0.25 each: busy a quarter of the time.
+    assert!((share - 0.25).abs() < 0.03, "{share}");
+    let runs = std::fs::read_to_string(d.join("runs.csv")).unwrap();
+    let header: Vec<&str> = runs.lines().next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "components.api.load_at_least.1")
+        .unwrap();
+    let first: Vec<&str> = runs.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(first[col], "", "fifo has no load distribution");
+}
