@@ -15,7 +15,7 @@ pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
 }
 
 /// The CSV header of `timeseries.csv`.
-pub const TIMESERIES_HEADER: [&str; 19] = [
+pub const TIMESERIES_HEADER: [&str; 21] = [
     "t_s",
     "component",
     "arrivals",
@@ -35,6 +35,8 @@ pub const TIMESERIES_HEADER: [&str; 19] = [
     "instances_pending",
     "cost_usd",
     "forecast_rps",
+    "job_latency_mean_s",
+    "job_latency_p99_s",
 ];
 
 fn opt(v: Option<f64>) -> String {
@@ -72,6 +74,8 @@ pub fn write_timeseries(dir: &Path, rows: &[TsRow]) -> io::Result<()> {
                 .unwrap_or_default(),
             opt(r.cost_usd),
             opt(r.forecast_rps),
+            opt(r.job_mean_s),
+            opt(r.job_p99_s),
         ])?;
     }
     w.flush()

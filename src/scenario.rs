@@ -23,6 +23,7 @@ use scalesim_models::cost::CostConfig;
 use scalesim_models::hpa::{Hpa, HpaConfig};
 use scalesim_models::pool::PoolConfig;
 use scalesim_models::predictive::PredictiveConfig;
+use scalesim_models::queue::QueueConfig;
 use scalesim_models::schedule::{ScheduledConfig, StaticConfig};
 use scalesim_models::traffic::SourceConfig;
 use scalesim_models::units::Duration;
@@ -37,7 +38,7 @@ use std::path::Path;
 use toml_edit::{DocumentMut, ImDocument};
 
 /// The component kinds this version knows.
-pub const KINDS: &[&str] = &["pool", "cache"];
+pub const KINDS: &[&str] = &["pool", "cache", "queue"];
 
 /// Service-level objectives: a failed one makes `run` exit 1.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -203,6 +204,7 @@ impl Tagged for ComponentConfig {
         match tag {
             "pool" => PoolConfig::deserialize(d).map(ComponentConfig::Pool),
             "cache" => CacheConfig::deserialize(d).map(ComponentConfig::Cache),
+            "queue" => QueueConfig::deserialize(d).map(ComponentConfig::Queue),
             other => Err(de::Error::unknown_variant(other, KINDS)),
         }
     }
@@ -350,6 +352,7 @@ struct KindOnly {
 enum KindName {
     Pool,
     Cache,
+    Queue,
 }
 
 impl KindName {
@@ -357,6 +360,7 @@ impl KindName {
         match self {
             KindName::Pool => "pool",
             KindName::Cache => "cache",
+            KindName::Queue => "queue",
         }
     }
 }

@@ -165,6 +165,15 @@ pub struct ComponentJson {
     /// "1", "2", ... "8" requests in service or queued (time average).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load_at_least: Option<Named<f64>>,
+    /// Queues: jobs accepted after warm-up and worked off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs_completed: Option<u64>,
+    /// Queues: jobs accepted after warm-up that the workers refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs_failed: Option<u64>,
+    /// Queues: enqueue-to-done time of the jobs worked off, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_latency_s: Option<Latency>,
 }
 
 /// Components keyed by name, in file order.
@@ -379,6 +388,9 @@ fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
             .map(|m| m / measured_s * 3600.0 * HOURS_PER_MONTH),
         hits: c.hits,
         misses: c.misses,
+        jobs_completed: c.jobs.as_ref().map(|j| j.done),
+        jobs_failed: c.jobs.as_ref().map(|j| j.failed),
+        job_latency_s: c.jobs.as_ref().map(|j| Latency::of(&j.latency)),
         load_at_least: c.load_at_least.map(|l| {
             Named(
                 l.iter()

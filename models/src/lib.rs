@@ -10,6 +10,7 @@
 //! - [`pool`]: instances x concurrency slots behind one FIFO queue, or
 //!   per-instance queues fed by a [`balance`] policy;
 //! - [`cache`]: LRU / FIFO / LFU / RANDOM caches with TTL and miss forwarding;
+//! - [`queue`]: an asynchronous job queue in front of a worker pool;
 //! - [`autoscaler`]: the interface every scaling policy implements;
 //! - [`aws`]: AWS simple, step and target-tracking scaling policies;
 //! - [`hpa`]: the Kubernetes HorizontalPodAutoscaler (autoscaling/v2);
@@ -31,6 +32,7 @@ pub mod hpa;
 pub mod pattern;
 pub mod pool;
 pub mod predictive;
+pub mod queue;
 pub mod schedule;
 pub mod system;
 pub mod traffic;

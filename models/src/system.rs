@@ -22,6 +22,7 @@ use crate::cost::{CostConfig, Pricing};
 use crate::dist::Dist;
 use crate::pool::Phase;
 use crate::pool::{Admission, Pool, PoolConfig, LEVELS};
+use crate::queue::QueueConfig;
 use crate::traffic::Op;
 use crate::traffic::{Source, SourceConfig};
 use scalesim_sim::stats::{LatencyHist, Tally, TimeAvg};
@@ -36,6 +37,8 @@ pub enum ComponentConfig {
     Pool(PoolConfig),
     /// `kind = "cache"`.
     Cache(CacheConfig),
+    /// `kind = "queue"`.
+    Queue(QueueConfig),
 }
 
 impl ComponentConfig {
@@ -44,6 +47,7 @@ impl ComponentConfig {
         match self {
             ComponentConfig::Pool(_) => "pool",
             ComponentConfig::Cache(_) => "cache",
+            ComponentConfig::Queue(_) => "queue",
         }
     }
 
@@ -53,6 +57,7 @@ impl ComponentConfig {
         match self {
             ComponentConfig::Pool(p) => p.calls.iter().map(|c| ("calls", c.as_str())).collect(),
             ComponentConfig::Cache(c) => c.miss.iter().map(|m| ("miss", m.as_str())).collect(),
+            ComponentConfig::Queue(q) => vec![("workers", q.workers.as_str())],
         }
     }
 
@@ -61,6 +66,7 @@ impl ComponentConfig {
         match self {
             ComponentConfig::Pool(p) => p.instances,
             ComponentConfig::Cache(c) => c.nodes,
+            ComponentConfig::Queue(_) => 0,
         }
     }
 
@@ -69,6 +75,7 @@ impl ComponentConfig {
         match self {
             ComponentConfig::Pool(p) => p.pricing(),
             ComponentConfig::Cache(c) => c.pricing(),
+            ComponentConfig::Queue(_) => Pricing::default(),
         }
     }
 }
@@ -187,6 +194,23 @@ impl SystemConfig {
                 ComponentConfig::Pool(p) => {
                     if let Err((f, m)) = p.check() {
                         issue(format!("{base}.{f}"), m);
+                    }
+                }
+                ComponentConfig::Queue(q) => {
+                    if let Err((f, m)) = q.check() {
+                        issue(format!("{base}.{f}"), m);
+                    }
+                    if let Some(&w) = names.get(q.workers.as_str()) {
+                        if !matches!(self.components[w].1, ComponentConfig::Pool(_)) {
+                            issue(
+                                format!("{base}.workers"),
+                                format!(
+                                    "workers must name a pool; {:?} is a {}",
+                                    q.workers,
+                                    self.components[w].1.kind()
+                                ),
+                            );
+                        }
                     }
                 }
                 ComponentConfig::Cache(cc) => {
@@ -379,6 +403,8 @@ pub enum Ev {
     Served(u32),
     /// Cache visit `.0` finished its lookup.
     Looked(u32),
+    /// Queue visit `.0` has its job accepted.
+    Acked(u32),
     /// End of a sampling interval.
     Sample,
     /// End of warm-up.
@@ -448,7 +474,14 @@ struct Request {
     key: u64,
     class: u16,
     counted: bool,
+    /// For a job: the queue component that accepted it (else [`NO_QUEUE`]).
+    job_of: u16,
+    /// For a job: a worker has started it.
+    started: bool,
 }
+
+/// `Request::job_of` of a user request.
+const NO_QUEUE: u16 = u16::MAX;
 
 /// A request class: a source's `mix` entry (or the whole source).
 struct Class {
@@ -501,6 +534,14 @@ enum Comp {
         rng: SimRng,
         miss: Option<u16>,
     },
+    Queue {
+        workers: u16,
+        capacity: Option<u64>,
+        ack: Option<Dist>,
+        rng: SimRng,
+        /// Accepted jobs no worker has started.
+        depth: u64,
+    },
 }
 
 impl Comp {
@@ -508,7 +549,7 @@ impl Comp {
     fn load_integrals(&self, now: Time) -> Option<[f64; LEVELS]> {
         match self {
             Comp::Pool { pool, .. } => pool.load_integrals(now),
-            Comp::Cache { .. } => None,
+            Comp::Cache { .. } | Comp::Queue { .. } => None,
         }
     }
 }
@@ -575,6 +616,14 @@ struct Stats {
     closed_cost: f64,
     scale_outs: u32,
     scale_ins: u32,
+    /// Queues: jobs accepted after warm-up and done.
+    jobs_done: u64,
+    /// Queues: jobs accepted after warm-up that their workers refused.
+    jobs_failed: u64,
+    /// Queues: enqueue-to-done times of jobs accepted after warm-up.
+    job_latency: LatencyHist,
+    /// Queues: the same in the current sampling window.
+    job_window: LatencyHist,
     /// Response times in the current autoscaler metric window (pools with
     /// an autoscaler only).
     scaler_window: Option<LatencyHist>,
@@ -607,6 +656,27 @@ impl Stats {
             ready: self.ready.integral(now),
             resp_sum: self.resp_sum,
         }
+    }
+}
+
+/// The jobs of a queue accepted after warm-up.
+#[derive(Clone)]
+pub struct JobReport {
+    /// Worked off.
+    pub done: u64,
+    /// Refused by the worker pool (or what it called).
+    pub failed: u64,
+    /// Enqueue-to-done time of the jobs done.
+    pub latency: LatencyHist,
+}
+
+impl std::fmt::Debug for JobReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_struct("JobReport")
+            .field("done", &self.done)
+            .field("failed", &self.failed)
+            .field("latency_mean_s", &self.latency.mean_s())
+            .finish()
     }
 }
 
@@ -652,6 +722,10 @@ pub struct TsRow {
     /// Cost accrued since the start, USD (priced components; the sum for
     /// `_system`).
     pub cost_usd: Option<f64>,
+    /// Queues: mean enqueue-to-done time of jobs done in the window (s).
+    pub job_mean_s: Option<f64>,
+    /// Queues: its 99th percentile (s).
+    pub job_p99_s: Option<f64>,
 }
 
 /// Post-warm-up figures of one component.
@@ -699,6 +773,8 @@ pub struct ComponentReport {
     /// Pools behind a balancer: the time-averaged share of ready instances
     /// with at least 1, 2, ... 8 requests in service or queued.
     pub load_at_least: Option<[f64; LEVELS]>,
+    /// Queues: what became of the jobs accepted after warm-up.
+    pub jobs: Option<JobReport>,
     /// Scale-out decisions.
     pub scale_outs: u32,
     /// Scale-in decisions.
@@ -853,6 +929,13 @@ impl System {
                         rng: stream(seed, rep, &comp, "hit"),
                         miss: c.miss.as_ref().map(|m| idx[m.as_str()]),
                     },
+                    ComponentConfig::Queue(q) => Comp::Queue {
+                        workers: idx[q.workers.as_str()],
+                        capacity: q.capacity,
+                        ack: q.ack.as_ref().map(|a| a.sampler()),
+                        rng: stream(seed, rep, &comp, "ack"),
+                        depth: 0,
+                    },
                 }
             })
             .collect();
@@ -964,6 +1047,7 @@ impl System {
             .map(|(i, (((name, cfg), st), comp))| {
                 let d = st.counters(end).minus(&st.at_warmup);
                 let is_pool = matches!(comp, Comp::Pool { .. });
+                let is_queue = matches!(comp, Comp::Queue { .. });
                 ComponentReport {
                     name: name.clone(),
                     kind: cfg.kind(),
@@ -973,8 +1057,8 @@ impl System {
                     throughput_rps: d.completions as f64 / span * 1e9,
                     utilization: is_pool
                         .then(|| if d.slots > 0.0 { d.busy / d.slots } else { 0.0 }),
-                    mean_wait_s: is_pool.then(|| st.wait.mean()),
-                    mean_queue_len: is_pool.then(|| d.queue / span),
+                    mean_wait_s: (is_pool || is_queue).then(|| st.wait.mean()),
+                    mean_queue_len: (is_pool || is_queue).then(|| d.queue / span),
                     mean_in_system: d.in_system / span,
                     mean_response_s: st.response.mean_s(),
                     p99_response_s: st.response.quantile_s(0.99),
@@ -991,8 +1075,13 @@ impl System {
                     },
                     scale_outs: st.scale_outs,
                     scale_ins: st.scale_ins,
-                    hits: (!is_pool).then_some(d.hits),
-                    misses: (!is_pool).then_some(d.misses),
+                    hits: matches!(comp, Comp::Cache { .. }).then_some(d.hits),
+                    misses: matches!(comp, Comp::Cache { .. }).then_some(d.misses),
+                    jobs: is_queue.then(|| JobReport {
+                        done: st.jobs_done,
+                        failed: st.jobs_failed,
+                        latency: st.job_latency.clone(),
+                    }),
                     cost_usd: self.bill(i, end),
                     cost_measured_usd: self
                         .accrued(i, end)
@@ -1048,7 +1137,7 @@ impl System {
     fn instances(&self, i: usize) -> u32 {
         match &self.comps[i] {
             Comp::Pool { pool, .. } => pool.ready(),
-            Comp::Cache { .. } => self.cfg.components[i].1.instances(),
+            Comp::Cache { .. } | Comp::Queue { .. } => self.cfg.components[i].1.instances(),
         }
     }
 
@@ -1076,7 +1165,9 @@ impl System {
                         .map(|x| run(h, to_secs(t.saturating_sub(x.requested_at))))
                         .sum::<f64>()
             }
-            Comp::Cache { .. } => self.cfg.components[i].1.instances() as f64 * run(h, to_secs(t)),
+            Comp::Cache { .. } | Comp::Queue { .. } => {
+                self.cfg.components[i].1.instances() as f64 * run(h, to_secs(t))
+            }
         })
     }
 
@@ -1318,6 +1409,8 @@ impl System {
             key,
             class,
             counted,
+            job_of: NO_QUEUE,
+            started: false,
         });
         self.sys.arrivals += 1;
         self.sys.in_system.add(now, 1.0);
@@ -1364,6 +1457,37 @@ impl System {
                 self.visits[v].step = found as u16;
                 s.after(hit.sample(rng), Ev::Looked(v));
             }
+            Comp::Queue {
+                workers,
+                capacity,
+                ack,
+                rng,
+                depth,
+            } => {
+                if capacity.is_some_and(|c| *depth >= c) {
+                    st.rejections += 1;
+                    st.in_system.add(now, -1.0);
+                    self.visits.remove(v);
+                    self.answer(s, parent, req, Outcome::Rejected);
+                    return;
+                }
+                *depth += 1;
+                st.queue.add(now, 1.0);
+                let workers = *workers;
+                let delay = ack.as_ref().map(|a| a.sample(rng));
+                let r = self.requests[req];
+                let job = self.requests.insert(Request {
+                    arrival: now,
+                    job_of: comp,
+                    started: false,
+                    ..r
+                });
+                match delay {
+                    Some(d) => s.after(d, Ev::Acked(v)),
+                    None => self.leave(s, v, Outcome::Ok),
+                }
+                self.enter(s, workers, job, NIL);
+            }
         }
     }
 
@@ -1372,6 +1496,9 @@ impl System {
         let now = s.now();
         self.visits[v].inst = inst;
         let visit = self.visits[v];
+        if visit.parent == NIL {
+            self.job_started(visit.req, now);
+        }
         let st = &mut self.stats[visit.comp as usize];
         let wait = to_secs(now - visit.enter);
         st.window_wait.add(wait);
@@ -1453,11 +1580,61 @@ impl System {
                 }
                 self.leave(s, parent, outcome);
             }
+            Comp::Queue { .. } => unreachable!("a queue visit calls nothing: its job runs alone"),
+        }
+    }
+
+    /// A worker starts job `req` (if it is one): it leaves its queue.
+    fn job_started(&mut self, req: u32, now: Time) {
+        let r = &mut self.requests[req];
+        if r.job_of == NO_QUEUE || r.started {
+            return;
+        }
+        r.started = true;
+        let (q, arrival) = (r.job_of as usize, r.arrival);
+        if let Comp::Queue { depth, .. } = &mut self.comps[q] {
+            *depth -= 1;
+        }
+        let st = &mut self.stats[q];
+        st.queue.add(now, -1.0);
+        let wait = to_secs(now - arrival);
+        st.window_wait.add(wait);
+        if arrival >= self.cfg.warmup {
+            st.wait.add(wait);
+        }
+    }
+
+    /// Job `req` of queue `q` is done (or was refused by its workers).
+    fn finish_job(&mut self, now: Time, req: u32, outcome: Outcome) {
+        let r = self.requests[req];
+        self.requests.remove(req);
+        if !r.started {
+            // Refused before any worker took it: it leaves the queue.
+            if let Comp::Queue { depth, .. } = &mut self.comps[r.job_of as usize] {
+                *depth -= 1;
+            }
+            self.stats[r.job_of as usize].queue.add(now, -1.0);
+        }
+        let st = &mut self.stats[r.job_of as usize];
+        match outcome {
+            Outcome::Ok => {
+                let lat = now - r.arrival;
+                st.job_window.record(lat);
+                if r.arrival >= self.cfg.warmup {
+                    st.jobs_done += 1;
+                    st.job_latency.record(lat);
+                }
+            }
+            Outcome::Rejected => st.jobs_failed += (r.arrival >= self.cfg.warmup) as u64,
         }
     }
 
     fn finish(&mut self, now: Time, req: u32, outcome: Outcome) {
         let r = self.requests[req];
+        if r.job_of != NO_QUEUE {
+            self.finish_job(now, req, outcome);
+            return;
+        }
         self.requests.remove(req);
         self.sys.in_system.add(now, -1.0);
         match outcome {
@@ -1520,6 +1697,11 @@ impl System {
                     queue_len: d.queue / dt,
                     wait_mean_s: st.window_wait.mean(),
                 }),
+                Comp::Queue { .. } => Some(PoolWindow {
+                    utilization: f64::NAN,
+                    queue_len: d.queue / dt,
+                    wait_mean_s: st.window_wait.mean(),
+                }),
                 Comp::Cache { .. } => None,
             };
             let lookups = d.hits + d.misses;
@@ -1527,7 +1709,14 @@ impl System {
                 Comp::Cache { .. } if lookups > 0 => Some(d.hits as f64 / lookups as f64),
                 _ => None,
             };
+            let is_queue = matches!(comp, Comp::Queue { .. });
             let mut row = window_row(t_s, name, &d, &st.window, pool_figures, dt, hit_ratio);
+            if is_queue {
+                row.utilization = None;
+                row.job_mean_s = Some(st.job_window.mean_s());
+                row.job_p99_s = Some(st.job_window.quantile_s(0.99));
+                st.job_window.clear();
+            }
             row.instances = Some(instances[i]);
             if let Comp::Pool { pool, .. } = comp {
                 row.instances_desired = Some(pool.desired());
@@ -1588,6 +1777,8 @@ fn window_row(
         instances_pending: None,
         forecast_rps: None,
         cost_usd: None,
+        job_mean_s: None,
+        job_p99_s: None,
     }
 }
 
@@ -1599,6 +1790,7 @@ impl Model for System {
             Ev::Arrival(src) => self.on_arrival(s, src),
             Ev::Served(v) => self.next_call(s, v),
             Ev::Looked(v) => self.on_looked(s, v),
+            Ev::Acked(v) => self.leave(s, v, Outcome::Ok),
             Ev::Sample => {
                 let now = s.now();
                 self.sample(now);
