@@ -17,9 +17,11 @@
 //!
 //! Axes follow the metric: latencies in `ms`/`s` (log scale when they
 //! span a wide range), costs in `$`, ratios (error rate, utilization, hit
-//! ratio) in `%`. A parameter whose values are all numbers gets a numeric
-//! axis (log when its values span a factor 20 or more); otherwise its
-//! values are evenly spaced categories.
+//! ratio, the share of a pool's instances with at least k requests) in
+//! `%`. A parameter whose values are all numbers gets a numeric axis (log
+//! when its values span a factor 20 or more); otherwise its values are
+//! evenly spaced categories, whose labels, when they would not fit side by
+//! side, are staggered on two rows (in a smaller font if need be).
 //!
 //! Output is deterministic: the same results give byte-identical files.
 
@@ -425,9 +427,21 @@ fn last_segment(path: &str) -> &str {
     path.rsplit('.').next().unwrap_or(path)
 }
 
+/// The pool and `k` of a `components.<pool>.load_at_least.<k>` metric:
+/// the time-averaged share of the pool's instances with at least `k`
+/// requests in service or queued.
+fn load_at_least(metric: &str) -> Option<(&str, &str)> {
+    let rest = metric.strip_prefix("components.")?;
+    let (head, k) = rest.rsplit_once('.')?;
+    let pool = head.strip_suffix(".load_at_least")?;
+    (!pool.is_empty() && !k.is_empty()).then_some((pool, k))
+}
+
 fn unit_of(metric: &str) -> Unit {
     let last = last_segment(metric);
-    if metric.starts_with("latency_s.") || last.ends_with("_s") {
+    if load_at_least(metric).is_some() {
+        Unit::Ratio
+    } else if metric.starts_with("latency_s.") || last.ends_with("_s") {
         Unit::Secs
     } else if metric.starts_with("cost_usd.") || last.starts_with("cost") {
         Unit::Usd
@@ -441,7 +455,7 @@ fn unit_of(metric: &str) -> Unit {
 }
 
 /// What a metric is, in words: `p99 latency`, `cost per month`,
-/// `api utilization`.
+/// `api utilization`, `api: instances with ≥ 2 requests`.
 fn metric_title(metric: &str) -> String {
     let words = |s: &str| {
         let s = s
@@ -465,6 +479,10 @@ fn metric_title(metric: &str) -> String {
             k => format!("cost {}", words(k)),
         };
     }
+    if let Some((pool, k)) = load_at_least(metric) {
+        let what = if k == "1" { "request" } else { "requests" };
+        return format!("{pool}: instances with ≥ {k} {what}");
+    }
     if let Some(rest) = metric.strip_prefix("components.") {
         if let Some((name, field)) = rest.split_once('.') {
             return format!("{name} {}", words(field));
@@ -485,6 +503,7 @@ fn metric_desc(metric: &str) -> String {
             "per_1k_requests" => "USD per 1k requests".into(),
             _ => "USD".into(),
         },
+        Unit::Ratio if load_at_least(metric).is_some() => "% of instances".into(),
         Unit::Ratio if last == "error_rate" => "% of requests".into(),
         Unit::Ratio if last.ends_with("utilization") => "% of slots busy".into(),
         Unit::Ratio if last.ends_with("hit_ratio") => "% of lookups".into(),
@@ -963,7 +982,7 @@ fn mesh<DB: DrawingBackend>(
         .y_label_formatter(&yl)
         .x_desc(x.desc.clone())
         .y_desc(y.desc.clone())
-        .label_style(font(15))
+        .label_style(font(TICK_SIZE))
         .axis_desc_style(font(16))
         .bold_line_style(GRID.stroke_width(1))
         .light_line_style(GRID_LIGHT.stroke_width(1))
@@ -1109,6 +1128,9 @@ fn boxed_text<DB: DrawingBackend>(
 
 struct SweepPlot {
     x: Scale,
+    /// How the labels of a categorical x axis are set, when plotters'
+    /// own single row at the usual size would overlap.
+    x_labels: Option<XLabels>,
     cols: usize,
     panels: Vec<SweepPanel>,
 }
@@ -1256,20 +1278,48 @@ fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Figure {
     }
     let cols = if panels.len() == 1 { 1 } else { 2 };
     let rows = panels.len().div_ceil(cols) as u32;
+    let x_labels = if numeric {
+        None
+    } else {
+        sweep_x_labels(&x, cols)
+    };
+    let extra = x_labels.as_ref().map_or(0, XLabels::extra);
     Figure {
         name: format!("sweep-{}", slug(&r.params[p])),
         head,
-        body_height: rows * if cols == 1 { 460 } else { 370 },
-        body: Body::Sweep(SweepPlot { x, cols, panels }),
+        body_height: rows * (extra + if cols == 1 { 460 } else { 370 }),
+        body: Body::Sweep(SweepPlot {
+            x,
+            x_labels,
+            cols,
+            panels,
+        }),
     }
 }
 
 fn draw_sweep<DB: DrawingBackend>(body: &DrawingArea<DB, Shift>, s: &SweepPlot) -> DrawResult {
     let rows = s.panels.len().div_ceil(s.cols);
     let areas = body.split_evenly((rows, s.cols));
+    // With labels of our own, plotters draws the ticks without labels.
+    let (x, frame) = match &s.x_labels {
+        Some(l) => (
+            Scale {
+                labels: Vec::new(),
+                ..s.x.clone()
+            },
+            Frame {
+                x_area: PANEL_FRAME.x_area + l.extra(),
+                ..PANEL_FRAME
+            },
+        ),
+        None => (s.x.clone(), PANEL_FRAME),
+    };
     for (panel, area) in s.panels.iter().zip(&areas) {
         let y = &panel.y;
-        let mut chart = plot(area, Some(&panel.title), &s.x, y, PANEL_FRAME, true)?;
+        let mut chart = plot(area, Some(&panel.title), &x, y, frame, true)?;
+        if let Some(l) = &s.x_labels {
+            draw_x_labels(area, &chart, &s.x, l)?;
+        }
         for line in &panel.series {
             let c = line.colour;
             chart
@@ -1292,6 +1342,142 @@ fn draw_sweep<DB: DrawingBackend>(body: &DrawingArea<DB, Shift>, s: &SweepPlot) 
         if panel.series.iter().all(|l| l.pts.is_empty()) {
             centre_text(&mut chart, &s.x, y, "no data")?;
         }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- category labels
+
+/// The usual size of tick labels (see [`mesh`]).
+const TICK_SIZE: u32 = 15;
+/// Smaller sizes tried, in turn, for staggered category labels.
+const SMALL_TICK_SIZES: [u32; 5] = [14, 13, 12, 11, 10];
+/// The least room between two labels of a row, in pixels.
+const X_LABEL_GAP: i32 = 8;
+/// Where plotters puts the top of an x tick label, below the axis (twice
+/// the tick mark size).
+const X_LABEL_TOP: i32 = 8;
+
+/// How the labels of a categorical x axis are set: in `rows` rows (label
+/// `k` on row `k % rows`), at font `size`, with these texts (shortened
+/// with `…` only when nothing else fits).
+#[derive(Clone, Debug, PartialEq)]
+struct XLabels {
+    size: u32,
+    rows: usize,
+    texts: Vec<String>,
+}
+
+impl XLabels {
+    /// The distance between rows, in pixels.
+    fn pitch(&self) -> i32 {
+        self.size as i32 + 4
+    }
+
+    /// The room the rows past the first take, in pixels.
+    fn extra(&self) -> u32 {
+        (self.rows.saturating_sub(1) as i32 * self.pitch()) as u32
+    }
+}
+
+/// Whether labels of `widths` centred at `centres` (pixels, increasing),
+/// in `rows` rows, stay apart and within `bounds`.
+fn labels_fit(centres: &[i32], widths: &[i32], rows: usize, bounds: (i32, i32)) -> bool {
+    let inside = centres
+        .iter()
+        .zip(widths)
+        .all(|(&c, &w)| c - w / 2 >= bounds.0 && c + (w + 1) / 2 <= bounds.1);
+    let apart = (rows..centres.len()).all(|j| {
+        let i = j - rows;
+        centres[j] - centres[i] >= (widths[i] + widths[j] + 1) / 2 + X_LABEL_GAP
+    });
+    inside && apart
+}
+
+/// `text` cut short with `…` to at most `max` pixels wide.
+fn shorten(text: &str, size: u32, max: i32) -> String {
+    if text_width(text, size, false) <= max {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    (0..chars.len())
+        .rev()
+        .map(|n| format!("{}…", chars[..n].iter().collect::<String>()))
+        .find(|s| text_width(s, size, false) <= max)
+        .unwrap_or_else(|| "…".into())
+}
+
+/// How to set category labels `texts` centred at `centres` (pixels,
+/// increasing) within `bounds`: `None` when one row at the usual size
+/// fits; else two staggered rows at the largest size that fits, down to
+/// 10 px, and failing that labels shortened to fit two rows at 10 px.
+fn category_labels(texts: &[String], centres: &[i32], bounds: (i32, i32)) -> Option<XLabels> {
+    let widths =
+        |size: u32| -> Vec<i32> { texts.iter().map(|t| text_width(t, size, false)).collect() };
+    if labels_fit(centres, &widths(TICK_SIZE), 1, bounds) {
+        return None;
+    }
+    let layout = |size: u32, texts: Vec<String>| XLabels {
+        size,
+        rows: 2,
+        texts,
+    };
+    for size in std::iter::once(TICK_SIZE).chain(SMALL_TICK_SIZES) {
+        if labels_fit(centres, &widths(size), 2, bounds) {
+            return Some(layout(size, texts.to_vec()));
+        }
+    }
+    // Each label no wider than the room to its row's neighbours and to the
+    // bounds.
+    let size = SMALL_TICK_SIZES[SMALL_TICK_SIZES.len() - 1];
+    let n = centres.len();
+    let short = (0..n)
+        .map(|i| {
+            let mut max = (2 * (centres[i] - bounds.0)).min(2 * (bounds.1 - centres[i]) - 1);
+            if i >= 2 {
+                max = max.min(centres[i] - centres[i - 2] - X_LABEL_GAP);
+            }
+            if i + 2 < n {
+                max = max.min(centres[i + 2] - centres[i] - X_LABEL_GAP);
+            }
+            shorten(&texts[i], size, max)
+        })
+        .collect();
+    Some(layout(size, short))
+}
+
+/// The category labels of a sweep's x axis, in panels `cols` to the
+/// figure's width (see [`sweep_figure`]), or `None` for plotters' own.
+fn sweep_x_labels(x: &Scale, cols: usize) -> Option<XLabels> {
+    let f = PANEL_FRAME;
+    let panel = WIDTH as i32 / cols.max(1) as i32;
+    let (left, right) = ((f.left + f.y_area) as i32, panel - f.right as i32);
+    let centres: Vec<i32> = x
+        .labels
+        .iter()
+        .map(|(t, _)| left + ((t - x.lo) / x.span() * f64::from(right - left)).floor() as i32)
+        .collect();
+    let texts: Vec<String> = x.labels.iter().map(|l| l.1.clone()).collect();
+    // Labels may reach into the corner below the y labels, not into the
+    // next panel.
+    category_labels(&texts, &centres, (4, panel - 4))
+}
+
+/// Draws the category labels `l` of `x` below the plot of `chart`.
+fn draw_x_labels<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &Chart2d<DB>,
+    x: &Scale,
+    l: &XLabels,
+) -> DrawResult {
+    let (bx, by) = area.get_base_pixel();
+    let (_, yr) = chart.plotting_area().get_pixel_range();
+    let style = font(l.size).pos(Pos::new(HPos::Center, VPos::Top));
+    for (k, ((t, _), text)) in x.labels.iter().zip(&l.texts).enumerate() {
+        let (px, _) = chart.backend_coord(&(*t, 0.0));
+        let top = yr.end + X_LABEL_TOP + (k % l.rows) as i32 * l.pitch();
+        area.draw(&Text::new(text.clone(), (px - bx, top - by), style.clone()))
+            .map_err(err)?;
     }
     Ok(())
 }
@@ -2647,6 +2833,126 @@ mod tests {
         assert_eq!(fmt_num(1234.4), "1,234");
         assert_eq!(fmt_num(40.0), "40");
         assert_eq!(slug("components.api.instances"), "components-api-instances");
+    }
+
+    #[test]
+    fn load_at_least_is_a_share_of_instances() {
+        let m = "components.api.load_at_least.2";
+        assert_eq!(load_at_least(m), Some(("api", "2")));
+        assert_eq!(unit_of(m), Unit::Ratio);
+        assert_eq!(metric_desc(m), "% of instances");
+        assert_eq!(metric_title(m), "api: instances with ≥ 2 requests");
+        assert_eq!(
+            metric_title("components.db.load_at_least.1"),
+            "db: instances with ≥ 1 request"
+        );
+        assert_eq!(fmt_value(unit_of(m), 0.25), "25%");
+        // Not the metric: no pool, or no k.
+        assert_eq!(load_at_least("load_at_least.2"), None);
+        assert_eq!(load_at_least("components.load_at_least.2"), None);
+        assert_eq!(load_at_least("components.api.load_at_least"), None);
+        assert_eq!(unit_of("components.api.load_at_least"), Unit::Plain);
+    }
+
+    /// Centres of `n` categories on a plot from `left` to `right` pixels.
+    fn centres(n: usize, left: i32, right: i32) -> Vec<i32> {
+        let w = f64::from(right - left) / n as f64;
+        (0..n)
+            .map(|i| left + ((i as f64 + 0.5) * w).floor() as i32)
+            .collect()
+    }
+
+    fn texts(t: &[&str]) -> Vec<String> {
+        t.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The labels of `l` stay apart and within `bounds`.
+    fn readable(l: &XLabels, centres: &[i32], bounds: (i32, i32)) -> bool {
+        let widths: Vec<i32> = l
+            .texts
+            .iter()
+            .map(|t| text_width(t, l.size, false))
+            .collect();
+        labels_fit(centres, &widths, l.rows, bounds)
+    }
+
+    #[test]
+    fn category_labels_stagger_then_shrink_then_shorten() {
+        fonts().unwrap();
+        let policies = texts(&[
+            "fifo",
+            "least_conn",
+            "power_of_two",
+            "round_robin",
+            "random",
+            "hash",
+        ]);
+        // Full width: one row, plotters' own labels.
+        let wide = centres(6, 102, 1172);
+        assert_eq!(category_labels(&policies, &wide, (4, 1196)), None);
+        // A panel of two columns: two rows at the usual size.
+        let half = centres(6, 102, 572);
+        let l = category_labels(&policies, &half, (4, 596)).unwrap();
+        assert_eq!((l.size, l.rows), (TICK_SIZE, 2));
+        assert_eq!(l.texts, policies);
+        assert!(readable(&l, &half, (4, 596)));
+        assert!(!labels_fit(
+            &half,
+            &policies
+                .iter()
+                .map(|t| text_width(t, TICK_SIZE, false))
+                .collect::<Vec<_>>(),
+            1,
+            (4, 596)
+        ));
+        assert_eq!(l.extra(), TICK_SIZE + 4);
+        // Narrower: two rows in a smaller font.
+        let narrow = centres(6, 102, 312);
+        let l = category_labels(&policies, &narrow, (4, 336)).unwrap();
+        assert_eq!(l.rows, 2);
+        assert!(l.size < TICK_SIZE, "{l:?}");
+        assert_eq!(l.texts, policies);
+        assert!(readable(&l, &narrow, (4, 336)));
+        // Far too narrow: shortened with an ellipsis, still apart.
+        let long = texts(&[
+            "weighted_least_connections",
+            "consistent_hash_with_bounded_loads",
+            "power_of_two_choices",
+            "weighted_round_robin",
+            "random",
+            "hash",
+        ]);
+        let l = category_labels(&long, &narrow, (4, 336)).unwrap();
+        assert_eq!((l.size, l.rows), (10, 2));
+        assert!(l.texts.iter().any(|t| t.ends_with('…')), "{l:?}");
+        assert_eq!(l.texts[4], "random");
+        assert!(readable(&l, &narrow, (4, 336)), "{l:?}");
+        // One label too wide for its panel, near the edge: kept inside.
+        let one = texts(&["a_very_long_category_name_indeed_that_cannot_fit"]);
+        let l = category_labels(&one, &[120], (4, 236)).unwrap();
+        assert!(readable(&l, &[120], (4, 236)), "{l:?}");
+        assert_eq!(shorten("random", 15, 1000), "random");
+        assert_eq!(shorten("random", 15, 0), "…");
+    }
+
+    #[test]
+    fn sweep_labels_depend_on_the_panel_width() {
+        fonts().unwrap();
+        let policies = texts(&[
+            "\"fifo\"",
+            "\"least_conn\"",
+            "\"power_of_two\"",
+            "\"round_robin\"",
+            "\"random\"",
+            "\"hash\"",
+        ]);
+        let x = category_scale(&policies, "components.api.balance");
+        assert_eq!(sweep_x_labels(&x, 1), None);
+        let l = sweep_x_labels(&x, 2).unwrap();
+        assert_eq!((l.size, l.rows), (TICK_SIZE, 2));
+        assert_eq!(l.texts[1], "least_conn");
+        let few = category_scale(&texts(&["lru", "lfu", "fifo"]), "policy");
+        assert_eq!(sweep_x_labels(&few, 2), None);
     }
 
     #[test]

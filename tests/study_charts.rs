@@ -309,6 +309,135 @@ fn sweep_charts_handle_text_values_gaps_and_one_replication() {
     assert_contains(&svgs[3], &["no data", "fifo"], "heatmap");
 }
 
+/// The (x, y) of every SVG text element that reads exactly `text`.
+fn text_at(svg: &str, text: &str) -> Vec<(i32, i32)> {
+    let attr = |tag: &str, name: &str| -> i32 {
+        let at = tag.find(&format!(" {name}=\"")).expect("an attribute") + name.len() + 3;
+        let end = at + tag[at..].find('"').unwrap();
+        tag[at..end].parse().unwrap()
+    };
+    svg.match_indices(&format!(">\n{text}\n</text>"))
+        .map(|(i, _)| {
+            let tag = &svg[svg[..i].rfind("<text").unwrap()..i];
+            (attr(tag, "x"), attr(tag, "y"))
+        })
+        .collect()
+}
+
+/// A sweep of one text parameter, the balancing policies, with the load
+/// distribution of the pool among its metrics.
+fn balancing_sweep(policies: &[&str], metrics: &[&str]) -> SweepResults {
+    let points = policies
+        .iter()
+        .enumerate()
+        .map(|(i, p)| PointResult {
+            index: i,
+            params: vec![text_value(p)],
+            stats: metrics
+                .iter()
+                .enumerate()
+                .map(|(k, _)| stat(0.1 + 0.1 * i as f64 / (k + 1) as f64, 0.2, 3))
+                .collect(),
+        })
+        .collect();
+    SweepResults {
+        scenario: "balancing".into(),
+        params: vec!["components.api.balance".into()],
+        metrics: metrics.iter().map(|m| m.to_string()).collect(),
+        replications: 3,
+        points,
+    }
+}
+
+#[test]
+fn sweep_charts_stagger_category_labels_that_would_overlap() {
+    let dir = out_dir("sweep-balance");
+    let policies = [
+        "fifo",
+        "least_conn",
+        "power_of_two",
+        "round_robin",
+        "random",
+        "hash",
+    ];
+    let metrics = [
+        "latency_s.p50",
+        "latency_s.p99",
+        "components.api.mean_wait_s",
+        "components.api.load_at_least.2",
+        "components.api.load_at_least.4",
+    ];
+    let r = balancing_sweep(&policies, &metrics);
+    let plot: Vec<String> = metrics.iter().map(|m| m.to_string()).collect();
+    let paths = sweep_charts(&dir, &r, &plot).unwrap();
+    let svgs = check_files(&dir, &paths, &["sweep-components-api-balance"]);
+    let svg = &svgs[0];
+    assert_contains(
+        svg,
+        &[
+            "api: instances with ≥ 2 requests",
+            "api: instances with ≥ 4 requests",
+            "% of instances",
+            "20%",
+        ],
+        "sweep",
+    );
+    assert!(!svg.contains("api load at least"), "old title");
+    // Five panels, each with every policy, every other one a row lower.
+    let at: Vec<Vec<(i32, i32)>> = policies.iter().map(|p| text_at(svg, p)).collect();
+    for (p, a) in policies.iter().zip(&at) {
+        assert_eq!(a.len(), 5, "{p}: {a:?}");
+    }
+    for panel in 0..5 {
+        let ys: Vec<i32> = at.iter().map(|a| a[panel].1).collect();
+        let xs: Vec<i32> = at.iter().map(|a| a[panel].0).collect();
+        assert!(xs.windows(2).all(|w| w[0] < w[1]), "{xs:?}");
+        for (k, y) in ys.iter().enumerate() {
+            assert_eq!(*y, ys[k % 2], "{ys:?}");
+        }
+        assert!(ys[1] > ys[0], "{ys:?}");
+    }
+    // One panel, the whole width: one row.
+    let paths = sweep_charts(&dir, &r, &plot[..1]).unwrap();
+    let svg = &check_files(&dir, &paths, &["sweep-components-api-balance"])[0];
+    let ys: Vec<i32> = policies.iter().map(|p| text_at(svg, p)[0].1).collect();
+    assert!(ys.iter().all(|&y| y == ys[0]), "{ys:?}");
+}
+
+#[test]
+fn sweep_charts_fit_many_long_category_labels() {
+    let dir = out_dir("sweep-long");
+    let policies = [
+        "weighted_least_connections",
+        "consistent_hash_with_bounded_loads",
+        "power_of_two_choices",
+        "weighted_round_robin",
+        "random",
+        "hash",
+        "least_response_time",
+        "peak_ewma",
+        "maglev",
+        "ring_hash",
+        "least_request",
+        "fifo",
+    ];
+    let metrics = ["latency_s.p99", "components.api.load_at_least.1"];
+    let r = balancing_sweep(&policies, &metrics);
+    let plot: Vec<String> = metrics.iter().map(|m| m.to_string()).collect();
+    let paths = sweep_charts(&dir, &r, &plot).unwrap();
+    let svg = &check_files(&dir, &paths, &["sweep-components-api-balance"])[0];
+    assert_contains(
+        svg,
+        &[
+            "api: instances with ≥ 1 request",
+            "\nfifo\n",
+            "\nmaglev\n",
+            "…",
+        ],
+        "sweep",
+    );
+}
+
 #[test]
 fn sweep_charts_skip_what_does_not_apply() {
     let dir = out_dir("sweep-one");
