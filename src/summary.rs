@@ -161,6 +161,13 @@ pub struct ComponentJson {
     /// hits / (hits + misses).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hit_ratio: Option<f64>,
+    /// Coalescing caches: misses that waited for another miss of their key
+    /// (the backend saw misses - coalesced).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coalesced: Option<u64>,
+    /// Caches: writes, each invalidating its key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writes: Option<u64>,
     /// Pools behind a balancer: share of ready instances with at least
     /// "1", "2", ... "8" requests in service or queued (time average).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -388,6 +395,8 @@ fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
             .map(|m| m / measured_s * 3600.0 * HOURS_PER_MONTH),
         hits: c.hits,
         misses: c.misses,
+        coalesced: c.coalesced,
+        writes: c.writes,
         jobs_completed: c.jobs.as_ref().map(|j| j.done),
         jobs_failed: c.jobs.as_ref().map(|j| j.failed),
         job_latency_s: c.jobs.as_ref().map(|j| Latency::of(&j.latency)),

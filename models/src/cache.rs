@@ -9,7 +9,23 @@
 //!
 //! TTL expiry is lazy: an expired entry is a miss when looked up and is
 //! refreshed in place by the fill; until then it still takes a slot (as
-//! with a cache that only expires on access).
+//! with a cache that only expires on access). A write invalidates its key
+//! the same lazy way.
+//!
+//! Layers: `scope = "shared"` (the default) is one store, like Redis or a
+//! CDN edge; `scope = "per_instance"` gives every instance of the calling
+//! pool its own store (an in-process L1), empty when the instance starts.
+//! Spread over n instances, each L1 sees 1/n of the requests, so with a
+//! TTL its hit ratio falls as the pool scales out: for a TTL cache that
+//! never evicts, key i with rate lambda_i hits with probability
+//! lambda_i T / (1 + lambda_i T) (Fofack, Nain, Neglia & Towsley,
+//! "Performance evaluation of hierarchical TTL-based cache networks",
+//! Computer Networks 2014), with lambda_i divided by n per instance.
+//!
+//! Miss coalescing (`coalesce = true`): while a key's miss is on its way
+//! to the backend, later misses for it wait for that answer instead of
+//! sending their own (request collapsing, as in Varnish or a singleflight
+//! group); without it a popular key that expires sends a stampede.
 
 use crate::cost::Pricing;
 use crate::dist::DistConfig;
@@ -65,6 +81,27 @@ pub struct CacheConfig {
     /// Price per node-hour, USD (wins over the catalog).
     #[serde(default)]
     pub price_per_hour: Option<f64>,
+    /// One shared store, or one per instance of the calling pool.
+    #[serde(default)]
+    pub scope: Scope,
+    /// Keys 1..=warm (the most popular under a Zipf law) are stored at the
+    /// start (in every store).
+    #[serde(default)]
+    pub warm: u64,
+    /// Concurrent misses for one key wait for the first one's answer.
+    #[serde(default)]
+    pub coalesce: bool,
+}
+
+/// Where a cache's store lives.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// One store for every caller (Redis, Memcached, a CDN edge).
+    #[default]
+    Shared,
+    /// One store per instance of the calling pool (an in-process cache).
+    PerInstance,
 }
 
 fn one_node() -> u32 {
@@ -89,6 +126,9 @@ fn default_hit() -> DistConfig {
 }
 
 const NIL: u32 = u32::MAX;
+
+/// `Entry::stored_at` of an invalidated entry.
+const INVALID: Time = Time::MAX;
 
 #[derive(Clone, Copy)]
 struct Entry {
@@ -177,6 +217,9 @@ impl Store {
         let Some(&i) = self.index.get(&key) else {
             return false;
         };
+        if self.entries[i as usize].stored_at == INVALID {
+            return false;
+        }
         if let Some(ttl) = self.ttl {
             if now.saturating_sub(self.entries[i as usize].stored_at) >= ttl {
                 return false;
@@ -184,6 +227,31 @@ impl Store {
         }
         self.touch(i);
         true
+    }
+
+    /// Marks `key` stale (a write): the next lookup misses, the next fill
+    /// refreshes it. It keeps its slot until then.
+    pub fn invalidate(&mut self, key: u64) {
+        if let Some(&i) = self.index.get(&key) {
+            self.entries[i as usize].stored_at = INVALID;
+        }
+    }
+
+    /// Empties the store (a new instance's cold cache).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.index.clear();
+        self.order = EMPTY;
+        self.buckets.clear();
+        self.free_buckets.clear();
+        self.min_bucket = NIL;
+    }
+
+    /// Stores keys `1..=n` at `now`, key 1 last (the most recent).
+    pub fn warm(&mut self, n: u64, now: Time) {
+        for key in (1..=n.min(self.capacity as u64)).rev() {
+            self.fill(key, now);
+        }
     }
 
     /// Stores `key` at `now` (the answer to a miss), evicting if full.

@@ -16,7 +16,7 @@
 
 use crate::autoscaler::{Controller, Metric, Pod, PolicyConfig};
 use crate::balance::Policy;
-use crate::cache::{CacheConfig, Store};
+use crate::cache::{CacheConfig, Scope, Store};
 use crate::calendar::Calendar;
 use crate::cost::{CostConfig, Pricing};
 use crate::dist::Dist;
@@ -351,6 +351,41 @@ impl SystemConfig {
                 }
             }
         }
+        for (cname, c) in &self.components {
+            let ComponentConfig::Cache(cc) = c else {
+                continue;
+            };
+            if cc.scope != Scope::PerInstance {
+                continue;
+            }
+            let callers: Vec<&str> = self
+                .components
+                .iter()
+                .filter(|(_, o)| o.downstream().iter().any(|(_, t)| t == cname))
+                .map(|(n, _)| n.as_str())
+                .collect();
+            let entered = self
+                .sources
+                .iter()
+                .any(|(_, s)| s.classes().iter().any(|k| k.to.as_deref() == Some(cname)));
+            let non_pool = self.components.iter().any(|(_, o)| {
+                !matches!(o, ComponentConfig::Pool(_))
+                    && o.downstream().iter().any(|(_, t)| t == cname)
+            });
+            if entered || non_pool || callers.len() > 1 {
+                out.push(ConfigIssue {
+                    path: format!("components.{cname}.scope"),
+                    message: format!(
+                        "a per_instance cache lives inside the instances of ONE pool that calls it; {cname:?} is {}",
+                        if entered {
+                            "the entry of a traffic source".to_string()
+                        } else {
+                            format!("called by {}", callers.join(", "))
+                        }
+                    ),
+                });
+            }
+        }
         for (sname, s) in &self.sources {
             for c in s.classes() {
                 if c.keys.is_some() {
@@ -529,10 +564,20 @@ enum Comp {
         calls: Vec<u16>,
     },
     Cache {
-        store: Store,
+        /// One store (shared), or one per instance of the calling pool.
+        stores: Vec<Store>,
+        /// Per-instance: the caller instance generation each store serves.
+        gens: Vec<u32>,
+        per_instance: bool,
+        /// How to make a new per-instance store.
+        spec: StoreSpec,
         hit: Dist,
         rng: SimRng,
         miss: Option<u16>,
+        coalesce: bool,
+        /// Coalescing: (store, key) of a miss on its way -> the last visit
+        /// waiting for it ([`NIL`]: none yet).
+        pending: rustc_hash::FxHashMap<(u32, u64), u32>,
     },
     Queue {
         workers: u16,
@@ -554,6 +599,42 @@ impl Comp {
     }
 }
 
+/// What a new store of a cache is made of.
+struct StoreSpec {
+    policy: crate::cache::Policy,
+    capacity: u64,
+    ttl: Option<Time>,
+    warm: u64,
+    seed: u64,
+    rep: u32,
+    name: String,
+}
+
+impl StoreSpec {
+    /// Store `index` of the cache (0 for a shared one), warmed at `now`.
+    fn build(&self, index: u32, now: Time) -> Store {
+        let label = if index == 0 {
+            self.name.clone()
+        } else {
+            format!("{}#{index}", self.name)
+        };
+        let mut st = Store::new(
+            self.policy,
+            self.capacity,
+            self.ttl,
+            stream(self.seed, self.rep, &label, "evict"),
+        );
+        st.warm(self.warm, now);
+        st
+    }
+}
+
+/// What a cache visit is doing (`Visit::step`).
+const LOOKUP_MISS: u16 = 0;
+const LOOKUP_HIT: u16 = 1;
+const WRITE: u16 = 2;
+const WAITING: u16 = 3;
+
 /// Why a request did not complete.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Outcome {
@@ -569,6 +650,8 @@ struct Counters {
     rejections: u64,
     hits: u64,
     misses: u64,
+    coalesced: u64,
+    writes: u64,
     busy: f64,
     queue: f64,
     in_system: f64,
@@ -588,6 +671,8 @@ impl Counters {
             rejections: self.rejections - o.rejections,
             hits: self.hits - o.hits,
             misses: self.misses - o.misses,
+            coalesced: self.coalesced - o.coalesced,
+            writes: self.writes - o.writes,
             busy: self.busy - o.busy,
             queue: self.queue - o.queue,
             in_system: self.in_system - o.in_system,
@@ -616,6 +701,10 @@ struct Stats {
     closed_cost: f64,
     scale_outs: u32,
     scale_ins: u32,
+    /// Caches: misses that waited for another miss of their key.
+    coalesced: u64,
+    /// Caches: writes (which invalidate their key).
+    writes: u64,
     /// Queues: jobs accepted after warm-up and done.
     jobs_done: u64,
     /// Queues: jobs accepted after warm-up that their workers refused.
@@ -649,6 +738,8 @@ impl Stats {
             rejections: self.rejections,
             hits: self.hits,
             misses: self.misses,
+            coalesced: self.coalesced,
+            writes: self.writes,
             busy: self.busy.integral(now),
             queue: self.queue.integral(now),
             in_system: self.in_system.integral(now),
@@ -775,6 +866,11 @@ pub struct ComponentReport {
     pub load_at_least: Option<[f64; LEVELS]>,
     /// Queues: what became of the jobs accepted after warm-up.
     pub jobs: Option<JobReport>,
+    /// Coalescing caches: misses that waited for another miss of their key
+    /// instead of reaching the backend.
+    pub coalesced: Option<u64>,
+    /// Caches: writes seen (each invalidates its key).
+    pub writes: Option<u64>,
     /// Scale-out decisions.
     pub scale_outs: u32,
     /// Scale-in decisions.
@@ -849,6 +945,9 @@ pub struct System {
     sys: Stats,
     requests: Slab<Request>,
     visits: Slab<Visit>,
+    /// Coalescing caches: per visit waiting for another miss, the visit
+    /// that waited before it ([`NIL`]: first).
+    waiting: Vec<u32>,
     counted_arrived: u64,
     counted_completed: u64,
     counted_rejected: u64,
@@ -918,17 +1017,33 @@ impl System {
                         ),
                         calls: p.calls.iter().map(|c| idx[c.as_str()]).collect(),
                     },
-                    ComponentConfig::Cache(c) => Comp::Cache {
-                        store: Store::new(
-                            c.policy,
-                            c.capacity,
-                            c.ttl.map(|t| t.time()),
-                            stream(seed, rep, &comp, "evict"),
-                        ),
-                        hit: c.hit.sampler(),
-                        rng: stream(seed, rep, &comp, "hit"),
-                        miss: c.miss.as_ref().map(|m| idx[m.as_str()]),
-                    },
+                    ComponentConfig::Cache(c) => {
+                        let spec = StoreSpec {
+                            policy: c.policy,
+                            capacity: c.capacity,
+                            ttl: c.ttl.map(|t| t.time()),
+                            warm: c.warm,
+                            seed,
+                            rep,
+                            name: comp.clone(),
+                        };
+                        let per_instance = c.scope == Scope::PerInstance;
+                        Comp::Cache {
+                            stores: if per_instance {
+                                Vec::new()
+                            } else {
+                                vec![spec.build(0, 0)]
+                            },
+                            gens: Vec::new(),
+                            per_instance,
+                            spec,
+                            hit: c.hit.sampler(),
+                            rng: stream(seed, rep, &comp, "hit"),
+                            miss: c.miss.as_ref().map(|m| idx[m.as_str()]),
+                            coalesce: c.coalesce,
+                            pending: Default::default(),
+                        }
+                    }
                     ComponentConfig::Queue(q) => Comp::Queue {
                         workers: idx[q.workers.as_str()],
                         capacity: q.capacity,
@@ -996,6 +1111,7 @@ impl System {
             sys: Stats::default(),
             requests: Slab::new(),
             visits: Slab::new(),
+            waiting: Vec::new(),
             counted_arrived: 0,
             counted_completed: 0,
             counted_rejected: 0,
@@ -1077,6 +1193,9 @@ impl System {
                     scale_ins: st.scale_ins,
                     hits: matches!(comp, Comp::Cache { .. }).then_some(d.hits),
                     misses: matches!(comp, Comp::Cache { .. }).then_some(d.misses),
+                    coalesced: matches!(comp, Comp::Cache { coalesce: true, .. })
+                        .then_some(d.coalesced),
+                    writes: matches!(comp, Comp::Cache { .. }).then_some(d.writes),
                     jobs: is_queue.then(|| JobReport {
                         done: st.jobs_done,
                         failed: st.jobs_failed,
@@ -1428,6 +1547,7 @@ impl System {
             inst: 0,
             enter: now,
         });
+        let slot = self.cache_slot(comp, parent);
         let st = &mut self.stats[comp as usize];
         st.arrivals += 1;
         st.in_system.add(now, 1.0);
@@ -1446,15 +1566,40 @@ impl System {
                 }
             },
             Comp::Cache {
-                store, hit, rng, ..
+                stores,
+                gens,
+                spec,
+                hit,
+                rng,
+                ..
             } => {
-                let found = store.lookup(self.requests[req].key, now);
-                if found {
+                let (index, gen) = slot;
+                let k = index as usize;
+                if k >= stores.len() {
+                    for i in stores.len()..=k {
+                        stores.push(spec.build(i as u32, now));
+                        gens.push(gen);
+                    }
+                } else if gens.get(k).is_some_and(|&g| g != gen) {
+                    // A new instance in a reused slot starts cold.
+                    stores[k] = spec.build(index, now);
+                    gens[k] = gen;
+                }
+                let r = self.requests[req];
+                let write = self.classes[r.class as usize].op == Op::Write;
+                let step = if write {
+                    stores[k].invalidate(r.key);
+                    st.writes += 1;
+                    WRITE
+                } else if stores[k].lookup(r.key, now) {
                     st.hits += 1;
+                    LOOKUP_HIT
                 } else {
                     st.misses += 1;
-                }
-                self.visits[v].step = found as u16;
+                    LOOKUP_MISS
+                };
+                self.visits[v].step = step;
+                self.visits[v].inst = index;
                 s.after(hit.sample(rng), Ev::Looked(v));
             }
             Comp::Queue {
@@ -1488,6 +1633,30 @@ impl System {
                 }
                 self.enter(s, workers, job, NIL);
             }
+        }
+    }
+
+    /// For a per-instance cache: the calling instance and its generation
+    /// (which store serves the visit); (0, 0) for everything else.
+    #[inline]
+    fn cache_slot(&self, comp: u16, parent: u32) -> (u32, u32) {
+        if !matches!(
+            self.comps[comp as usize],
+            Comp::Cache {
+                per_instance: true,
+                ..
+            }
+        ) || parent == NIL
+        {
+            return (0, 0);
+        }
+        let caller = self.visits[parent];
+        match &self.comps[caller.comp as usize] {
+            Comp::Pool { pool, .. } => (
+                caller.inst,
+                pool.instances()[caller.inst as usize].generation(),
+            ),
+            _ => (0, 0),
         }
     }
 
@@ -1574,11 +1743,33 @@ impl System {
                     self.leave(s, parent, outcome);
                 }
             }
-            Comp::Cache { store, .. } => {
-                if outcome == Outcome::Ok {
-                    store.fill(self.requests[req].key, s.now());
+            Comp::Cache {
+                stores,
+                coalesce,
+                pending,
+                ..
+            } => {
+                let visit = self.visits[parent];
+                let key = self.requests[req].key;
+                if visit.step == WRITE {
+                    self.leave(s, parent, outcome);
+                    return;
                 }
+                if outcome == Outcome::Ok {
+                    stores[visit.inst as usize].fill(key, s.now());
+                }
+                let mut w = if *coalesce {
+                    pending.remove(&(visit.inst, key)).unwrap_or(NIL)
+                } else {
+                    NIL
+                };
                 self.leave(s, parent, outcome);
+                // Those that waited for this answer share it.
+                while w != NIL {
+                    let next = self.waiting[w as usize];
+                    self.leave(s, w, outcome);
+                    w = next;
+                }
             }
             Comp::Queue { .. } => unreachable!("a queue visit calls nothing: its job runs alone"),
         }
@@ -1660,16 +1851,43 @@ impl System {
 
     fn on_looked(&mut self, s: &mut Scheduler<Ev>, v: u32) {
         let visit = self.visits[v];
-        let Comp::Cache { store, miss, .. } = &mut self.comps[visit.comp as usize] else {
+        let key = self.requests[visit.req].key;
+        let Comp::Cache {
+            stores,
+            miss,
+            coalesce,
+            pending,
+            ..
+        } = &mut self.comps[visit.comp as usize]
+        else {
             unreachable!("Looked is scheduled for cache visits only")
         };
-        if visit.step == 1 {
-            self.leave(s, v, Outcome::Ok);
-        } else if let Some(m) = *miss {
-            self.enter(s, m, visit.req, v);
-        } else {
-            store.fill(self.requests[visit.req].key, s.now());
-            self.leave(s, v, Outcome::Ok);
+        match (visit.step, *miss) {
+            (LOOKUP_HIT, _) => self.leave(s, v, Outcome::Ok),
+            // A write: on to the backend (no fill), or done.
+            (_, Some(m)) if visit.step == WRITE => self.enter(s, m, visit.req, v),
+            (WRITE, None) => self.leave(s, v, Outcome::Ok),
+            (_, Some(m)) => {
+                if *coalesce {
+                    if let Some(last) = pending.get_mut(&(visit.inst, key)) {
+                        // Another miss for this key is on its way: wait.
+                        if self.waiting.len() <= v as usize {
+                            self.waiting.resize(v as usize + 1, NIL);
+                        }
+                        self.waiting[v as usize] = *last;
+                        *last = v;
+                        self.visits[v].step = WAITING;
+                        self.stats[visit.comp as usize].coalesced += 1;
+                        return;
+                    }
+                    pending.insert((visit.inst, key), NIL);
+                }
+                self.enter(s, m, visit.req, v);
+            }
+            (_, None) => {
+                stores[visit.inst as usize].fill(key, s.now());
+                self.leave(s, v, Outcome::Ok);
+            }
         }
     }
 
