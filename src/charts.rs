@@ -7,9 +7,9 @@
 //! | name | what it shows |
 //! |---|---|
 //! | `load` | offered load (arrivals/s) and throughput (completions/s), rejections/s when any |
-//! | `latency` | end-to-end p50/p95/p99 per window, with each latency SLO as a labelled dashed line |
-//! | `utilization` | two panels: utilization (%) and mean queue length per pool |
-//! | `instances` | instances per component over time, stacked (the fleet) |
+//! | `latency` | end-to-end p50/p95/p99 per window, with each latency SLO as a labelled dashed line; with job queues, a second panel with each queue's job latency (enqueue to done, p99 and mean) |
+//! | `utilization` | two panels: utilization (%) and mean queue length per pool, and each job queue's mean depth (dashed) |
+//! | `instances` | instances per component over time, stacked (the fleet; job queues have none) |
 //! | `cost` | cumulative cost per priced component, stacked, with the total |
 //!
 //! The x axis is simulated time since the start (`3h`, `1d6h`), or local
@@ -29,7 +29,7 @@
 
 use crate::output::human_secs;
 use crate::scenario::SloConfig;
-use crate::summary::Summary;
+use crate::summary::{ComponentJson, Summary};
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -355,6 +355,40 @@ impl Ctx<'_> {
         })
     }
 
+    /// The job queues (`kind = "queue"`), in scenario order.
+    fn queues(&self) -> Vec<usize> {
+        (0..self.data.comps.len())
+            .filter(|&i| {
+                let (_, kind, rows) = &self.data.comps[i];
+                *kind == "queue"
+                    || rows
+                        .iter()
+                        .any(|r| r.is_some_and(|r| r.job_p99_s.is_some()))
+            })
+            .collect()
+    }
+
+    /// The summary entry of component `name`.
+    fn component(&self, name: &str) -> Option<&ComponentJson> {
+        self.summary
+            .components
+            .0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, j)| j)
+    }
+
+    /// Per bucket: a job-latency figure of queue `i` (`f` of its rows),
+    /// time-weighted; windows in which no job finished (0) are gaps.
+    fn job_series(&self, i: usize, f: fn(&TsRow) -> Option<f64>) -> Vec<Option<Pt>> {
+        self.series(|w| {
+            self.data.comps[i].2[w]
+                .and_then(f)
+                .filter(|v| *v > 0.0)
+                .map(|v| (v, self.data.dt[w]))
+        })
+    }
+
     /// The colour of component `i` (scenario order).
     fn colour(i: usize) -> RGBColor {
         PALETTE[i % PALETTE.len()]
@@ -540,11 +574,12 @@ enum Layer {
         colour: RGBColor,
         opacity: f64,
     },
-    /// A polyline per segment (segments are split at gaps).
+    /// A polyline per segment (segments are split at gaps), dashed or not.
     Line {
         segments: Vec<Vec<(f64, f64)>>,
         colour: RGBColor,
         width: u32,
+        dashed: bool,
     },
 }
 
@@ -586,7 +621,18 @@ fn series_layers(
             .collect(),
         colour,
         width,
+        dashed: false,
     });
+    layers
+}
+
+/// The same layers with their lines dashed (bands unchanged).
+fn dashed(mut layers: Vec<Layer>) -> Vec<Layer> {
+    for l in &mut layers {
+        if let Layer::Line { dashed, .. } = l {
+            *dashed = true;
+        }
+    }
     layers
 }
 
@@ -696,8 +742,64 @@ fn latency_slos(slo: &SloConfig) -> Vec<(&'static str, f64)> {
         .collect()
 }
 
+/// A latency y axis for `lines`, reaching at least `floor_hi` (s): linear,
+/// in milliseconds below one second, or log when a few slow windows would
+/// flatten the rest. Returns the axis and the seconds-to-drawing map.
+fn latency_axis<'a>(
+    lines: impl IntoIterator<Item = &'a [Option<Pt>]> + Clone,
+    floor_hi: f64,
+    what: &str,
+) -> (YAxis, impl Fn(f64) -> f64 + Copy) {
+    let data_max = max_of(lines.clone());
+    let hi = data_max.max(floor_hi);
+    let data_min = lines
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|p| p.lo.min(p.v))
+        .filter(|v| *v > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    // A log scale when a few slow windows would flatten the rest.
+    let log = data_min.is_finite() && hi / data_min > 200.0;
+    // Display unit: milliseconds below one second; a log axis labels each
+    // tick with its own unit (`20 ms`, `1 s`).
+    let (unit, scale) = if log || hi >= 1.0 {
+        ("s", 1.0)
+    } else {
+        ("ms", 1e3)
+    };
+    let y = if log {
+        log_axis(data_min, hi, &format!("{what} (log scale)"), fmt_secs)
+    } else {
+        linear_axis(hi * scale, &format!("{what} ({unit})"), fmt_plain)
+    };
+    let map = move |v: f64| {
+        if log {
+            (v * scale).max(1e-12).log10()
+        } else {
+            v * scale
+        }
+    };
+    (y, map)
+}
+
 fn latency_figure(c: &Ctx, slo: &SloConfig) -> Figure {
-    let mut fig = Figure::new("latency", c.title("end-to-end latency per window"));
+    let queues: Vec<usize> = c
+        .queues()
+        .into_iter()
+        .filter(|&i| {
+            c.data.comps[i]
+                .2
+                .iter()
+                .any(|r| r.is_some_and(|r| r.job_p99_s.is_some()))
+        })
+        .collect();
+    let title = if queues.is_empty() {
+        "end-to-end latency per window"
+    } else {
+        "end-to-end and job latency per window"
+    };
+    let mut fig = Figure::new("latency", c.title(title));
     let l = &c.summary.latency_s;
     let slos = latency_slos(slo);
     let pct = |f: fn(&TsRow) -> f64| {
@@ -713,37 +815,16 @@ fn latency_figure(c: &Ctx, slo: &SloConfig) -> Figure {
     lines.push(("p50".into(), P50, pct(|r| r.p50_s)));
     lines.push(("p95".into(), P95, pct(|r| r.p95_s)));
     lines.push(("p99".into(), P99, pct(|r| r.p99_s)));
-    let data_max = max_of(lines.iter().map(|l| l.2.as_slice()));
     let slo_max = slos.iter().map(|s| s.1).fold(0.0, f64::max);
-    let hi = data_max.max(slo_max);
-    // Display unit: milliseconds below one second.
-    let data_min = lines
-        .iter()
-        .flat_map(|l| l.2.iter().flatten())
-        .map(|p| p.lo.min(p.v))
-        .filter(|v| *v > 0.0)
-        .fold(f64::INFINITY, f64::min);
-    // A log scale when a few slow windows would flatten the rest.
-    let log = data_min.is_finite() && hi / data_min > 200.0;
-    // Display unit: milliseconds below one second; a log axis labels each
-    // tick with its own unit (`20 ms`, `1 s`).
-    let (unit, scale) = if log || hi >= 1.0 {
-        ("s", 1.0)
-    } else {
-        ("ms", 1e3)
-    };
-    let y = if log {
-        log_axis(data_min, hi, "latency (log scale)", fmt_secs)
-    } else {
-        linear_axis(hi * scale, &format!("latency ({unit})"), fmt_plain)
-    };
-    let map = move |v: f64| {
-        if log {
-            (v * scale).max(1e-12).log10()
+    let (y, map) = latency_axis(
+        lines.iter().map(|l| l.2.as_slice()),
+        slo_max,
+        if queues.is_empty() {
+            "latency"
         } else {
-            v * scale
-        }
-    };
+            "request latency"
+        },
+    );
     let mut layers = Vec::new();
     // Only the p99 gets a min/max band: overlapping bands would hide the
     // lines, and the highest p99 is what an SLO review looks for.
@@ -791,11 +872,14 @@ fn latency_figure(c: &Ctx, slo: &SloConfig) -> Figure {
     }
     fig.subtitle.push(sub);
     fig.subtitle.push(format!(
-        "Lines: percentiles of the requests that completed in each {} window (arrival to answer).",
+        "{}: percentiles of the requests that completed in each {} window (arrival to answer).",
+        if queues.is_empty() {
+            "Lines"
+        } else {
+            "Upper panel"
+        },
         elapsed_label(c.data.dt.first().copied().unwrap_or(0.0))
     ));
-    fig.subtitle
-        .extend(c.bucket_note("the lowest and highest window p99"));
     let empty = lines.iter().all(|l| l.2.iter().all(Option::is_none));
     fig.panels.push(Panel {
         y,
@@ -803,14 +887,87 @@ fn latency_figure(c: &Ctx, slo: &SloConfig) -> Figure {
         hlines,
         empty: empty.then(|| "no request completed".into()),
     });
+    if !queues.is_empty() {
+        job_latency_panel(c, &queues, &mut fig);
+    }
+    fig.subtitle
+        .extend(c.bucket_note("the lowest and highest window p99"));
     fig
 }
 
-fn utilization_figure(c: &Ctx) -> Figure {
-    let mut fig = Figure::new(
-        "utilization",
-        c.title("utilization and queue length per pool"),
+/// The latency figure's second panel: the job latency (enqueue to done) of
+/// each queue in `queues`, p99 solid and mean dashed in the queue's colour,
+/// on its own scale (jobs usually take far longer than requests).
+fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut Figure) {
+    let mut series = Vec::new();
+    let mut notes = Vec::new();
+    for &i in queues {
+        let name = &c.data.comps[i].0;
+        let p99 = c.job_series(i, |r| r.job_p99_s);
+        let mean = c.job_series(i, |r| r.job_mean_s);
+        if let Some(j) = c.component(name) {
+            if let Some(jl) = &j.job_latency_s {
+                notes.push(format!(
+                    "{name}: mean {}, p99 {}, max {}, {} done, {} failed",
+                    fmt_secs(jl.mean),
+                    fmt_secs(jl.p99),
+                    fmt_secs(jl.max),
+                    j.jobs_completed.unwrap_or(0),
+                    j.jobs_failed.unwrap_or(0)
+                ));
+            }
+        }
+        series.push((i, p99, mean));
+    }
+    let (y, map) = latency_axis(
+        series.iter().flat_map(|s| [s.1.as_slice(), s.2.as_slice()]),
+        0.0,
+        "job latency",
     );
+    let mut layers = Vec::new();
+    for (i, p99, mean) in &series {
+        let colour = Ctx::colour(*i);
+        let name = &c.data.comps[*i].0;
+        layers.extend(dashed(series_layers(mean, colour, 2, false, map)));
+        layers.extend(series_layers(p99, colour, 2, c.banded(), map));
+        fig.legend.push(legend(
+            format!("{name}: job latency p99"),
+            colour,
+            Swatch::Line,
+        ));
+        fig.legend.push(legend(
+            format!("{name}: job latency mean"),
+            colour,
+            Swatch::Dashed,
+        ));
+    }
+    let mut sub = String::from(
+        "Lower panel: job latency (enqueue to done) of the jobs finished in each window; \
+         callers wait only for the ack, so it is not in the request latency above.",
+    );
+    if !notes.is_empty() {
+        sub.push_str(&format!("  After warm-up: {}.", notes.join("; ")));
+    }
+    fig.subtitle.push(sub);
+    let empty = series
+        .iter()
+        .all(|s| s.1.iter().chain(&s.2).all(Option::is_none));
+    fig.panels.push(Panel {
+        y,
+        layers,
+        hlines: Vec::new(),
+        empty: empty.then(|| "no job finished".into()),
+    });
+}
+
+fn utilization_figure(c: &Ctx) -> Figure {
+    let queues = c.queues();
+    let title = if queues.is_empty() {
+        "utilization and queue length per pool"
+    } else {
+        "utilization and queue length per pool, queue depth"
+    };
+    let mut fig = Figure::new("utilization", c.title(title));
     let pools: Vec<usize> = (0..c.data.comps.len())
         .filter(|&i| {
             c.data.comps[i]
@@ -819,9 +976,49 @@ fn utilization_figure(c: &Ctx) -> Figure {
                 .any(|r| r.is_some_and(|r| r.utilization.is_some()))
         })
         .collect();
+    let queue_len = |i: usize| {
+        c.series(|w| c.data.comps[i].2[w].and_then(|r| r.queue_len.map(|q| (q, c.data.dt[w]))))
+    };
+    let queue: Vec<_> = pools.iter().map(|&i| queue_len(i)).collect();
+    let depth: Vec<_> = queues.iter().map(|&i| queue_len(i)).collect();
+    // A pool whose queue holds exactly a queue's waiting jobs (its
+    // workers, fed by nothing else) draws the same line as its depth.
+    let same_as = |i: usize| -> Option<&str> {
+        pools
+            .iter()
+            .find(|&&p| {
+                let (a, b) = (&c.data.comps[i].2, &c.data.comps[p].2);
+                let mut busy = false;
+                let same = a.iter().zip(b).all(|(x, y)| {
+                    match (x.and_then(|r| r.queue_len), y.and_then(|r| r.queue_len)) {
+                        (Some(x), Some(y)) => {
+                            busy |= x > 0.0;
+                            (x - y).abs() <= 1e-9 * x.abs().max(1.0)
+                        }
+                        (None, None) => true,
+                        _ => false,
+                    }
+                });
+                same && busy
+            })
+            .map(|&p| c.data.comps[p].0.as_str())
+    };
     let mut parts = Vec::new();
     for (name, comp) in &c.summary.components.0 {
-        if let Some(u) = comp.utilization {
+        if comp.kind == "queue" {
+            let mut part = format!(
+                "{name}: mean depth {:.2} jobs, mean job wait {}",
+                comp.mean_queue_len.unwrap_or(0.0),
+                fmt_secs(comp.mean_wait_s.unwrap_or(0.0))
+            );
+            let i = c.data.comps.iter().position(|x| &x.0 == name);
+            if let Some(pool) = i.and_then(same_as) {
+                part.push_str(&format!(
+                    " (its jobs wait in the queue of {pool}: the two lines coincide)"
+                ));
+            }
+            parts.push(part);
+        } else if let Some(u) = comp.utilization {
             parts.push(format!(
                 "{name}: {:.1}% busy, mean queue {:.2}",
                 u * 100.0,
@@ -835,7 +1032,7 @@ fn utilization_figure(c: &Ctx) -> Figure {
         .push(format!("After warm-up: {}.", parts.join("; ")));
     fig.subtitle
         .extend(c.bucket_note("the lowest and highest window values"));
-    if pools.is_empty() {
+    if pools.is_empty() && queues.is_empty() {
         fig.message = Some(vec!["This scenario has no server pools.".into()]);
         return fig;
     }
@@ -847,12 +1044,6 @@ fn utilization_figure(c: &Ctx) -> Figure {
             })
         })
         .collect();
-    let queue: Vec<_> = pools
-        .iter()
-        .map(|&i| {
-            c.series(|w| c.data.comps[i].2[w].and_then(|r| r.queue_len.map(|q| (q, c.data.dt[w]))))
-        })
-        .collect();
     let mut ul = Vec::new();
     let mut ql = Vec::new();
     for (k, &i) in pools.iter().enumerate() {
@@ -862,17 +1053,36 @@ fn utilization_figure(c: &Ctx) -> Figure {
         fig.legend
             .push(legend(c.data.comps[i].0.clone(), colour, Swatch::Line));
     }
-    let umax = max_of(util.iter().map(Vec::as_slice));
-    fig.panels.push(Panel {
-        y: percent_axis(umax, "utilization (% of slots busy)"),
-        layers: ul,
-        hlines: Vec::new(),
-        empty: None,
-    });
+    // Queue depths last, dashed and on top: a depth often runs on its
+    // workers' queue line (whose band then shows its range already).
+    for (k, &i) in queues.iter().enumerate() {
+        let colour = Ctx::colour(i);
+        let band = c.banded() && same_as(i).is_none();
+        ql.extend(dashed(series_layers(&depth[k], colour, 3, band, |v| v)));
+        fig.legend.push(legend(
+            format!("{} (queue depth)", c.data.comps[i].0),
+            colour,
+            Swatch::Dashed,
+        ));
+    }
+    if !pools.is_empty() {
+        let umax = max_of(util.iter().map(Vec::as_slice));
+        fig.panels.push(Panel {
+            y: percent_axis(umax, "utilization (% of slots busy)"),
+            layers: ul,
+            hlines: Vec::new(),
+            empty: None,
+        });
+    }
+    let qmax = max_of(queue.iter().chain(&depth).map(Vec::as_slice));
     fig.panels.push(Panel {
         y: linear_axis(
-            max_of(queue.iter().map(Vec::as_slice)),
-            "mean queue length (requests)",
+            qmax,
+            if queues.is_empty() {
+                "mean queue length (requests)"
+            } else {
+                "mean queue length / depth"
+            },
             fmt_plain,
         ),
         layers: ql,
@@ -924,6 +1134,7 @@ fn stacked(
             segments: vec![xs.iter().copied().zip(top.iter().copied()).collect()],
             colour,
             width: 2,
+            dashed: false,
         });
         base = top;
     }
@@ -934,6 +1145,7 @@ fn stacked(
             segments: vec![xs.iter().copied().zip(base.iter().copied()).collect()],
             colour: TOTAL,
             width: 2,
+            dashed: false,
         });
     }
     (layers, max)
@@ -941,12 +1153,15 @@ fn stacked(
 
 fn instances_figure(c: &Ctx) -> Figure {
     let mut fig = Figure::new("instances", c.title("instances per component"));
+    // Job queues run no instances of their own (their workers do).
+    let queues = c.queues();
     let comps: Vec<usize> = (0..c.data.comps.len())
         .filter(|&i| {
-            c.data.comps[i]
-                .2
-                .iter()
-                .any(|r| r.is_some_and(|r| r.instances.is_some()))
+            !queues.contains(&i)
+                && c.data.comps[i]
+                    .2
+                    .iter()
+                    .any(|r| r.is_some_and(|r| r.instances.is_some()))
         })
         .collect();
     let value = |i: usize, w: usize| c.data.comps[i].2[w].and_then(|r| r.instances);
@@ -1576,8 +1791,11 @@ fn render<DB: DrawingBackend>(
     }
     let n = fig.panels.len().max(1);
     let areas = body.split_evenly((n, 1));
+    // One right margin for every panel, so that their time axes line up.
+    let labelled = fig.panels.iter().any(|p| !p.hlines.is_empty());
+    let right = if labelled { 150 } else { 48 };
     for (k, (panel, area)) in fig.panels.iter().zip(areas.iter()).enumerate() {
-        draw_panel(panel, x, area, k + 1 == n)?;
+        draw_panel(panel, x, area, k + 1 == n, right)?;
     }
     Ok(())
 }
@@ -1587,10 +1805,11 @@ fn draw_panel<DB: DrawingBackend>(
     x: &XAxis,
     area: &DrawingArea<DB, Shift>,
     last: bool,
+    right: u32,
 ) -> DrawResult {
     let mut chart = ChartBuilder::on(area)
         .margin_left(14)
-        .margin_right(if p.hlines.is_empty() { 48 } else { 150 })
+        .margin_right(right)
         .margin_top(8)
         .margin_bottom(if last { 8 } else { 0 })
         .x_label_area_size(if last { 50 } else { 30 })
@@ -1682,14 +1901,24 @@ fn draw_layers<DB: DrawingBackend>(
                 segments,
                 colour,
                 width,
+                dashed,
             } => {
                 for s in segments {
-                    chart
-                        .draw_series(LineSeries::new(
-                            s.iter().map(|&(a, b)| (a, b.clamp(ylo, yhi))),
-                            colour.stroke_width(*width),
-                        ))
-                        .map_err(err)?;
+                    let pts = s.iter().map(|&(a, b)| (a, b.clamp(ylo, yhi)));
+                    if *dashed {
+                        chart
+                            .draw_series(DashedLineSeries::new(
+                                pts,
+                                9,
+                                5,
+                                colour.stroke_width(*width),
+                            ))
+                            .map_err(err)?;
+                    } else {
+                        chart
+                            .draw_series(LineSeries::new(pts, colour.stroke_width(*width)))
+                            .map_err(err)?;
+                    }
                 }
             }
         }

@@ -197,6 +197,26 @@ pub fn table(s: &Summary) -> String {
             pct(c.hit_ratio),
         );
     }
+    // A queue's row above is its callers' view (response = the ack) with
+    // the job wait and the mean depth in `wait` and `queue`; its jobs'
+    // own latency, enqueue to done, goes on a line of its own.
+    let mut first = true;
+    for (name, c) in &s.components.0 {
+        let Some(j) = &c.job_latency_s else { continue };
+        let _ = writeln!(
+            o,
+            "{}jobs      {name}: {} done  {} failed  latency mean {}  p50 {}  p95 {}  p99 {}  max {}  (enqueue to done)",
+            if first { "\n" } else { "" },
+            c.jobs_completed.unwrap_or(0),
+            c.jobs_failed.unwrap_or(0),
+            human_secs(j.mean),
+            human_secs(j.p50),
+            human_secs(j.p95),
+            human_secs(j.p99),
+            human_secs(j.max)
+        );
+        first = false;
+    }
     let c = &s.cost_usd;
     if c.total > 0.0 {
         let _ = writeln!(

@@ -194,8 +194,13 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
     );
     let dash = || "–".to_string();
     for (name, c) in &s.components.0 {
+        // A job queue runs no instances of its own (its workers do).
+        let is_queue = c.kind == "queue";
         let cells = [
-            c.instances_max.map(|n| n.to_string()).unwrap_or_else(dash),
+            c.instances_max
+                .filter(|_| !is_queue)
+                .map(|n| n.to_string())
+                .unwrap_or_else(dash),
             format!("{:.2}/s", c.throughput_rps),
             c.utilization
                 .map(|u| format!("{:.1}%", u * 100.0))
@@ -224,6 +229,7 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
         o.push_str("</tr>\n");
     }
     o.push_str("</table></div>\n");
+    job_queues(&mut o, s);
     if s.cost_usd.total > 0.0 {
         let c = &s.cost_usd;
         let _ = writeln!(
@@ -258,6 +264,51 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
         env!("CARGO_PKG_VERSION")
     );
     o
+}
+
+/// The job queues' table (none when the scenario has no queue): what
+/// became of their jobs and how long they took, enqueue to done.
+fn job_queues(o: &mut String, s: &Summary) {
+    let queues: Vec<_> = s
+        .components
+        .0
+        .iter()
+        .filter(|(_, c)| c.kind == "queue")
+        .collect();
+    if queues.is_empty() {
+        return;
+    }
+    o.push_str(
+        "<h3>Job queues</h3>\n<p class=\"meta\">A queue answers its callers once it accepts a job: \
+its response above is that acknowledgement, its wait the job wait for a worker and its queue the mean depth. \
+Job latency runs from enqueue to done.</p>\n<div class=\"scroll\"><table>\n<tr><th>queue</th>\
+<th>jobs completed</th><th>jobs failed</th><th>mean depth</th><th>mean job wait</th>\
+<th>job mean</th><th>job p50</th><th>job p90</th><th>job p95</th><th>job p99</th><th>job p99.9</th>\
+<th>job max</th></tr>\n",
+    );
+    let dash = || "–".to_string();
+    for (name, c) in queues {
+        let mut cells = vec![
+            c.jobs_completed.map(thousands).unwrap_or_else(dash),
+            c.jobs_failed.map(thousands).unwrap_or_else(dash),
+            c.mean_queue_len
+                .map(|q| format!("{q:.2}"))
+                .unwrap_or_else(dash),
+            c.mean_wait_s.map(human_secs).unwrap_or_else(dash),
+        ];
+        match &c.job_latency_s {
+            Some(l) => {
+                cells.extend([l.mean, l.p50, l.p90, l.p95, l.p99, l.p999, l.max].map(human_secs))
+            }
+            None => cells.extend(std::iter::repeat_with(dash).take(7)),
+        }
+        let _ = write!(o, "<tr><td>{}</td>", esc(name));
+        for cell in cells {
+            let _ = write!(o, "<td>{}</td>", esc(&cell));
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</table></div>\n");
 }
 
 /// The SVG element without any XML declaration, for inlining.

@@ -275,3 +275,77 @@ fn write_charts_lists_svg_and_png_of_each_chart() {
     // No warm-up: nothing shaded, nothing labelled.
     assert!(!text(&dir.join("load.svg")).contains("\nwarm-up\n"));
 }
+
+const QUEUE: &str = r#"
+name = "queue-chart-test"
+duration = "1h"
+warmup = "5m"
+sample = "1m"
+seed = 3
+
+[traffic.web]
+rate = 3.2
+to = "api"
+
+[components.api]
+kind = "pool"
+instances = 2
+service = { dist = "exp", mean = "100ms" }
+calls = ["jobs"]
+
+[components.jobs]
+kind = "queue"
+workers = "workers"
+ack = { dist = "const", value = "2ms" }
+
+[components.workers]
+kind = "pool"
+instances = 4
+service = { dist = "exp", mean = "1s" }
+
+[slo]
+p99 = "300ms"
+"#;
+
+#[test]
+fn a_queue_draws_its_depth_and_job_latency() {
+    let dir = out_dir("queue");
+    let l = loaded(QUEUE, &[]);
+    let r = scalesim::run::run(&l, 0).unwrap();
+    report::write_all(&dir, &r.report, &r.summary, &l.scenario.slo, None).unwrap();
+    // Depth next to the pools' queues, with the mean depth and job wait.
+    let util = text(&dir.join("utilization.svg"));
+    assert!(util.contains("jobs (queue depth)"), "no depth legend");
+    assert!(util.contains("mean depth") && util.contains("mean job wait"));
+    // Job latency in its own panel, under the request latency and its SLO.
+    let lat = text(&dir.join("latency.svg"));
+    for needle in [
+        "jobs: job latency p99",
+        "jobs: job latency mean",
+        "job latency (s)",
+        "request latency (ms)",
+        "SLO p99 ≤ 300 ms",
+    ] {
+        assert!(lat.contains(needle), "latency.svg lacks {needle}");
+    }
+    // The queue's colour (orange, second in the palette) is drawn in the
+    // lower half of latency.png, where the job panel is.
+    let img = image::open(dir.join("latency.png")).unwrap().to_rgb8();
+    let orange = (img.height() / 2..img.height())
+        .flat_map(|y| (0..img.width()).map(move |x| (x, y)))
+        .filter(|&(x, y)| img.get_pixel(x, y).0 == [0xf2, 0x8e, 0x2b])
+        .count();
+    assert!(orange > 500, "no job latency line ({orange} orange pixels)");
+    // A queue runs no instances of its own.
+    let inst = text(&dir.join("instances.svg"));
+    assert!(inst.contains("workers: 4") && !inst.contains("jobs: 0"));
+    // The report and the table say what became of the jobs.
+    let html = text(&dir.join("report.html"));
+    assert!(html.contains("Job queues") && html.contains("jobs completed"));
+    let table = scalesim::output::table(&r.summary);
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("jobs      jobs:"))
+        .expect("a job line in the table");
+    assert!(line.contains(" p99 ") && line.contains("done"), "{line}");
+}
