@@ -25,6 +25,7 @@ use scalesim_models::pool::PoolConfig;
 use scalesim_models::predictive::PredictiveConfig;
 use scalesim_models::queue::QueueConfig;
 use scalesim_models::schedule::{ScheduledConfig, StaticConfig};
+use scalesim_models::shards::ShardsConfig;
 use scalesim_models::traffic::SourceConfig;
 use scalesim_models::units::Duration;
 use scalesim_models::{ComponentConfig, SystemConfig};
@@ -38,7 +39,7 @@ use std::path::Path;
 use toml_edit::{DocumentMut, ImDocument};
 
 /// The component kinds this version knows.
-pub const KINDS: &[&str] = &["pool", "cache", "queue"];
+pub const KINDS: &[&str] = &["pool", "cache", "queue", "shards"];
 
 /// Service-level objectives: a failed one makes `run` exit 1.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -205,6 +206,7 @@ impl Tagged for ComponentConfig {
             "pool" => PoolConfig::deserialize(d).map(ComponentConfig::Pool),
             "cache" => CacheConfig::deserialize(d).map(ComponentConfig::Cache),
             "queue" => QueueConfig::deserialize(d).map(ComponentConfig::Queue),
+            "shards" => ShardsConfig::deserialize(d).map(ComponentConfig::Shards),
             other => Err(de::Error::unknown_variant(other, KINDS)),
         }
     }
@@ -353,6 +355,7 @@ enum KindName {
     Pool,
     Cache,
     Queue,
+    Shards,
 }
 
 impl KindName {
@@ -361,6 +364,7 @@ impl KindName {
             KindName::Pool => "pool",
             KindName::Cache => "cache",
             KindName::Queue => "queue",
+            KindName::Shards => "shards",
         }
     }
 }

@@ -168,6 +168,9 @@ pub struct ComponentJson {
     /// Caches: writes, each invalidating its key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub writes: Option<u64>,
+    /// Shards: the busiest shard's arrivals over the mean shard's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard_imbalance: Option<f64>,
     /// Pools behind a balancer: share of ready instances with at least
     /// "1", "2", ... "8" requests in service or queued (time average).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -397,6 +400,7 @@ fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
         misses: c.misses,
         coalesced: c.coalesced,
         writes: c.writes,
+        shard_imbalance: c.shard_imbalance,
         jobs_completed: c.jobs.as_ref().map(|j| j.done),
         jobs_failed: c.jobs.as_ref().map(|j| j.failed),
         job_latency_s: c.jobs.as_ref().map(|j| Latency::of(&j.latency)),

@@ -11,6 +11,8 @@
 //!   per-instance queues fed by a [`balance`] policy;
 //! - [`cache`]: LRU / FIFO / LFU / RANDOM caches with TTL and miss forwarding;
 //! - [`queue`]: an asynchronous job queue in front of a worker pool;
+//! - [`shards`]: a sharded store routing keys to shard pools, scatter-gather;
+//! - [`balance`]: load balancing policies over a pool's instances;
 //! - [`autoscaler`]: the interface every scaling policy implements;
 //! - [`aws`]: AWS simple, step and target-tracking scaling policies;
 //! - [`hpa`]: the Kubernetes HorizontalPodAutoscaler (autoscaling/v2);
@@ -34,6 +36,7 @@ pub mod pool;
 pub mod predictive;
 pub mod queue;
 pub mod schedule;
+pub mod shards;
 pub mod system;
 pub mod traffic;
 pub mod units;

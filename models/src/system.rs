@@ -23,6 +23,7 @@ use crate::dist::Dist;
 use crate::pool::Phase;
 use crate::pool::{Admission, Pool, PoolConfig, LEVELS};
 use crate::queue::QueueConfig;
+use crate::shards::{Router, ShardsConfig};
 use crate::traffic::Op;
 use crate::traffic::{Source, SourceConfig};
 use scalesim_sim::stats::{LatencyHist, Tally, TimeAvg};
@@ -39,6 +40,8 @@ pub enum ComponentConfig {
     Cache(CacheConfig),
     /// `kind = "queue"`.
     Queue(QueueConfig),
+    /// `kind = "shards"`.
+    Shards(ShardsConfig),
 }
 
 impl ComponentConfig {
@@ -48,6 +51,7 @@ impl ComponentConfig {
             ComponentConfig::Pool(_) => "pool",
             ComponentConfig::Cache(_) => "cache",
             ComponentConfig::Queue(_) => "queue",
+            ComponentConfig::Shards(_) => "shards",
         }
     }
 
@@ -58,6 +62,14 @@ impl ComponentConfig {
             ComponentConfig::Pool(p) => p.calls.iter().map(|c| ("calls", c.as_str())).collect(),
             ComponentConfig::Cache(c) => c.miss.iter().map(|m| ("miss", m.as_str())).collect(),
             ComponentConfig::Queue(q) => vec![("workers", q.workers.as_str())],
+            // Before expansion, a shard's calls; after, the shard pools are
+            // components of their own (see `SystemConfig::expanded`).
+            ComponentConfig::Shards(sh) => sh
+                .shard
+                .calls
+                .iter()
+                .map(|c| ("shard.calls", c.as_str()))
+                .collect(),
         }
     }
 
@@ -66,7 +78,7 @@ impl ComponentConfig {
         match self {
             ComponentConfig::Pool(p) => p.instances,
             ComponentConfig::Cache(c) => c.nodes,
-            ComponentConfig::Queue(_) => 0,
+            ComponentConfig::Queue(_) | ComponentConfig::Shards(_) => 0,
         }
     }
 
@@ -75,7 +87,7 @@ impl ComponentConfig {
         match self {
             ComponentConfig::Pool(p) => p.pricing(),
             ComponentConfig::Cache(c) => c.pricing(),
-            ComponentConfig::Queue(_) => Pricing::default(),
+            ComponentConfig::Queue(_) | ComponentConfig::Shards(_) => Pricing::default(),
         }
     }
 }
@@ -122,6 +134,26 @@ pub struct ConfigIssue {
 impl SystemConfig {
     /// Checks everything that can be known before running: numbers in
     /// range, names that exist, no call cycle, keys where caches need them.
+    /// The configuration with every `shards` component followed by its
+    /// shard pools `<name>/0` .. `<name>/<N-1>` (what [`System::new`] runs).
+    pub fn expanded(&self) -> SystemConfig {
+        let mut cfg = self.clone();
+        cfg.components = Vec::with_capacity(self.components.len());
+        for (name, c) in &self.components {
+            cfg.components.push((name.clone(), c.clone()));
+            if let ComponentConfig::Shards(sh) = c {
+                for i in 0..sh.shards {
+                    cfg.components.push((
+                        ShardsConfig::shard_name(name, i),
+                        ComponentConfig::Pool(sh.shard.clone()),
+                    ));
+                }
+            }
+        }
+        cfg
+    }
+
+    /// Checks everything that can be known before running (see below).
     pub fn check(&self) -> Vec<ConfigIssue> {
         let mut out = Vec::new();
         let mut issue = |path: String, message: String| out.push(ConfigIssue { path, message });
@@ -189,8 +221,43 @@ impl SystemConfig {
                     "component names starting with '_' are reserved".into(),
                 );
             }
+            if name.contains('/') {
+                issue(
+                    format!("components.{name}"),
+                    "component names may not contain '/' (it names the shards of a kind = \"shards\" component)".into(),
+                );
+            }
             let base = format!("components.{name}");
             match c {
+                ComponentConfig::Shards(sh) => {
+                    if let Err((f, m)) = sh.check() {
+                        issue(format!("{base}.{f}"), m);
+                    }
+                    let classes: Vec<String> = self
+                        .sources
+                        .iter()
+                        .flat_map(|(n, s)| {
+                            s.classes().into_iter().map(move |c| {
+                                if c.name.is_empty() {
+                                    n.clone()
+                                } else {
+                                    format!("{n}.{}", c.name)
+                                }
+                            })
+                        })
+                        .collect();
+                    for (i, sc) in sh.scatter.iter().enumerate() {
+                        if !classes.contains(sc) {
+                            issue(
+                                format!("{base}.scatter.{i}"),
+                                format!(
+                                    "unknown request class {sc:?}; classes: {}",
+                                    classes.join(", ")
+                                ),
+                            );
+                        }
+                    }
+                }
                 ComponentConfig::Pool(p) => {
                     if let Err((f, m)) = p.check() {
                         issue(format!("{base}.{f}"), m);
@@ -579,6 +646,14 @@ enum Comp {
         /// waiting for it ([`NIL`]: none yet).
         pending: rustc_hash::FxHashMap<(u32, u64), u32>,
     },
+    Shards {
+        router: Router,
+        /// The shard pools.
+        targets: Vec<u16>,
+        /// Per request class: scatter to every shard.
+        scatter: Vec<bool>,
+        rng: SimRng,
+    },
     Queue {
         workers: u16,
         capacity: Option<u64>,
@@ -594,7 +669,7 @@ impl Comp {
     fn load_integrals(&self, now: Time) -> Option<[f64; LEVELS]> {
         match self {
             Comp::Pool { pool, .. } => pool.load_integrals(now),
-            Comp::Cache { .. } | Comp::Queue { .. } => None,
+            Comp::Cache { .. } | Comp::Queue { .. } | Comp::Shards { .. } => None,
         }
     }
 }
@@ -871,6 +946,8 @@ pub struct ComponentReport {
     pub coalesced: Option<u64>,
     /// Caches: writes seen (each invalidates its key).
     pub writes: Option<u64>,
+    /// Shards: the busiest shard's arrivals over the mean shard's.
+    pub shard_imbalance: Option<f64>,
     /// Scale-out decisions.
     pub scale_outs: u32,
     /// Scale-in decisions.
@@ -965,6 +1042,7 @@ impl System {
         if !issues.is_empty() {
             return Err(issues);
         }
+        let cfg = cfg.expanded();
         let idx: BTreeMap<&str, u16> = cfg
             .components
             .iter()
@@ -1044,6 +1122,17 @@ impl System {
                             pending: Default::default(),
                         }
                     }
+                    ComponentConfig::Shards(sh) => Comp::Shards {
+                        router: Router::new(sh),
+                        targets: (0..sh.shards)
+                            .map(|i| idx[ShardsConfig::shard_name(n, i).as_str()])
+                            .collect(),
+                        scatter: classes
+                            .iter()
+                            .map(|c| sh.scatter.contains(&c.name))
+                            .collect(),
+                        rng: stream(seed, rep, &comp, "route"),
+                    },
                     ComponentConfig::Queue(q) => Comp::Queue {
                         workers: idx[q.workers.as_str()],
                         capacity: q.capacity,
@@ -1196,6 +1285,7 @@ impl System {
                     coalesced: matches!(comp, Comp::Cache { coalesce: true, .. })
                         .then_some(d.coalesced),
                     writes: matches!(comp, Comp::Cache { .. }).then_some(d.writes),
+                    shard_imbalance: None,
                     jobs: is_queue.then(|| JobReport {
                         done: st.jobs_done,
                         failed: st.jobs_failed,
@@ -1218,6 +1308,18 @@ impl System {
                 }
             })
             .collect::<Vec<_>>();
+        let mut components = components;
+        for (i, comp) in self.comps.iter().enumerate() {
+            if let Comp::Shards { targets, .. } = comp {
+                let loads: Vec<f64> = targets
+                    .iter()
+                    .map(|&t| components[t as usize].arrivals as f64)
+                    .collect();
+                let mean = loads.iter().sum::<f64>() / loads.len() as f64;
+                let max = loads.iter().copied().fold(0.0, f64::max);
+                components[i].shard_imbalance = Some(if mean > 0.0 { max / mean } else { 1.0 });
+            }
+        }
         let cost_usd = components.iter().filter_map(|c| c.cost_usd).sum();
         let cost_measured_usd = components.iter().filter_map(|c| c.cost_measured_usd).sum();
         RunReport {
@@ -1256,7 +1358,9 @@ impl System {
     fn instances(&self, i: usize) -> u32 {
         match &self.comps[i] {
             Comp::Pool { pool, .. } => pool.ready(),
-            Comp::Cache { .. } | Comp::Queue { .. } => self.cfg.components[i].1.instances(),
+            Comp::Cache { .. } | Comp::Queue { .. } | Comp::Shards { .. } => {
+                self.cfg.components[i].1.instances()
+            }
         }
     }
 
@@ -1284,7 +1388,7 @@ impl System {
                         .map(|x| run(h, to_secs(t.saturating_sub(x.requested_at))))
                         .sum::<f64>()
             }
-            Comp::Cache { .. } | Comp::Queue { .. } => {
+            Comp::Cache { .. } | Comp::Queue { .. } | Comp::Shards { .. } => {
                 self.cfg.components[i].1.instances() as f64 * run(h, to_secs(t))
             }
         })
@@ -1602,6 +1706,32 @@ impl System {
                 self.visits[v].inst = index;
                 s.after(hit.sample(rng), Ev::Looked(v));
             }
+            Comp::Shards {
+                router,
+                targets,
+                scatter,
+                rng,
+            } => {
+                let r = self.requests[req];
+                if scatter[r.class as usize] {
+                    // Fork to every shard; the visit counts the answers.
+                    let n = targets.len();
+                    self.visits[v].step = n as u16;
+                    self.visits[v].inst = 0;
+                    for k in 0..n {
+                        let Comp::Shards { targets, .. } = &self.comps[comp as usize] else {
+                            unreachable!()
+                        };
+                        let t = targets[k];
+                        self.enter(s, t, req, v);
+                    }
+                } else {
+                    let t = targets[router.shard(r.key, rng) as usize];
+                    self.visits[v].step = 1;
+                    self.visits[v].inst = 0;
+                    self.enter(s, t, req, v);
+                }
+            }
             Comp::Queue {
                 workers,
                 capacity,
@@ -1771,6 +1901,23 @@ impl System {
                     w = next;
                 }
             }
+            Comp::Shards { .. } => {
+                // One shard answered; the last one ends the visit, failed
+                // if any shard failed.
+                let p = &mut self.visits[parent];
+                p.step -= 1;
+                if outcome != Outcome::Ok {
+                    p.inst = 1;
+                }
+                if p.step == 0 {
+                    let o = if p.inst == 0 {
+                        Outcome::Ok
+                    } else {
+                        Outcome::Rejected
+                    };
+                    self.leave(s, parent, o);
+                }
+            }
             Comp::Queue { .. } => unreachable!("a queue visit calls nothing: its job runs alone"),
         }
     }
@@ -1920,7 +2067,7 @@ impl System {
                     queue_len: d.queue / dt,
                     wait_mean_s: st.window_wait.mean(),
                 }),
-                Comp::Cache { .. } => None,
+                Comp::Cache { .. } | Comp::Shards { .. } => None,
             };
             let lookups = d.hits + d.misses;
             let hit_ratio = match comp {
@@ -1931,8 +2078,9 @@ impl System {
             let mut row = window_row(t_s, name, &d, &st.window, pool_figures, dt, hit_ratio);
             if is_queue {
                 row.utilization = None;
-                row.job_mean_s = Some(st.job_window.mean_s());
-                row.job_p99_s = Some(st.job_window.quantile_s(0.99));
+                let done = st.job_window.count() > 0;
+                row.job_mean_s = done.then(|| st.job_window.mean_s());
+                row.job_p99_s = done.then(|| st.job_window.quantile_s(0.99));
                 st.job_window.clear();
             }
             row.instances = Some(instances[i]);
