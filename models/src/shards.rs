@@ -135,11 +135,8 @@ mod tests {
     use rand::SeedableRng;
 
     fn cfg(route: Route, n: u32) -> ShardsConfig {
-        let shard: PoolConfig = toml::from_str(
-            r#"instances = 1
-service = { dist = "exp", mean = "1ms" }"#,
-        )
-        .unwrap();
+        let shard: PoolConfig =
+            serde_yaml_ng::from_str("instances: 1\nservice: { dist: exp, mean: 1ms }").unwrap();
         ShardsConfig {
             kind: None,
             shards: n,
