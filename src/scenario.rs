@@ -20,6 +20,7 @@ use scalesim_models::aws::{SimpleConfig, StepConfig, TargetConfig};
 use scalesim_models::cache::CacheConfig;
 use scalesim_models::calendar::{parse_local, parse_offset, Calendar, Zone};
 use scalesim_models::cost::CostConfig;
+use scalesim_models::database::DatabaseConfig;
 use scalesim_models::hpa::{Hpa, HpaConfig};
 use scalesim_models::pool::PoolConfig;
 use scalesim_models::predictive::PredictiveConfig;
@@ -39,7 +40,7 @@ use std::path::Path;
 use toml_edit::{DocumentMut, ImDocument};
 
 /// The component kinds this version knows.
-pub const KINDS: &[&str] = &["pool", "cache", "queue", "shards"];
+pub const KINDS: &[&str] = &["pool", "cache", "queue", "shards", "database"];
 
 /// Service-level objectives: a failed one makes `run` exit 1.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -207,6 +208,7 @@ impl Tagged for ComponentConfig {
             "cache" => CacheConfig::deserialize(d).map(ComponentConfig::Cache),
             "queue" => QueueConfig::deserialize(d).map(ComponentConfig::Queue),
             "shards" => ShardsConfig::deserialize(d).map(ComponentConfig::Shards),
+            "database" => DatabaseConfig::deserialize(d).map(ComponentConfig::Database),
             other => Err(de::Error::unknown_variant(other, KINDS)),
         }
     }
@@ -356,6 +358,7 @@ enum KindName {
     Cache,
     Queue,
     Shards,
+    Database,
 }
 
 impl KindName {
@@ -365,6 +368,7 @@ impl KindName {
             KindName::Cache => "cache",
             KindName::Queue => "queue",
             KindName::Shards => "shards",
+            KindName::Database => "database",
         }
     }
 }

@@ -171,6 +171,13 @@ pub struct ComponentJson {
     /// Shards: the busiest shard's arrivals over the mean shard's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard_imbalance: Option<f64>,
+    /// Databases: reads a replica served before the key's latest write
+    /// reached it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale_reads: Option<u64>,
+    /// Databases: reads sent to the primary to read their own writes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_reads: Option<u64>,
     /// Pools behind a balancer: share of ready instances with at least
     /// "1", "2", ... "8" requests in service or queued (time average).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -401,6 +408,8 @@ fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
         coalesced: c.coalesced,
         writes: c.writes,
         shard_imbalance: c.shard_imbalance,
+        stale_reads: c.stale_reads,
+        primary_reads: c.primary_reads,
         jobs_completed: c.jobs.as_ref().map(|j| j.done),
         jobs_failed: c.jobs.as_ref().map(|j| j.failed),
         job_latency_s: c.jobs.as_ref().map(|j| Latency::of(&j.latency)),

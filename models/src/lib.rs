@@ -11,6 +11,7 @@
 //!   per-instance queues fed by a [`balance`] policy;
 //! - [`cache`]: LRU / FIFO / LFU / RANDOM caches with TTL and miss forwarding;
 //! - [`queue`]: an asynchronous job queue in front of a worker pool;
+//! - [`database`]: a primary and read replicas with replication lag;
 //! - [`shards`]: a sharded store routing keys to shard pools, scatter-gather;
 //! - [`balance`]: load balancing policies over a pool's instances;
 //! - [`autoscaler`]: the interface every scaling policy implements;
@@ -29,6 +30,7 @@ pub mod balance;
 pub mod cache;
 pub mod calendar;
 pub mod cost;
+pub mod database;
 pub mod dist;
 pub mod hpa;
 pub mod pattern;

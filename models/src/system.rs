@@ -19,6 +19,7 @@ use crate::balance::Policy;
 use crate::cache::{CacheConfig, Scope, Store};
 use crate::calendar::Calendar;
 use crate::cost::{CostConfig, Pricing};
+use crate::database::DatabaseConfig;
 use crate::dist::Dist;
 use crate::pool::Phase;
 use crate::pool::{Admission, Pool, PoolConfig, LEVELS};
@@ -42,6 +43,8 @@ pub enum ComponentConfig {
     Queue(QueueConfig),
     /// `kind = "shards"`.
     Shards(ShardsConfig),
+    /// `kind = "database"`.
+    Database(DatabaseConfig),
 }
 
 impl ComponentConfig {
@@ -52,6 +55,7 @@ impl ComponentConfig {
             ComponentConfig::Cache(_) => "cache",
             ComponentConfig::Queue(_) => "queue",
             ComponentConfig::Shards(_) => "shards",
+            ComponentConfig::Database(_) => "database",
         }
     }
 
@@ -70,6 +74,18 @@ impl ComponentConfig {
                 .iter()
                 .map(|c| ("shard.calls", c.as_str()))
                 .collect(),
+            ComponentConfig::Database(d) => {
+                let mut v: Vec<(&'static str, &str)> = d
+                    .primary
+                    .calls
+                    .iter()
+                    .map(|c| ("primary.calls", c.as_str()))
+                    .collect();
+                if let Some(r) = &d.replica {
+                    v.extend(r.calls.iter().map(|c| ("replica.calls", c.as_str())));
+                }
+                v
+            }
         }
     }
 
@@ -78,7 +94,9 @@ impl ComponentConfig {
         match self {
             ComponentConfig::Pool(p) => p.instances,
             ComponentConfig::Cache(c) => c.nodes,
-            ComponentConfig::Queue(_) | ComponentConfig::Shards(_) => 0,
+            ComponentConfig::Queue(_)
+            | ComponentConfig::Shards(_)
+            | ComponentConfig::Database(_) => 0,
         }
     }
 
@@ -87,7 +105,9 @@ impl ComponentConfig {
         match self {
             ComponentConfig::Pool(p) => p.pricing(),
             ComponentConfig::Cache(c) => c.pricing(),
-            ComponentConfig::Queue(_) | ComponentConfig::Shards(_) => Pricing::default(),
+            ComponentConfig::Queue(_)
+            | ComponentConfig::Shards(_)
+            | ComponentConfig::Database(_) => Pricing::default(),
         }
     }
 }
@@ -146,6 +166,18 @@ impl SystemConfig {
                     cfg.components.push((
                         ShardsConfig::shard_name(name, i),
                         ComponentConfig::Pool(sh.shard.clone()),
+                    ));
+                }
+            }
+            if let ComponentConfig::Database(db) = c {
+                cfg.components.push((
+                    DatabaseConfig::primary_name(name),
+                    ComponentConfig::Pool(db.primary.clone()),
+                ));
+                for i in 0..db.replicas {
+                    cfg.components.push((
+                        DatabaseConfig::replica_name(name, i),
+                        ComponentConfig::Pool(db.replica_pool()),
                     ));
                 }
             }
@@ -229,6 +261,11 @@ impl SystemConfig {
             }
             let base = format!("components.{name}");
             match c {
+                ComponentConfig::Database(db) => {
+                    if let Err((f, m)) = db.check() {
+                        issue(format!("{base}.{f}"), m);
+                    }
+                }
                 ComponentConfig::Shards(sh) => {
                     if let Err((f, m)) = sh.check() {
                         issue(format!("{base}.{f}"), m);
@@ -646,6 +683,17 @@ enum Comp {
         /// waiting for it ([`NIL`]: none yet).
         pending: rustc_hash::FxHashMap<(u32, u64), u32>,
     },
+    Database {
+        primary: u16,
+        replicas: Vec<u16>,
+        /// Round robin over the replicas.
+        next: usize,
+        lag: Option<Dist>,
+        rng: SimRng,
+        read_your_writes: bool,
+        /// Per key, when its latest write reaches the replicas.
+        current_at: rustc_hash::FxHashMap<u64, Time>,
+    },
     Shards {
         router: Router,
         /// The shard pools.
@@ -669,7 +717,10 @@ impl Comp {
     fn load_integrals(&self, now: Time) -> Option<[f64; LEVELS]> {
         match self {
             Comp::Pool { pool, .. } => pool.load_integrals(now),
-            Comp::Cache { .. } | Comp::Queue { .. } | Comp::Shards { .. } => None,
+            Comp::Cache { .. }
+            | Comp::Queue { .. }
+            | Comp::Shards { .. }
+            | Comp::Database { .. } => None,
         }
     }
 }
@@ -727,6 +778,8 @@ struct Counters {
     misses: u64,
     coalesced: u64,
     writes: u64,
+    stale_reads: u64,
+    primary_reads: u64,
     busy: f64,
     queue: f64,
     in_system: f64,
@@ -748,6 +801,8 @@ impl Counters {
             misses: self.misses - o.misses,
             coalesced: self.coalesced - o.coalesced,
             writes: self.writes - o.writes,
+            stale_reads: self.stale_reads - o.stale_reads,
+            primary_reads: self.primary_reads - o.primary_reads,
             busy: self.busy - o.busy,
             queue: self.queue - o.queue,
             in_system: self.in_system - o.in_system,
@@ -776,6 +831,11 @@ struct Stats {
     closed_cost: f64,
     scale_outs: u32,
     scale_ins: u32,
+    /// Databases: reads served by a replica the key's latest write had not
+    /// reached.
+    stale_reads: u64,
+    /// Databases: reads sent to the primary to read their own writes.
+    primary_reads: u64,
     /// Caches: misses that waited for another miss of their key.
     coalesced: u64,
     /// Caches: writes (which invalidate their key).
@@ -815,6 +875,8 @@ impl Stats {
             misses: self.misses,
             coalesced: self.coalesced,
             writes: self.writes,
+            stale_reads: self.stale_reads,
+            primary_reads: self.primary_reads,
             busy: self.busy.integral(now),
             queue: self.queue.integral(now),
             in_system: self.in_system.integral(now),
@@ -948,6 +1010,11 @@ pub struct ComponentReport {
     pub writes: Option<u64>,
     /// Shards: the busiest shard's arrivals over the mean shard's.
     pub shard_imbalance: Option<f64>,
+    /// Databases: reads a replica served before the key's latest write
+    /// reached it.
+    pub stale_reads: Option<u64>,
+    /// Databases: reads sent to the primary to read their own writes.
+    pub primary_reads: Option<u64>,
     /// Scale-out decisions.
     pub scale_outs: u32,
     /// Scale-in decisions.
@@ -1122,6 +1189,17 @@ impl System {
                             pending: Default::default(),
                         }
                     }
+                    ComponentConfig::Database(db) => Comp::Database {
+                        primary: idx[DatabaseConfig::primary_name(n).as_str()],
+                        replicas: (0..db.replicas)
+                            .map(|i| idx[DatabaseConfig::replica_name(n, i).as_str()])
+                            .collect(),
+                        next: 0,
+                        lag: db.replication_lag.as_ref().map(|l| l.sampler()),
+                        rng: stream(seed, rep, &comp, "lag"),
+                        read_your_writes: db.read_your_writes,
+                        current_at: Default::default(),
+                    },
                     ComponentConfig::Shards(sh) => Comp::Shards {
                         router: Router::new(sh),
                         targets: (0..sh.shards)
@@ -1286,6 +1364,8 @@ impl System {
                         .then_some(d.coalesced),
                     writes: matches!(comp, Comp::Cache { .. }).then_some(d.writes),
                     shard_imbalance: None,
+                    stale_reads: matches!(comp, Comp::Database { .. }).then_some(d.stale_reads),
+                    primary_reads: matches!(comp, Comp::Database { .. }).then_some(d.primary_reads),
                     jobs: is_queue.then(|| JobReport {
                         done: st.jobs_done,
                         failed: st.jobs_failed,
@@ -1358,9 +1438,10 @@ impl System {
     fn instances(&self, i: usize) -> u32 {
         match &self.comps[i] {
             Comp::Pool { pool, .. } => pool.ready(),
-            Comp::Cache { .. } | Comp::Queue { .. } | Comp::Shards { .. } => {
-                self.cfg.components[i].1.instances()
-            }
+            Comp::Cache { .. }
+            | Comp::Queue { .. }
+            | Comp::Shards { .. }
+            | Comp::Database { .. } => self.cfg.components[i].1.instances(),
         }
     }
 
@@ -1388,7 +1469,10 @@ impl System {
                         .map(|x| run(h, to_secs(t.saturating_sub(x.requested_at))))
                         .sum::<f64>()
             }
-            Comp::Cache { .. } | Comp::Queue { .. } | Comp::Shards { .. } => {
+            Comp::Cache { .. }
+            | Comp::Queue { .. }
+            | Comp::Shards { .. }
+            | Comp::Database { .. } => {
                 self.cfg.components[i].1.instances() as f64 * run(h, to_secs(t))
             }
         })
@@ -1706,6 +1790,32 @@ impl System {
                 self.visits[v].inst = index;
                 s.after(hit.sample(rng), Ev::Looked(v));
             }
+            Comp::Database {
+                primary,
+                replicas,
+                next,
+                read_your_writes,
+                current_at,
+                ..
+            } => {
+                let r = self.requests[req];
+                let write = self.classes[r.class as usize].op == Op::Write;
+                self.visits[v].step = write as u16;
+                let target = if write || replicas.is_empty() {
+                    *primary
+                } else {
+                    let behind = current_at.get(&r.key).is_some_and(|&t| t > now);
+                    if behind && *read_your_writes {
+                        st.primary_reads += 1;
+                        *primary
+                    } else {
+                        st.stale_reads += behind as u64;
+                        *next = (*next + 1) % replicas.len();
+                        replicas[*next]
+                    }
+                };
+                self.enter(s, target, req, v);
+            }
             Comp::Shards {
                 router,
                 targets,
@@ -1901,6 +2011,23 @@ impl System {
                     w = next;
                 }
             }
+            Comp::Database {
+                lag,
+                rng,
+                current_at,
+                ..
+            } => {
+                // A committed write reaches the replicas after the lag, in
+                // commit order.
+                if self.visits[parent].step == 1 && outcome == Outcome::Ok {
+                    if let Some(l) = lag {
+                        let at = s.now() + l.sample(rng);
+                        let e = current_at.entry(self.requests[req].key).or_insert(0);
+                        *e = (*e).max(at);
+                    }
+                }
+                self.leave(s, parent, outcome);
+            }
             Comp::Shards { .. } => {
                 // One shard answered; the last one ends the visit, failed
                 // if any shard failed.
@@ -2067,7 +2194,7 @@ impl System {
                     queue_len: d.queue / dt,
                     wait_mean_s: st.window_wait.mean(),
                 }),
-                Comp::Cache { .. } | Comp::Shards { .. } => None,
+                Comp::Cache { .. } | Comp::Shards { .. } | Comp::Database { .. } => None,
             };
             let lookups = d.hits + d.misses;
             let hit_ratio = match comp {

@@ -1,0 +1,79 @@
+//! A replicated database: a primary pool that takes every write, and
+//! `replicas` read-replica pools that share the reads in turn.
+//!
+//! Replication is asynchronous: a write committed at t reaches the
+//! replicas at t + lag (a law), in commit order (a key is current on the
+//! replicas once its latest write has arrived). A read of a key whose
+//! latest write has not reached the replicas is stale when served by a
+//! replica; `read_your_writes = true` sends such reads to the primary
+//! instead. With Poisson writes of rate w on a key and any lag law of mean
+//! m, the writes still in flight form an M/G/inf queue, so a read finds
+//! the key stale with probability 1 - exp(-w m) (Kleinrock vol. 1, §4.6
+//! for M/G/inf).
+//!
+//! The primary and each replica are pools (any pool field), reported as
+//! `<name>/primary` and `<name>/replica<i>`.
+
+use crate::dist::DistConfig;
+use crate::pool::PoolConfig;
+use serde::Deserialize;
+
+/// `[components.<name>]` with `kind = "database"`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Always "database" (read by the scenario loader to pick this type).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The primary: a pool (`instances`, `concurrency` = connections it
+    /// serves at once, `service`, `instance_type`, ...).
+    pub primary: PoolConfig,
+    /// Read replicas.
+    #[serde(default)]
+    pub replicas: u32,
+    /// Each replica's pool (default: the primary's).
+    #[serde(default)]
+    pub replica: Option<PoolConfig>,
+    /// Replication lag law (default: none, replicas are always current).
+    #[serde(default)]
+    pub replication_lag: Option<DistConfig>,
+    /// Reads of a key whose latest write has not reached the replicas go
+    /// to the primary.
+    #[serde(default)]
+    pub read_your_writes: bool,
+}
+
+impl DatabaseConfig {
+    /// Name of the primary pool of component `name`.
+    pub fn primary_name(name: &str) -> String {
+        format!("{name}/primary")
+    }
+
+    /// Name of replica `i` of component `name`.
+    pub fn replica_name(name: &str, i: u32) -> String {
+        format!("{name}/replica{i}")
+    }
+
+    /// The replica pool's configuration.
+    pub fn replica_pool(&self) -> PoolConfig {
+        self.replica.clone().unwrap_or_else(|| self.primary.clone())
+    }
+
+    /// Checks the numbers; `Err((field, message))`.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        if self.replicas > 256 {
+            return Err(("replicas".into(), "at most 256 read replicas".into()));
+        }
+        self.primary
+            .check()
+            .map_err(|(f, m)| (format!("primary.{f}"), m))?;
+        if let Some(r) = &self.replica {
+            r.check().map_err(|(f, m)| (format!("replica.{f}"), m))?;
+        }
+        if let Some(l) = &self.replication_lag {
+            l.check()
+                .map_err(|(f, m)| (format!("replication_lag.{f}"), m))?;
+        }
+        Ok(())
+    }
+}
