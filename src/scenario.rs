@@ -208,7 +208,9 @@ impl Tagged for ComponentConfig {
             "cache" => CacheConfig::deserialize(d).map(ComponentConfig::Cache),
             "queue" => QueueConfig::deserialize(d).map(ComponentConfig::Queue),
             "shards" => ShardsConfig::deserialize(d).map(ComponentConfig::Shards),
-            "database" => DatabaseConfig::deserialize(d).map(ComponentConfig::Database),
+            "database" => {
+                DatabaseConfig::deserialize(d).map(|c| ComponentConfig::Database(Box::new(c)))
+            }
             other => Err(de::Error::unknown_variant(other, KINDS)),
         }
     }

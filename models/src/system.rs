@@ -44,7 +44,7 @@ pub enum ComponentConfig {
     /// `kind = "shards"`.
     Shards(ShardsConfig),
     /// `kind = "database"`.
-    Database(DatabaseConfig),
+    Database(Box<DatabaseConfig>),
 }
 
 impl ComponentConfig {
