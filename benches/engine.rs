@@ -5,6 +5,11 @@
 //!   [`Model`] driven by [`Scheduler::run_until`]. Both make the same draws
 //!   and the same per-event bookkeeping, so the ratio of their times is the
 //!   cost of the engine's abstraction. Counter: events handled.
+//! - `system_full_topology`: the data tier of the reference platform at
+//!   the same rate (least_conn balancer, per-instance L1, shared Redis with
+//!   coalescing, primary + replicas with lag, a job queue and workers).
+//!   Counter: requests; goal: within 2x of `system_pool_cache_pool` per
+//!   request.
 //! - `system_pool_cache_pool`: a pool -> cache -> pool scenario with Zipf
 //!   keys through the whole stack (`scenario::load_str` once, then
 //!   `run::run` per iteration). Counter: requests.
@@ -330,17 +335,97 @@ struct SystemBench {
     requests: u64,
 }
 
+/// The data tier of the reference platform, the same 2,000 requests/s:
+/// a least_conn balancer over the API pool, an L1 in every API instance,
+/// a shared Redis with miss coalescing, a primary and a read replica with
+/// replication lag (reads and 10% writes), and 2% of requests enqueueing a
+/// job for a worker pool that writes to the database.
+const FULL_SCENARIO: &str = r#"
+name = "bench-full-topology"
+duration = "2m"
+seed = 7
+sample = "10s"
+
+[traffic.web]
+rate = 2000
+keys = { count = 200000, zipf = 0.9 }
+mix = [
+  { name = "read", weight = 88, op = "read", to = "api" },
+  { name = "write", weight = 10, op = "write", to = "api" },
+  { name = "upload", weight = 2, op = "write", to = "uploads" },
+]
+
+[components.api]
+kind = "pool"
+instances = 12
+concurrency = 8
+balance = "least_conn"
+service = { dist = "lognormal", mean = "20ms", cv = 1.0 }
+queue_capacity = 5000
+calls = ["l1"]
+
+[components.l1]
+kind = "cache"
+scope = "per_instance"
+capacity = 5000
+ttl = "1m"
+hit = { dist = "const", value = "50us" }
+miss = "redis"
+
+[components.redis]
+kind = "cache"
+capacity = 20000
+ttl = "10m"
+hit = { dist = "const", value = "0.5ms" }
+miss = "db"
+coalesce = true
+
+[components.db]
+kind = "database"
+primary = { instances = 4, concurrency = 8, service = { dist = "lognormal", mean = "30ms", cv = 1.5 } }
+replicas = 2
+replica = { instances = 4, concurrency = 8, service = { dist = "lognormal", mean = "30ms", cv = 1.5 } }
+replication_lag = { dist = "exp", mean = "50ms" }
+read_your_writes = true
+
+[components.uploads]
+kind = "pool"
+instances = 2
+concurrency = 8
+service = { dist = "lognormal", mean = "20ms", cv = 1.0 }
+calls = ["jobs"]
+
+[components.jobs]
+kind = "queue"
+workers = "workers"
+
+[components.workers]
+kind = "pool"
+instances = 16
+service = { dist = "gamma", mean = "300ms", cv = 0.7 }
+calls = ["db"]
+"#;
+
 fn system_bench() -> &'static SystemBench {
     static CELL: OnceLock<SystemBench> = OnceLock::new();
-    CELL.get_or_init(|| {
-        let loaded = scalesim::scenario::load_str("bench.toml", SYSTEM_SCENARIO, &[], "bench")
+    CELL.get_or_init(|| load_bench(SYSTEM_SCENARIO, "pool->cache->pool"))
+}
+
+fn full_bench() -> &'static SystemBench {
+    static CELL: OnceLock<SystemBench> = OnceLock::new();
+    CELL.get_or_init(|| load_bench(FULL_SCENARIO, "full topology"))
+}
+
+fn load_bench(text: &str, what: &str) -> SystemBench {
+    {
+        let loaded = scalesim::scenario::load_str("bench.toml", text, &[], "bench")
             .unwrap_or_else(|d| panic!("bench scenario does not load: {d:?}"));
         let first = scalesim::run::run(&loaded, 0).expect("bench scenario runs");
         let s = &first.summary;
         let requests = s.requests.arrived;
         assert!(requests > 0 && s.runaway.is_none());
         eprintln!(
-            "check: pool->cache->pool: {requests} requests, {} events ({:.2} events/request), \
+            "check: {what}: {requests} requests, {} events ({:.2} events/request), \
              {} completed, {} rejected, cache hit ratio {:.3}",
             s.engine.events,
             s.engine.events as f64 / requests as f64,
@@ -350,17 +435,28 @@ fn system_bench() -> &'static SystemBench {
                 .report
                 .components
                 .iter()
-                .find(|c| c.name == "cache")
+                .find(|c| c.name == "cache" || c.name == "redis")
                 .and_then(|c| Some(c.hits? as f64 / (c.hits? + c.misses?) as f64))
                 .unwrap_or(f64::NAN),
         );
         SystemBench { loaded, requests }
-    })
+    }
 }
 
 #[divan::bench(sample_count = 30, sample_size = 1)]
 fn system_pool_cache_pool(bencher: Bencher) {
     let sb = system_bench();
+    bencher.counter(ItemsCount::new(sb.requests)).bench(|| {
+        let run = scalesim::run::run(black_box(&sb.loaded), 0).expect("runs");
+        black_box(run.summary.requests.arrived)
+    });
+}
+
+/// The whole data tier (see [`FULL_SCENARIO`]); goal: within 2x of
+/// `system_pool_cache_pool` per request.
+#[divan::bench(sample_count = 30, sample_size = 1)]
+fn system_full_topology(bencher: Bencher) {
+    let sb = full_bench();
     bencher.counter(ItemsCount::new(sb.requests)).bench(|| {
         let run = scalesim::run::run(black_box(&sb.loaded), 0).expect("runs");
         black_box(run.summary.requests.arrived)
