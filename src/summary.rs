@@ -171,6 +171,9 @@ pub struct ComponentJson {
     /// Shards: the busiest shard's arrivals over the mean shard's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard_imbalance: Option<f64>,
+    /// Pools with `connections` limits: mean wait for a connection, s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_wait_s: Option<f64>,
     /// Databases: reads a replica served before the key's latest write
     /// reached it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -408,6 +411,7 @@ fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
         coalesced: c.coalesced,
         writes: c.writes,
         shard_imbalance: c.shard_imbalance,
+        connection_wait_s: c.connection_wait_s,
         stale_reads: c.stale_reads,
         primary_reads: c.primary_reads,
         jobs_completed: c.jobs.as_ref().map(|j| j.done),

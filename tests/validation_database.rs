@@ -8,6 +8,10 @@
 //! that (reads and writes draw keys from one law). Checked against the
 //! 99.9% interval of 6 replications; with `read_your_writes` the same
 //! share of reads goes to the primary instead and none is stale.
+//!
+//! A caller's connection pool (`connections = { db = 2 }`) in front of a
+//! database with room for every query is an M/M/2 queue: the wait for a
+//! connection is Erlang C's Wq.
 
 use scalesim::run::run;
 use scalesim::scenario::load_str;
@@ -117,4 +121,57 @@ fn read_your_writes_sends_lagging_keys_to_the_primary() {
         ci.mean, ci.half_width
     );
     assert!(ci.contains(t), "{ci:?} vs {t}");
+}
+
+/// A pool whose instance may hold 2 connections to a database that serves
+/// any number of queries in Exp(1 s): the connections are the servers of
+/// an M/M/2 queue, so the wait for one is Erlang C's Wq.
+const CONNECTIONS: &str = r#"
+name = "connections"
+duration = "100000s"
+warmup = "2000s"
+seed = 3
+
+[traffic.web]
+rate = 1.6
+to = "api"
+
+[components.api]
+kind = "pool"
+instances = 1
+concurrency = 100
+service = { dist = "const", value = "0s" }
+calls = ["db"]
+connections = { db = 2 }
+
+[components.db]
+kind = "pool"
+instances = 1
+concurrency = 100
+service = { dist = "exp", mean = "1s" }
+"#;
+
+#[test]
+fn a_connection_pool_is_a_multi_server_queue() {
+    let loaded = load_str("conn.toml", CONNECTIONS, &[], "conn").unwrap();
+    let xs: Vec<f64> = (0..8)
+        .map(|r| {
+            let s = run(&loaded, r).unwrap().summary;
+            // The database never has more than 2 queries from this instance.
+            assert!(s.components.0[1].1.mean_in_system <= 2.0);
+            s.components.0[0].1.connection_wait_s.unwrap()
+        })
+        .collect();
+    let ci = student_t_ci(&xs, 0.999).unwrap();
+    // Erlang C, c = 2, a = 1.6: P(wait) = t / (1 + a + t) with
+    // t = a^2 / 2 * 2 / (2 - a); P(wait) = 0.7111, Wq = P(wait) / (2 - a).
+    let a: f64 = 1.6;
+    let top = a * a / 2.0 * 2.0 / (2.0 - a);
+    let wq = top / (1.0 + a + top) / (2.0 - a);
+    eprintln!(
+        "connection wait {:.4} +- {:.4} (Erlang C {wq:.4})",
+        ci.mean, ci.half_width
+    );
+    assert!(ci.contains(wq), "{ci:?} vs {wq}");
+    assert!(ci.half_width < 0.1 * wq);
 }

@@ -87,6 +87,12 @@ pub struct PoolConfig {
     /// Ring points per instance for `balance = "hash"` (default 100).
     #[serde(default)]
     pub virtual_nodes: Option<u32>,
+    /// Connection pools: the most calls one instance has open at once to
+    /// a called component, e.g. `{ db = 10 }`; a call beyond it waits for
+    /// a connection (a FIFO per instance), measured as the pool's
+    /// connection wait.
+    #[serde(default)]
+    pub connections: std::collections::BTreeMap<String, u32>,
 }
 
 /// A metric defined as the ratio of two published metrics.
@@ -174,6 +180,22 @@ impl PoolConfig {
         if let Some(p) = &self.provision_time {
             p.check()
                 .map_err(|(f, m)| (format!("provision_time.{f}"), m))?;
+        }
+        for (callee, &limit) in &self.connections {
+            if !self.calls.contains(callee) {
+                return Err((
+                    format!("connections.{callee}"),
+                    format!(
+                        "{callee:?} is not in calls; connection limits apply to called components"
+                    ),
+                ));
+            }
+            if limit == 0 {
+                return Err((
+                    format!("connections.{callee}"),
+                    "expected at least 1 connection".into(),
+                ));
+            }
         }
         match self.balance {
             Policy::Weighted if self.weights.is_empty() || self.weights.contains(&0) => {
@@ -708,6 +730,7 @@ mod tests {
             balance,
             weights: Vec::new(),
             virtual_nodes: None,
+            connections: Default::default(),
         };
         Pool::new(
             &cfg,

@@ -666,6 +666,8 @@ enum Comp {
     Pool {
         pool: Pool,
         calls: Vec<u16>,
+        /// Per entry of `calls`: its connection pool, if limited.
+        conns: Vec<Option<ConnPool>>,
     },
     Cache {
         /// One store (shared), or one per instance of the calling pool.
@@ -722,6 +724,26 @@ impl Comp {
             | Comp::Shards { .. }
             | Comp::Database { .. } => None,
         }
+    }
+}
+
+/// The connections of every instance of a pool to one called component.
+struct ConnPool {
+    limit: u32,
+    /// Open connections per instance.
+    in_use: Vec<u32>,
+    /// Visits waiting for a connection per instance: (visit, since).
+    waiting: Vec<VecDeque<(u32, Time)>>,
+}
+
+impl ConnPool {
+    fn slot(&mut self, inst: u32) -> usize {
+        let i = inst as usize;
+        if self.in_use.len() <= i {
+            self.in_use.resize(i + 1, 0);
+            self.waiting.resize_with(i + 1, VecDeque::new);
+        }
+        i
     }
 }
 
@@ -831,6 +853,9 @@ struct Stats {
     closed_cost: f64,
     scale_outs: u32,
     scale_ins: u32,
+    /// Pools with connection limits: each limited call's wait for a
+    /// connection (0 when one was free), for calls made after warm-up.
+    conn_wait: Tally,
     /// Databases: reads served by a replica the key's latest write had not
     /// reached.
     stale_reads: u64,
@@ -1010,6 +1035,9 @@ pub struct ComponentReport {
     pub writes: Option<u64>,
     /// Shards: the busiest shard's arrivals over the mean shard's.
     pub shard_imbalance: Option<f64>,
+    /// Pools with `connections` limits: mean wait of a limited call for a
+    /// connection of its instance, seconds.
+    pub connection_wait_s: Option<f64>,
     /// Databases: reads a replica served before the key's latest write
     /// reached it.
     pub stale_reads: Option<u64>,
@@ -1161,6 +1189,17 @@ impl System {
                             stream(seed, rep, &comp, "balance"),
                         ),
                         calls: p.calls.iter().map(|c| idx[c.as_str()]).collect(),
+                        conns: p
+                            .calls
+                            .iter()
+                            .map(|c| {
+                                p.connections.get(c).map(|&limit| ConnPool {
+                                    limit,
+                                    in_use: Vec::new(),
+                                    waiting: Vec::new(),
+                                })
+                            })
+                            .collect(),
                     },
                     ComponentConfig::Cache(c) => {
                         let spec = StoreSpec {
@@ -1364,6 +1403,12 @@ impl System {
                         .then_some(d.coalesced),
                     writes: matches!(comp, Comp::Cache { .. }).then_some(d.writes),
                     shard_imbalance: None,
+                    connection_wait_s: match comp {
+                        Comp::Pool { conns, .. } if conns.iter().any(Option::is_some) => {
+                            Some(st.conn_wait.mean())
+                        }
+                        _ => None,
+                    },
                     stale_reads: matches!(comp, Comp::Database { .. }).then_some(d.stale_reads),
                     primary_reads: matches!(comp, Comp::Database { .. }).then_some(d.primary_reads),
                     jobs: is_queue.then(|| JobReport {
@@ -1923,15 +1968,55 @@ impl System {
     /// Pool visit `v` makes its next downstream call, or ends.
     fn next_call(&mut self, s: &mut Scheduler<Ev>, v: u32) {
         let visit = self.visits[v];
-        let Comp::Pool { calls, .. } = &self.comps[visit.comp as usize] else {
+        let Comp::Pool { calls, conns, .. } = &mut self.comps[visit.comp as usize] else {
             unreachable!("next_call on a pool visit only")
         };
-        match calls.get(visit.step as usize) {
+        let k = visit.step as usize;
+        match calls.get(k) {
             Some(&next) => {
                 self.visits[v].step += 1;
+                if let Some(cp) = conns[k].as_mut() {
+                    let i = cp.slot(visit.inst);
+                    if cp.in_use[i] >= cp.limit {
+                        // Every connection of this instance is busy: wait.
+                        cp.waiting[i].push_back((v, s.now()));
+                        return;
+                    }
+                    cp.in_use[i] += 1;
+                    if s.now() >= self.cfg.warmup {
+                        self.stats[visit.comp as usize].conn_wait.add(0.0);
+                    }
+                }
                 self.enter(s, next, visit.req, v);
             }
             None => self.leave(s, v, Outcome::Ok),
+        }
+    }
+
+    /// Pool visit `v`'s call number `step - 1` has answered: give its
+    /// connection (if limited) to the next visit of that instance waiting
+    /// for one.
+    fn release_connection(&mut self, s: &mut Scheduler<Ev>, v: u32) {
+        let visit = self.visits[v];
+        let Comp::Pool { calls, conns, .. } = &mut self.comps[visit.comp as usize] else {
+            return;
+        };
+        let k = visit.step as usize - 1;
+        let Some(cp) = conns[k].as_mut() else {
+            return;
+        };
+        let i = cp.slot(visit.inst);
+        match cp.waiting[i].pop_front() {
+            Some((w, since)) => {
+                let callee = calls[k];
+                let wait = to_secs(s.now() - since);
+                let req = self.visits[w].req;
+                if s.now() >= self.cfg.warmup {
+                    self.stats[visit.comp as usize].conn_wait.add(wait);
+                }
+                self.enter(s, callee, req, w);
+            }
+            None => cp.in_use[i] -= 1,
         }
     }
 
@@ -1977,6 +2062,7 @@ impl System {
         let comp = self.visits[parent].comp;
         match &mut self.comps[comp as usize] {
             Comp::Pool { .. } => {
+                self.release_connection(s, parent);
                 if outcome == Outcome::Ok {
                     self.next_call(s, parent);
                 } else {
