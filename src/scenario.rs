@@ -207,7 +207,7 @@ impl Tagged for ComponentConfig {
             "pool" => PoolConfig::deserialize(d).map(ComponentConfig::Pool),
             "cache" => CacheConfig::deserialize(d).map(ComponentConfig::Cache),
             "queue" => QueueConfig::deserialize(d).map(ComponentConfig::Queue),
-            "shards" => ShardsConfig::deserialize(d).map(ComponentConfig::Shards),
+            "shards" => ShardsConfig::deserialize(d).map(|c| ComponentConfig::Shards(Box::new(c))),
             "database" => {
                 DatabaseConfig::deserialize(d).map(|c| ComponentConfig::Database(Box::new(c)))
             }

@@ -122,3 +122,47 @@ fn bad_shard_configs_are_located() {
         .to_string();
     assert!(e.contains("may not contain '/'"), "{e}");
 }
+
+#[test]
+fn shards_may_be_replicated_databases() {
+    let text = r#"
+name = "sharded-db"
+duration = "2000s"
+warmup = "100s"
+seed = 2
+
+[traffic.web]
+rate = 200
+to = "db"
+keys = { count = 300, zipf = 0.0 }
+mix = [{ name = "read", weight = 9, op = "read" }, { name = "write", weight = 1, op = "write" }]
+
+[components.db]
+kind = "shards"
+shards = 3
+route = "modulo"
+shard_database = { primary = { instances = 1, concurrency = 100, service = { dist = "const", value = "1ms" } }, replicas = 1 }
+"#;
+    let loaded = load_str("shards.toml", text, &[], "shards").unwrap();
+    let s = run(&loaded, 0).unwrap().summary;
+    let get = |name: &str| &s.components.0.iter().find(|(n, _)| n == name).unwrap().1;
+    let writes = s.classes.0[1].1.arrived;
+    let mut primaries = 0;
+    for i in 0..3 {
+        let db = get(&format!("db/{i}"));
+        assert_eq!(db.kind, "database");
+        let (p, r) = (
+            get(&format!("db/{i}/primary")).arrivals,
+            get(&format!("db/{i}/replica0")).arrivals,
+        );
+        assert_eq!(p + r, db.arrivals);
+        primaries += p;
+    }
+    // Every write lands on its shard's primary, every read on a replica.
+    assert_eq!(primaries, writes);
+    let bad = text.replace("route = \"modulo\"", "route = \"modulo\"\nshard = { instances = 1, service = { dist = \"exp\", mean = \"1s\" } }");
+    let e = load_str("shards.toml", &bad, &[], "shards")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("one of the two"), "{e}");
+}

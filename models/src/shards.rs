@@ -1,4 +1,5 @@
-//! A sharded store: N shards, each a pool, and a router that sends a
+//! A sharded store: N shards, each a pool or a replicated database, and a
+//! router that sends a
 //! request to the shard that owns its key, or (for scatter-gather classes)
 //! to every shard, answering when the last shard has answered.
 //!
@@ -14,6 +15,7 @@
 //! (Flatto & Hahn 1984; Nelson & Tantawi 1988).
 
 use crate::balance::{Balancer, Policy, DEFAULT_VNODES};
+use crate::database::DatabaseConfig;
 use crate::pool::PoolConfig;
 use scalesim_sim::SimRng;
 use serde::Deserialize;
@@ -49,8 +51,13 @@ pub struct ShardsConfig {
     /// `hash`: ring points per shard (default 100).
     #[serde(default)]
     pub virtual_nodes: Option<u32>,
-    /// Each shard: a pool (`instances`, `concurrency`, `service`, ...).
-    pub shard: PoolConfig,
+    /// Each shard as a pool (`instances`, `concurrency`, `service`, ...).
+    #[serde(default)]
+    pub shard: Option<PoolConfig>,
+    /// Or each shard as a replicated database (`primary`, `replicas`,
+    /// `replication_lag`, ...; see [`crate::database`]).
+    #[serde(default)]
+    pub shard_database: Option<DatabaseConfig>,
     /// Request classes (`<source>` or `<source>.<class>`) that query every
     /// shard and wait for all of them.
     #[serde(default)]
@@ -81,9 +88,17 @@ impl ShardsConfig {
                 "expected 1 to 10000 ring points per shard".into(),
             ));
         }
-        self.shard
-            .check()
-            .map_err(|(f, m)| (format!("shard.{f}"), m))
+        match (&self.shard, &self.shard_database) {
+            (Some(p), None) => p.check().map_err(|(f, m)| (format!("shard.{f}"), m)),
+            (None, Some(d)) => d
+                .check()
+                .map_err(|(f, m)| (format!("shard_database.{f}"), m)),
+            _ => Err((
+                "shard".into(),
+                "give each shard as a pool (shard = { instances = .., service = .. }) or as a database (shard_database = { primary = .., replicas = .. }), one of the two"
+                    .into(),
+            )),
+        }
     }
 }
 
@@ -143,7 +158,8 @@ mod tests {
             route,
             key_space: Some(100),
             virtual_nodes: None,
-            shard,
+            shard: Some(shard),
+            shard_database: None,
             scatter: vec![],
         }
     }

@@ -42,7 +42,7 @@ pub enum ComponentConfig {
     /// `kind = "queue"`.
     Queue(QueueConfig),
     /// `kind = "shards"`.
-    Shards(ShardsConfig),
+    Shards(Box<ShardsConfig>),
     /// `kind = "database"`.
     Database(Box<DatabaseConfig>),
 }
@@ -68,24 +68,16 @@ impl ComponentConfig {
             ComponentConfig::Queue(q) => vec![("workers", q.workers.as_str())],
             // Before expansion, a shard's calls; after, the shard pools are
             // components of their own (see `SystemConfig::expanded`).
-            ComponentConfig::Shards(sh) => sh
-                .shard
-                .calls
-                .iter()
-                .map(|c| ("shard.calls", c.as_str()))
-                .collect(),
-            ComponentConfig::Database(d) => {
-                let mut v: Vec<(&'static str, &str)> = d
-                    .primary
+            ComponentConfig::Shards(sh) => match (&sh.shard, &sh.shard_database) {
+                (Some(p), _) => p
                     .calls
                     .iter()
-                    .map(|c| ("primary.calls", c.as_str()))
-                    .collect();
-                if let Some(r) = &d.replica {
-                    v.extend(r.calls.iter().map(|c| ("replica.calls", c.as_str())));
-                }
-                v
-            }
+                    .map(|c| ("shard.calls", c.as_str()))
+                    .collect(),
+                (None, Some(d)) => database_calls(d, "shard_database."),
+                (None, None) => Vec::new(),
+            },
+            ComponentConfig::Database(d) => database_calls(d, ""),
         }
     }
 
@@ -110,6 +102,25 @@ impl ComponentConfig {
             | ComponentConfig::Database(_) => Pricing::default(),
         }
     }
+}
+
+/// The components a database's primary and replicas call (`prefix`: the
+/// field path of the database inside its component).
+fn database_calls<'a>(d: &'a DatabaseConfig, prefix: &str) -> Vec<(&'static str, &'a str)> {
+    let (p, r) = if prefix.is_empty() {
+        ("primary.calls", "replica.calls")
+    } else {
+        (
+            "shard_database.primary.calls",
+            "shard_database.replica.calls",
+        )
+    };
+    let mut v: Vec<(&'static str, &str)> =
+        d.primary.calls.iter().map(|c| (p, c.as_str())).collect();
+    if let Some(rc) = &d.replica {
+        v.extend(rc.calls.iter().map(|c| (r, c.as_str())));
+    }
+    v
 }
 
 /// Everything needed to build and run a system.
@@ -152,40 +163,51 @@ pub struct ConfigIssue {
 }
 
 impl SystemConfig {
-    /// Checks everything that can be known before running: numbers in
-    /// range, names that exist, no call cycle, keys where caches need them.
     /// The configuration with every `shards` component followed by its
-    /// shard pools `<name>/0` .. `<name>/<N-1>` (what [`System::new`] runs).
+    /// shards `<name>/0` .. `<name>/<N-1>`, and every `database` by its
+    /// pools `<name>/primary`, `<name>/replica<i>` (what [`System::new`]
+    /// runs).
     pub fn expanded(&self) -> SystemConfig {
+        fn push(out: &mut Vec<(String, ComponentConfig)>, name: &str, c: &ComponentConfig) {
+            out.push((name.to_string(), c.clone()));
+            match c {
+                ComponentConfig::Shards(sh) => {
+                    for i in 0..sh.shards {
+                        let n = ShardsConfig::shard_name(name, i);
+                        match (&sh.shard, &sh.shard_database) {
+                            (Some(p), _) => push(out, &n, &ComponentConfig::Pool(p.clone())),
+                            (None, Some(d)) => {
+                                push(out, &n, &ComponentConfig::Database(Box::new(d.clone())))
+                            }
+                            (None, None) => {}
+                        }
+                    }
+                }
+                ComponentConfig::Database(db) => {
+                    out.push((
+                        DatabaseConfig::primary_name(name),
+                        ComponentConfig::Pool(db.primary.clone()),
+                    ));
+                    for i in 0..db.replicas {
+                        out.push((
+                            DatabaseConfig::replica_name(name, i),
+                            ComponentConfig::Pool(db.replica_pool()),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
         let mut cfg = self.clone();
         cfg.components = Vec::with_capacity(self.components.len());
         for (name, c) in &self.components {
-            cfg.components.push((name.clone(), c.clone()));
-            if let ComponentConfig::Shards(sh) = c {
-                for i in 0..sh.shards {
-                    cfg.components.push((
-                        ShardsConfig::shard_name(name, i),
-                        ComponentConfig::Pool(sh.shard.clone()),
-                    ));
-                }
-            }
-            if let ComponentConfig::Database(db) = c {
-                cfg.components.push((
-                    DatabaseConfig::primary_name(name),
-                    ComponentConfig::Pool(db.primary.clone()),
-                ));
-                for i in 0..db.replicas {
-                    cfg.components.push((
-                        DatabaseConfig::replica_name(name, i),
-                        ComponentConfig::Pool(db.replica_pool()),
-                    ));
-                }
-            }
+            push(&mut cfg.components, name, c);
         }
         cfg
     }
 
-    /// Checks everything that can be known before running (see below).
+    /// Checks everything that can be known before running: numbers in
+    /// range, names that exist, no call cycle, keys where caches need them.
     pub fn check(&self) -> Vec<ConfigIssue> {
         let mut out = Vec::new();
         let mut issue = |path: String, message: String| out.push(ConfigIssue { path, message });
