@@ -19,7 +19,7 @@ use scalesim::sweep::{self, Options, Shard, Sweep};
 use std::path::PathBuf;
 
 mod common;
-use common::assert_same_files;
+use common::{assert_same_files, erlang_c};
 use std::process::{Command, Output};
 
 fn load(text: &str) -> Loaded {
@@ -218,20 +218,6 @@ fn bad_sweeps_are_usage_errors() {
     let o = scalesim(&["sweep", &zip, "--shard", "2/2"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("0 <= I < N"));
-}
-
-/// Erlang C probability of waiting in M/M/c with offered load a = lambda/mu.
-fn erlang_c(c: u32, a: f64) -> f64 {
-    let mut term = 1.0;
-    let mut sum = 0.0;
-    for k in 0..c {
-        if k > 0 {
-            term *= a / k as f64;
-        }
-        sum += term;
-    }
-    let top = term * a / c as f64 * c as f64 / (c as f64 - a);
-    top / (sum + top)
 }
 
 /// Solves f(lambda) = target for an increasing f on (lo, hi).

@@ -14,6 +14,9 @@ use scalesim::run::run;
 use scalesim::scenario::load_str;
 use scalesim::sim::stats::student_t_ci;
 
+mod common;
+use common::erlang_c;
+
 const SCENARIO: &str = r#"
 name = "queue"
 duration = "100000s"
@@ -43,20 +46,6 @@ service = { dist = "exp", mean = "1s" }
 "#;
 
 const REPS: u32 = 10;
-
-/// Erlang C probability of waiting, M/M/c with offered load a.
-fn erlang_c(c: u32, a: f64) -> f64 {
-    let mut term = 1.0;
-    let mut sum = 0.0;
-    for k in 0..c {
-        if k > 0 {
-            term *= a / k as f64;
-        }
-        sum += term;
-    }
-    let top = term * a / c as f64 * c as f64 / (c as f64 - a);
-    top / (sum + top)
-}
 
 /// Blocking probability of M/M/c/(c+k) at offered load a.
 fn mmck_blocking(c: u32, k: u32, a: f64) -> f64 {
