@@ -24,7 +24,7 @@ use crate::run;
 use crate::scenario::{self, Loaded};
 use crate::study::{Acc, CapacityResult, CapacityRow, Failure, MetricStat, ParamValue, Probe};
 use crate::study_charts;
-use crate::sweep::{param_value, thread_pool};
+use crate::sweep::{num, param_value, thread_pool};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -549,15 +549,6 @@ pub fn json(r: &CapacityResult) -> String {
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
-}
-
-fn num(v: f64) -> String {
-    if v.is_finite() {
-        // `+ 0.0` turns -0 into 0.
-        format!("{}", v + 0.0)
-    } else {
-        String::new()
-    }
 }
 
 /// Writes `capacity.csv`, `probes.csv`, `capacity.json` and the charts.

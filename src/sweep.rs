@@ -635,7 +635,9 @@ impl RunsWriter {
     }
 }
 
-fn num(v: f64) -> String {
+/// A CSV cell: the shortest decimal that reads back as `v` (-0 as 0), or
+/// empty for NaN and infinities.
+pub(crate) fn num(v: f64) -> String {
     if v.is_finite() {
         // `+ 0.0` turns -0 into 0.
         format!("{}", v + 0.0)
