@@ -10,6 +10,8 @@
 //! - [`pool`]: instances x concurrency slots behind one FIFO queue, or
 //!   per-instance queues fed by a [`balance`] policy;
 //! - [`cache`]: LRU / FIFO / LFU / RANDOM caches with TTL and miss forwarding;
+//! - [`llm`]: LLM model-server replicas on GPUs: static, continuous and
+//!   chunked-prefill batching, paged KV cache, preemption by recompute;
 //! - [`queue`]: an asynchronous job queue in front of a worker pool;
 //! - [`database`]: a primary and read replicas with replication lag;
 //! - [`shards`]: a sharded store routing keys to shard pools, scatter-gather;
@@ -20,6 +22,8 @@
 //! - [`schedule`]: static and scheduled (clock-driven) capacity;
 //! - [`predictive`]: seasonal-naive forecast, provisioned ahead;
 //! - [`cost`]: instance catalog, billing, spot;
+//! - [`gpu`]: GPU and transformer-model catalogs, parameter and KV bytes;
+//! - [`roofline`]: the step time of a batch on GPUs, the KV-cache memory plan;
 //! - [`dist`]: service-time laws; [`units`]: durations in scenario files;
 //! - [`system`]: the components wired into one [`scalesim_sim::Model`], the
 //!   request flow between them, and the measurements of a run.
@@ -32,11 +36,14 @@ pub mod calendar;
 pub mod cost;
 pub mod database;
 pub mod dist;
+pub mod gpu;
 pub mod hpa;
+pub mod llm;
 pub mod pattern;
 pub mod pool;
 pub mod predictive;
 pub mod queue;
+pub mod roofline;
 pub mod schedule;
 pub mod shards;
 pub mod system;

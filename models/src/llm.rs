@@ -1,0 +1,1116 @@
+//! LLM serving on GPUs: replicas of a model server that run engine steps
+//! (one forward pass over a batch of decodes and prefill chunks), timed by
+//! the [`crate::roofline`] model, with KV-cache memory in blocks.
+//!
+//! Three schedulers, each following a named serving engine
+//! (`shared/reference/llm-serving.md` §0 and §1.3):
+//!
+//! - `static` — FasterTransformer / TensorRT-LLM static batching: a batch
+//!   of up to `max_batch` requests starts when it is full or its oldest
+//!   request has waited `max_wait`; KV for prompt + output is reserved for
+//!   every member at the start; the whole batch prefills in one step, then
+//!   decodes until its longest request ends. Nobody joins mid-way and the
+//!   memory is freed when the batch ends (each member's answer streams and
+//!   completes at its own last token).
+//! - `continuous` — vLLM V0 (Orca iteration-level scheduling with
+//!   PagedAttention): every step is either a prefill-only step of whole
+//!   prompts admitted first-come first-served (within `max_num_seqs`,
+//!   `max_num_batched_tokens` and free blocks) — prefills take priority —
+//!   or a decode step of every running request.
+//! - `chunked` — vLLM V1 / Sarathi-Serve chunked prefill: every step first
+//!   gives each running decode its token, then fills the token budget
+//!   `max_num_batched_tokens` with prefill chunks, unfinished prompts first,
+//!   then new requests first-come first-served (stall-free batching).
+//!
+//! KV memory is paged in blocks of `block_size` tokens: a request holds
+//! `ceil(cached tokens / block_size)` blocks, allocated as chunks are
+//! computed and as decodes cross a block boundary. When a decode step
+//! needs blocks that are not free, the most recently admitted running
+//! request is preempted by recompute (vLLM's default): its blocks are
+//! freed and it goes back to the front of the waiting queue, to prefill
+//! its prompt and the tokens it had generated again. New requests are
+//! admitted only in a step without preemption, and stop at the first that
+//! does not fit (head of line).
+//!
+//! Decodes advance together, so a replica keeps their state as of the
+//! decode iteration they joined at: one step costs O(1) for all decodes
+//! (a running sum of contexts, block-boundary counters by context modulo
+//! the block size) plus O(log n) per request that finishes.
+
+use crate::balance::Policy;
+use crate::cost::SpotConfig;
+use crate::dist::DistConfig;
+use crate::gpu::{
+    resolve_gpu, resolve_model, Dtype, GpuOverride, GpuSpec, ModelOverride, ModelSpec,
+};
+use crate::pool::{CustomMetric, PoolConfig};
+use crate::roofline::{memory_plan, Efficiency, MemoryPlan, Roofline, StepShape};
+use crate::units::Duration;
+use scalesim_sim::{from_secs, Slab, Time};
+use serde::Deserialize;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+/// How a replica forms its batches.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SchedulerKind {
+    /// FasterTransformer / TensorRT-LLM static batching.
+    Static,
+    /// vLLM V0: prefill-only or decode-only steps, prefills first.
+    Continuous,
+    /// vLLM V1 / Sarathi-Serve: decodes plus prefill chunks in every step.
+    #[default]
+    Chunked,
+}
+
+impl SchedulerKind {
+    /// Its name as written in scenarios.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchedulerKind::Static => "static",
+            SchedulerKind::Continuous => "continuous",
+            SchedulerKind::Chunked => "chunked",
+        }
+    }
+}
+
+/// `[components.<name>]` with `kind = "llm"`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LlmConfig {
+    /// Always "llm" (read by the scenario loader to pick this type).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Model-server replicas, each on `tensor_parallel` GPUs.
+    pub replicas: u32,
+    /// GPU type from the catalog (see [`crate::gpu::gpu_catalog`]).
+    pub gpu: String,
+    /// Fields replacing the catalog's figures for `gpu`.
+    #[serde(default)]
+    pub gpu_spec: GpuOverride,
+    /// GPUs per replica (tensor parallelism).
+    #[serde(default = "one")]
+    pub tensor_parallel: u32,
+    /// Model from the catalog (see [`crate::gpu::model_catalog`]).
+    pub model: String,
+    /// Fields replacing the catalog's shape for `model`.
+    #[serde(default)]
+    pub model_spec: ModelOverride,
+    /// Weight precision (default bf16).
+    #[serde(default)]
+    pub dtype: Dtype,
+    /// KV-cache precision (default bf16).
+    #[serde(default)]
+    pub kv_dtype: Dtype,
+    /// Batch scheduler (default `chunked`).
+    #[serde(default)]
+    pub scheduler: SchedulerKind,
+    /// Most running requests per replica (default: vLLM's, 1024 on GPUs of
+    /// 70 GiB or more other than A100, else 256).
+    #[serde(default)]
+    pub max_num_seqs: Option<u32>,
+    /// Token budget of one step (default: vLLM's, 8192 on GPUs of 70 GiB
+    /// or more other than A100, else 2048; `continuous`: at least the
+    /// longest context).
+    #[serde(default)]
+    pub max_num_batched_tokens: Option<u32>,
+    /// Longest prompt + output accepted (default: the model's context).
+    #[serde(default)]
+    pub max_model_len: Option<u32>,
+    /// `static`: most requests in a batch (default 16).
+    #[serde(default)]
+    pub max_batch: Option<u32>,
+    /// `static`: longest wait of a batch's first request before the batch
+    /// starts anyway (default 100 ms).
+    #[serde(default)]
+    pub max_wait: Option<Duration>,
+    /// Tokens per KV block (default 16).
+    #[serde(default = "default_block")]
+    pub block_size: u32,
+    /// Share of GPU memory the server may use (default 0.9).
+    #[serde(default = "default_util")]
+    pub gpu_memory_utilization: f64,
+    /// Memory held back besides weights and KV, GiB per GPU (default:
+    /// 1.4 GiB plus the activations of the largest step).
+    #[serde(default)]
+    pub memory_reserve_gib: Option<f64>,
+    /// KV blocks per replica, given directly (wins over the memory plan).
+    #[serde(default)]
+    pub kv_blocks: Option<u64>,
+    /// Roofline calibration.
+    #[serde(default)]
+    pub efficiency: Efficiency,
+    /// Every step takes exactly this long (for validation against
+    /// bulk-service queues); default: the roofline.
+    #[serde(default)]
+    pub step_time: Option<Duration>,
+    /// Most requests waiting per replica; an arrival beyond is rejected
+    /// (default: unbounded, as vLLM).
+    #[serde(default)]
+    pub queue_capacity: Option<u64>,
+    /// How requests are spread over replicas (default `least_conn`).
+    #[serde(default = "default_balance")]
+    pub balance: Policy,
+    /// Price per replica-hour, USD (default: the GPU's x tensor_parallel).
+    #[serde(default)]
+    pub price_per_hour: Option<f64>,
+    /// Share of replicas on spot, and its discount.
+    #[serde(default)]
+    pub spot: Option<SpotConfig>,
+    /// Time from requesting a replica to serving: default 60 s to start
+    /// the server plus the weights read at `load_gbs`.
+    #[serde(default)]
+    pub provision_time: Option<DistConfig>,
+    /// Weight-loading bandwidth for the default cold start, GB/s
+    /// (default 2).
+    #[serde(default = "default_load")]
+    pub load_gbs: f64,
+    /// Health-check grace after the model is loaded.
+    #[serde(default)]
+    pub ready_delay: Duration,
+    /// The autoscaler's metric window (default: its evaluation period).
+    #[serde(default)]
+    pub metric_period: Option<Duration>,
+    /// Delay before a metric window is visible to the autoscaler.
+    #[serde(default)]
+    pub metric_delay: Duration,
+    /// Custom ratio metrics published to the autoscaler.
+    #[serde(default)]
+    pub custom_metrics: Vec<CustomMetric>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn default_block() -> u32 {
+    16
+}
+fn default_util() -> f64 {
+    0.9
+}
+fn default_balance() -> Policy {
+    Policy::LeastConn
+}
+fn default_load() -> f64 {
+    2.0
+}
+
+/// Seconds to start a model server before its weights load.
+pub const SERVER_START_S: f64 = 60.0;
+
+/// Everything a replica needs, resolved from an [`LlmConfig`].
+#[derive(Clone, Debug)]
+pub struct LlmPlan {
+    /// The GPU.
+    pub gpu: GpuSpec,
+    /// The model.
+    pub model: ModelSpec,
+    /// GPUs per replica.
+    pub tp: u32,
+    /// Step-time model.
+    pub roofline: Roofline,
+    /// Memory plan per GPU.
+    pub memory: MemoryPlan,
+    /// KV blocks per replica.
+    pub blocks: u64,
+    /// Tokens per block.
+    pub block_size: u32,
+    /// Scheduler.
+    pub scheduler: SchedulerKind,
+    /// Most running requests.
+    pub max_seqs: u32,
+    /// Token budget per step.
+    pub max_tokens: u32,
+    /// Longest prompt + output.
+    pub max_len: u32,
+    /// `static`: batch size and wait.
+    pub max_batch: u32,
+    /// `static`: longest wait of a batch's first request.
+    pub max_wait: Time,
+    /// Constant step time, if set.
+    pub step_time: Option<Time>,
+    /// Waiting room per replica.
+    pub queue_capacity: Option<u64>,
+}
+
+impl LlmConfig {
+    /// Resolves catalogs and defaults and checks the numbers;
+    /// `Err((field, message))`.
+    pub fn plan(&self) -> Result<LlmPlan, (String, String)> {
+        let gpu = resolve_gpu(&self.gpu, &self.gpu_spec).map_err(|m| ("gpu".to_string(), m))?;
+        let model =
+            resolve_model(&self.model, &self.model_spec).map_err(|m| ("model".to_string(), m))?;
+        if self.replicas == 0 {
+            return Err(("replicas".into(), "expected at least 1 replica".into()));
+        }
+        if self.replicas > crate::pool::MAX_INSTANCES {
+            return Err((
+                "replicas".into(),
+                format!(
+                    "at most {} replicas (each is simulated)",
+                    crate::pool::MAX_INSTANCES
+                ),
+            ));
+        }
+        let tp = self.tensor_parallel;
+        if tp == 0 || tp > 64 {
+            return Err((
+                "tensor_parallel".into(),
+                "expected 1 to 64 GPUs per replica".into(),
+            ));
+        }
+        if model.kv_heads % tp != 0 && tp % model.kv_heads != 0 {
+            return Err((
+                "tensor_parallel".into(),
+                format!("{} KV heads cannot be split over {tp} GPUs", model.kv_heads),
+            ));
+        }
+        self.efficiency
+            .check()
+            .map_err(|(f, m)| (format!("efficiency.{f}"), m))?;
+        if self.block_size == 0 || self.block_size > 1024 {
+            return Err((
+                "block_size".into(),
+                "expected 1 to 1024 tokens per block".into(),
+            ));
+        }
+        if !(self.gpu_memory_utilization > 0.0 && self.gpu_memory_utilization <= 1.0) {
+            return Err((
+                "gpu_memory_utilization".into(),
+                format!(
+                    "expected a fraction in (0, 1], got {}",
+                    self.gpu_memory_utilization
+                ),
+            ));
+        }
+        let big = gpu.memory_gib >= 70.0 && !gpu.name.to_ascii_uppercase().starts_with("A100");
+        let max_len = self.max_model_len.unwrap_or(model.max_context);
+        if max_len < 2 {
+            return Err(("max_model_len".into(), "expected at least 2 tokens".into()));
+        }
+        let max_seqs = self.max_num_seqs.unwrap_or(if big { 1024 } else { 256 });
+        let default_tokens = match self.scheduler {
+            SchedulerKind::Continuous => max_len.max(2048),
+            _ if big => 8192,
+            _ => 2048,
+        };
+        let max_tokens = self.max_num_batched_tokens.unwrap_or(default_tokens);
+        if max_seqs == 0 {
+            return Err(("max_num_seqs".into(), "expected at least 1".into()));
+        }
+        if max_tokens < max_seqs && self.scheduler == SchedulerKind::Chunked {
+            return Err((
+                "max_num_batched_tokens".into(),
+                format!(
+                    "{max_tokens} tokens per step cannot hold the decodes of {max_seqs} sequences (max_num_seqs); raise it or lower max_num_seqs"
+                ),
+            ));
+        }
+        if self.scheduler == SchedulerKind::Continuous && max_tokens < max_len {
+            return Err((
+                "max_num_batched_tokens".into(),
+                format!(
+                    "continuous batching prefills whole prompts: {max_tokens} tokens per step must be at least max_model_len ({max_len}); lower max_model_len or use scheduler = \"chunked\""
+                ),
+            ));
+        }
+        let max_batch = self.max_batch.unwrap_or(16);
+        if max_batch == 0 {
+            return Err(("max_batch".into(), "expected at least 1".into()));
+        }
+        if self.scheduler != SchedulerKind::Static
+            && (self.max_batch.is_some() || self.max_wait.is_some())
+        {
+            return Err((
+                "max_batch".into(),
+                "max_batch and max_wait apply to scheduler = \"static\" only".into(),
+            ));
+        }
+        if let Some(r) = self.memory_reserve_gib {
+            if !(r.is_finite() && r >= 0.0) {
+                return Err((
+                    "memory_reserve_gib".into(),
+                    format!("expected GiB >= 0, got {r}"),
+                ));
+            }
+        }
+        if let Some(t) = self.step_time {
+            if t.secs() <= 0.0 {
+                return Err(("step_time".into(), "expected a time > 0".into()));
+            }
+        }
+        if !(self.load_gbs.is_finite() && self.load_gbs > 0.0) {
+            return Err(("load_gbs".into(), "expected GB/s > 0".into()));
+        }
+        if let Some(p) = &self.provision_time {
+            p.check()
+                .map_err(|(f, m)| (format!("provision_time.{f}"), m))?;
+        }
+        if !self.balance.per_instance() {
+            return Err((
+                "balance".into(),
+                "replicas each keep their own queue; use least_conn, round_robin, random, power_of_two, weighted or hash".into(),
+            ));
+        }
+        let memory = memory_plan(
+            &model,
+            &gpu,
+            tp,
+            self.dtype,
+            self.kv_dtype,
+            self.gpu_memory_utilization,
+            self.memory_reserve_gib,
+            max_tokens as u64,
+            self.block_size,
+        );
+        let blocks = self.kv_blocks.unwrap_or(memory.blocks);
+        if blocks == 0 {
+            let gib = |b: f64| b / (1024.0 * 1024.0 * 1024.0);
+            return Err((
+                "gpu".into(),
+                format!(
+                    "no memory left for the KV cache: {:.1} GiB x {} per GPU - {:.1} GiB of weights - {:.1} GiB reserved; use more GPUs (tensor_parallel), a smaller dtype or a bigger GPU",
+                    gpu.memory_gib,
+                    self.gpu_memory_utilization,
+                    gib(memory.weights_bytes),
+                    gib(memory.reserve_bytes)
+                ),
+            ));
+        }
+        let roofline = Roofline::new(
+            &model,
+            &gpu,
+            tp,
+            self.dtype,
+            self.kv_dtype,
+            &self.efficiency,
+        );
+        Ok(LlmPlan {
+            tp,
+            roofline,
+            memory,
+            blocks,
+            block_size: self.block_size,
+            scheduler: self.scheduler,
+            max_seqs,
+            max_tokens,
+            max_len,
+            max_batch,
+            max_wait: self.max_wait.map(|d| d.time()).unwrap_or(from_secs(0.1)),
+            step_time: self.step_time.map(|d| d.time().max(1)),
+            queue_capacity: self.queue_capacity,
+            gpu,
+            model,
+        })
+    }
+
+    /// USD per replica-hour before spot: `price_per_hour`, or the GPU's
+    /// price x `tensor_parallel`.
+    pub fn replica_price(&self) -> Option<f64> {
+        self.price_per_hour.or_else(|| {
+            resolve_gpu(&self.gpu, &self.gpu_spec)
+                .ok()
+                .map(|g| g.price_per_hour * self.tensor_parallel as f64)
+        })
+    }
+
+    /// The replicas' lifecycle as a pool of one slot per replica (the
+    /// slot is "stepping"): instances, cold start, balancing, metrics.
+    pub fn pool(&self) -> PoolConfig {
+        let boot = self.provision_time.clone().unwrap_or_else(|| {
+            let weights = resolve_model(&self.model, &self.model_spec)
+                .map(|m| m.total_params() * self.dtype.bytes())
+                .unwrap_or(0.0);
+            DistConfig::Const {
+                value: Duration(SERVER_START_S + weights / (self.load_gbs * 1e9)),
+            }
+        });
+        PoolConfig {
+            kind: None,
+            instances: self.replicas,
+            concurrency: 1,
+            service: DistConfig::Const {
+                value: Duration(0.0),
+            },
+            queue_capacity: None,
+            calls: Vec::new(),
+            instance_type: None,
+            price_per_hour: self.replica_price(),
+            spot: self.spot,
+            provision_time: Some(boot),
+            ready_delay: self.ready_delay,
+            metric_period: self.metric_period,
+            metric_delay: self.metric_delay,
+            custom_metrics: self.custom_metrics.clone(),
+            balance: self.balance,
+            weights: Vec::new(),
+            virtual_nodes: None,
+            connections: Default::default(),
+        }
+    }
+}
+
+/// A request as a replica sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Job {
+    /// The visit it answers.
+    pub visit: u32,
+    /// Prompt tokens.
+    pub prompt: u32,
+    /// Output tokens to generate.
+    pub output: u32,
+    /// When it reached the replica.
+    pub arrived: Time,
+}
+
+/// What a replica does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// A step is running until this long from now.
+    Step(Time),
+    /// Nothing to run before this instant (a static batch waiting to fill).
+    Wait(Time),
+    /// No work.
+    Idle,
+}
+
+/// A request that ended at a step's end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Finished {
+    /// Its job.
+    pub job: Job,
+    /// When its first token was emitted.
+    pub first_token: Time,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Seq {
+    job: Job,
+    /// Tokens emitted so far.
+    generated: u32,
+    /// Tokens whose KV is cached.
+    computed: u32,
+    /// Blocks held.
+    blocks: u32,
+    /// Tokens scheduled in the running step.
+    sched: u32,
+    /// Admission number (larger = newer).
+    admitted: u64,
+    /// Time of the first token (`Time::MAX`: none yet).
+    first: Time,
+}
+
+impl Seq {
+    fn new(job: Job) -> Seq {
+        Seq {
+            job,
+            generated: 0,
+            computed: 0,
+            blocks: 0,
+            sched: 0,
+            admitted: 0,
+            first: Time::MAX,
+        }
+    }
+
+    /// Tokens to have cached before the next token is sampled.
+    fn target(&self) -> u32 {
+        self.job.prompt + self.generated
+    }
+}
+
+/// A sequence in the decode phase, as of decode iteration `d0`.
+#[derive(Clone, Copy, Debug)]
+struct Dec {
+    seq: Seq,
+    d0: u64,
+    prev: u32,
+    next: u32,
+}
+
+const NIL: u32 = u32::MAX;
+
+/// One model-server replica: its queue, running batch and KV blocks.
+pub struct Replica {
+    plan: LlmPlan,
+    waiting: VecDeque<Seq>,
+    /// Running requests still prefilling, in admission order.
+    prefilling: Vec<Seq>,
+    /// Running requests decoding, a list in admission order.
+    dec: Slab<Dec>,
+    head: u32,
+    tail: u32,
+    decoding: u32,
+    /// (iteration of the last token, admission number, slot).
+    finish: BinaryHeap<Reverse<(u64, u64, u32)>>,
+    /// Decoding sequences by (context - join iteration) mod block size.
+    boundary: Vec<u32>,
+    /// Sum of the decoding sequences' cached tokens.
+    ctx_sum: u64,
+    /// Decode iterations run so far.
+    iteration: u64,
+    free_blocks: u64,
+    /// `static`: blocks reserved by the running batch.
+    batch_blocks: u64,
+    admissions: u64,
+    /// The running step has a decode iteration.
+    step_decodes: bool,
+    stepping: bool,
+    /// Output tokens emitted.
+    pub tokens_out: u64,
+    /// Prompt tokens prefilled (recomputed ones included).
+    pub tokens_in: u64,
+    /// Requests preempted.
+    pub preemptions: u64,
+    /// Sequences in the running step.
+    pub batch: u32,
+}
+
+impl Replica {
+    /// An idle replica with an empty KV cache.
+    pub fn new(plan: LlmPlan) -> Replica {
+        Replica {
+            boundary: vec![0; plan.block_size as usize],
+            free_blocks: plan.blocks,
+            plan,
+            waiting: VecDeque::new(),
+            prefilling: Vec::new(),
+            dec: Slab::new(),
+            head: NIL,
+            tail: NIL,
+            decoding: 0,
+            finish: BinaryHeap::new(),
+            ctx_sum: 0,
+            iteration: 0,
+            batch_blocks: 0,
+            admissions: 0,
+            step_decodes: false,
+            stepping: false,
+            tokens_out: 0,
+            tokens_in: 0,
+            preemptions: 0,
+            batch: 0,
+        }
+    }
+
+    /// Queues a request; false when it can never be served here (prompt
+    /// too long, more KV than the replica has, or the waiting room full).
+    pub fn push(&mut self, mut job: Job) -> bool {
+        let p = &self.plan;
+        if job.prompt == 0 || job.prompt >= p.max_len {
+            return false;
+        }
+        job.output = job.output.clamp(1, p.max_len - job.prompt);
+        if self.blocks_for(job.prompt + job.output) > p.blocks
+            || p.queue_capacity
+                .is_some_and(|c| self.waiting.len() as u64 >= c)
+        {
+            return false;
+        }
+        self.waiting.push_back(Seq::new(job));
+        true
+    }
+
+    fn blocks_for(&self, tokens: u32) -> u64 {
+        tokens.div_ceil(self.plan.block_size) as u64
+    }
+
+    /// Requests waiting for admission.
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Requests admitted and not finished.
+    pub fn running(&self) -> usize {
+        self.prefilling.len() + self.decoding as usize
+    }
+
+    /// KV blocks in use.
+    pub fn used_blocks(&self) -> u64 {
+        self.plan.blocks - self.free_blocks
+    }
+
+    /// KV blocks of the replica.
+    pub fn total_blocks(&self) -> u64 {
+        self.plan.blocks
+    }
+
+    /// A step is running.
+    pub fn stepping(&self) -> bool {
+        self.stepping
+    }
+
+    /// Chooses the next step at `now` (when no step is running).
+    pub fn plan(&mut self, now: Time) -> Plan {
+        debug_assert!(!self.stepping);
+        let mut shape = StepShape::default();
+        self.step_decodes = false;
+        match self.plan.scheduler {
+            SchedulerKind::Static => {
+                if self.decoding > 0 {
+                    self.decode_step(&mut shape);
+                } else if !self.waiting.is_empty() {
+                    let oldest = self.waiting[0].job.arrived;
+                    let full = self.waiting.len() as u32 >= self.plan.max_batch;
+                    if !full && now < oldest + self.plan.max_wait {
+                        return Plan::Wait(oldest + self.plan.max_wait);
+                    }
+                    self.start_static_batch(&mut shape);
+                }
+            }
+            SchedulerKind::Continuous => {
+                if !self.admit(&mut shape, true) {
+                    self.decode_step(&mut shape);
+                }
+            }
+            SchedulerKind::Chunked => {
+                let preempted = self.decode_step(&mut shape);
+                self.continue_prefills(&mut shape);
+                if !preempted {
+                    self.admit(&mut shape, false);
+                }
+                if shape.tokens == 0 && !self.prefilling.is_empty() {
+                    // Partial prefills hold every block: free the newest.
+                    self.preempt_newest();
+                    return self.plan(now);
+                }
+            }
+        }
+        if shape.tokens == 0 {
+            return Plan::Idle;
+        }
+        self.stepping = true;
+        self.batch = self.decoding * self.step_decodes as u32
+            + self.prefilling.iter().filter(|s| s.sched > 0).count() as u32;
+        let t = match self.plan.step_time {
+            Some(t) => t,
+            None => from_secs(self.plan.roofline.step_s(&shape)).max(1),
+        };
+        Plan::Step(t)
+    }
+
+    /// Schedules one token for every decoding sequence, preempting the
+    /// newest running requests while the blocks they need are missing.
+    /// Returns true when it preempted.
+    fn decode_step(&mut self, shape: &mut StepShape) -> bool {
+        let mut preempted = false;
+        if self.plan.scheduler != SchedulerKind::Static {
+            loop {
+                let need = self.crossing() as u64;
+                if need <= self.free_blocks || self.running() == 0 {
+                    break;
+                }
+                self.preempt_newest();
+                preempted = true;
+            }
+            if self.decoding > 0 {
+                self.free_blocks -= self.crossing() as u64;
+            }
+        }
+        if self.decoding > 0 {
+            self.step_decodes = true;
+            let d = self.decoding as u64;
+            shape.tokens += d;
+            shape.sampled += d;
+            shape.decode_ctx += self.ctx_sum + d;
+        }
+        preempted
+    }
+
+    /// Decoding sequences whose next token starts a new block.
+    fn crossing(&self) -> u32 {
+        let b = self.plan.block_size as u64;
+        self.boundary[((b - self.iteration % b) % b) as usize]
+    }
+
+    /// Gives unfinished prompts their next chunks within the budget.
+    fn continue_prefills(&mut self, shape: &mut StepShape) {
+        let mut i = 0;
+        while i < self.prefilling.len() {
+            let budget =
+                self.plan.max_tokens as u64 - shape.tokens.min(self.plan.max_tokens as u64);
+            let s = self.prefilling[i];
+            let want = ((s.target() - s.computed) as u64).min(budget) as u32;
+            let n = self.fit(&s, want);
+            if n > 0 {
+                self.take(i, n, shape);
+            }
+            i += 1;
+        }
+    }
+
+    /// The most of `want` tokens of `s` whose blocks are free.
+    fn fit(&self, s: &Seq, want: u32) -> u32 {
+        let b = self.plan.block_size;
+        let held = s.blocks as u64 * b as u64 - s.computed as u64;
+        let room = held + self.free_blocks * b as u64;
+        (want as u64).min(room) as u32
+    }
+
+    /// Schedules `n` tokens of prefilling sequence `i`, taking its blocks.
+    fn take(&mut self, i: usize, n: u32, shape: &mut StepShape) {
+        let s = &mut self.prefilling[i];
+        let blocks = (s.computed + n).div_ceil(self.plan.block_size);
+        if self.plan.scheduler != SchedulerKind::Static {
+            self.free_blocks -= (blocks - s.blocks) as u64;
+            s.blocks = blocks;
+        }
+        s.sched = n;
+        let last = s.computed + n == s.target();
+        shape.add_chunk(n as u64, s.computed as u64, last);
+    }
+
+    /// Admits waiting requests first-come first-served. `whole`: each
+    /// needs its whole prompt in this step (vLLM V0). Returns true when it
+    /// admitted any.
+    fn admit(&mut self, shape: &mut StepShape, whole: bool) -> bool {
+        let mut any = false;
+        while let Some(&s) = self.waiting.front() {
+            if self.running() as u32 >= self.plan.max_seqs {
+                break;
+            }
+            let budget =
+                self.plan.max_tokens as u64 - shape.tokens.min(self.plan.max_tokens as u64);
+            let left = s.target() as u64;
+            if budget == 0 || (whole && left > budget) {
+                break;
+            }
+            let want = left.min(budget) as u32;
+            if self.fit(&s, want) < want {
+                break;
+            }
+            self.waiting.pop_front();
+            self.admissions += 1;
+            self.prefilling.push(Seq {
+                admitted: self.admissions,
+                ..s
+            });
+            let i = self.prefilling.len() - 1;
+            self.take(i, want, shape);
+            any = true;
+        }
+        any
+    }
+
+    /// `static`: takes up to `max_batch` waiting requests whose prompt +
+    /// output fit in the free blocks, and prefills them whole.
+    fn start_static_batch(&mut self, shape: &mut StepShape) {
+        while let Some(&s) = self.waiting.front() {
+            if self.prefilling.len() as u32 >= self.plan.max_batch {
+                break;
+            }
+            let need = self.blocks_for(s.job.prompt + s.job.output);
+            if need > self.free_blocks {
+                break;
+            }
+            self.free_blocks -= need;
+            self.batch_blocks += need;
+            self.waiting.pop_front();
+            self.admissions += 1;
+            self.prefilling.push(Seq {
+                admitted: self.admissions,
+                ..s
+            });
+            let i = self.prefilling.len() - 1;
+            let n = s.target();
+            self.take(i, n, shape);
+        }
+    }
+
+    /// Preempts the most recently admitted running request (recompute).
+    fn preempt_newest(&mut self) {
+        let last_prefill = self.prefilling.last().map(|s| s.admitted).unwrap_or(0);
+        let last_decode = if self.tail == NIL {
+            0
+        } else {
+            self.dec[self.tail].seq.admitted
+        };
+        let mut s = if last_prefill > last_decode {
+            self.prefilling.pop().expect("a prefilling request")
+        } else if self.tail != NIL {
+            let slot = self.tail;
+            self.leave_decoding(slot)
+        } else {
+            return;
+        };
+        self.free_blocks += s.blocks as u64;
+        s.blocks = 0;
+        s.computed = 0;
+        s.sched = 0;
+        self.preemptions += 1;
+        self.waiting.push_front(s);
+    }
+
+    /// Removes decoding sequence `slot`; returns it as of now.
+    fn leave_decoding(&mut self, slot: u32) -> Seq {
+        let d = self.dec[slot];
+        let b = self.plan.block_size as u64;
+        let done = self.iteration - d.d0;
+        let mut s = d.seq;
+        s.computed += done as u32;
+        s.generated += done as u32;
+        s.blocks = s.computed.div_ceil(self.plan.block_size);
+        self.ctx_sum -= s.computed as u64;
+        let key = ((d.seq.computed as u64 + b - d.d0 % b) % b) as usize;
+        self.boundary[key] -= 1;
+        if d.prev == NIL {
+            self.head = d.next;
+        } else {
+            self.dec[d.prev].next = d.next;
+        }
+        if d.next == NIL {
+            self.tail = d.prev;
+        } else {
+            self.dec[d.next].prev = d.prev;
+        }
+        self.dec[slot].seq.admitted = 0;
+        self.dec.remove(slot);
+        self.decoding -= 1;
+        s
+    }
+
+    fn join_decoding(&mut self, s: Seq) {
+        let b = self.plan.block_size as u64;
+        let d0 = self.iteration;
+        let slot = self.dec.insert(Dec {
+            seq: s,
+            d0,
+            prev: self.tail,
+            next: NIL,
+        });
+        if self.tail == NIL {
+            self.head = slot;
+        } else {
+            self.dec[self.tail].next = slot;
+        }
+        self.tail = slot;
+        self.decoding += 1;
+        self.ctx_sum += s.computed as u64;
+        self.boundary[((s.computed as u64 + b - d0 % b) % b) as usize] += 1;
+        // Its last token comes at iteration d0 + (output - generated) - 1.
+        let last = d0 + (s.job.output - s.generated) as u64 - 1;
+        self.finish.push(Reverse((last, s.admitted, slot)));
+    }
+
+    /// Ends the running step at `now`: applies its tokens and appends the
+    /// requests that finished to `out`.
+    pub fn finish(&mut self, now: Time, out: &mut Vec<Finished>) {
+        debug_assert!(self.stepping);
+        self.stepping = false;
+        let is_static = self.plan.scheduler == SchedulerKind::Static;
+        // The decode iteration.
+        if self.step_decodes {
+            let d = self.iteration;
+            self.tokens_out += self.decoding as u64;
+            self.ctx_sum += self.decoding as u64;
+            while let Some(&Reverse((last, admitted, slot))) = self.finish.peek() {
+                if last > d {
+                    break;
+                }
+                self.finish.pop();
+                // Entries of preempted sequences are stale: their slot was
+                // marked (admission 0) or reused by a newer admission.
+                if self.dec[slot].seq.admitted != admitted {
+                    continue;
+                }
+                debug_assert_eq!(last, d);
+                self.iteration = d + 1;
+                let s = self.leave_decoding(slot);
+                self.iteration = d;
+                if !is_static {
+                    self.free_blocks += s.blocks as u64;
+                }
+                out.push(Finished {
+                    job: s.job,
+                    first_token: s.first,
+                });
+            }
+            self.iteration = d + 1;
+        }
+        // Prefill chunks.
+        let mut i = 0;
+        while i < self.prefilling.len() {
+            let s = &mut self.prefilling[i];
+            if s.sched == 0 {
+                i += 1;
+                continue;
+            }
+            s.computed += s.sched;
+            self.tokens_in += s.sched as u64;
+            s.sched = 0;
+            if s.computed < s.target() {
+                i += 1;
+                continue;
+            }
+            // The prompt is cached: sample the next token.
+            s.generated += 1;
+            self.tokens_out += 1;
+            if s.first == Time::MAX {
+                s.first = now;
+            }
+            let s = self.prefilling.remove(i);
+            if s.generated >= s.job.output {
+                if !is_static {
+                    self.free_blocks += s.blocks as u64;
+                }
+                out.push(Finished {
+                    job: s.job,
+                    first_token: s.first,
+                });
+            } else {
+                self.join_decoding(s);
+            }
+        }
+        if is_static && self.decoding == 0 && self.prefilling.is_empty() {
+            self.free_blocks += self.batch_blocks;
+            self.batch_blocks = 0;
+        }
+        self.batch = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(scheduler: &str, extra: &str) -> LlmConfig {
+        let text = format!(
+            "replicas: 1\ngpu: H100-SXM\nmodel: Llama-3-8B\nscheduler: {scheduler}\n{extra}"
+        );
+        serde_yaml_ng::from_str(&text).unwrap()
+    }
+
+    fn job(visit: u32, prompt: u32, output: u32) -> Job {
+        Job {
+            visit,
+            prompt,
+            output,
+            arrived: 0,
+        }
+    }
+
+    /// Runs the replica until idle; returns (finish time, first token) per
+    /// visit and the end time.
+    fn drain(r: &mut Replica, mut now: Time) -> (Vec<(u32, Time, Time)>, Time) {
+        let mut out = Vec::new();
+        let mut done = Vec::new();
+        loop {
+            match r.plan(now) {
+                Plan::Step(dt) => {
+                    now += dt;
+                    r.finish(now, &mut out);
+                    for f in out.drain(..) {
+                        done.push((f.job.visit, now, f.first_token));
+                    }
+                }
+                Plan::Wait(t) => now = t,
+                Plan::Idle => return (done, now),
+            }
+        }
+    }
+
+    #[test]
+    fn constant_steps_count_tokens_exactly() {
+        // Step 10 ms: a prompt's prefill is one step (its first token),
+        // then one token per step.
+        for sched in ["chunked", "continuous", "static"] {
+            let c = cfg(sched, "step_time: 10ms\nmax_model_len: 8192");
+            let mut r = Replica::new(c.plan().unwrap());
+            assert!(r.push(job(7, 100, 5)));
+            let (done, end) = drain(&mut r, 0);
+            let wait = if sched == "static" { 100_000_000 } else { 0 };
+            assert_eq!(
+                done,
+                vec![(7, wait + 50_000_000, wait + 10_000_000)],
+                "{sched}"
+            );
+            assert_eq!(end, wait + 50_000_000);
+            assert_eq!(r.tokens_out, 5);
+            assert_eq!(r.tokens_in, 100);
+            assert_eq!(r.used_blocks(), 0, "{sched}: every block back");
+        }
+    }
+
+    #[test]
+    fn chunked_prefill_splits_long_prompts() {
+        let c = cfg(
+            "chunked",
+            "step_time: 10ms\nmax_num_batched_tokens: 512\nmax_num_seqs: 16",
+        );
+        let mut r = Replica::new(c.plan().unwrap());
+        r.push(job(1, 1200, 3));
+        // 512 + 512 + 176: the first token after 3 steps, then 2 decodes.
+        let (done, _) = drain(&mut r, 0);
+        assert_eq!(done, vec![(1, 50_000_000, 30_000_000)]);
+    }
+
+    #[test]
+    fn decodes_preempt_the_newest_when_blocks_run_out() {
+        // 4 blocks of 16 tokens: two requests of 16-token prompts fit at
+        // first; their decodes then need a third and fourth block, and
+        // then fifth: the newest is preempted and recomputed later.
+        let c = cfg("chunked", "step_time: 10ms\nkv_blocks: 4\nmax_num_seqs: 8");
+        let mut r = Replica::new(c.plan().unwrap());
+        r.push(job(1, 16, 30));
+        r.push(job(2, 16, 30));
+        let (done, _) = drain(&mut r, 0);
+        assert!(r.preemptions >= 1, "{}", r.preemptions);
+        assert_eq!(done.len(), 2);
+        // The older request never waits: 30 tokens in 30 steps.
+        assert_eq!(done[0], (1, 300_000_000, 10_000_000));
+        assert_eq!(r.used_blocks(), 0);
+        assert_eq!(r.tokens_out, 60, "tokens emitted once each");
+    }
+
+    #[test]
+    fn static_batches_wait_to_fill_then_run_to_the_longest() {
+        let c = cfg("static", "step_time: 10ms\nmax_batch: 2\nmax_wait: 1s");
+        let mut r = Replica::new(c.plan().unwrap());
+        r.push(job(1, 10, 2));
+        assert_eq!(r.plan(0), Plan::Wait(1_000_000_000));
+        r.push(job(2, 10, 4));
+        r.push(job(3, 10, 1));
+        let (done, _) = drain(&mut r, 0);
+        // Batch {1, 2} at 0: tokens at 10, 20 (1 done), 30, 40 (2 done);
+        // request 3 waits for the batch to end, then its max_wait.
+        assert_eq!(done[0], (1, 20_000_000, 10_000_000));
+        assert_eq!(done[1], (2, 40_000_000, 10_000_000));
+        assert_eq!(done[2].0, 3);
+        assert_eq!(done[2].1, 1_010_000_000);
+    }
+
+    #[test]
+    fn impossible_requests_are_refused() {
+        let c = cfg("chunked", "kv_blocks: 4\nmax_model_len: 100");
+        let mut r = Replica::new(c.plan().unwrap());
+        assert!(!r.push(job(1, 100, 1)), "prompt at the context limit");
+        assert!(!r.push(job(1, 60, 30)), "more KV than the replica has");
+        assert!(r.push(job(1, 30, 30)));
+    }
+
+    #[test]
+    fn plans_follow_vllm_defaults_and_catch_bad_numbers() {
+        let p = cfg("chunked", "").plan().unwrap();
+        assert_eq!((p.max_tokens, p.max_seqs), (8192, 1024));
+        let a =
+            serde_yaml_ng::from_str::<LlmConfig>("replicas: 1\ngpu: A100-80GB\nmodel: Llama-3-8B")
+                .unwrap()
+                .plan()
+                .unwrap();
+        assert_eq!((a.max_tokens, a.max_seqs), (2048, 256));
+        let e = cfg("chunked", "max_num_batched_tokens: 100")
+            .plan()
+            .unwrap_err();
+        assert_eq!(e.0, "max_num_batched_tokens");
+        let e = cfg("continuous", "max_num_batched_tokens: 4096")
+            .plan()
+            .unwrap_err();
+        assert!(e.1.contains("whole prompts"), "{e:?}");
+        let e = serde_yaml_ng::from_str::<LlmConfig>("replicas: 1\ngpu: L4\nmodel: Llama-3-70B")
+            .unwrap()
+            .plan()
+            .unwrap_err();
+        assert!(e.1.contains("no memory left"), "{e:?}");
+    }
+}
