@@ -347,7 +347,7 @@ pub fn resolve_model(name: &str, o: &ModelOverride) -> Result<ModelSpec, String>
             return Err(format!("model_spec.{f} must be at least 1"));
         }
     }
-    if m.heads % m.kv_heads != 0 {
+    if !m.heads.is_multiple_of(m.kv_heads) {
         return Err(format!(
             "model_spec.kv_heads: {} query heads cannot share {} KV heads evenly",
             m.heads, m.kv_heads

@@ -260,7 +260,7 @@ impl LlmConfig {
                 "expected 1 to 64 GPUs per replica".into(),
             ));
         }
-        if model.kv_heads % tp != 0 && tp % model.kv_heads != 0 {
+        if !model.kv_heads.is_multiple_of(tp) && !tp.is_multiple_of(model.kv_heads) {
             return Err((
                 "tensor_parallel".into(),
                 format!("{} KV heads cannot be split over {tp} GPUs", model.kv_heads),
