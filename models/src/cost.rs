@@ -3,7 +3,8 @@
 //! discount.
 //!
 //! Prices are AWS on-demand list prices for Linux in us-east-1 (USD per
-//! hour; EC2, RDS and ElastiCache pricing pages as published in 2024-2025).
+//! hour; EC2, RDS and ElastiCache pricing pages as published in 2024-2025;
+//! P4/P5 GPU instances after the June 2025 price cut).
 //! They change: override any of them in the scenario (`price_per_hour` on a
 //! component, or `[cost.catalog.<type>]`). EC2 bills Linux instances per
 //! second with a 60-second minimum; RDS likewise; the per-hour option
@@ -72,8 +73,12 @@ pub const CATALOG: &[InstanceType] = &[
     it("g5.xlarge", 4, 16.0, 1, 1.006),
     it("g5.12xlarge", 48, 192.0, 4, 5.672),
     it("g6.xlarge", 4, 16.0, 1, 0.805),
-    it("p4d.24xlarge", 96, 1152.0, 8, 32.7726),
-    it("p5.48xlarge", 192, 2048.0, 8, 98.32),
+    // GPU instances at the prices after AWS's June 2025 cut of P4/P5
+    // on-demand prices (p4d was 32.7726, p5 98.32).
+    it("p4d.24xlarge", 96, 1152.0, 8, 21.957642),
+    it("p4de.24xlarge", 96, 1152.0, 8, 27.44705),
+    it("p5.48xlarge", 192, 2048.0, 8, 55.04),
+    it("p5en.48xlarge", 192, 2048.0, 8, 63.296),
 ];
 
 /// Looks an instance type up in the built-in catalog.

@@ -120,18 +120,22 @@ fn gpu(
 ///
 /// | GPU | memory | bandwidth | bf16 / fp8 dense | link | $/GPU-h (AWS instance) |
 /// |---|---|---|---|---|---|
-/// | A100-80GB (SXM) | 80 GiB | 2,039 GB/s | 312 / — | NVLink 3, 300 GB/s | 5.12 (p4de.24xlarge / 8) |
-/// | A100-40GB (SXM) | 40 GiB | 1,555 GB/s | 312 / — | 300 GB/s | 4.10 (p4d.24xlarge / 8) |
-/// | H100-SXM | 79.6 GiB | 3,350 GB/s | 989 / 1,979 | NVLink 4, 450 GB/s | 12.29 (p5.48xlarge / 8) |
-/// | H200 (SXM) | 140.4 GiB | 4,800 GB/s | 989 / 1,979 | 450 GB/s | 5.52 (p5e.48xlarge / 8) |
+/// | A100-80GB (SXM) | 80 GiB | 2,039 GB/s | 312 / — | NVLink 3, 300 GB/s | 3.431 (p4de.24xlarge / 8) |
+/// | A100-40GB (SXM) | 40 GiB | 1,555 GB/s | 312 / — | 300 GB/s | 2.745 (p4d.24xlarge / 8) |
+/// | H100-SXM | 79.6 GiB | 3,350 GB/s | 989 / 1,979 | NVLink 4, 450 GB/s | 6.88 (p5.48xlarge / 8) |
+/// | H200 (SXM) | 140.4 GiB | 4,800 GB/s | 989 / 1,979 | 450 GB/s | 7.912 (p5en.48xlarge / 8) |
 /// | L4 | 22.5 GiB | 300 GB/s | 121 / 242 | PCIe 4, 32 GB/s | 0.805 (g6.xlarge) |
 /// | A10G | 22.5 GiB | 600 GB/s | 70 / — | PCIe 4, 32 GB/s | 1.006 (g5.xlarge) |
+///
+/// P4/P5 prices are those after AWS's June 2025 cut (p5.48xlarge 98.32 ->
+/// 55.04 USD/h). The A10G's dense BF16 figure (70 TFLOPS) is the one
+/// cloud vendors quote for AWS's variant; the A10's datasheet says 125.
 pub fn gpu_catalog() -> Vec<GpuSpec> {
     vec![
-        gpu("A100-80GB", 80.0, 2039.0, 312.0, None, 300.0, 5.12),
-        gpu("A100-40GB", 40.0, 1555.0, 312.0, None, 300.0, 4.10),
-        gpu("H100-SXM", 79.6, 3350.0, 989.0, Some(1979.0), 450.0, 12.29),
-        gpu("H200", 140.4, 4800.0, 989.0, Some(1979.0), 450.0, 5.52),
+        gpu("A100-80GB", 80.0, 2039.0, 312.0, None, 300.0, 3.431),
+        gpu("A100-40GB", 40.0, 1555.0, 312.0, None, 300.0, 2.745),
+        gpu("H100-SXM", 79.6, 3350.0, 989.0, Some(1979.0), 450.0, 6.88),
+        gpu("H200", 140.4, 4800.0, 989.0, Some(1979.0), 450.0, 7.912),
         gpu("L4", 22.5, 300.0, 121.0, Some(242.0), 32.0, 0.805),
         gpu("A10G", 22.5, 600.0, 70.0, None, 32.0, 1.006),
     ]

@@ -12,6 +12,8 @@
 //! - [`cache`]: LRU / FIFO / LFU / RANDOM caches with TTL and miss forwarding;
 //! - [`llm`]: LLM model-server replicas on GPUs: static, continuous and
 //!   chunked-prefill batching, paged KV cache, preemption by recompute;
+//! - [`batch`]: a Triton-style dynamic batcher for non-LLM models;
+//! - [`tokens`]: prompt and output token-count laws of LLM requests;
 //! - [`queue`]: an asynchronous job queue in front of a worker pool;
 //! - [`database`]: a primary and read replicas with replication lag;
 //! - [`shards`]: a sharded store routing keys to shard pools, scatter-gather;
@@ -31,6 +33,7 @@
 pub mod autoscaler;
 pub mod aws;
 pub mod balance;
+pub mod batch;
 pub mod cache;
 pub mod calendar;
 pub mod cost;
@@ -47,6 +50,7 @@ pub mod roofline;
 pub mod schedule;
 pub mod shards;
 pub mod system;
+pub mod tokens;
 pub mod traffic;
 pub mod units;
 

@@ -23,6 +23,7 @@ use crate::pattern::{
     burst_factor, daily_knots, event_knots, growth_factor, weekly_factors, BurstConfig,
     DailyConfig, EventConfig, Factor, GrowthConfig, Knots, RateProfile, WeeklyConfig, DAY,
 };
+use crate::tokens::{TokenLaw, TokensConfig};
 use crate::units::Duration;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Zipf};
@@ -106,6 +107,12 @@ pub struct ClassConfig {
     /// Key law (default: the source's `keys`).
     #[serde(default)]
     pub keys: Option<KeysConfig>,
+    /// LLM requests: prompt tokens (default: the source's).
+    #[serde(default)]
+    pub prompt_tokens: Option<TokensConfig>,
+    /// LLM requests: output tokens (default: the source's).
+    #[serde(default)]
+    pub output_tokens: Option<TokensConfig>,
 }
 
 /// Two-state Markov modulation: `onoff = { on = "30s", off = "5m",
@@ -227,9 +234,19 @@ pub struct SourceConfig {
     /// Request classes.
     #[serde(default)]
     pub mix: Vec<ClassConfig>,
+    /// LLM requests: prompt tokens per request.
+    #[serde(default)]
+    pub prompt_tokens: Option<TokensConfig>,
+    /// LLM requests: output tokens per request.
+    #[serde(default)]
+    pub output_tokens: Option<TokensConfig>,
     /// The loaded trace (filled by the scenario reader, not written).
     #[serde(skip)]
     pub trace_data: Option<TraceData>,
+    /// Per arrival of a timestamps trace: (prompt, output) tokens, when the
+    /// file has `prompt_tokens` and `output_tokens` columns.
+    #[serde(skip)]
+    pub trace_tokens: Option<Vec<(u32, u32)>>,
 }
 
 /// A configuration problem: (field path below the source, message).
@@ -257,6 +274,8 @@ impl SourceConfig {
                 to: self.to.clone(),
                 op: Op::Read,
                 keys: self.keys,
+                prompt_tokens: self.prompt_tokens,
+                output_tokens: self.output_tokens,
             }]
         } else {
             self.mix
@@ -264,6 +283,8 @@ impl SourceConfig {
                 .map(|c| ClassConfig {
                     to: c.to.clone().or_else(|| self.to.clone()),
                     keys: c.keys.or(self.keys),
+                    prompt_tokens: c.prompt_tokens.or(self.prompt_tokens),
+                    output_tokens: c.output_tokens.or(self.output_tokens),
                     ..c.clone()
                 })
                 .collect()
@@ -427,6 +448,14 @@ impl SourceConfig {
         if let Some(k) = &self.keys {
             k.check().or_else(|m| issue("keys", m))?;
         }
+        for (f, t) in [
+            ("prompt_tokens", &self.prompt_tokens),
+            ("output_tokens", &self.output_tokens),
+        ] {
+            if let Some(t) = t {
+                t.check().or_else(|m| issue(f, m))?;
+            }
+        }
         for (i, c) in self.mix.iter().enumerate() {
             if !(c.weight.is_finite() && c.weight > 0.0) {
                 return issue(
@@ -436,6 +465,14 @@ impl SourceConfig {
             }
             if let Some(k) = &c.keys {
                 k.check().or_else(|m| issue(format!("mix.{i}.keys"), m))?;
+            }
+            for (f, t) in [
+                ("prompt_tokens", &c.prompt_tokens),
+                ("output_tokens", &c.output_tokens),
+            ] {
+                if let Some(t) = t {
+                    t.check().or_else(|m| issue(format!("mix.{i}.{f}"), m))?;
+                }
             }
             if c.name.is_empty() || c.name.contains('.') {
                 return issue(
@@ -648,6 +685,11 @@ pub struct Source {
     /// Cumulative class weights, normalised to end at 1.
     class_cum: Vec<f64>,
     keys: Vec<KeyLaw>,
+    /// Per class: (prompt, output) token laws.
+    tokens: Vec<Option<(TokenLaw, TokenLaw)>>,
+    token_rng: SimRng,
+    /// Token counts of a timestamps trace, and the next row.
+    trace_tokens: Option<(Vec<(u32, u32)>, usize)>,
 }
 
 impl Source {
@@ -718,6 +760,15 @@ impl Source {
             key_rng: stream("keys"),
             class_cum,
             keys: classes.iter().map(|c| KeyLaw::new(c.keys)).collect(),
+            tokens: classes
+                .iter()
+                .map(|c| match (c.prompt_tokens, c.output_tokens) {
+                    (Some(p), Some(o)) => Some((p.sampler(), o.sampler())),
+                    _ => None,
+                })
+                .collect(),
+            token_rng: stream("tokens"),
+            trace_tokens: cfg.trace_tokens.clone().map(|t| (t, 0)),
         })
     }
 
@@ -775,6 +826,22 @@ impl Source {
             .iter()
             .position(|&c| u < c)
             .unwrap_or(self.class_cum.len() - 1)
+    }
+
+    /// The (prompt, output) tokens of the next request of class `class`:
+    /// the trace's row when the trace has token columns, else draws from
+    /// the class's laws; (0, 0) for a class without tokens.
+    #[inline]
+    pub fn next_tokens(&mut self, class: usize) -> (u32, u32) {
+        if let Some((rows, next)) = &mut self.trace_tokens {
+            let t = rows.get(*next).copied().unwrap_or((0, 0));
+            *next += 1;
+            return t;
+        }
+        match &self.tokens[class] {
+            Some((p, o)) => (p.sample(&mut self.token_rng), o.sample(&mut self.token_rng)),
+            None => (0, 0),
+        }
     }
 
     /// The key of the next request of class `class` (0 = no key).
@@ -999,6 +1066,8 @@ mod tests {
                 to: None,
                 op: Op::Read,
                 keys: None,
+                prompt_tokens: None,
+                output_tokens: None,
             },
             ClassConfig {
                 name: "write".into(),
@@ -1006,6 +1075,8 @@ mod tests {
                 to: Some("db".into()),
                 op: Op::Write,
                 keys: None,
+                prompt_tokens: None,
+                output_tokens: None,
             },
         ];
         assert!(c.check_classes().is_ok());
