@@ -18,6 +18,8 @@ pub fn resolve(name: &str) -> String {
         "mean" | "p50" | "p90" | "p95" | "p99" | "p999" | "max" => format!("latency_s.{name}"),
         "cost" | "cost_per_month" => "cost_usd.projected_month".into(),
         "violation_minutes" => "slo.violation_minutes".into(),
+        "ttft_p50" | "ttft_p90" | "ttft_p95" | "ttft_p99" | "tpot_p50" | "tpot_p90"
+        | "tpot_p95" | "tpot_p99" => format!("llm.{}_s.{}", &name[..4], &name[5..]),
         _ => name.to_string(),
     }
 }
@@ -25,7 +27,7 @@ pub fn resolve(name: &str) -> String {
 /// True for metrics measured in seconds (shown in ms/s, bounds accept
 /// durations such as `500ms`).
 pub fn is_seconds(metric: &str) -> bool {
-    metric.contains("latency_s.") || metric.ends_with("_s") && !metric.ends_with("simulated_s")
+    metric.contains("_s.") || metric.ends_with("_s") && !metric.ends_with("simulated_s")
 }
 
 /// The summary's numbers, flattened in the summary's key order.

@@ -137,6 +137,17 @@ pub fn from_slo(slo: &SloConfig) -> Vec<Objective> {
             bound: b,
         })
         .collect();
+    for (what, k, b) in slo.token_bounds() {
+        out.push(Objective {
+            text: format!(
+                "{what}_{k}<={}",
+                crate::output::fmt_metric("llm.ttft_s.p99", b)
+            ),
+            metric: format!("llm.{what}_s.{k}"),
+            op: Op::Le,
+            bound: b,
+        });
+    }
     if let Some(e) = slo.error_rate {
         out.push(Objective {
             text: format!("error_rate<={e}"),

@@ -15,7 +15,7 @@ pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
 }
 
 /// The CSV header of `timeseries.csv`.
-pub const TIMESERIES_HEADER: [&str; 21] = [
+pub const TIMESERIES_HEADER: [&str; 27] = [
     "t_s",
     "component",
     "arrivals",
@@ -37,6 +37,12 @@ pub const TIMESERIES_HEADER: [&str; 21] = [
     "forecast_rps",
     "job_latency_mean_s",
     "job_latency_p99_s",
+    "ttft_p99_s",
+    "tpot_p99_s",
+    "tokens_per_s",
+    "kv_use",
+    "batch_mean",
+    "preemptions",
 ];
 
 fn opt(v: Option<f64>) -> String {
@@ -76,6 +82,12 @@ pub fn write_timeseries(dir: &Path, rows: &[TsRow]) -> io::Result<()> {
             opt(r.forecast_rps),
             opt(r.job_mean_s),
             opt(r.job_p99_s),
+            opt(r.ttft_p99_s),
+            opt(r.tpot_p99_s),
+            opt(r.tokens_per_s),
+            opt(r.kv_use),
+            opt(r.batch_mean),
+            r.preemptions.map(|n| n.to_string()).unwrap_or_default(),
         ])?;
     }
     w.flush()
@@ -214,6 +226,36 @@ pub fn table(s: &Summary) -> String {
             human_secs(j.p95),
             human_secs(j.p99),
             human_secs(j.max)
+        );
+        first = false;
+    }
+    // LLM components: token latencies, throughput, memory and money.
+    let mut first = true;
+    for (name, c) in &s.components.0 {
+        let (Some(t), Some(p)) = (&c.ttft_s, &c.tpot_s) else {
+            continue;
+        };
+        let _ = writeln!(
+            o,
+            "{}llm       {name}: TTFT mean {}  p50 {}  p99 {}   TPOT mean {}  p99 {}",
+            if first { "\n" } else { "" },
+            human_secs(t.mean),
+            human_secs(t.p50),
+            human_secs(t.p99),
+            human_secs(p.mean),
+            human_secs(p.p99),
+        );
+        let _ = writeln!(
+            o,
+            "          {:.1} GPUs  {:.0} output tokens/s ({:.0} per GPU)  batch {:.1}  KV use {:.1}% of {} tokens/replica  {} preemptions  ${:.3} per 1M output tokens",
+            c.gpus_mean.unwrap_or(0.0),
+            c.output_tokens_per_s.unwrap_or(0.0),
+            c.output_tokens_per_s_per_gpu.unwrap_or(0.0),
+            c.batch_mean.unwrap_or(0.0),
+            c.kv_use_mean.unwrap_or(0.0) * 100.0,
+            c.kv_tokens.unwrap_or(0),
+            c.preemptions.unwrap_or(0),
+            c.cost_per_1m_output_tokens.unwrap_or(0.0),
         );
         first = false;
     }

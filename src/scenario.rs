@@ -17,11 +17,13 @@ use crate::diagnostics::{locate, path_at, suggest, Diagnostic, Diagnostics, Sour
 use crate::sweep::SweepConfig;
 use scalesim_models::autoscaler::{PolicyConfig, POLICIES};
 use scalesim_models::aws::{SimpleConfig, StepConfig, TargetConfig};
+use scalesim_models::batch::BatchConfig;
 use scalesim_models::cache::CacheConfig;
 use scalesim_models::calendar::{parse_local, parse_offset, Calendar, Zone};
 use scalesim_models::cost::CostConfig;
 use scalesim_models::database::DatabaseConfig;
 use scalesim_models::hpa::{Hpa, HpaConfig};
+use scalesim_models::llm::LlmConfig;
 use scalesim_models::pool::PoolConfig;
 use scalesim_models::predictive::PredictiveConfig;
 use scalesim_models::queue::QueueConfig;
@@ -40,7 +42,9 @@ use std::path::Path;
 use toml_edit::{DocumentMut, ImDocument};
 
 /// The component kinds this version knows.
-pub const KINDS: &[&str] = &["pool", "cache", "queue", "shards", "database"];
+pub const KINDS: &[&str] = &[
+    "pool", "cache", "queue", "shards", "database", "llm", "batch",
+];
 
 /// Service-level objectives: a failed one makes `run` exit 1.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -62,6 +66,22 @@ pub struct SloConfig {
     pub max: Option<Duration>,
     /// Bound on (rejected + timed out + failed) / arrived.
     pub error_rate: Option<f64>,
+    /// Bounds on the time to first token of the LLM components' requests.
+    pub ttft_p50: Option<Duration>,
+    /// 90th percentile.
+    pub ttft_p90: Option<Duration>,
+    /// 95th percentile.
+    pub ttft_p95: Option<Duration>,
+    /// 99th percentile.
+    pub ttft_p99: Option<Duration>,
+    /// Bounds on their time per output token.
+    pub tpot_p50: Option<Duration>,
+    /// 90th percentile.
+    pub tpot_p90: Option<Duration>,
+    /// 95th percentile.
+    pub tpot_p95: Option<Duration>,
+    /// 99th percentile.
+    pub tpot_p99: Option<Duration>,
 }
 
 impl SloConfig {
@@ -79,6 +99,24 @@ impl SloConfig {
         ]
         .into_iter()
         .filter_map(|(n, d)| d.map(|d| (n, d.secs())))
+        .collect()
+    }
+
+    /// The token-latency objectives that are set: (`ttft` or `tpot`,
+    /// percentile key as in the summary's `llm` block, bound in seconds).
+    pub fn token_bounds(&self) -> Vec<(&'static str, &'static str, f64)> {
+        [
+            ("ttft", "p50", self.ttft_p50),
+            ("ttft", "p90", self.ttft_p90),
+            ("ttft", "p95", self.ttft_p95),
+            ("ttft", "p99", self.ttft_p99),
+            ("tpot", "p50", self.tpot_p50),
+            ("tpot", "p90", self.tpot_p90),
+            ("tpot", "p95", self.tpot_p95),
+            ("tpot", "p99", self.tpot_p99),
+        ]
+        .into_iter()
+        .filter_map(|(w, n, d)| d.map(|d| (w, n, d.secs())))
         .collect()
     }
 }
@@ -211,6 +249,8 @@ impl Tagged for ComponentConfig {
             "database" => {
                 DatabaseConfig::deserialize(d).map(|c| ComponentConfig::Database(Box::new(c)))
             }
+            "llm" => LlmConfig::deserialize(d).map(|c| ComponentConfig::Llm(Box::new(c))),
+            "batch" => BatchConfig::deserialize(d).map(|c| ComponentConfig::Batch(Box::new(c))),
             other => Err(de::Error::unknown_variant(other, KINDS)),
         }
     }
@@ -361,6 +401,8 @@ enum KindName {
     Queue,
     Shards,
     Database,
+    Llm,
+    Batch,
 }
 
 impl KindName {
@@ -371,6 +413,8 @@ impl KindName {
             KindName::Queue => "queue",
             KindName::Shards => "shards",
             KindName::Database => "database",
+            KindName::Llm => "llm",
+            KindName::Batch => "batch",
         }
     }
 }

@@ -38,6 +38,9 @@ pub struct Summary {
     pub runaway: Option<RunawayJson>,
     /// Per request class (`<source>` or `<source>.<mix class>`).
     pub classes: ClassMap,
+    /// LLM components together (absent without any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmJson>,
     /// Engine figures (not covered by the determinism promise).
     pub engine: Engine,
 }
@@ -194,6 +197,73 @@ pub struct ComponentJson {
     /// Queues: enqueue-to-done time of the jobs worked off, seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job_latency_s: Option<Latency>,
+    /// LLM components: GPUs in service, time-averaged (replicas x
+    /// tensor_parallel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpus_mean: Option<f64>,
+    /// LLM components: time to first token, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttft_s: Option<Latency>,
+    /// LLM components: time per output token after the first, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tpot_s: Option<Latency>,
+    /// LLM components: output tokens emitted after warm-up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_out: Option<u64>,
+    /// LLM components: prompt tokens prefilled (recomputed ones included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_in: Option<u64>,
+    /// LLM components: output tokens per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_tokens_per_s: Option<f64>,
+    /// LLM components: output tokens per second per GPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_tokens_per_s_per_gpu: Option<f64>,
+    /// LLM components: KV-cache blocks per replica.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kv_blocks: Option<u64>,
+    /// LLM components: KV-cache tokens per replica (blocks x block size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kv_tokens: Option<u64>,
+    /// LLM components: time-averaged share of KV blocks in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kv_use_mean: Option<f64>,
+    /// LLM and batch components: mean requests per step while stepping.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_mean: Option<f64>,
+    /// LLM components: requests preempted by KV exhaustion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preemptions: Option<u64>,
+    /// LLM components: cost after warm-up per million output tokens, USD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_per_1m_output_tokens: Option<f64>,
+    /// LLM components: the same per million tokens processed (prompt and
+    /// output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_per_1m_tokens: Option<f64>,
+}
+
+/// The LLM components together (present when the scenario has any).
+#[derive(Clone, Debug, Serialize)]
+pub struct LlmJson {
+    /// Time to first token over every LLM component, seconds.
+    pub ttft_s: Latency,
+    /// Time per output token over every LLM component, seconds.
+    pub tpot_s: Latency,
+    /// Output tokens emitted after warm-up.
+    pub tokens_out: u64,
+    /// Prompt tokens prefilled.
+    pub tokens_in: u64,
+    /// Output tokens per second.
+    pub output_tokens_per_s: f64,
+    /// GPUs in service, time-averaged.
+    pub gpus_mean: f64,
+    /// Requests preempted.
+    pub preemptions: u64,
+    /// Cost of the LLM components after warm-up per million output tokens.
+    pub cost_per_1m_output_tokens: f64,
+    /// The same per million tokens processed.
+    pub cost_per_1m_tokens: f64,
 }
 
 /// Components keyed by name, in file order.
@@ -313,7 +383,8 @@ impl Summary {
                 .map(|c| (c.name.clone(), component(c, r.measured_s)))
                 .collect(),
         );
-        let slo = check_slo(slo, &latency, error_rate, r);
+        let llm = llm_block(r);
+        let slo = check_slo(slo, &latency, error_rate, r, llm.as_ref());
         Summary {
             scenario: r.name.clone(),
             seed: r.seed,
@@ -351,6 +422,7 @@ impl Summary {
                     })
                     .collect(),
             ),
+            llm,
             runaway: r.runaway.as_ref().map(|w| RunawayJson {
                 at_s: w.at_s,
                 in_flight: w.in_flight,
@@ -384,9 +456,82 @@ fn cost(r: &RunReport) -> Cost {
     }
 }
 
+/// Per million tokens: `usd` over `tokens` (0 without tokens).
+fn per_million(usd: f64, tokens: u64) -> f64 {
+    if tokens == 0 {
+        0.0
+    } else {
+        usd / tokens as f64 * 1e6
+    }
+}
+
+/// The `llm` block: every LLM component's measurements merged.
+fn llm_block(r: &RunReport) -> Option<LlmJson> {
+    let llms: Vec<_> = r
+        .components
+        .iter()
+        .filter_map(|c| {
+            c.serving
+                .as_ref()
+                .filter(|v| v.gpus_per_instance > 0)
+                .map(|v| (c, v))
+        })
+        .collect();
+    if llms.is_empty() {
+        return None;
+    }
+    let mut ttft = LatencyHist::new();
+    let mut tpot = LatencyHist::new();
+    let (mut out, mut inp, mut pre, mut gpus, mut usd) = (0, 0, 0, 0.0, 0.0);
+    for (c, v) in &llms {
+        ttft.merge(&v.ttft);
+        tpot.merge(&v.tpot);
+        out += v.tokens_out;
+        inp += v.tokens_in;
+        pre += v.preemptions;
+        gpus += c.instances_mean * v.gpus_per_instance as f64;
+        usd += c.cost_measured_usd.unwrap_or(0.0);
+    }
+    Some(LlmJson {
+        ttft_s: Latency::of(&ttft),
+        tpot_s: Latency::of(&tpot),
+        tokens_out: out,
+        tokens_in: inp,
+        output_tokens_per_s: out as f64 / r.measured_s,
+        gpus_mean: gpus,
+        preemptions: pre,
+        cost_per_1m_output_tokens: per_million(usd, out),
+        cost_per_1m_tokens: per_million(usd, out + inp),
+    })
+}
+
 fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
     let lookups = c.hits.unwrap_or(0) + c.misses.unwrap_or(0);
+    let llm = c.serving.as_ref().filter(|v| v.gpus_per_instance > 0);
+    let gpus = llm.map(|v| c.instances_mean * v.gpus_per_instance as f64);
+    let usd = c.cost_measured_usd.unwrap_or(0.0);
     ComponentJson {
+        gpus_mean: gpus,
+        ttft_s: llm.map(|v| Latency::of(&v.ttft)),
+        tpot_s: llm.map(|v| Latency::of(&v.tpot)),
+        tokens_out: llm.map(|v| v.tokens_out),
+        tokens_in: llm.map(|v| v.tokens_in),
+        output_tokens_per_s: llm.map(|v| v.tokens_out as f64 / measured_s),
+        output_tokens_per_s_per_gpu: llm.map(|v| {
+            let g = gpus.unwrap_or(0.0);
+            if g > 0.0 {
+                v.tokens_out as f64 / measured_s / g
+            } else {
+                0.0
+            }
+        }),
+        kv_blocks: llm.map(|v| v.kv_blocks),
+        kv_tokens: llm.map(|v| v.kv_blocks * v.block_size as u64),
+        kv_use_mean: llm.map(|v| v.kv_use_mean),
+        batch_mean: c.serving.as_ref().map(|v| v.batch_mean),
+        preemptions: llm.map(|v| v.preemptions),
+        cost_per_1m_output_tokens: llm.map(|v| per_million(usd, v.tokens_out)),
+        cost_per_1m_tokens: llm.map(|v| per_million(usd, v.tokens_out + v.tokens_in)),
         kind: c.kind,
         arrivals: c.arrivals,
         completions: c.completions,
@@ -435,8 +580,25 @@ fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
     }
 }
 
-fn check_slo(slo: &SloConfig, l: &Latency, error_rate: f64, r: &RunReport) -> Slo {
+fn check_slo(
+    slo: &SloConfig,
+    l: &Latency,
+    error_rate: f64,
+    r: &RunReport,
+    llm: Option<&LlmJson>,
+) -> Slo {
     let mut checks = Vec::new();
+    for (what, name, limit) in slo.token_bounds() {
+        let lat = llm.map(|b| if what == "ttft" { &b.ttft_s } else { &b.tpot_s });
+        let value = lat.map(|x| x.get(name)).unwrap_or(f64::NAN);
+        checks.push(SloCheck {
+            metric: format!("{what}_{name}"),
+            limit,
+            value,
+            // No LLM request measured is no evidence of meeting a bound.
+            passed: llm.is_some_and(|b| b.tokens_out > 0) && value <= limit,
+        });
+    }
     for (name, limit) in slo.latency_bounds() {
         let value = l.get(name);
         checks.push(SloCheck {
@@ -476,10 +638,31 @@ fn check_slo(slo: &SloConfig, l: &Latency, error_rate: f64, r: &RunReport) -> Sl
 fn violation_minutes(slo: &SloConfig, r: &RunReport) -> f64 {
     let warmup = r.simulated_s - r.measured_s;
     let bounds = slo.latency_bounds();
+    let token_bounds: Vec<(&str, f64)> = slo
+        .token_bounds()
+        .into_iter()
+        .filter(|b| b.1 == "p99")
+        .map(|(w, _, l)| (w, l))
+        .collect();
     let mut prev = 0.0;
     let mut seconds = 0.0;
-    for w in r.timeseries.iter().filter(|w| w.component == "_system") {
+    // Rows come window by window, each window's `_system` row last: an LLM
+    // component's row may break a token bound of its window.
+    let mut tokens_late = false;
+    for w in &r.timeseries {
+        if w.component != "_system" {
+            tokens_late |= token_bounds.iter().any(|&(what, limit)| {
+                let v = if what == "ttft" {
+                    w.ttft_p99_s
+                } else {
+                    w.tpot_p99_s
+                };
+                v.is_some_and(|v| v > limit)
+            });
+            continue;
+        }
         let start = std::mem::replace(&mut prev, w.t_s);
+        let window_tokens_late = std::mem::take(&mut tokens_late);
         if start + 1e-9 < warmup {
             continue;
         }
@@ -498,7 +681,7 @@ fn violation_minutes(slo: &SloConfig, r: &RunReport) -> f64 {
             Some(limit) if w.arrivals > 0 => w.rejections as f64 / w.arrivals as f64 > limit,
             _ => false,
         };
-        if late || failing {
+        if late || window_tokens_late || failing {
             seconds += w.t_s - start;
         }
     }

@@ -26,6 +26,14 @@ pub mod metric {
     pub const P99: &str = "p99";
     /// Mean response time over the metric period, seconds.
     pub const LATENCY: &str = "latency";
+    /// LLM components: share of KV-cache blocks in use, 0..1.
+    pub const KV: &str = "kv";
+    /// LLM components: output tokens per second per ready replica.
+    pub const TOKENS: &str = "tokens";
+    /// LLM and batch components: mean requests per step while stepping.
+    pub const BATCH: &str = "batch";
+    /// Every metric a pool publishes.
+    pub const POOL: [&str; 7] = [CPU, RPS, QUEUE, QUEUE_TOTAL, IN_FLIGHT, LATENCY, P99];
 }
 
 /// One metric at an evaluation: its value averaged over ready instances

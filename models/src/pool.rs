@@ -451,6 +451,23 @@ impl Pool {
         }
     }
 
+    /// For instances that serve in batches (LLM replicas, dynamic
+    /// batchers): picks a ready instance with the balancer and counts the
+    /// visit on it with no slot limit (the instance's own engine queues
+    /// it). None when no instance is ready.
+    pub fn route(&mut self, key: u64, now: Time) -> Option<u32> {
+        let d = self.dispatch.as_deref_mut()?;
+        if d.ready.is_empty() {
+            return None;
+        }
+        let inst = d.balancer.pick(&d.ready, &d.load, key, &mut d.rng);
+        let i = &mut self.instances[inst as usize];
+        i.set_busy(now, i.busy + 1);
+        self.busy_ready += 1;
+        d.inc(inst, now);
+        Some(inst)
+    }
+
     /// Pops a free slot of a ready instance.
     #[inline]
     fn take_slot(&mut self) -> Option<u32> {

@@ -16,11 +16,13 @@
 
 use crate::autoscaler::{Controller, Metric, Pod, PolicyConfig};
 use crate::balance::Policy;
+use crate::batch::{BatchConfig, Batcher};
 use crate::cache::{CacheConfig, Scope, Store};
 use crate::calendar::Calendar;
 use crate::cost::{CostConfig, Pricing};
 use crate::database::DatabaseConfig;
 use crate::dist::Dist;
+use crate::llm::{Finished, Job, LlmConfig, LlmPlan, Plan, Replica};
 use crate::pool::Phase;
 use crate::pool::{Admission, Pool, PoolConfig, LEVELS};
 use crate::queue::QueueConfig;
@@ -45,6 +47,10 @@ pub enum ComponentConfig {
     Shards(Box<ShardsConfig>),
     /// `kind = "database"`.
     Database(Box<DatabaseConfig>),
+    /// `kind = "llm"`.
+    Llm(Box<LlmConfig>),
+    /// `kind = "batch"`.
+    Batch(Box<BatchConfig>),
 }
 
 impl ComponentConfig {
@@ -56,6 +62,20 @@ impl ComponentConfig {
             ComponentConfig::Queue(_) => "queue",
             ComponentConfig::Shards(_) => "shards",
             ComponentConfig::Database(_) => "database",
+            ComponentConfig::Llm(_) => "llm",
+            ComponentConfig::Batch(_) => "batch",
+        }
+    }
+
+    /// The instance lifecycle (count, cold start, balancing, autoscaler
+    /// metrics) of components whose instances scale: pools, and LLM and
+    /// batch components as pools of one "stepping" slot per instance.
+    pub fn lifecycle(&self) -> Option<PoolConfig> {
+        match self {
+            ComponentConfig::Pool(p) => Some(p.clone()),
+            ComponentConfig::Llm(l) => Some(l.pool()),
+            ComponentConfig::Batch(b) => Some(b.pool()),
+            _ => None,
         }
     }
 
@@ -78,6 +98,7 @@ impl ComponentConfig {
                 (None, None) => Vec::new(),
             },
             ComponentConfig::Database(d) => database_calls(d, ""),
+            ComponentConfig::Llm(_) | ComponentConfig::Batch(_) => Vec::new(),
         }
     }
 
@@ -86,6 +107,8 @@ impl ComponentConfig {
         match self {
             ComponentConfig::Pool(p) => p.instances,
             ComponentConfig::Cache(c) => c.nodes,
+            ComponentConfig::Llm(l) => l.replicas,
+            ComponentConfig::Batch(b) => b.instances,
             ComponentConfig::Queue(_)
             | ComponentConfig::Shards(_)
             | ComponentConfig::Database(_) => 0,
@@ -97,11 +120,35 @@ impl ComponentConfig {
         match self {
             ComponentConfig::Pool(p) => p.pricing(),
             ComponentConfig::Cache(c) => c.pricing(),
+            ComponentConfig::Llm(l) => Pricing {
+                instance_type: None,
+                price_per_hour: l.replica_price(),
+                spot: l.spot,
+            },
+            ComponentConfig::Batch(b) => b.pool().pricing(),
             ComponentConfig::Queue(_)
             | ComponentConfig::Shards(_)
             | ComponentConfig::Database(_) => Pricing::default(),
         }
     }
+}
+
+/// The metrics a scaling component publishes to its autoscaler: the pool
+/// metrics, `batch` for serving components, `kv` and `tokens` for LLM
+/// ones, and its custom ratios (empty: the component does not scale).
+pub fn published_metrics(c: &ComponentConfig) -> Vec<String> {
+    use crate::autoscaler::metric as m;
+    let Some(p) = c.lifecycle() else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = m::POOL.iter().map(|s| s.to_string()).collect();
+    match c {
+        ComponentConfig::Llm(_) => out.extend([m::KV, m::TOKENS, m::BATCH].map(String::from)),
+        ComponentConfig::Batch(_) => out.push(m::BATCH.into()),
+        _ => {}
+    }
+    out.extend(p.custom_metrics.iter().map(|cm| cm.name.clone()));
+    out
 }
 
 /// The components a database's primary and replicas call (`prefix`: the
@@ -322,6 +369,16 @@ impl SystemConfig {
                         issue(format!("{base}.{f}"), m);
                     }
                 }
+                ComponentConfig::Llm(l) => {
+                    if let Err((f, m)) = l.plan() {
+                        issue(format!("{base}.{f}"), m);
+                    }
+                }
+                ComponentConfig::Batch(b) => {
+                    if let Err((f, m)) = b.check() {
+                        issue(format!("{base}.{f}"), m);
+                    }
+                }
                 ComponentConfig::Queue(q) => {
                     if let Err((f, m)) = q.check() {
                         issue(format!("{base}.{f}"), m);
@@ -394,18 +451,39 @@ impl SystemConfig {
         for (name, a) in &self.autoscalers {
             let base = format!("autoscaler.{name}");
             match names.get(name.as_str()).map(|&i| &self.components[i].1) {
-                Some(ComponentConfig::Pool(_)) => {}
+                Some(c) if c.lifecycle().is_some() => {}
                 Some(c) => issue(
-                    base,
-                    format!("only pools scale; {name:?} is a {}", c.kind()),
+                    base.clone(),
+                    format!(
+                        "only pools, llm and batch components scale; {name:?} is a {}",
+                        c.kind()
+                    ),
                 ),
                 None => issue(
-                    base,
+                    base.clone(),
                     format!("unknown component {name:?}; known components: {}", known()),
                 ),
             }
-            if let Err((f, m)) = a.build(&self.calendar) {
-                issue(format!("autoscaler.{name}.{f}"), m);
+            match a.build(&self.calendar) {
+                Err((f, m)) => issue(format!("autoscaler.{name}.{f}"), m),
+                Ok(Some(ctrl)) => {
+                    let published = names
+                        .get(name.as_str())
+                        .map(|&i| published_metrics(&self.components[i].1))
+                        .unwrap_or_default();
+                    for m in ctrl.metrics() {
+                        if !published.is_empty() && !published.contains(&m) {
+                            issue(
+                                base.clone(),
+                                format!(
+                                    "the policy reads metric {m:?}, which {name:?} does not publish; it publishes {}",
+                                    published.join(", ")
+                                ),
+                            );
+                        }
+                    }
+                }
+                Ok(None) => {}
             }
         }
         if out.is_empty() {
@@ -514,7 +592,9 @@ impl SystemConfig {
         }
         for (sname, s) in &self.sources {
             for c in s.classes() {
-                if c.keys.is_some() {
+                let has_tokens = s.trace_tokens.is_some()
+                    || (c.prompt_tokens.is_some() && c.output_tokens.is_some());
+                if c.keys.is_some() && has_tokens {
                     continue;
                 }
                 let Some(to) = c.to.as_deref() else { continue };
@@ -525,18 +605,26 @@ impl SystemConfig {
                         continue;
                     }
                     let (cname, comp) = &self.components[u];
+                    let hashed = comp.lifecycle().is_some_and(|p| p.balance == Policy::Hash);
                     let needs = match comp {
                         ComponentConfig::Cache(_) => Some("cache"),
-                        ComponentConfig::Pool(p) if p.balance == Policy::Hash => {
-                            Some("pool balanced by key hash")
-                        }
+                        _ if hashed => Some("component balanced by key hash"),
                         _ => None,
                     };
-                    if let Some(what) = needs {
+                    if let (Some(what), None) = (needs, c.keys) {
                         out.push(ConfigIssue {
                             path: format!("traffic.{sname}"),
                             message: format!(
                                 "requests of this source reach {what} {cname:?} but carry no key; add keys = {{ count = N, zipf = S }}"
+                            ),
+                        });
+                        break;
+                    }
+                    if matches!(comp, ComponentConfig::Llm(_)) && !has_tokens {
+                        out.push(ConfigIssue {
+                            path: format!("traffic.{sname}"),
+                            message: format!(
+                                "requests of this source reach LLM component {cname:?} but carry no token counts; add prompt_tokens = N and output_tokens = N (numbers or laws such as {{ dist = \"lognormal\", mean = 512, cv = 1.0 }})"
                             ),
                         });
                         break;
@@ -581,6 +669,22 @@ pub enum Ev {
         /// Instance index.
         inst: u32,
         /// Its generation when requested (stale events are ignored).
+        gen: u32,
+    },
+    /// Instance `inst` of serving component `comp` ended its step.
+    Step {
+        /// Component.
+        comp: u16,
+        /// Instance index.
+        inst: u32,
+    },
+    /// A batch-formation wait of instance `inst` of `comp` ran out.
+    Timer {
+        /// Component.
+        comp: u16,
+        /// Instance index.
+        inst: u32,
+        /// The timer's generation (stale timers are ignored).
         gen: u32,
     },
     /// An instance of pool `comp` passed its readiness grace.
@@ -639,6 +743,9 @@ struct Request {
     job_of: u16,
     /// For a job: a worker has started it.
     started: bool,
+    /// LLM requests: prompt and output tokens.
+    prompt: u32,
+    output: u32,
 }
 
 /// `Request::job_of` of a user request.
@@ -690,6 +797,8 @@ enum Comp {
         calls: Vec<u16>,
         /// Per entry of `calls`: its connection pool, if limited.
         conns: Vec<Option<ConnPool>>,
+        /// LLM and batch components: the engine of each instance.
+        engine: Option<Box<Serving>>,
     },
     Cache {
         /// One store (shared), or one per instance of the calling pool.
@@ -769,6 +878,139 @@ impl ConnPool {
     }
 }
 
+/// The engines of a component whose instances serve in batches (LLM
+/// replicas, dynamic batchers), one per instance index, and the step and
+/// timer events that drive them.
+struct Serving {
+    servers: Servers,
+    /// Per instance: generation of its latest timer (older ones are stale).
+    timers: Vec<u32>,
+    /// Per instance: its running step counts as busy (it was ready when
+    /// the step started).
+    busy: Vec<bool>,
+    /// Ready instances running a step.
+    stepping: u32,
+    /// Scratch for finished requests.
+    done: Vec<Finished>,
+    done_visits: Vec<u32>,
+}
+
+enum Servers {
+    Llm {
+        plan: LlmPlan,
+        reps: Vec<Replica>,
+    },
+    Batch {
+        cfg: BatchConfig,
+        reps: Vec<Batcher>,
+    },
+}
+
+/// One instance's engine figures: (waiting, KV blocks used, sequences in
+/// its step, output tokens, prompt tokens, preemptions).
+#[derive(Clone, Copy, Default)]
+struct EngineFigures {
+    waiting: u64,
+    kv_used: u64,
+    batch: u32,
+    tokens_out: u64,
+    tokens_in: u64,
+    preemptions: u64,
+}
+
+impl Serving {
+    fn new(servers: Servers) -> Serving {
+        Serving {
+            servers,
+            timers: Vec::new(),
+            busy: Vec::new(),
+            stepping: 0,
+            done: Vec::new(),
+            done_visits: Vec::new(),
+        }
+    }
+
+    /// Makes sure instance `inst` has an engine.
+    fn ensure(&mut self, inst: u32) {
+        let n = inst as usize + 1;
+        if self.timers.len() < n {
+            self.timers.resize(n, 0);
+            self.busy.resize(n, false);
+        }
+        match &mut self.servers {
+            Servers::Llm { plan, reps } => {
+                while reps.len() < n {
+                    reps.push(Replica::new(plan.clone()));
+                }
+            }
+            Servers::Batch { cfg, reps } => {
+                while reps.len() < n {
+                    reps.push(Batcher::new(cfg));
+                }
+            }
+        }
+    }
+
+    fn figures(&self, inst: u32) -> EngineFigures {
+        match &self.servers {
+            Servers::Llm { reps, .. } => {
+                let r = &reps[inst as usize];
+                EngineFigures {
+                    waiting: r.waiting() as u64,
+                    kv_used: r.used_blocks(),
+                    batch: r.batch,
+                    tokens_out: r.tokens_out,
+                    tokens_in: r.tokens_in,
+                    preemptions: r.preemptions,
+                }
+            }
+            Servers::Batch { reps, .. } => {
+                let b = &reps[inst as usize];
+                EngineFigures {
+                    waiting: b.waiting() as u64,
+                    batch: b.batch,
+                    ..EngineFigures::default()
+                }
+            }
+        }
+    }
+
+    fn stepping_at(&self, inst: u32) -> bool {
+        match &self.servers {
+            Servers::Llm { reps, .. } => reps[inst as usize].stepping(),
+            Servers::Batch { reps, .. } => reps[inst as usize].stepping(),
+        }
+    }
+
+    /// KV blocks of one instance (0 for batchers).
+    fn blocks_per_instance(&self) -> u64 {
+        match &self.servers {
+            Servers::Llm { plan, .. } => plan.blocks,
+            Servers::Batch { .. } => 0,
+        }
+    }
+}
+
+/// What a serving component measured (LLM and batch components).
+#[derive(Default)]
+struct ServingStats {
+    /// Output tokens emitted, prompt tokens prefilled, preemptions.
+    tokens_out: u64,
+    tokens_in: u64,
+    preemptions: u64,
+    /// KV blocks in use and in total over the serving instances.
+    kv_used: TimeAvg,
+    kv_total: TimeAvg,
+    /// Sequences (requests) in the running steps.
+    batch: TimeAvg,
+    /// Time to first token and per output token of requests that entered
+    /// after warm-up, and of those that ended in the current window.
+    ttft: LatencyHist,
+    tpot: LatencyHist,
+    window_ttft: LatencyHist,
+    window_tpot: LatencyHist,
+}
+
 /// What a new store of a cache is made of.
 struct StoreSpec {
     policy: crate::cache::Policy,
@@ -833,6 +1075,14 @@ struct Counters {
     ready: f64,
     /// Sum of response times of completed visits, seconds.
     resp_sum: f64,
+    /// Serving components: tokens out and in, preemptions, and the
+    /// integrals of KV blocks used and available and of batch sizes.
+    tokens_out: u64,
+    tokens_in: u64,
+    preemptions: u64,
+    kv_used: f64,
+    kv_total: f64,
+    batch: f64,
 }
 
 impl Counters {
@@ -853,6 +1103,12 @@ impl Counters {
             slots: self.slots - o.slots,
             ready: self.ready - o.ready,
             resp_sum: self.resp_sum - o.resp_sum,
+            tokens_out: self.tokens_out - o.tokens_out,
+            tokens_in: self.tokens_in - o.tokens_in,
+            preemptions: self.preemptions - o.preemptions,
+            kv_used: self.kv_used - o.kv_used,
+            kv_total: self.kv_total - o.kv_total,
+            batch: self.batch - o.batch,
         }
     }
 }
@@ -910,6 +1166,8 @@ struct Stats {
     window_wait: Tally,
     at_warmup: Counters,
     at_sample: Counters,
+    /// LLM and batch components.
+    serving: Option<Box<ServingStats>>,
 }
 
 impl Stats {
@@ -930,6 +1188,22 @@ impl Stats {
             slots: self.slots.integral(now),
             ready: self.ready.integral(now),
             resp_sum: self.resp_sum,
+            ..self.serving_counters(now)
+        }
+    }
+
+    fn serving_counters(&self, now: Time) -> Counters {
+        match &self.serving {
+            Some(v) => Counters {
+                tokens_out: v.tokens_out,
+                tokens_in: v.tokens_in,
+                preemptions: v.preemptions,
+                kv_used: v.kv_used.integral(now),
+                kv_total: v.kv_total.integral(now),
+                batch: v.batch.integral(now),
+                ..Counters::default()
+            },
+            None => Counters::default(),
         }
     }
 }
@@ -1001,6 +1275,19 @@ pub struct TsRow {
     pub job_mean_s: Option<f64>,
     /// Queues: its 99th percentile (s).
     pub job_p99_s: Option<f64>,
+    /// LLM components: 99th percentile of the time to first token of the
+    /// requests that ended in the window (s).
+    pub ttft_p99_s: Option<f64>,
+    /// LLM components: 99th percentile of their time per output token (s).
+    pub tpot_p99_s: Option<f64>,
+    /// LLM components: output tokens per second in the window.
+    pub tokens_per_s: Option<f64>,
+    /// LLM components: time-averaged share of KV blocks in use.
+    pub kv_use: Option<f64>,
+    /// LLM and batch components: mean requests per step while stepping.
+    pub batch_mean: Option<f64>,
+    /// LLM components: requests preempted in the window.
+    pub preemptions: Option<u64>,
 }
 
 /// Post-warm-up figures of one component.
@@ -1069,6 +1356,45 @@ pub struct ComponentReport {
     pub scale_outs: u32,
     /// Scale-in decisions.
     pub scale_ins: u32,
+    /// LLM and batch components: what their engines measured.
+    pub serving: Option<ServingReport>,
+}
+
+/// What an LLM or batch component measured after warm-up.
+#[derive(Clone)]
+pub struct ServingReport {
+    /// GPUs per replica (0 for a batch component).
+    pub gpus_per_instance: u32,
+    /// KV-cache blocks per replica (0 for a batch component).
+    pub kv_blocks: u64,
+    /// Tokens per KV block.
+    pub block_size: u32,
+    /// Time to first token of requests that entered after warm-up.
+    pub ttft: LatencyHist,
+    /// Their time per output token after the first.
+    pub tpot: LatencyHist,
+    /// Output tokens emitted.
+    pub tokens_out: u64,
+    /// Prompt tokens prefilled, recomputed ones included.
+    pub tokens_in: u64,
+    /// Requests preempted (KV exhausted; recomputed later).
+    pub preemptions: u64,
+    /// Time-averaged share of the KV blocks in use.
+    pub kv_use_mean: f64,
+    /// Mean requests per step while stepping.
+    pub batch_mean: f64,
+}
+
+impl std::fmt::Debug for ServingReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_struct("ServingReport")
+            .field("tokens_out", &self.tokens_out)
+            .field("ttft_mean_s", &self.ttft.mean_s())
+            .field("tpot_mean_s", &self.tpot.mean_s())
+            .field("kv_use_mean", &self.kv_use_mean)
+            .field("batch_mean", &self.batch_mean)
+            .finish()
+    }
 }
 
 /// Why a run ended before its duration.
@@ -1198,7 +1524,7 @@ impl System {
                 });
             }
         }
-        let comps = cfg
+        let comps: Vec<Comp> = cfg
             .components
             .iter()
             .map(|(n, c)| {
@@ -1222,6 +1548,33 @@ impl System {
                                 })
                             })
                             .collect(),
+                        engine: None,
+                    },
+                    ComponentConfig::Llm(l) => Comp::Pool {
+                        pool: Pool::new(
+                            &l.pool(),
+                            stream(seed, rep, &comp, "service"),
+                            stream(seed, rep, &comp, "balance"),
+                        ),
+                        calls: Vec::new(),
+                        conns: Vec::new(),
+                        engine: Some(Box::new(Serving::new(Servers::Llm {
+                            plan: l.plan().expect("checked by SystemConfig::check"),
+                            reps: Vec::new(),
+                        }))),
+                    },
+                    ComponentConfig::Batch(b) => Comp::Pool {
+                        pool: Pool::new(
+                            &b.pool(),
+                            stream(seed, rep, &comp, "service"),
+                            stream(seed, rep, &comp, "balance"),
+                        ),
+                        calls: Vec::new(),
+                        conns: Vec::new(),
+                        engine: Some(Box::new(Serving::new(Servers::Batch {
+                            cfg: (**b).clone(),
+                            reps: Vec::new(),
+                        }))),
                     },
                     ComponentConfig::Cache(c) => {
                         let spec = StoreSpec {
@@ -1283,11 +1636,20 @@ impl System {
             })
             .collect();
         let mut stats: Vec<Stats> = cfg.components.iter().map(|_| Stats::default()).collect();
-        for (st, (_, c)) in stats.iter_mut().zip(&cfg.components) {
-            if let ComponentConfig::Pool(p) = c {
+        for ((st, (_, c)), comp) in stats.iter_mut().zip(&cfg.components).zip(&comps) {
+            if let Some(p) = c.lifecycle() {
                 st.slots.set(0, p.slots() as f64);
                 st.ready.set(0, p.instances as f64);
                 st.ready_max = p.instances;
+            }
+            if let Comp::Pool {
+                engine: Some(e), ..
+            } = comp
+            {
+                let mut v = Box::<ServingStats>::default();
+                v.kv_total
+                    .set(0, (e.blocks_per_instance() * c.instances() as u64) as f64);
+                st.serving = Some(v);
             }
         }
         let mut scalers = Vec::new();
@@ -1301,7 +1663,7 @@ impl System {
             let (Some(controller), Some(&comp)) = (controller, idx.get(name.as_str())) else {
                 continue;
             };
-            let ComponentConfig::Pool(p) = &cfg.components[comp as usize].1 else {
+            let Some(p) = cfg.components[comp as usize].1.lifecycle() else {
                 continue;
             };
             let period = from_secs(controller.period_s()).max(1);
@@ -1401,7 +1763,8 @@ impl System {
                     throughput_rps: d.completions as f64 / span * 1e9,
                     utilization: is_pool
                         .then(|| if d.slots > 0.0 { d.busy / d.slots } else { 0.0 }),
-                    mean_wait_s: (is_pool || is_queue).then(|| st.wait.mean()),
+                    mean_wait_s: ((is_pool && st.serving.is_none()) || is_queue)
+                        .then(|| st.wait.mean()),
                     mean_queue_len: (is_pool || is_queue).then(|| d.queue / span),
                     mean_in_system: d.in_system / span,
                     mean_response_s: st.response.mean_s(),
@@ -1442,6 +1805,36 @@ impl System {
                     cost_measured_usd: self
                         .accrued(i, end)
                         .map(|a| a - self.cost_at_warmup[i].unwrap_or(0.0)),
+                    serving: match (comp, &st.serving) {
+                        (
+                            Comp::Pool {
+                                engine: Some(e), ..
+                            },
+                            Some(v),
+                        ) => {
+                            let (gpus, block_size) = match &e.servers {
+                                Servers::Llm { plan, .. } => (plan.tp, plan.block_size),
+                                Servers::Batch { .. } => (0, 0),
+                            };
+                            Some(ServingReport {
+                                gpus_per_instance: gpus,
+                                kv_blocks: e.blocks_per_instance(),
+                                block_size,
+                                ttft: v.ttft.clone(),
+                                tpot: v.tpot.clone(),
+                                tokens_out: d.tokens_out,
+                                tokens_in: d.tokens_in,
+                                preemptions: d.preemptions,
+                                kv_use_mean: if d.kv_total > 0.0 {
+                                    d.kv_used / d.kv_total
+                                } else {
+                                    0.0
+                                },
+                                batch_mean: if d.busy > 0.0 { d.batch / d.busy } else { 0.0 },
+                            })
+                        }
+                        _ => None,
+                    },
                     load_at_least: comp.load_integrals(end).map(|l| {
                         let w = self.load_at_warmup[i].unwrap_or([0.0; LEVELS]);
                         std::array::from_fn(|k| {
@@ -1555,12 +1948,25 @@ impl System {
 
     /// Records the pool's ready slots and instances after a lifecycle change.
     fn pool_capacity_changed(&mut self, i: usize, now: Time) {
-        if let Comp::Pool { pool, .. } = &self.comps[i] {
+        if let Comp::Pool { pool, engine, .. } = &self.comps[i] {
             let st = &mut self.stats[i];
             st.slots.set(now, pool.slots() as f64);
             st.ready.set(now, pool.ready() as f64);
-            st.busy.set(now, pool.busy() as f64);
             st.ready_max = st.ready_max.max(pool.ready());
+            match (engine, &mut st.serving) {
+                (Some(e), Some(v)) => {
+                    st.busy.set(now, e.stepping as f64);
+                    // KV of the instances that serve: ready or draining.
+                    let serving = pool
+                        .instances()
+                        .iter()
+                        .filter(|x| matches!(x.phase, Phase::Ready | Phase::Draining))
+                        .count() as u64;
+                    v.kv_total
+                        .set(now, (serving * e.blocks_per_instance()) as f64);
+                }
+                _ => st.busy.set(now, pool.busy() as f64),
+            }
         }
     }
 
@@ -1601,7 +2007,20 @@ impl System {
             metric(m::P99, p99),
         ];
         let mut metrics = metrics;
-        if let ComponentConfig::Pool(pc) = &self.cfg.components[comp].1 {
+        if let Comp::Pool {
+            engine: Some(e), ..
+        } = &self.comps[comp]
+        {
+            if e.blocks_per_instance() > 0 {
+                metrics.push(metric(
+                    m::KV,
+                    (d.kv_total > 0.0).then(|| d.kv_used / d.kv_total),
+                ));
+                metrics.push(metric(m::TOKENS, per(d.tokens_out as f64 / (dt / 1e9))));
+            }
+            metrics.push(metric(m::BATCH, (d.busy > 0.0).then(|| d.batch / d.busy)));
+        }
+        if let Some(pc) = self.cfg.components[comp].1.lifecycle() {
             for cm in &pc.custom_metrics {
                 let get = |n: &str| {
                     if n == "ready" {
@@ -1618,14 +2037,27 @@ impl System {
             }
         }
         let conc = pool.slots().max(1) as f64 / ready.max(1) as f64;
+        // Serving instances count visits, not slots: their pods report the
+        // component's GPU-busy share.
+        let shared_cpu = matches!(
+            &self.comps[comp],
+            Comp::Pool {
+                engine: Some(_),
+                ..
+            }
+        )
+        .then(|| metrics[0].value);
         sc.last_pods.resize(pool.instances().len(), (u32::MAX, 0.0));
         let mut pods = Vec::new();
         for (x, last) in pool.instances().iter().zip(sc.last_pods.iter_mut()) {
             let integral = x.busy_integral(now);
             if matches!(x.phase, Phase::Warming | Phase::Ready) {
                 let ready_pod = x.phase == Phase::Ready;
-                let cpu = (ready_pod && last.0 == x.generation())
-                    .then(|| (integral - last.1) / (conc * dt));
+                let cpu = match shared_cpu {
+                    Some(c) => c.filter(|_| ready_pod),
+                    None => (ready_pod && last.0 == x.generation())
+                        .then(|| (integral - last.1) / (conc * dt)),
+                };
                 let values = metrics
                     .iter()
                     .map(|mt| {
@@ -1770,6 +2202,7 @@ impl System {
         let (source, first_class) = &mut self.sources[src as usize];
         let c = source.next_class();
         let key = source.next_key(c);
+        let (prompt, output) = source.next_tokens(c);
         if let Some(t) = source.next_arrival(now) {
             s.at(t, Ev::Arrival(src));
         }
@@ -1785,6 +2218,8 @@ impl System {
             counted,
             job_of: NO_QUEUE,
             started: false,
+            prompt,
+            output,
         });
         self.sys.arrivals += 1;
         self.sys.in_system.add(now, 1.0);
@@ -1807,6 +2242,19 @@ impl System {
         st.arrivals += 1;
         st.in_system.add(now, 1.0);
         match &mut self.comps[comp as usize] {
+            Comp::Pool {
+                pool,
+                engine: Some(_),
+                ..
+            } => match pool.route(self.requests[req].key, now) {
+                Some(inst) => self.serve(s, comp, v, inst),
+                None => {
+                    st.rejections += 1;
+                    st.in_system.add(now, -1.0);
+                    self.visits.remove(v);
+                    self.answer(s, parent, req, Outcome::Rejected);
+                }
+            },
             Comp::Pool { pool, .. } => match pool.admit(v, self.requests[req].key, now) {
                 Admission::Start(inst) => {
                     st.busy.set(now, pool.busy() as f64);
@@ -2061,11 +2509,17 @@ impl System {
                 st.response.record(rt);
             }
         }
-        if let Comp::Pool { pool, .. } = &mut self.comps[visit.comp as usize] {
+        if let Comp::Pool { pool, engine, .. } = &mut self.comps[visit.comp as usize] {
             let r = pool.release(visit.inst, now);
-            st.busy.set(now, pool.busy() as f64);
+            let serving = engine.is_some();
+            if !serving {
+                st.busy.set(now, pool.busy() as f64);
+            }
             if r.gone {
                 self.close_instance(visit.comp as usize, visit.inst, now);
+                if serving {
+                    self.pool_capacity_changed(visit.comp as usize, now);
+                }
             }
             if let Some((next, inst)) = r.next {
                 self.stats[visit.comp as usize].queue.add(now, -1.0);
@@ -2154,6 +2608,165 @@ impl System {
                 }
             }
             Comp::Queue { .. } => unreachable!("a queue visit calls nothing: its job runs alone"),
+        }
+    }
+
+    /// Visit `v` was routed to instance `inst` of serving component
+    /// `comp`: its engine queues it (or refuses it), then runs if idle.
+    fn serve(&mut self, s: &mut Scheduler<Ev>, comp: u16, v: u32, inst: u32) {
+        let now = s.now();
+        self.visits[v].inst = inst;
+        let r = self.requests[self.visits[v].req];
+        let Comp::Pool {
+            engine: Some(e), ..
+        } = &mut self.comps[comp as usize]
+        else {
+            unreachable!("serve on serving components only")
+        };
+        e.ensure(inst);
+        let ok = match &mut e.servers {
+            Servers::Llm { reps, .. } => reps[inst as usize].push(Job {
+                visit: v,
+                prompt: r.prompt,
+                output: r.output,
+                arrived: now,
+            }),
+            Servers::Batch { reps, .. } => reps[inst as usize].push(v, now),
+        };
+        if !ok {
+            self.stats[comp as usize].rejections += 1;
+            self.leave(s, v, Outcome::Rejected);
+            return;
+        }
+        self.stats[comp as usize].queue.add(now, 1.0);
+        self.kick(s, comp, inst);
+    }
+
+    /// Instance `inst` of serving component `comp` starts its next step,
+    /// or sets a timer, unless a step is running.
+    fn kick(&mut self, s: &mut Scheduler<Ev>, comp: u16, inst: u32) {
+        let now = s.now();
+        let Comp::Pool {
+            pool,
+            engine: Some(e),
+            ..
+        } = &mut self.comps[comp as usize]
+        else {
+            return;
+        };
+        if e.stepping_at(inst) {
+            return;
+        }
+        let before = e.figures(inst);
+        let plan = match &mut e.servers {
+            Servers::Llm { reps, .. } => reps[inst as usize].plan(now),
+            Servers::Batch { reps, .. } => reps[inst as usize].plan(now),
+        };
+        let after = e.figures(inst);
+        let st = &mut self.stats[comp as usize];
+        st.queue
+            .add(now, after.waiting as f64 - before.waiting as f64);
+        let v = st.serving.as_mut().expect("serving stats");
+        v.kv_used
+            .add(now, after.kv_used as f64 - before.kv_used as f64);
+        v.preemptions += after.preemptions - before.preemptions;
+        match plan {
+            Plan::Step(dt) => {
+                let ready = pool.instances()[inst as usize].phase == Phase::Ready;
+                e.busy[inst as usize] = ready;
+                if ready {
+                    e.stepping += 1;
+                    st.busy.set(now, e.stepping as f64);
+                }
+                v.batch.add(now, after.batch as f64);
+                s.after(dt, Ev::Step { comp, inst });
+            }
+            Plan::Wait(t) => {
+                let g = &mut e.timers[inst as usize];
+                *g = g.wrapping_add(1);
+                s.at(
+                    t.max(now),
+                    Ev::Timer {
+                        comp,
+                        inst,
+                        gen: *g,
+                    },
+                );
+            }
+            Plan::Idle => {}
+        }
+    }
+
+    /// A step of instance `inst` of serving component `comp` ended: its
+    /// finished requests leave, then the next step starts.
+    fn on_step(&mut self, s: &mut Scheduler<Ev>, comp: u16, inst: u32) {
+        let now = s.now();
+        let warmup = self.cfg.warmup;
+        let Comp::Pool {
+            engine: Some(e), ..
+        } = &mut self.comps[comp as usize]
+        else {
+            return;
+        };
+        let before = e.figures(inst);
+        let mut done = std::mem::take(&mut e.done);
+        let mut visits = std::mem::take(&mut e.done_visits);
+        match &mut e.servers {
+            Servers::Llm { reps, .. } => reps[inst as usize].finish(now, &mut done),
+            Servers::Batch { reps, .. } => reps[inst as usize].finish(&mut visits),
+        }
+        let after = e.figures(inst);
+        let st = &mut self.stats[comp as usize];
+        if std::mem::take(&mut e.busy[inst as usize]) {
+            e.stepping -= 1;
+            st.busy.set(now, e.stepping as f64);
+        }
+        let v = st.serving.as_mut().expect("serving stats");
+        v.tokens_out += after.tokens_out - before.tokens_out;
+        v.tokens_in += after.tokens_in - before.tokens_in;
+        v.kv_used
+            .add(now, after.kv_used as f64 - before.kv_used as f64);
+        v.batch.add(now, -(before.batch as f64));
+        for f in &done {
+            let ttft = f.first_token - f.job.arrived;
+            v.window_ttft.record(ttft);
+            let tpot =
+                (f.job.output > 1).then(|| (now - f.first_token) / (f.job.output as u64 - 1));
+            if let Some(t) = tpot {
+                v.window_tpot.record(t);
+            }
+            if f.job.arrived >= warmup {
+                v.ttft.record(ttft);
+                if let Some(t) = tpot {
+                    v.tpot.record(t);
+                }
+            }
+            visits.push(f.job.visit);
+        }
+        done.clear();
+        for &visit in &visits {
+            self.leave(s, visit, Outcome::Ok);
+        }
+        visits.clear();
+        if let Comp::Pool {
+            engine: Some(e), ..
+        } = &mut self.comps[comp as usize]
+        {
+            e.done = done;
+            e.done_visits = visits;
+        }
+        self.kick(s, comp, inst);
+    }
+
+    /// A batch-formation timer ran out.
+    fn on_timer(&mut self, s: &mut Scheduler<Ev>, comp: u16, inst: u32, gen: u32) {
+        if let Comp::Pool {
+            engine: Some(e), ..
+        } = &self.comps[comp as usize]
+        {
+            if e.timers[inst as usize] == gen {
+                self.kick(s, comp, inst);
+            }
         }
     }
 
@@ -2324,6 +2937,29 @@ impl System {
                 row.instances_pending = Some(pool.desired() - pool.ready());
                 row.forecast_rps = st.forecast;
             }
+            if let (
+                Comp::Pool {
+                    engine: Some(e), ..
+                },
+                Some(v),
+            ) = (comp, &mut st.serving)
+            {
+                let q = |h: &LatencyHist| (h.count() > 0).then(|| h.quantile_s(0.99));
+                row.batch_mean = Some(if d.busy > 0.0 { d.batch / d.busy } else { 0.0 });
+                if e.blocks_per_instance() > 0 {
+                    row.ttft_p99_s = q(&v.window_ttft);
+                    row.tpot_p99_s = q(&v.window_tpot);
+                    row.tokens_per_s = Some(d.tokens_out as f64 / (dt / 1e9));
+                    row.kv_use = Some(if d.kv_total > 0.0 {
+                        d.kv_used / d.kv_total
+                    } else {
+                        0.0
+                    });
+                    row.preemptions = Some(d.preemptions);
+                }
+                v.window_ttft.clear();
+                v.window_tpot.clear();
+            }
             row.cost_usd = costs[i];
             rows.push(row);
             st.at_sample = c;
@@ -2380,6 +3016,12 @@ fn window_row(
         cost_usd: None,
         job_mean_s: None,
         job_p99_s: None,
+        ttft_p99_s: None,
+        tpot_p99_s: None,
+        tokens_per_s: None,
+        kv_use: None,
+        batch_mean: None,
+        preemptions: None,
     }
 }
 
@@ -2409,6 +3051,8 @@ impl Model for System {
                 let w = self.scalers[k as usize].window;
                 s.after(w, Ev::Snapshot(k));
             }
+            Ev::Step { comp, inst } => self.on_step(s, comp, inst),
+            Ev::Timer { comp, inst, gen } => self.on_timer(s, comp, inst, gen),
             Ev::Boot { comp, inst, gen } => self.lifecycle(s, comp, inst, gen, false),
             Ev::Ready { comp, inst, gen } => self.lifecycle(s, comp, inst, gen, true),
             Ev::Warmup => {
