@@ -302,15 +302,15 @@ fn bulk_wait(lambda: f64, b: u32, d: impl Fn(u32) -> f64) -> f64 {
     pi[0] = 1.0;
     for _ in 0..20_000 {
         let mut next = vec![0.0; N];
-        for q in 0..N {
-            if pi[q] < 1e-300 {
+        for (q, &pq) in pi.iter().enumerate() {
+            if pq < 1e-300 {
                 continue;
             }
             let n = q.clamp(1, b);
             let left = q.saturating_sub(b);
             for (a, pa) in laws[n].iter().enumerate() {
                 if left + a < N {
-                    next[left + a] += pi[q] * pa;
+                    next[left + a] += pq * pa;
                 }
             }
         }
