@@ -11,6 +11,7 @@
 //! | `utilization` | two panels: utilization (%) and mean queue length per pool, and each job queue's mean depth (dashed) |
 //! | `instances` | instances per component over time, stacked (the fleet; job queues have none) |
 //! | `cost` | cumulative cost per priced component, stacked, with the total |
+//! | `llm` | only with LLM or batch components ([`SERVING_CHART`]): p99 time to first token and per output token with their SLOs, output tokens/s, KV-cache use and requests per step, per component |
 //!
 //! The x axis is simulated time since the start (`3h`, `1d6h`), or local
 //! calendar time when the caller gives the wall-clock time of t = 0. The
@@ -41,6 +42,12 @@ use std::error::Error;
 use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+
+/// The chart of runs with LLM or batch components (after [`CHARTS`]).
+pub const SERVING_CHART: (&str, &str) = (
+    "llm",
+    "token latency, tokens/s, KV-cache use and batch size",
+);
 
 /// The charts every run draws, in order: file stem and what it shows.
 pub const CHARTS: [(&str, &str); 5] = [
@@ -163,13 +170,16 @@ pub fn draw_charts(
         run,
         summary,
     };
-    let figures = [
+    let mut figures = vec![
         load_figure(&ctx),
         latency_figure(&ctx, slo),
         utilization_figure(&ctx),
         instances_figure(&ctx),
         cost_figure(&ctx),
     ];
+    if !ctx.serving().is_empty() {
+        figures.push(serving_figure(&ctx, slo));
+    }
     let mut out = Vec::with_capacity(figures.len());
     for fig in figures {
         let svg_path = dir.join(format!("{}.svg", fig.name));
@@ -366,6 +376,27 @@ impl Ctx<'_> {
                         .any(|r| r.is_some_and(|r| r.job_p99_s.is_some()))
             })
             .collect()
+    }
+
+    /// The LLM and batch components, in scenario order.
+    fn serving(&self) -> Vec<usize> {
+        (0..self.data.comps.len())
+            .filter(|&i| {
+                self.data.comps[i]
+                    .2
+                    .iter()
+                    .any(|r| r.is_some_and(|r| r.batch_mean.is_some()))
+            })
+            .collect()
+    }
+
+    /// Per bucket: figure `f` of component `i`'s rows, time-weighted.
+    fn comp_series(&self, i: usize, f: impl Fn(&TsRow) -> Option<f64>) -> Vec<Option<Pt>> {
+        self.series(|w| {
+            self.data.comps[i].2[w]
+                .and_then(&f)
+                .map(|v| (v, self.data.dt[w]))
+        })
     }
 
     /// The summary entry of component `name`.
@@ -1250,6 +1281,178 @@ fn instances_figure(c: &Ctx) -> Figure {
         hlines: Vec::new(),
         empty: None,
     });
+    fig
+}
+
+/// The serving components' chart: token latencies (p99 time to first
+/// token solid, per output token dashed, SLO bounds red), output tokens/s,
+/// KV-cache use and requests per step, one colour per component.
+fn serving_figure(c: &Ctx, slo: &SloConfig) -> Figure {
+    let comps = c.serving();
+    let llms: Vec<usize> = comps
+        .iter()
+        .copied()
+        .filter(|&i| {
+            c.data.comps[i]
+                .2
+                .iter()
+                .any(|r| r.is_some_and(|r| r.kv_use.is_some()))
+        })
+        .collect();
+    let mut fig = Figure::new(SERVING_CHART.0, c.title(SERVING_CHART.1));
+    let mut notes = Vec::new();
+    for &i in &comps {
+        let name = &c.data.comps[i].0;
+        let Some(j) = c.component(name) else { continue };
+        match (&j.ttft_s, &j.tpot_s) {
+            (Some(t), Some(p)) => notes.push(format!(
+                "{name}: TTFT p50 {} p99 {}, TPOT p50 {} p99 {}, {:.0} tokens/s on {:.1} GPUs, {} per 1M output tokens",
+                fmt_secs(t.p50),
+                fmt_secs(t.p99),
+                fmt_secs(p.p50),
+                fmt_secs(p.p99),
+                j.output_tokens_per_s.unwrap_or(0.0),
+                j.gpus_mean.unwrap_or(0.0),
+                fmt_usd(j.cost_per_1m_output_tokens.unwrap_or(0.0))
+            )),
+            _ => notes.push(format!(
+                "{name}: mean {:.1} requests per batch",
+                j.batch_mean.unwrap_or(0.0)
+            )),
+        }
+    }
+    fig.subtitle
+        .push(format!("After warm-up: {}.", notes.join("; ")));
+    if !llms.is_empty() {
+        let ttft: Vec<_> = llms
+            .iter()
+            .map(|&i| c.comp_series(i, |r| r.ttft_p99_s))
+            .collect();
+        let tpot: Vec<_> = llms
+            .iter()
+            .map(|&i| c.comp_series(i, |r| r.tpot_p99_s))
+            .collect();
+        let bounds: Vec<(String, f64)> = slo
+            .token_bounds()
+            .into_iter()
+            .filter(|b| b.1 == "p99")
+            .map(|(w, _, b)| (w.to_uppercase(), b))
+            .collect();
+        let floor = bounds.iter().map(|b| b.1).fold(0.0, f64::max);
+        let (y, map) = latency_axis(
+            ttft.iter().chain(&tpot).map(|s| s.as_slice()),
+            floor,
+            "p99 per window",
+        );
+        let mut layers = Vec::new();
+        for (k, &i) in llms.iter().enumerate() {
+            let colour = Ctx::colour(i);
+            let name = &c.data.comps[i].0;
+            layers.extend(series_layers(&ttft[k], colour, 2, false, map));
+            layers.extend(dashed(series_layers(&tpot[k], colour, 2, false, map)));
+            fig.legend
+                .push(legend(format!("{name}: TTFT p99"), colour, Swatch::Line));
+            fig.legend
+                .push(legend(format!("{name}: TPOT p99"), colour, Swatch::Dashed));
+        }
+        let hlines: Vec<_> = bounds
+            .iter()
+            .map(|(label, b)| (map(*b), format!("{label} ≤ {}", fmt_secs(*b)), SLO_RED))
+            .collect();
+        if !hlines.is_empty() {
+            fig.legend
+                .push(legend("SLO bound", SLO_RED, Swatch::Dashed));
+        }
+        let empty = ttft.iter().all(|s| s.iter().all(Option::is_none));
+        fig.panels.push(Panel {
+            y,
+            layers,
+            hlines,
+            empty: empty.then(|| "no LLM request finished".into()),
+        });
+        let tokens: Vec<_> = llms
+            .iter()
+            .map(|&i| c.comp_series(i, |r| r.tokens_per_s))
+            .collect();
+        let mut layers = Vec::new();
+        for (k, &i) in llms.iter().enumerate() {
+            layers.extend(series_layers(
+                &tokens[k],
+                Ctx::colour(i),
+                2,
+                c.banded(),
+                |v| v,
+            ));
+        }
+        fig.panels.push(Panel {
+            y: linear_axis(
+                max_of(tokens.iter().map(|s| s.as_slice())),
+                "output tokens/s",
+                fmt_plain,
+            ),
+            layers,
+            hlines: Vec::new(),
+            empty: None,
+        });
+        let kv: Vec<_> = llms
+            .iter()
+            .map(|&i| c.comp_series(i, |r| r.kv_use.map(|v| v * 100.0)))
+            .collect();
+        let mut layers = Vec::new();
+        for (k, &i) in llms.iter().enumerate() {
+            layers.extend(series_layers(&kv[k], Ctx::colour(i), 2, c.banded(), |v| v));
+        }
+        fig.panels.push(Panel {
+            y: percent_axis(
+                max_of(kv.iter().map(|s| s.as_slice())),
+                "KV-cache blocks in use",
+            ),
+            layers,
+            hlines: Vec::new(),
+            empty: None,
+        });
+    }
+    let batch: Vec<_> = comps
+        .iter()
+        .map(|&i| c.comp_series(i, |r| r.batch_mean))
+        .collect();
+    let mut layers = Vec::new();
+    for (k, &i) in comps.iter().enumerate() {
+        layers.extend(series_layers(
+            &batch[k],
+            Ctx::colour(i),
+            2,
+            c.banded(),
+            |v| v,
+        ));
+        if !llms.contains(&i) {
+            fig.legend.push(legend(
+                format!("{}: batch", c.data.comps[i].0),
+                Ctx::colour(i),
+                Swatch::Line,
+            ));
+        }
+    }
+    fig.panels.push(Panel {
+        y: linear_axis(
+            max_of(batch.iter().map(|s| s.as_slice())),
+            "requests per step",
+            fmt_plain,
+        ),
+        layers,
+        hlines: Vec::new(),
+        empty: None,
+    });
+    let tokens = if llms.is_empty() {
+        ""
+    } else {
+        "p99 time to first token (solid) and per output token (dashed) of the requests that finished in each window; output tokens/s; KV-cache blocks in use (time average); "
+    };
+    fig.subtitle.push(format!(
+        "Panels, top to bottom: {tokens}requests per engine step while stepping."
+    ));
+    fig.subtitle
+        .extend(c.bucket_note("the lowest and highest window"));
     fig
 }
 
