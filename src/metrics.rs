@@ -27,7 +27,8 @@ pub fn resolve(name: &str) -> String {
 /// True for metrics measured in seconds (shown in ms/s, bounds accept
 /// durations such as `500ms`).
 pub fn is_seconds(metric: &str) -> bool {
-    metric.contains("_s.") || metric.ends_with("_s") && !metric.ends_with("simulated_s")
+    metric.contains("_s.")
+        || metric.ends_with("_s") && !metric.ends_with("simulated_s") && !metric.contains("_per_s")
 }
 
 /// The summary's numbers, flattened in the summary's key order.

@@ -10,6 +10,7 @@
 //! |---|---|---|
 //! | `sweep-<param>` | [`sweep_charts`] | each plotted metric against one varied parameter (small multiples), mean with its 95% interval, one line per combination of the other parameters |
 //! | `pareto` | [`sweep_charts`] | cost per month against p99 latency for every point, the Pareto frontier highlighted and labelled (numbered, with a key below, past 8 points) |
+//! | `pareto-tokens` | [`sweep_charts`] | with LLM components: cost per 1M output tokens against p99 time per output token, drawn the same way |
 //! | `heatmap` | [`sweep_charts`] | with exactly two parameters: p99, cost and error rate over the grid |
 //! | `capacity` | [`capacity_charts`] | with `--per`: capacity per value, with its range, and the cost per month at capacity (right axis) |
 //! | `capacity-inverse` | [`capacity_charts`] | with `--per`: the smallest tested value that carries a given load (a step function) |
@@ -73,12 +74,11 @@ pub fn sweep_charts(dir: &Path, r: &SweepResults, plot: &[String]) -> io::Result
             figs.push(sweep_figure(r, p, &metrics));
         }
     }
-    if let (Some(a), Some(b)) = (
-        r.metric("latency_s.p99"),
-        r.metric("cost_usd.projected_month"),
-    ) {
-        if let Some(fig) = pareto_figure(r, a, b) {
-            figs.push(fig);
+    for spec in &PARETOS {
+        if let (Some(a), Some(b)) = (r.metric(spec.x), r.metric(spec.y)) {
+            if let Some(fig) = pareto_figure(r, a, b, spec) {
+                figs.push(fig);
+            }
         }
     }
     if r.params.len() == 2 {
@@ -437,10 +437,22 @@ fn load_at_least(metric: &str) -> Option<(&str, &str)> {
     (!pool.is_empty() && !k.is_empty()).then_some((pool, k))
 }
 
+/// `ttft` or `tpot` and the statistic of a token-latency metric
+/// (`llm.ttft_s.p99`, `components.<llm>.tpot_s.mean`).
+fn token_latency(metric: &str) -> Option<(&str, &str)> {
+    let (head, k) = metric.rsplit_once('.')?;
+    let what = head.rsplit('.').next()?.strip_suffix("_s")?;
+    matches!(what, "ttft" | "tpot").then_some((what, k))
+}
+
 fn unit_of(metric: &str) -> Unit {
     let last = last_segment(metric);
-    if load_at_least(metric).is_some() {
+    if load_at_least(metric).is_some() || last == "kv_use_mean" {
         Unit::Ratio
+    } else if last.contains("_per_s") {
+        Unit::Rate
+    } else if token_latency(metric).is_some() {
+        Unit::Secs
     } else if metric.starts_with("latency_s.") || last.ends_with("_s") {
         Unit::Secs
     } else if metric.starts_with("cost_usd.") || last.starts_with("cost") {
@@ -483,6 +495,27 @@ fn metric_title(metric: &str) -> String {
         let what = if k == "1" { "request" } else { "requests" };
         return format!("{pool}: instances with ≥ {k} {what}");
     }
+    if let Some((what, k)) = token_latency(metric) {
+        let what = if what == "ttft" {
+            "time to first token"
+        } else {
+            "time per output token"
+        };
+        return match metric.strip_prefix("components.") {
+            Some(rest) => format!("{} {k} {what}", rest.split('.').next().unwrap_or("")),
+            None => format!("{k} {what}"),
+        };
+    }
+    let words = |s: &str| {
+        let rate = s.split_once("_per_s");
+        let text = match rate {
+            Some((head, tail)) => format!("{}/s{}", words(head), words(tail)),
+            None => words(s),
+        };
+        text.replace(" per gpu", " per GPU")
+            .replace("per 1m", "per 1M")
+            .replace("kv ", "KV ")
+    };
     if let Some(rest) = metric.strip_prefix("components.") {
         if let Some((name, field)) = rest.split_once('.') {
             return format!("{name} {}", words(field));
@@ -496,18 +529,25 @@ fn metric_desc(metric: &str) -> String {
     let last = last_segment(metric);
     match unit_of(metric) {
         Unit::Secs if metric.starts_with("latency_s.") => "latency".into(),
+        Unit::Secs if token_latency(metric).is_some() => {
+            token_latency(metric).map_or("time", |t| t.0).to_uppercase()
+        }
         Unit::Secs => "time".into(),
         Unit::Usd => match last {
             "projected_month" | "cost_per_month" => "USD per month".into(),
             "per_hour" => "USD per hour".into(),
             "per_1k_requests" => "USD per 1k requests".into(),
+            "cost_per_1m_output_tokens" => "USD per 1M output tokens".into(),
+            "cost_per_1m_tokens" => "USD per 1M tokens".into(),
             _ => "USD".into(),
         },
+        Unit::Ratio if last == "kv_use_mean" => "% of KV blocks".into(),
         Unit::Ratio if load_at_least(metric).is_some() => "% of instances".into(),
         Unit::Ratio if last == "error_rate" => "% of requests".into(),
         Unit::Ratio if last.ends_with("utilization") => "% of slots busy".into(),
         Unit::Ratio if last.ends_with("hit_ratio") => "% of lookups".into(),
         Unit::Ratio => "%".into(),
+        Unit::Rate if last.contains("tokens") => "tokens per second".into(),
         Unit::Rate => "per second".into(),
         Unit::Plain => last.replace('_', " "),
     }
@@ -1514,7 +1554,39 @@ fn short_label(r: &SweepResults, params: &[ParamValue]) -> String {
         .join(", ")
 }
 
-fn pareto_figure(r: &SweepResults, lat: usize, cost: usize) -> Option<Figure> {
+/// A Pareto chart: two metrics to minimise, latency across and cost up.
+struct ParetoSpec {
+    name: &'static str,
+    x: &'static str,
+    y: &'static str,
+    x_label: &'static str,
+    y_label: &'static str,
+    title: &'static str,
+}
+
+/// The Pareto charts a sweep draws when it measured both metrics:
+/// monthly cost against p99 latency, and for LLM components the cost per
+/// million output tokens against the p99 time per output token.
+const PARETOS: [ParetoSpec; 2] = [
+    ParetoSpec {
+        name: "pareto",
+        x: "latency_s.p99",
+        y: "cost_usd.projected_month",
+        x_label: "p99 latency",
+        y_label: "cost per month (USD)",
+        title: "cost against p99 latency",
+    },
+    ParetoSpec {
+        name: "pareto-tokens",
+        x: "llm.tpot_s.p99",
+        y: "llm.cost_per_1m_output_tokens",
+        x_label: "p99 time per output token",
+        y_label: "cost per 1M output tokens (USD)",
+        title: "cost per 1M output tokens against p99 time per output token",
+    },
+];
+
+fn pareto_figure(r: &SweepResults, lat: usize, cost: usize, spec: &ParetoSpec) -> Option<Figure> {
     let mut pts = Vec::new();
     let mut which = Vec::new();
     for pt in &r.points {
@@ -1543,10 +1615,10 @@ fn pareto_figure(r: &SweepResults, lat: usize, cost: usize) -> Option<Figure> {
         .iter()
         .flat_map(|(_, b)| [b.mean, interval(b).0, b.hi()])
         .collect();
-    let x = fitted_scale(&xs, Unit::Secs, "p99 latency", 10.0);
-    let y = fitted_scale(&ys, Unit::Usd, "cost per month (USD)", LINEAR);
+    let x = fitted_scale(&xs, Unit::Secs, spec.x_label, 10.0);
+    let y = fitted_scale(&ys, Unit::Usd, spec.y_label, LINEAR);
     let head = Header {
-        title: format!("{}: cost against p99 latency", r.scenario),
+        title: format!("{}: {}", r.scenario, spec.title),
         subtitle: vec![
             format!(
                 "Each point is one configuration of the sweep: mean of {}{}.",
@@ -1558,9 +1630,10 @@ fn pareto_figure(r: &SweepResults, lat: usize, cost: usize) -> Option<Figure> {
                 }
             ),
             format!(
-                "Highlighted: the Pareto frontier, the {} of {} configurations that no other beats on both p99 latency and cost (lower left is better).",
+                "Highlighted: the Pareto frontier, the {} of {} configurations that no other beats on both {} and cost (lower left is better).",
                 front.len(),
-                pts.len()
+                pts.len(),
+                spec.x_label
             ),
         ],
         legend: vec![
@@ -1582,7 +1655,7 @@ fn pareto_figure(r: &SweepResults, lat: usize, cost: usize) -> Option<Figure> {
     });
     let key_height = key.map_or(0, |(_, rows)| 40 + rows as u32 * KEY_ROW as u32);
     Some(Figure {
-        name: "pareto".into(),
+        name: spec.name.into(),
         head,
         body_height: PARETO_PLOT_HEIGHT + key_height,
         body: Body::Pareto(ParetoPlot {
@@ -2822,6 +2895,22 @@ mod tests {
         assert_eq!(unit_of("components.api.utilization"), Unit::Ratio);
         assert_eq!(unit_of("throughput_rps"), Unit::Rate);
         assert_eq!(metric_title("latency_s.p999"), "p99.9 latency");
+        assert_eq!(metric_title("llm.ttft_s.p99"), "p99 time to first token");
+        assert_eq!(
+            metric_title("components.gen.tpot_s.p50"),
+            "gen p50 time per output token"
+        );
+        assert_eq!(unit_of("llm.tpot_s.p99"), Unit::Secs);
+        assert_eq!(unit_of("llm.output_tokens_per_s"), Unit::Rate);
+        assert_eq!(
+            metric_title("llm.output_tokens_per_s"),
+            "llm output tokens/s"
+        );
+        assert_eq!(
+            metric_title("components.gen.output_tokens_per_s_per_gpu"),
+            "gen output tokens/s per GPU"
+        );
+        assert_eq!(unit_of("components.gen.kv_use_mean"), Unit::Ratio);
         assert_eq!(
             metric_title("components.api.utilization"),
             "api utilization"

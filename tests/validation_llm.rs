@@ -183,6 +183,30 @@ fn first_token_latency_matches_tensorrt_llm_within_20_percent() {
 }
 
 #[test]
+fn nim_70b_on_two_h100_at_concurrency_one() {
+    // Source: NVIDIA NIM LLM benchmarking guide,
+    // https://docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance
+    // (reference V6): Llama-3.3-70B (the Llama-3-70B shape), 2 x H100,
+    // FP8, TP2, 5000 input / 500 output tokens, one request at a time:
+    // TTFT 407 ms, inter-token latency 18.6 ms. Here: vLLM-style chunked
+    // scheduling, one request alone.
+    let cfg = llm(
+        "replicas = 1\ngpu = \"H100-SXM\"\nmodel = \"Llama-3-70B\"\ntensor_parallel = 2\n\
+         dtype = \"fp8\"\nkv_dtype = \"fp8\"",
+    );
+    let (end, done) = serve(&cfg, &jobs(1, 5000, 500));
+    let first = done[0].0.first_token as f64 / 1e9;
+    let itl = (end as f64 / 1e9 - first) / 499.0;
+    println!(
+        "NIM 70B TP2 c=1: TTFT {:.0} ms (measured 407), ITL {:.2} ms (measured 18.6)",
+        first * 1e3,
+        itl * 1e3
+    );
+    assert!((first / 0.407 - 1.0).abs() <= 0.20, "TTFT {first}");
+    assert!((itl / 0.0186 - 1.0).abs() <= 0.20, "ITL {itl}");
+}
+
+#[test]
 fn linear_layers_match_vidur_profiles() {
     // Source: microsoft/vidur data/profiling/compute/{a100,h100}/
     // meta-llama/Llama-2-7b-hf/mlp.csv, the nine token-level operations
