@@ -451,9 +451,10 @@ fn unit_of(metric: &str) -> Unit {
         Unit::Ratio
     } else if last.contains("_per_s") {
         Unit::Rate
-    } else if token_latency(metric).is_some() {
-        Unit::Secs
-    } else if metric.starts_with("latency_s.") || last.ends_with("_s") {
+    } else if token_latency(metric).is_some()
+        || metric.starts_with("latency_s.")
+        || last.ends_with("_s")
+    {
         Unit::Secs
     } else if metric.starts_with("cost_usd.") || last.starts_with("cost") {
         Unit::Usd
