@@ -209,30 +209,50 @@ impl Knots {
         }
     }
 
-    /// Maximum over `[a, b]`: the ends and every knot inside (both sides
-    /// of a jump are knots, so a step's old level counts too).
+    /// Limit from the left at `x` (the old level of a jump at `x`).
+    #[inline]
+    pub fn at_left(&self, x: f64) -> f64 {
+        let k = &self.0;
+        let i = k.partition_point(|p| p.0 < x);
+        if i == 0 {
+            return k[0].1;
+        }
+        if i == k.len() {
+            return k[i - 1].1;
+        }
+        // k[i - 1].0 < x <= k[i].0, so the segment has a length.
+        let (x0, y0) = k[i - 1];
+        let (x1, y1) = k[i];
+        y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    }
+
+    /// Maximum over `[a, b)`: the ends and every knot inside (both sides
+    /// of a jump are knots, so a step's old level counts too; a jump
+    /// exactly at `b` belongs to the next interval).
     pub fn max_over(&self, a: f64, b: f64) -> f64 {
         let k = &self.0;
         let lo = k.partition_point(|p| p.0 < a);
-        let hi = k.partition_point(|p| p.0 <= b);
+        let hi = k.partition_point(|p| p.0 < b);
         k[lo..hi]
             .iter()
             .map(|p| p.1)
-            .fold(self.at(a).max(self.at(b)), f64::max)
+            .fold(self.at(a).max(self.at_left(b)), f64::max)
     }
 
-    /// The value when the function is constant on `[a, b]` (no knot
-    /// inside and equal ends), else None.
+    /// The value when the function is constant on `[a, b)` (no knot
+    /// inside and equal ends; a jump exactly at `b` belongs to the next
+    /// interval), else None.
     pub fn constant_over(&self, a: f64, b: f64) -> Option<f64> {
         let k = &self.0;
         let lo = k.partition_point(|p| p.0 <= a);
         let hi = k.partition_point(|p| p.0 < b);
-        let (va, vb) = (self.at(a), self.at(b));
+        let (va, vb) = (self.at(a), self.at_left(b));
         (lo >= hi && va == vb).then_some(va)
     }
 
-    /// `(alpha, beta)` with value = alpha + beta x on `[a, b]` when no knot
-    /// lies strictly inside, else None.
+    /// `(alpha, beta)` with value = alpha + beta x on `[a, b)` when no knot
+    /// lies strictly inside, else None (a jump exactly at `b` belongs to
+    /// the next interval).
     pub fn linear_over(&self, a: f64, b: f64) -> Option<(f64, f64)> {
         let k = &self.0;
         let lo = k.partition_point(|p| p.0 <= a);
@@ -240,7 +260,7 @@ impl Knots {
         if lo < hi || b <= a {
             return None;
         }
-        let (va, vb) = (self.at(a), self.at(b));
+        let (va, vb) = (self.at(a), self.at_left(b));
         let beta = (vb - va) / (b - a);
         Some((va - beta * a, beta))
     }
@@ -698,6 +718,16 @@ mod tests {
         // Just before the jump the value approaches 3.
         assert!((k.max_over(6.0, 12.0) - 3.0).abs() < 1e-12);
         assert!((k.max_over(11.0, 12.0) - 0.5).abs() < 1e-12);
+        // A step up exactly at the end of an interval belongs to the next
+        // one: the interval before it stays flat (a zero-ramp event must
+        // not leak into the thinning block that ends at its start).
+        let up = Knots(vec![(0.0, 1.0), (10.0, 1.0), (10.0, 5.0), (20.0, 5.0)]);
+        assert_eq!(up.max_over(5.0, 10.0), 1.0);
+        assert_eq!(up.constant_over(5.0, 10.0), Some(1.0));
+        assert_eq!(up.linear_over(5.0, 10.0), Some((1.0, 0.0)));
+        assert_eq!(up.max_over(5.0, 10.5), 5.0);
+        assert_eq!(up.at_left(10.0), 1.0);
+        assert_eq!(up.at(10.0), 5.0);
     }
 
     #[test]
