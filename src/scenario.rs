@@ -558,8 +558,9 @@ pub fn load_str(
     let dir = Path::new(file).parent().unwrap_or(Path::new(""));
     for (name, source) in &mut scenario.traffic {
         if let Some(t) = &source.trace {
-            let data = crate::trace::load(t, dir, &calendar, name)?;
+            let (data, tokens) = crate::trace::load(t, dir, &calendar, name)?;
             source.trace_data = Some(data);
+            source.trace_tokens = tokens;
         }
     }
     for (name, policy) in &mut scenario.autoscaler.0 {

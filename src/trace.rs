@@ -8,7 +8,9 @@
 //!   `2026-11-23T08:00:00`). Without `time`, rows are consecutive intervals
 //!   of the source's `interval` from t = 0; with it, the spacing of the
 //!   times is the interval and must be constant.
-//! - timestamps: a `time` column, one arrival per row, non-decreasing.
+//! - timestamps: a `time` column, one arrival per row, non-decreasing;
+//!   optionally `prompt_tokens` and `output_tokens` columns (LLM requests:
+//!   each arrival replays its own token counts).
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use scalesim_models::calendar::{parse_local, Calendar};
@@ -50,6 +52,10 @@ fn time_cell(s: &str, cal: &Calendar) -> Result<f64, String> {
     }
 }
 
+/// A loaded trace: its arrivals, and per arrival the (prompt, output)
+/// tokens when a timestamps file has token columns.
+pub type Loaded = (TraceData, Option<Vec<(u32, u32)>>);
+
 /// Loads the trace of source `source` (for messages) as configured in
 /// `cfg`, resolving the file relative to `scenario_dir`.
 pub fn load(
@@ -57,7 +63,7 @@ pub fn load(
     scenario_dir: &Path,
     cal: &Calendar,
     source: &str,
-) -> Result<TraceData, Diagnostics> {
+) -> Result<Loaded, Diagnostics> {
     let path = scenario_dir.join(&cfg.file);
     let file = path.display().to_string();
     let field = format!("traffic.{source}.trace");
@@ -77,8 +83,21 @@ pub fn load(
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let time_col = col("time").or_else(|| col("t"));
     let count_col = col("count");
+    let token_cols = match (col("prompt_tokens"), col("output_tokens")) {
+        (Some(p), Some(o)) if cfg.format == TraceFormat::Timestamps => Some((p, o)),
+        (None, None) => None,
+        _ => {
+            return Err(at(
+                &file,
+                1,
+                &field,
+                "token counts need both `prompt_tokens` and `output_tokens` columns, in a timestamps trace".into(),
+            ))
+        }
+    };
     let mut times = Vec::new();
     let mut counts = Vec::new();
+    let mut tokens = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -98,6 +117,22 @@ pub fn load(
                 ));
             }
             times.push(t);
+        }
+        if let Some((pc, oc)) = token_cols {
+            let cell = |c: usize, name: &str| -> Result<u32, Diagnostics> {
+                let v = rec.get(c).unwrap_or("");
+                v.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    at(
+                        &file,
+                        line,
+                        &field,
+                        format!(
+                            "column `{name}`: expected a whole number of tokens >= 1, got {v:?}"
+                        ),
+                    )
+                })
+            };
+            tokens.push((cell(pc, "prompt_tokens")?, cell(oc, "output_tokens")?));
         }
         if cfg.format == TraceFormat::Counts {
             let Some(cc) = count_col else { break };
@@ -130,7 +165,7 @@ pub fn load(
             if times.is_empty() {
                 return Err(at(&file, 1, &field, "the trace has no rows".into()));
             }
-            Ok(TraceData::Timestamps(times))
+            Ok((TraceData::Timestamps(times), token_cols.map(|_| tokens)))
         }
         TraceFormat::Counts => {
             if count_col.is_none() {
@@ -171,11 +206,14 @@ pub fn load(
                     ))
                 }
             };
-            Ok(TraceData::Counts {
-                start,
-                interval,
-                counts,
-            })
+            Ok((
+                TraceData::Counts {
+                    start,
+                    interval,
+                    counts,
+                },
+                None,
+            ))
         }
     }
 }
