@@ -18,6 +18,10 @@
 //!   events, to show how the binary heap behaves with many requests in
 //!   flight. Counter: pop+push pairs.
 //!
+//! - `system_llm`: one H100 serving Llama-3-8B near its knee through the
+//!   whole stack. Counter: requests. `llm_replica_steps`: one replica's
+//!   engine steps alone (256 requests decoding 2,000 tokens). Counter:
+//!   steps.
 //! - `source_constant` / `source_patterned`: arrivals drawn from a
 //!   constant-rate Poisson source and from one with business hours, a
 //!   weekend dip and a Black-Friday event (thinning against the per-block
@@ -549,8 +553,86 @@ fn source_patterned(bencher: Bencher) {
         .bench(|| black_box(drain(black_box(&cfg))));
 }
 
+// ---------------------------------------------------------------- GPU ---
+
+/// One H100 serving Llama-3-8B near its knee (18 chat requests/s, ~190
+/// requests in each step) for two simulated hours.
+const LLM_SCENARIO: &str = r#"
+name = "llm-bench"
+duration = "2h"
+warmup = "5m"
+sample = "1m"
+seed = 5
+
+[traffic.chat]
+rate = 18
+to = "llm"
+prompt_tokens = { dist = "lognormal", mean = 1000, cv = 1.0, max = 6000 }
+output_tokens = { dist = "lognormal", mean = 250, cv = 1.0, max = 2000 }
+
+[components.llm]
+kind = "llm"
+replicas = 1
+gpu = "H100-SXM"
+model = "Llama-3-8B"
+"#;
+
+fn llm_bench() -> &'static SystemBench {
+    static CELL: OnceLock<SystemBench> = OnceLock::new();
+    CELL.get_or_init(|| load_bench(LLM_SCENARIO, "one H100 near its knee"))
+}
+
+/// The whole stack around one LLM replica: arrivals, routing, engine
+/// steps (each a roofline evaluation and the batch's bookkeeping), token
+/// metrics. Counter: requests (about 1,000 engine steps per 60 requests).
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn system_llm(bencher: Bencher) {
+    let sb = llm_bench();
+    bencher.counter(ItemsCount::new(sb.requests)).bench(|| {
+        let run = scalesim::run::run(black_box(&sb.loaded), 0).expect("runs");
+        black_box(run.summary.requests.arrived)
+    });
+}
+
+/// Engine steps of one replica decoding 256 requests of 2,000 output
+/// tokens (prefill, then ~2,000 decode steps of a full batch, with
+/// block-boundary and completion bookkeeping). Counter: steps.
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn llm_replica_steps(bencher: Bencher) {
+    use scalesim_models::llm::{Job, LlmConfig, Plan, Replica};
+    let cfg: LlmConfig = toml::from_str(
+        "replicas = 1\ngpu = \"H100-SXM\"\nmodel = \"Llama-3-8B\"\nmax_num_seqs = 256",
+    )
+    .expect("a valid LLM config");
+    let plan = cfg.plan().expect("a valid plan");
+    let drain = |plan: &scalesim_models::llm::LlmPlan| {
+        let mut r = Replica::new(plan.clone());
+        for visit in 0..256 {
+            r.push(Job {
+                visit,
+                prompt: 500,
+                output: 2000,
+                arrived: 0,
+            });
+        }
+        let (mut now, mut steps, mut out) = (0, 0u64, Vec::new());
+        while let Plan::Step(dt) = r.plan(now) {
+            now += dt;
+            r.finish(now, &mut out);
+            steps += 1;
+        }
+        assert_eq!(out.len(), 256);
+        steps
+    };
+    let steps = drain(&plan);
+    bencher
+        .counter(ItemsCount::new(steps))
+        .bench(|| black_box(drain(black_box(&plan))));
+}
+
 fn main() {
     check_mm1();
+    llm_bench();
     system_bench();
     divan::main();
 }
