@@ -89,3 +89,49 @@ fn steady_state_allocates_nothing_per_event() {
         );
     }
 }
+
+/// An LLM replica at a steady load: engine steps, KV blocks, preemptions
+/// and token measurements reuse their memory.
+const LLM: &str = r#"
+name = "alloc-llm"
+duration = "DURATION"
+sample = "DURATION"
+seed = 3
+
+[traffic.chat]
+rate = 16
+to = "llm"
+prompt_tokens = { dist = "lognormal", mean = 800, cv = 1.0, max = 4000 }
+output_tokens = { dist = "lognormal", mean = 200, cv = 1.0, max = 1000 }
+
+[components.llm]
+kind = "llm"
+replicas = 2
+gpu = "H100-SXM"
+model = "Llama-3-8B"
+kv_blocks = 1200
+"#;
+
+#[test]
+fn llm_steps_allocate_nothing_in_steady_state() {
+    let run = |secs: u32| {
+        let text = LLM.replace("DURATION", &format!("{secs}s"));
+        let loaded = scalesim::scenario::load_str("alloc.toml", &text, &[], "alloc").unwrap();
+        let before = ALLOCS.load(Ordering::Relaxed);
+        let r = scalesim::run::run(&loaded, 0).unwrap();
+        let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+        let pre = r.report.components[0].serving.as_ref().unwrap().preemptions;
+        (allocs, r.summary.engine.events, pre)
+    };
+    let (a1, e1, p1) = run(3_000);
+    let (a2, e2, p2) = run(6_000);
+    eprintln!("llm: {e1} events, {a1} allocations ({p1} preemptions); {e2} events, {a2} allocations ({p2})");
+    assert!(e2 - e1 > 300_000, "{e1} {e2}");
+    assert!(p2 > p1, "the small KV pool makes the run preempt");
+    assert!(
+        a2.saturating_sub(a1) < 100,
+        "{} allocations for {} more events",
+        a2.saturating_sub(a1),
+        e2 - e1
+    );
+}

@@ -166,7 +166,19 @@ metrics = [{ name = "batch", average_value = 20 }]
 
 #[test]
 fn gpu_replicas_scale_out_after_the_model_loads() {
-    let r = run_text(SCALED, 0);
+    // Running requests, KV-cache use and output tokens/s per replica: each
+    // a metric an LLM autoscaler may target.
+    for (metric, target) in [("batch", "20"), ("kv", "0.04"), ("tokens", "2000")] {
+        let text = SCALED.replace(
+            "{ name = \"batch\", average_value = 20 }",
+            &format!("{{ name = \"{metric}\", average_value = {target} }}"),
+        );
+        scale_out_then_load(&text, metric);
+    }
+}
+
+fn scale_out_then_load(text: &str, metric: &str) {
+    let r = run_text(text, 0);
     let out = r
         .report
         .scaling_events
@@ -187,14 +199,26 @@ fn gpu_replicas_scale_out_after_the_model_loads() {
     };
     let first = ready_at(out.from + 1);
     println!(
-        "scale-out at {} s, next replica ready by {first} s",
-        out.t_s
+        "{metric}: scale-out at {} s ({}), next replica ready by {first} s",
+        out.t_s, out.reason
     );
     assert_eq!(first, (out.t_s + 68.03).ceil(), "{out:?}");
     let c = &r.report.components[0];
     assert!(c.instances_max >= 2 && c.scale_outs >= 1);
-    // While it loads, it is billed: GPU-seconds exceed serving seconds.
-    assert!(c.cost_usd.unwrap() > 6.88 * c.instances_mean * 1.0 - 1e-9);
+    // A replica is billed while it loads: the bill exceeds the ready
+    // replica-hours by at least 68 s per replica added.
+    let added: u32 = r
+        .report
+        .scaling_events
+        .iter()
+        .filter(|e| e.to > e.from)
+        .map(|e| e.to - e.from)
+        .sum();
+    let loading = c.cost_usd.unwrap() - 6.88 * c.instances_mean;
+    assert!(
+        loading >= 6.88 * 68.0 / 3600.0 * added as f64,
+        "{loading} for {added} replicas"
+    );
 }
 
 #[test]
