@@ -11,9 +11,11 @@ const ABOUT: &str = "Deterministic discrete-event load and scaling simulator.
 
 Describe your system in a TOML scenario (traffic with daily, weekly,
 event and growth patterns or a recorded trace; server pools; caches;
-service-time laws; instance types and prices; SLOs); scalesim replays
+databases, shards and job queues; GPU pools serving LLMs and batched
+models; autoscalers; instance types and prices; SLOs); scalesim replays
 days or weeks of simulated traffic in seconds and reports latency
-percentiles, utilization, queueing, cache hit ratios, cost and the SLO
+percentiles, utilization, queueing, cache hit ratios, time to first
+token and per output token, cost (per month, per 1M tokens) and the SLO
 verdict, with charts. The same scenario and seed
 always give byte-identical results.";
 
@@ -23,6 +25,7 @@ const AFTER: &str = "Examples:
   scalesim run scenarios/quickstart.toml --json --quiet > summary.json
   scalesim validate scenarios/quickstart.toml
   scalesim sweep scenarios/quickstart-sweep.toml --threads 2
+  scalesim run scenarios/llm-h100-knee.toml --set traffic.chat.rate=20
   scalesim compare scenarios/hpa-week.toml scenarios/target-week.toml --replications 10
   scalesim capacity scenarios/api-capacity.toml --vary traffic.web.rate \\
            --slo \"p99<300ms,error_rate<0.001\" --per components.api.instances=2..12:2
@@ -50,6 +53,8 @@ enum Command {
   load, latency, utilization, instances, cost  (.png and .svg)
                    offered load and throughput; p50/p95/p99 with SLO lines;
                    utilization and queue length; instances; cumulative cost
+  llm              with LLM or batch components: p99 time to first token
+                   and per output token, tokens/s, KV-cache use, batch size
   report.html      one self-contained page: summary table and every chart
 
 Exits 1 when an SLO in the scenario's [slo] table fails (or the run was
