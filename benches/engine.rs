@@ -599,7 +599,7 @@ fn system_llm(bencher: Bencher) {
 /// block-boundary and completion bookkeeping). Counter: steps.
 #[divan::bench(sample_count = 20, sample_size = 1)]
 fn llm_replica_steps(bencher: Bencher) {
-    use scalesim_models::llm::{Job, LlmConfig, Plan, Replica};
+    use scalesim_models::llm::{Job, LlmConfig, Replica};
     let cfg: LlmConfig = toml::from_str(
         "replicas = 1\ngpu = \"H100-SXM\"\nmodel = \"Llama-3-8B\"\nmax_num_seqs = 256",
     )
@@ -615,12 +615,8 @@ fn llm_replica_steps(bencher: Bencher) {
                 arrived: 0,
             });
         }
-        let (mut now, mut steps, mut out) = (0, 0u64, Vec::new());
-        while let Plan::Step(dt) = r.plan(now) {
-            now += dt;
-            r.finish(now, &mut out);
-            steps += 1;
-        }
+        let mut out = Vec::new();
+        let (_, steps) = r.drain(0, &mut out);
         assert_eq!(out.len(), 256);
         steps
     };

@@ -16,7 +16,7 @@
 //!    time per output token that whole-prompt prefills stall.
 
 use scalesim_models::gpu::{resolve_gpu, resolve_model, GpuOverride, ModelOverride};
-use scalesim_models::llm::{Finished, Job, LlmConfig, Plan, Replica};
+use scalesim_models::llm::{Finished, Job, LlmConfig, Replica};
 use scalesim_models::roofline::{Efficiency, Roofline, StepShape};
 use scalesim_models::units::Duration;
 use scalesim_sim::Time;
@@ -36,18 +36,9 @@ fn serve(cfg: &LlmConfig, jobs: &[Job]) -> (Time, Vec<(Finished, Time)>) {
     for j in jobs {
         assert!(r.push(*j), "job refused");
     }
-    let (mut now, mut out, mut done) = (0, Vec::new(), Vec::new());
-    loop {
-        match r.plan(now) {
-            Plan::Step(dt) => {
-                now += dt;
-                r.finish(now, &mut out);
-                done.extend(out.drain(..).map(|f| (f, now)));
-            }
-            Plan::Wait(t) => now = t,
-            Plan::Idle => return (now, done),
-        }
-    }
+    let mut done = Vec::new();
+    let (end, _) = r.drain(0, &mut done);
+    (end, done)
 }
 
 fn jobs(n: u32, prompt: u32, output: u32) -> Vec<Job> {

@@ -893,6 +893,26 @@ impl Replica {
         self.finish.push(Reverse((last, s.admitted, slot)));
     }
 
+    /// Runs from `now` with no new arrivals until idle (a closed batch, as
+    /// fixed-batch benchmarks measure): appends each finished request with
+    /// its finish time to `out`; returns when the last step ended and how
+    /// many steps ran.
+    pub fn drain(&mut self, mut now: Time, out: &mut Vec<(Finished, Time)>) -> (Time, u64) {
+        let (mut done, mut steps) = (Vec::new(), 0);
+        loop {
+            match self.plan(now) {
+                Plan::Step(dt) => {
+                    now += dt;
+                    self.finish(now, &mut done);
+                    out.extend(done.drain(..).map(|f| (f, now)));
+                    steps += 1;
+                }
+                Plan::Wait(t) => now = t,
+                Plan::Idle => return (now, steps),
+            }
+        }
+    }
+
     /// Ends the running step at `now`: applies its tokens and appends the
     /// requests that finished to `out`.
     pub fn finish(&mut self, now: Time, out: &mut Vec<Finished>) {
@@ -990,24 +1010,16 @@ mod tests {
         }
     }
 
-    /// Runs the replica until idle; returns (finish time, first token) per
-    /// visit and the end time.
-    fn drain(r: &mut Replica, mut now: Time) -> (Vec<(u32, Time, Time)>, Time) {
+    /// Runs the replica until idle; returns (visit, finish time, first
+    /// token) per request and the end time.
+    fn drain(r: &mut Replica, now: Time) -> (Vec<(u32, Time, Time)>, Time) {
         let mut out = Vec::new();
-        let mut done = Vec::new();
-        loop {
-            match r.plan(now) {
-                Plan::Step(dt) => {
-                    now += dt;
-                    r.finish(now, &mut out);
-                    for f in out.drain(..) {
-                        done.push((f.job.visit, now, f.first_token));
-                    }
-                }
-                Plan::Wait(t) => now = t,
-                Plan::Idle => return (done, now),
-            }
-        }
+        let (end, _) = r.drain(now, &mut out);
+        let done = out
+            .iter()
+            .map(|(f, t)| (f.job.visit, *t, f.first_token))
+            .collect();
+        (done, end)
     }
 
     #[test]

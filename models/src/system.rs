@@ -2945,6 +2945,8 @@ impl System {
             ) = (comp, &mut st.serving)
             {
                 let q = |h: &LatencyHist| (h.count() > 0).then(|| h.quantile_s(0.99));
+                // Engines queue requests themselves: no slot wait to report.
+                row.wait_mean_s = None;
                 row.batch_mean = Some(if d.busy > 0.0 { d.batch / d.busy } else { 0.0 });
                 if e.blocks_per_instance() > 0 {
                     row.ttft_p99_s = q(&v.window_ttft);
