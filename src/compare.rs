@@ -222,6 +222,13 @@ pub const COMPARED: [&str; 7] = [
     "cost_usd.projected_month",
 ];
 
+/// Compared too when both sides have LLM components (lower is better).
+pub const COMPARED_LLM: [&str; 3] = [
+    "llm.ttft_s.p99",
+    "llm.tpot_s.p99",
+    "llm.cost_per_1m_output_tokens",
+];
+
 /// Runs `replications` pairs on `threads` workers and compares them.
 pub fn compare(
     a: &Side,
@@ -259,8 +266,15 @@ pub fn compare(
         }
     };
     let (ra, rb): (Vec<_>, Vec<_>) = runs.chunks(2).map(|p| (&p[0], &p[1])).unzip();
+    let both = |key: &str| {
+        [&ra, &rb]
+            .iter()
+            .all(|side| side.iter().all(|m| value(m, key).is_finite()))
+    };
+    let llm = COMPARED_LLM.iter().filter(|k| both(k));
     let rows = COMPARED
         .iter()
+        .chain(llm)
         .map(|&key| {
             let (mut sa, mut sb, mut sd) = (Acc::default(), Acc::default(), Acc::default());
             let mut identical = true;
@@ -361,6 +375,8 @@ fn show(metric: &str, v: f64) -> String {
         "cost_usd.projected_month" => format!("${v:.0}"),
         "slo.violation_minutes" => format!("{v:.1} min"),
         "instances" => format!("{v:.2}"),
+        "llm.cost_per_1m_output_tokens" if v < 0.0 => format!("-${:.3}", -v),
+        "llm.cost_per_1m_output_tokens" => format!("${v:.3}"),
         _ if v < 0.0 => format!("-{}", human_secs(-v)),
         _ => human_secs(v),
     }
@@ -375,6 +391,9 @@ fn label(metric: &str) -> &str {
         "slo.violation_minutes" => "SLO violation",
         "instances" => "instances (mean)",
         "cost_usd.projected_month" => "cost per month",
+        "llm.ttft_s.p99" => "TTFT p99",
+        "llm.tpot_s.p99" => "TPOT p99",
+        "llm.cost_per_1m_output_tokens" => "$ per 1M out tokens",
         m => m,
     }
 }
