@@ -273,3 +273,35 @@ fn llm_runs_are_deterministic() {
     let c = run_text(&text, 1);
     assert_ne!(a.report.timeseries, c.report.timeseries);
 }
+
+#[test]
+fn compare_reports_token_latencies_and_cost_per_token() {
+    // Two replicas against one at the same load: the second GPU halves
+    // the batch, so every token comes sooner, and costs more.
+    let d = std::env::temp_dir().join(format!("scalesim-llm-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let file = d.join("pair.toml");
+    let text = chat(16.0, "{ dist = \"lognormal\", mean = 1000, cv = 1.0 }", "")
+        + "\n[variants.one]\n[variants.two]\n\"components.llm.replicas\" = 2\n";
+    std::fs::write(&file, text).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_scalesim"))
+        .args(["compare", file.to_str().unwrap(), "-r", "3", "--json"])
+        .output()
+        .expect("the scalesim binary runs");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let verdict = |m: &str| {
+        v["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["metric"] == m)
+            .unwrap_or_else(|| panic!("no {m} in {v}"))["verdict"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(verdict("llm.tpot_s.p99"), "better");
+    assert_eq!(verdict("llm.ttft_s.p99"), "better");
+    assert_eq!(verdict("llm.cost_per_1m_output_tokens"), "worse");
+    std::fs::remove_dir_all(&d).ok();
+}
