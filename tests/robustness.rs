@@ -174,3 +174,132 @@ proptest! {
         prop_assert!(outcome.unwrap().is_ok(), "a loaded scenario failed to build: {:?}", sets);
     }
 }
+
+const LLM_BASE: &str = r#"
+name = "robust-llm"
+duration = "60s"
+sample = "10s"
+[traffic.chat]
+rate = 5
+to = "llm"
+prompt_tokens = { dist = "lognormal", mean = 500, cv = 1.0 }
+output_tokens = 100
+[components.llm]
+kind = "llm"
+replicas = 1
+gpu = "H100-SXM"
+model = "Llama-3-8B"
+[components.stt]
+kind = "batch"
+instances = 1
+max_batch = 4
+base = "100ms"
+per_item = "10ms"
+[traffic.audio]
+rate = 2
+to = "stt"
+"#;
+
+const LLM_PATHS: &[&str] = &[
+    "components.llm.replicas",
+    "components.llm.gpu",
+    "components.llm.model",
+    "components.llm.tensor_parallel",
+    "components.llm.dtype",
+    "components.llm.kv_dtype",
+    "components.llm.scheduler",
+    "components.llm.max_num_seqs",
+    "components.llm.max_num_batched_tokens",
+    "components.llm.max_model_len",
+    "components.llm.max_batch",
+    "components.llm.max_wait",
+    "components.llm.block_size",
+    "components.llm.gpu_memory_utilization",
+    "components.llm.memory_reserve_gib",
+    "components.llm.kv_blocks",
+    "components.llm.step_time",
+    "components.llm.queue_capacity",
+    "components.llm.balance",
+    "components.llm.load_gbs",
+    "components.llm.gpu_spec.bandwidth_gbs",
+    "components.llm.gpu_spec.memory_gib",
+    "components.llm.model_spec.layers",
+    "components.llm.model_spec.kv_heads",
+    "components.llm.efficiency.mbu",
+    "components.llm.efficiency.mfu_fp8",
+    "components.llm.efficiency.step_overhead",
+    "traffic.chat.prompt_tokens",
+    "traffic.chat.output_tokens",
+    "traffic.chat.prompt_tokens.max",
+    "traffic.chat.prompt_tokens.cv",
+    "components.stt.max_batch",
+    "components.stt.base",
+    "components.stt.per_item",
+    "components.stt.max_queue_delay",
+    "components.stt.instances",
+    "slo.ttft_p99",
+    "slo.tpot_p99",
+];
+
+const LLM_VALUES: &[&str] = &[
+    "0",
+    "-1",
+    "1",
+    "2",
+    "7",
+    "64",
+    "0.5",
+    "1e-300",
+    "1e308",
+    "nan",
+    "inf",
+    "18446744073709551615",
+    "4294967295",
+    "\"5m\"",
+    "\"x\"",
+    "\"fp8\"",
+    "\"int4\"",
+    "\"static\"",
+    "\"continuous\"",
+    "\"hash\"",
+    "\"fifo\"",
+    "\"L4\"",
+    "\"A10G\"",
+    "\"Llama-3-70B\"",
+    "{ dist = \"uniform\", min = 1, max = 4294967295 }",
+    "{ dist = \"exp\", mean = 1e308 }",
+    "{ dist = \"const\", value = 0 }",
+    "[]",
+    "{}",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(20261126),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn random_llm_edits_load_or_fail_cleanly(edits in prop::collection::vec((0..LLM_PATHS.len(), 0..LLM_VALUES.len()), 1..4)) {
+        let sets: Vec<String> = edits.iter().map(|&(p, v)| format!("{}={}", LLM_PATHS[p], LLM_VALUES[v])).collect();
+        let outcome = std::panic::catch_unwind(|| {
+            match scalesim::scenario::load_str("robust.toml", LLM_BASE, &sets, "robust") {
+                Ok(mut l) => {
+                    let s = &mut l.scenario;
+                    s.max_in_flight = s.max_in_flight.min(10_000);
+                    scalesim::run::run(&l, 0).map(|_| ()).map_err(|e| e.to_string())
+                }
+                Err(d) => {
+                    assert!(!d.0.is_empty());
+                    for x in &d.0 {
+                        assert!(!x.message.is_empty());
+                    }
+                    Ok(())
+                }
+            }
+        });
+        prop_assert!(outcome.is_ok(), "panicked with --set {:?}", sets);
+        prop_assert!(outcome.unwrap().is_ok(), "a loaded scenario failed to build: {:?}", sets);
+    }
+}

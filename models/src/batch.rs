@@ -95,10 +95,12 @@ impl BatchConfig {
         if self.max_batch == 0 {
             return Err(("max_batch".into(), "expected at least 1".into()));
         }
-        if self.base.secs() < 0.0 || self.per_item.secs() < 0.0 {
+        let ok = |d: Duration| d.secs() >= 0.0 && d.secs().is_finite();
+        if !ok(self.base) || !ok(self.per_item) || !ok(self.max_queue_delay) {
             return Err((
                 "base".into(),
-                "batch times must be >= 0 (base + per_item x n)".into(),
+                "batch times and the queue delay must be >= 0 (a batch takes base + per_item x n)"
+                    .into(),
             ));
         }
         if self.base.secs() + self.per_item.secs() <= 0.0 {
@@ -202,8 +204,9 @@ impl Batcher {
             return Plan::Idle;
         };
         let full = self.queue.len() as u32 >= self.max_batch;
-        if !full && now < oldest + self.delay {
-            return Plan::Wait(oldest + self.delay);
+        let due = oldest.saturating_add(self.delay);
+        if !full && now < due {
+            return Plan::Wait(due);
         }
         let n = (self.queue.len() as u32).min(self.max_batch);
         self.running.clear();

@@ -196,6 +196,14 @@ fn default_load() -> f64 {
     2.0
 }
 
+/// Longest context accepted (tokens).
+pub const MAX_LEN: u32 = 1 << 24;
+/// Most KV blocks per replica (keeps token arithmetic far from overflow).
+pub const MAX_BLOCKS: u64 = 1 << 40;
+
+/// Longest engine step, ns (one day).
+const MAX_STEP: Time = 86_400 * 1_000_000_000;
+
 /// Seconds to start a model server before its weights load.
 pub const SERVER_START_S: f64 = 60.0;
 
@@ -286,8 +294,11 @@ impl LlmConfig {
         }
         let big = gpu.memory_gib >= 70.0 && !gpu.name.to_ascii_uppercase().starts_with("A100");
         let max_len = self.max_model_len.unwrap_or(model.max_context);
-        if max_len < 2 {
-            return Err(("max_model_len".into(), "expected at least 2 tokens".into()));
+        if !(2..=MAX_LEN).contains(&max_len) {
+            return Err((
+                "max_model_len".into(),
+                format!("expected 2 to {MAX_LEN} tokens, got {max_len}"),
+            ));
         }
         let max_seqs = self.max_num_seqs.unwrap_or(if big { 1024 } else { 256 });
         let default_tokens = match self.scheduler {
@@ -319,13 +330,17 @@ impl LlmConfig {
         if max_batch == 0 {
             return Err(("max_batch".into(), "expected at least 1".into()));
         }
-        if self.scheduler != SchedulerKind::Static
-            && (self.max_batch.is_some() || self.max_wait.is_some())
-        {
-            return Err((
-                "max_batch".into(),
-                "max_batch and max_wait apply to scheduler = \"static\" only".into(),
-            ));
+        if self.scheduler != SchedulerKind::Static {
+            let given = [
+                ("max_batch", self.max_batch.is_some()),
+                ("max_wait", self.max_wait.is_some()),
+            ];
+            if let Some((f, _)) = given.iter().find(|g| g.1) {
+                return Err((
+                    f.to_string(),
+                    format!("{f} applies to scheduler = \"static\" only"),
+                ));
+            }
         }
         if let Some(r) = self.memory_reserve_gib {
             if !(r.is_finite() && r >= 0.0) {
@@ -364,7 +379,18 @@ impl LlmConfig {
             max_tokens as u64,
             self.block_size,
         );
-        let blocks = self.kv_blocks.unwrap_or(memory.blocks);
+        if self.kv_blocks.is_some_and(|b| b == 0 || b > MAX_BLOCKS) {
+            return Err((
+                "kv_blocks".into(),
+                format!("expected 1 to {MAX_BLOCKS} blocks per replica"),
+            ));
+        }
+        if let Some(w) = self.max_wait {
+            if !(w.secs() >= 0.0 && w.secs().is_finite()) {
+                return Err(("max_wait".into(), "expected a time >= 0".into()));
+            }
+        }
+        let blocks = self.kv_blocks.unwrap_or(memory.blocks).min(MAX_BLOCKS);
         if blocks == 0 {
             let gib = |b: f64| b / (1024.0 * 1024.0 * 1024.0);
             return Err((
@@ -398,7 +424,7 @@ impl LlmConfig {
             max_len,
             max_batch,
             max_wait: self.max_wait.map(|d| d.time()).unwrap_or(from_secs(0.1)),
-            step_time: self.step_time.map(|d| d.time().max(1)),
+            step_time: self.step_time.map(|d| d.time().clamp(1, MAX_STEP)),
             queue_capacity: self.queue_capacity,
             gpu,
             model,
@@ -653,8 +679,9 @@ impl Replica {
                 } else if !self.waiting.is_empty() {
                     let oldest = self.waiting[0].job.arrived;
                     let full = self.waiting.len() as u32 >= self.plan.max_batch;
-                    if !full && now < oldest + self.plan.max_wait {
-                        return Plan::Wait(oldest + self.plan.max_wait);
+                    let due = oldest.saturating_add(self.plan.max_wait);
+                    if !full && now < due {
+                        return Plan::Wait(due);
                     }
                     self.start_static_batch(&mut shape);
                 }
@@ -685,7 +712,8 @@ impl Replica {
             + self.prefilling.iter().filter(|s| s.sched > 0).count() as u32;
         let t = match self.plan.step_time {
             Some(t) => t,
-            None => from_secs(self.plan.roofline.step_s(&shape)).max(1),
+            // At least 1 ns; at most a day (absurd GPU figures stay finite).
+            None => from_secs(self.plan.roofline.step_s(&shape)).clamp(1, MAX_STEP),
         };
         Plan::Step(t)
     }
