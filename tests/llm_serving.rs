@@ -305,3 +305,71 @@ fn compare_reports_token_latencies_and_cost_per_token() {
     assert_eq!(verdict("llm.cost_per_1m_output_tokens"), "worse");
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// Bursts scaled out and in by an HPA with no scale-down stabilization:
+/// replicas drain with requests still queued and their slots are reused.
+const CHURN: &str = r#"
+name = "churn"
+duration = "30m"
+warmup = "1m"
+sample = "10s"
+seed = SEED
+
+[traffic.chat]
+rate = 3
+to = "llm"
+prompt_tokens = { dist = "lognormal", mean = 300, cv = 1.0, max = 1500 }
+output_tokens = { dist = "lognormal", mean = 150, cv = 1.0, max = 800 }
+events = [{ start = "300s", duration = "300s", factor = 6.0 }, { start = "900s", duration = "200s", factor = 8.0 }]
+
+[components.llm]
+kind = "llm"
+replicas = 1
+gpu = "H100-SXM"
+model = "Llama-3-8B"
+kv_blocks = 400
+max_num_seqs = 8
+max_num_batched_tokens = 512
+provision_time = { dist = "uniform", min = "5s", max = "20s" }
+
+[autoscaler.llm]
+policy = "hpa"
+min = 1
+max = 5
+metrics = [{ name = "METRIC", average_value = 4 }]
+
+[autoscaler.llm.behavior.scale_down]
+stabilization = "0s"
+"#;
+
+#[test]
+fn draining_replicas_keep_the_figures_consistent() {
+    for seed in 1..4 {
+        for metric in ["batch", "queue"] {
+            let text = CHURN
+                .replace("SEED", &seed.to_string())
+                .replace("METRIC", metric);
+            let r = run_text(&text, 0);
+            let c = &r.report.components[0];
+            let v = c.serving.as_ref().unwrap();
+            assert!(c.scale_ins > 0 && c.scale_outs > 0, "{metric}: no churn");
+            // No step holds more than max_num_seqs requests, in any window.
+            for w in r.report.timeseries.iter().filter(|w| w.component == "llm") {
+                let b = w.batch_mean.unwrap();
+                assert!(
+                    b <= 8.0 + 1e-9,
+                    "seed {seed} {metric}: batch {b} at {}",
+                    w.t_s
+                );
+                let kv = w.kv_use.unwrap();
+                assert!((0.0..=1.0 + 1e-9).contains(&kv), "kv {kv} at {}", w.t_s);
+            }
+            // Every request that arrived is answered or still in flight.
+            assert_eq!(
+                r.report.arrived,
+                r.report.completed + r.report.rejected + r.report.in_flight_at_end
+            );
+            assert!(v.batch_mean <= 8.0);
+        }
+    }
+}

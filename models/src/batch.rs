@@ -96,7 +96,13 @@ impl BatchConfig {
             return Err(("max_batch".into(), "expected at least 1".into()));
         }
         let ok = |d: Duration| d.secs() >= 0.0 && d.secs().is_finite();
-        if !ok(self.base) || !ok(self.per_item) || !ok(self.max_queue_delay) {
+        if !ok(self.max_queue_delay) {
+            return Err((
+                "max_queue_delay".into(),
+                "expected a time >= 0 (0: take what is queued at once)".into(),
+            ));
+        }
+        if !ok(self.base) || !ok(self.per_item) {
             return Err((
                 "base".into(),
                 "batch times and the queue delay must be >= 0 (a batch takes base + per_item x n)"
@@ -113,10 +119,10 @@ impl BatchConfig {
             p.check()
                 .map_err(|(f, m)| (format!("provision_time.{f}"), m))?;
         }
-        if !self.balance.per_instance() {
+        if !self.balance.per_instance() || self.balance == Policy::Weighted {
             return Err((
                 "balance".into(),
-                "instances each keep their own queue; use least_conn, round_robin, random, power_of_two, weighted or hash".into(),
+                "instances each keep their own queue; use least_conn, round_robin, random, power_of_two or hash".into(),
             ));
         }
         Ok(())

@@ -362,10 +362,10 @@ impl LlmConfig {
             p.check()
                 .map_err(|(f, m)| (format!("provision_time.{f}"), m))?;
         }
-        if !self.balance.per_instance() {
+        if !self.balance.per_instance() || self.balance == Policy::Weighted {
             return Err((
                 "balance".into(),
-                "replicas each keep their own queue; use least_conn, round_robin, random, power_of_two, weighted or hash".into(),
+                "replicas each keep their own queue; use least_conn, round_robin, random, power_of_two or hash".into(),
             ));
         }
         let memory = memory_plan(
@@ -628,7 +628,10 @@ impl Replica {
             return false;
         }
         job.output = job.output.clamp(1, p.max_len - job.prompt);
-        if self.blocks_for(job.prompt + job.output) > p.blocks
+        // Paged schedulers cache every token but the last; static batches
+        // reserve prompt + output.
+        let cached = job.prompt + job.output - (p.scheduler != SchedulerKind::Static) as u32;
+        if self.blocks_for(cached) > p.blocks
             || p.queue_capacity
                 .is_some_and(|c| self.waiting.len() as u64 >= c)
         {
@@ -1127,6 +1130,12 @@ mod tests {
         assert!(!r.push(job(1, 100, 1)), "prompt at the context limit");
         assert!(!r.push(job(1, 60, 30)), "more KV than the replica has");
         assert!(r.push(job(1, 30, 30)));
+        // 34 + 31 tokens: the last is never cached, 64 tokens fill the 4
+        // blocks exactly.
+        assert!(r.push(job(2, 34, 31)));
+        let (done, _) = drain(&mut r, 0);
+        assert_eq!(done.len(), 2);
+        assert_eq!(r.used_blocks(), 0);
     }
 
     #[test]

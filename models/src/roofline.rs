@@ -7,10 +7,10 @@
 //! (chunk length, tokens cached before it); `T = D + sum c_j` tokens.
 //!
 //! ```text
-//! t_mem   = weight bytes per GPU / (MBU x bandwidth)
+//! t_mem   = layer + LM-head weight bytes per GPU / (MBU x bandwidth)
 //! t_comp  = 2 x (layer params x T + head params x S) / tp / (MFU x FLOPS)
 //! t_lin   = sqrt(t_mem^2 + t_comp^2)              smooth roofline (§1.6)
-//! t_kv    = (sum k_i + D) x KV bytes per token / tp / (MBU x bandwidth)
+//! t_kv    = (sum k_i + D) x KV bytes per token / min(tp, KV heads) / (MBU x bandwidth)
 //! t_attn  = sum_j 4 x L x H x head_dim x c_j (k_j + c_j / 2) / tp / (MFU x FLOPS)
 //! t_tp    = 2 x L x (alpha + 2 (tp - 1) / tp x T x hidden x 2 B / link)   (tp > 1)
 //! t_step  = t_lin + t_kv + t_attn + t_tp + c0
@@ -184,7 +184,7 @@ impl Roofline {
             t_weights: streamed / tpf / bw,
             per_token: 2.0 * model.layer_params() / tpf / flops,
             per_sample: 2.0 * model.head_params() / tpf / flops,
-            per_kv_token: model.kv_bytes_per_token(kv) / tpf / bw,
+            per_kv_token: model.kv_bytes_per_token(kv) / kv_split(model, tp) / bw,
             per_attn: 4.0 * l * h * hd / tpf / flops,
             tp_fixed,
             tp_per_token,
@@ -211,6 +211,13 @@ impl Roofline {
     pub fn weights_s(&self) -> f64 {
         self.t_weights
     }
+}
+
+/// Over how many GPUs the KV cache is split: KV heads are divided among
+/// `tp` GPUs, and copied when there are more GPUs than KV heads (each
+/// GPU then holds whole heads).
+fn kv_split(model: &ModelSpec, tp: u32) -> f64 {
+    tp.min(model.kv_heads) as f64
 }
 
 /// The memory plan of one replica (per GPU; `tp` GPUs hold one replica).
@@ -262,7 +269,7 @@ pub fn memory_plan(
         Some(r) => r * GIB,
         None => RESERVE_GIB * GIB + activation_bytes_per_token(model, tp) * max_tokens as f64,
     };
-    let kv_bytes_per_token = model.kv_bytes_per_token(kv) / tp as f64;
+    let kv_bytes_per_token = model.kv_bytes_per_token(kv) / kv_split(model, tp);
     let kv_bytes = (gpu.memory_gib * GIB * utilization - weights_bytes - reserve_bytes).max(0.0);
     MemoryPlan {
         weights_bytes,
@@ -305,6 +312,20 @@ mod tests {
         let ratio = r.step_s(&big2) / r.step_s(&big);
         assert!(ratio > 1.9 && ratio < 2.3, "{ratio}");
         assert_eq!(r.step_s(&StepShape::default()), 0.0);
+    }
+
+    #[test]
+    fn kv_heads_are_copied_past_tp_equal_kv_heads() {
+        // Llama-3-70B has 8 KV heads: at tp 16 each GPU holds one whole
+        // head (copied on two GPUs), as at tp 8.
+        let (m, g) = setup("Llama-3-70B", "H100-SXM");
+        let per_gpu = |tp| {
+            memory_plan(&m, &g, tp, Dtype::Bf16, Dtype::Bf16, 0.9, None, 8192, 16)
+                .kv_bytes_per_token
+        };
+        assert_eq!(per_gpu(4), 327680.0 / 4.0);
+        assert_eq!(per_gpu(8), 40960.0);
+        assert_eq!(per_gpu(16), 40960.0);
     }
 
     #[test]

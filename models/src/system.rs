@@ -2672,13 +2672,15 @@ impl System {
         v.preemptions += after.preemptions - before.preemptions;
         match plan {
             Plan::Step(dt) => {
+                // Busy time and batch sizes count steps of ready instances
+                // (the divisor and the sum of the mean batch agree).
                 let ready = pool.instances()[inst as usize].phase == Phase::Ready;
                 e.busy[inst as usize] = ready;
                 if ready {
                     e.stepping += 1;
                     st.busy.set(now, e.stepping as f64);
+                    v.batch.add(now, after.batch as f64);
                 }
-                v.batch.add(now, after.batch as f64);
                 s.after(dt, Ev::Step { comp, inst });
             }
             Plan::Wait(t) => {
@@ -2717,7 +2719,8 @@ impl System {
         }
         let after = e.figures(inst);
         let st = &mut self.stats[comp as usize];
-        if std::mem::take(&mut e.busy[inst as usize]) {
+        let counted = std::mem::take(&mut e.busy[inst as usize]);
+        if counted {
             e.stepping -= 1;
             st.busy.set(now, e.stepping as f64);
         }
@@ -2726,7 +2729,9 @@ impl System {
         v.tokens_in += after.tokens_in - before.tokens_in;
         v.kv_used
             .add(now, after.kv_used as f64 - before.kv_used as f64);
-        v.batch.add(now, -(before.batch as f64));
+        if counted {
+            v.batch.add(now, -(before.batch as f64));
+        }
         for f in &done {
             let ttft = f.first_token - f.job.arrived;
             v.window_ttft.record(ttft);
