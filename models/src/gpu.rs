@@ -15,7 +15,10 @@
 //! Model shapes are those of the models' published `config.json` files.
 //! Parameters follow the reference's §1.1: per layer the Q, K, V and O
 //! projections plus a gated MLP (3 x hidden x ffn), and the embedding and
-//! LM head (untied unless `tied`).
+//! LM head (untied unless `tied`). A mixture-of-experts model has
+//! `experts` such MLPs per layer and routes each token to
+//! `active_experts` of them: every expert is stored, only the active ones
+//! compute (§1.1).
 
 use serde::Deserialize;
 
@@ -164,6 +167,10 @@ pub struct ModelSpec {
     pub tied: bool,
     /// Longest context the model accepts, tokens.
     pub max_context: u32,
+    /// MLP experts per layer (1: a dense model).
+    pub experts: u32,
+    /// Experts each token is routed to.
+    pub active_experts: u32,
 }
 
 /// `model_spec = { ... }` on an LLM component: fields that replace those of
@@ -190,6 +197,10 @@ pub struct ModelOverride {
     pub tied: Option<bool>,
     /// Longest context, tokens.
     pub max_context: Option<u32>,
+    /// MLP experts per layer (mixture of experts).
+    pub experts: Option<u32>,
+    /// Experts each token is routed to.
+    pub active_experts: Option<u32>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -214,6 +225,8 @@ fn model(
         vocab,
         tied: false,
         max_context,
+        experts: 1,
+        active_experts: 1,
     }
 }
 
@@ -229,6 +242,11 @@ pub fn model_catalog() -> Vec<ModelSpec> {
         model("Llama-3-70B", 80, 8192, 64, 8, 28672, 128256, 8192),
         model("Llama-3.1-70B", 80, 8192, 64, 8, 28672, 128256, 131072),
         model("Mistral-7B", 32, 4096, 32, 8, 14336, 32000, 32768),
+        ModelSpec {
+            experts: 8,
+            active_experts: 2,
+            ..model("Mixtral-8x7B", 32, 4096, 32, 8, 14336, 32000, 32768)
+        },
     ]
 }
 
@@ -333,6 +351,8 @@ pub fn resolve_model(name: &str, o: &ModelOverride) -> Result<ModelSpec, String>
     set(&mut m.ffn, o.ffn);
     set(&mut m.vocab, o.vocab);
     set(&mut m.max_context, o.max_context);
+    set(&mut m.experts, o.experts);
+    set(&mut m.active_experts, o.active_experts);
     if let Some(t) = o.tied {
         m.tied = t;
     }
@@ -345,11 +365,19 @@ pub fn resolve_model(name: &str, o: &ModelOverride) -> Result<ModelSpec, String>
         ("ffn", m.ffn),
         ("vocab", m.vocab),
         ("max_context", m.max_context),
+        ("experts", m.experts),
+        ("active_experts", m.active_experts),
     ];
     for (f, v) in fields {
         if v == 0 {
             return Err(format!("model_spec.{f} must be at least 1"));
         }
+    }
+    if m.active_experts > m.experts {
+        return Err(format!(
+            "model_spec.active_experts: {} of {} experts per token is more than there are",
+            m.active_experts, m.experts
+        ));
     }
     if !m.heads.is_multiple_of(m.kv_heads) {
         return Err(format!(
@@ -361,17 +389,44 @@ pub fn resolve_model(name: &str, o: &ModelOverride) -> Result<ModelSpec, String>
 }
 
 impl ModelSpec {
-    /// Parameters of the decoder layers (attention projections and the
-    /// gated MLP), without embedding and LM head.
-    pub fn layer_params(&self) -> f64 {
-        let (d, h, kv, hd, f) = (
+    /// Attention parameters of all decoder layers (Q, K, V, O).
+    pub fn attention_params(&self) -> f64 {
+        let (d, h, kv, hd) = (
             self.hidden as f64,
             self.heads as f64,
             self.kv_heads as f64,
             self.head_dim as f64,
-            self.ffn as f64,
         );
-        self.layers as f64 * (d * h * hd + 2.0 * d * kv * hd + h * hd * d + 3.0 * d * f)
+        self.layers as f64 * (d * h * hd + 2.0 * d * kv * hd + h * hd * d)
+    }
+
+    /// Parameters of one expert's gated MLP over all layers (the MLP of a
+    /// dense model).
+    pub fn expert_params(&self) -> f64 {
+        self.layers as f64 * 3.0 * self.hidden as f64 * self.ffn as f64
+    }
+
+    /// Parameters of the decoder layers (attention and every expert's
+    /// MLP), without embedding and LM head.
+    pub fn layer_params(&self) -> f64 {
+        self.attention_params() + self.experts as f64 * self.expert_params()
+    }
+
+    /// Decoder-layer parameters one token computes with (attention and
+    /// its active experts).
+    pub fn active_layer_params(&self) -> f64 {
+        self.attention_params() + self.active_experts as f64 * self.expert_params()
+    }
+
+    /// Expected distinct experts per layer that a step of `tokens` tokens
+    /// reads, each token routed to `active_experts` of `experts` (routing
+    /// taken as uniform and independent): E (1 - (1 - k/E)^T).
+    pub fn experts_read(&self, tokens: f64) -> f64 {
+        let (e, k) = (self.experts as f64, self.active_experts as f64);
+        if self.experts <= 1 {
+            return 1.0;
+        }
+        e * (1.0 - (1.0 - k / e).powf(tokens.max(1.0)))
     }
 
     /// Parameters of the LM head (hidden x vocab).
@@ -403,6 +458,13 @@ mod tests {
     fn parameter_counts_match_the_published_sizes() {
         // Published sizes: Llama-2-7B 6.74 B, Llama-3-8B 8.03 B,
         // Llama-3-70B 70.6 B, Mistral-7B 7.24 B, Llama-2-70B 69.0 B.
+        let mix = m("Mixtral-8x7B");
+        // Published: 46.7 B stored, 12.9 B active per token.
+        assert!((mix.total_params() / 1e9 - 46.7).abs() < 0.1);
+        let active = mix.active_layer_params() + 2.0 * mix.head_params();
+        assert!((active / 1e9 - 12.9).abs() < 0.1, "{active}");
+        assert_eq!(mix.experts_read(1.0), 2.0);
+        assert!((mix.experts_read(64.0) - 8.0).abs() < 1e-6);
         for (name, b) in [
             ("Llama-2-7B", 6.74),
             ("Llama-3-8B", 8.03),

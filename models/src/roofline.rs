@@ -17,7 +17,10 @@
 //! ```
 //!
 //! `S` is the number of sequences that sample a token in the step (the LM
-//! head runs on their last position only). The efficiencies are
+//! head runs on their last position only). For a mixture of experts the
+//! compute counts the active experts only, and the weights streamed are
+//! attention, LM head and the experts the step's tokens touch: E (1 - (1 -
+//! k/E)^T) of E experts per layer, with k experts per token (§1.1). The efficiencies are
 //! parameters: MBU (fraction of memory bandwidth reached), MFU per dtype
 //! (fraction of dense peak FLOPS; FP8 reaches a lower fraction than BF16,
 //! trap 2 of the reference), the all-reduce latency alpha and a fixed
@@ -129,8 +132,13 @@ impl StepShape {
 /// The step-time model of one replica: a model on `tp` GPUs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Roofline {
-    /// Seconds to stream the weights once.
+    /// Seconds to stream the weights once (mixture of experts: the
+    /// attention and LM head only; the experts come with `t_expert`).
     t_weights: f64,
+    /// Mixture of experts: seconds to stream one expert of every layer, and
+    /// the model (for the experts a step reads); 0 for dense models.
+    t_expert: f64,
+    moe: Option<ModelSpec>,
     /// Seconds of linear-layer compute per token.
     per_token: f64,
     /// Seconds of LM-head compute per sampled sequence.
@@ -171,7 +179,12 @@ impl Roofline {
             model.head_dim as f64,
             model.hidden as f64,
         );
-        let streamed = (model.layer_params() + model.head_params()) * weights.bytes();
+        let dense = model.experts <= 1;
+        let streamed = if dense {
+            model.layer_params() + model.head_params()
+        } else {
+            model.attention_params() + model.head_params()
+        } * weights.bytes();
         let (tp_fixed, tp_per_token) = if tp > 1 {
             (
                 2.0 * l * eff.allreduce_latency.secs(),
@@ -182,7 +195,13 @@ impl Roofline {
         };
         Roofline {
             t_weights: streamed / tpf / bw,
-            per_token: 2.0 * model.layer_params() / tpf / flops,
+            t_expert: if dense {
+                0.0
+            } else {
+                model.expert_params() * weights.bytes() / tpf / bw
+            },
+            moe: (!dense).then(|| model.clone()),
+            per_token: 2.0 * model.active_layer_params() / tpf / flops,
             per_sample: 2.0 * model.head_params() / tpf / flops,
             per_kv_token: model.kv_bytes_per_token(kv) / kv_split(model, tp) / bw,
             per_attn: 4.0 * l * h * hd / tpf / flops,
@@ -199,7 +218,11 @@ impl Roofline {
             return 0.0;
         }
         let comp = self.per_token * s.tokens as f64 + self.per_sample * s.sampled as f64;
-        self.t_weights.hypot(comp)
+        let mem = match &self.moe {
+            None => self.t_weights,
+            Some(m) => self.t_weights + self.t_expert * m.experts_read(s.tokens as f64),
+        };
+        mem.hypot(comp)
             + self.per_kv_token * s.decode_ctx as f64
             + self.per_attn * s.prefill_attn
             + self.tp_fixed
@@ -207,9 +230,13 @@ impl Roofline {
             + self.overhead
     }
 
-    /// Seconds to stream the weights once (the floor of any step).
+    /// Seconds to stream the weights a one-token step reads (the floor of
+    /// any step).
     pub fn weights_s(&self) -> f64 {
-        self.t_weights
+        match &self.moe {
+            None => self.t_weights,
+            Some(m) => self.t_weights + self.t_expert * m.experts_read(1.0),
+        }
     }
 }
 
@@ -312,6 +339,37 @@ mod tests {
         let ratio = r.step_s(&big2) / r.step_s(&big);
         assert!(ratio > 1.9 && ratio < 2.3, "{ratio}");
         assert_eq!(r.step_s(&StepShape::default()), 0.0);
+    }
+
+    #[test]
+    fn mixture_of_experts_reads_the_experts_it_routes_to() {
+        let (m, g) = setup("Mixtral-8x7B", "H100-SXM");
+        let eff = Efficiency {
+            step_overhead: Duration(0.0),
+            ..Efficiency::default()
+        };
+        // One GPU (no all-reduce) to isolate the weights and FLOPs.
+        let r = Roofline::new(&m, &g, 1, Dtype::Bf16, Dtype::Bf16, &eff);
+        let step = |t: u64| {
+            r.step_s(&StepShape {
+                tokens: t,
+                sampled: t,
+                ..Default::default()
+            })
+        };
+        // One token reads attention, the LM head and 2 of 8 experts: the
+        // bytes of a 12.9 B model; many tokens read all 46.7 B.
+        let bw = 3350e9 * 0.70;
+        let one = (m.attention_params() + 2.0 * m.expert_params() + m.head_params()) * 2.0 / bw;
+        assert!((r.weights_s() - one).abs() < 1e-12);
+        assert!((step(1) / one - 1.0).abs() < 0.01, "{} vs {one}", step(1));
+        let all = (m.layer_params() + m.head_params()) * 2.0 / bw;
+        assert!(step(64) > 0.95 * all, "{} vs {all}", step(64));
+        // Compute counts active experts only: far past the ridge, a step
+        // costs what a 12.9 B dense model's would.
+        let big = step(16384);
+        let active = 2.0 * (m.active_layer_params() + m.head_params()) * 16384.0 / (989e12 * 0.65);
+        assert!((big / active - 1.0).abs() < 0.05, "{big} vs {active}");
     }
 
     #[test]
