@@ -27,6 +27,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The counter sees every thread: tests measure one at a time.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const SCENARIO: &str = r#"
 name = "alloc"
 duration = "DURATION"
@@ -74,6 +77,7 @@ fn run(secs: u32, policy: &str) -> (u64, u64) {
 
 #[test]
 fn steady_state_allocates_nothing_per_event() {
+    let _one_at_a_time = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     for policy in ["lru", "fifo", "lfu", "random"] {
         let (a1, e1) = run(2_000, policy);
         let (a2, e2) = run(4_000, policy);
@@ -114,6 +118,7 @@ kv_blocks = 1200
 
 #[test]
 fn llm_steps_allocate_nothing_in_steady_state() {
+    let _one_at_a_time = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     let run = |secs: u32| {
         let text = LLM.replace("DURATION", &format!("{secs}s"));
         let loaded = scalesim::scenario::load_str("alloc.toml", &text, &[], "alloc").unwrap();
