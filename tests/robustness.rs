@@ -28,6 +28,34 @@ instances = 1
 service = { dist = "lognormal", mean = "5ms", cv = 1.0 }
 "#;
 
+/// Loads `base` with the edits `sets`: a scenario that loads must run
+/// (kept small: a few simulated seconds, a low in-flight cap); one that
+/// does not must say why.
+fn load_and_run(base: &str, sets: &[String]) -> Result<(), String> {
+    match scalesim::scenario::load_str("robust.toml", base, sets, "robust") {
+        Ok(mut l) => {
+            let s = &mut l.scenario;
+            s.warmup = Duration(s.warmup.secs().min(1.0));
+            s.duration = Duration(s.duration.secs().clamp(1.5, 5.0));
+            s.sample = Duration(s.sample.secs().max(1.0));
+            s.max_in_flight = s.max_in_flight.min(10_000);
+            for (_, t) in &mut s.traffic {
+                t.rate = t.rate.map(|r| r.min(10_000.0));
+            }
+            scalesim::run::run(&l, 0)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+        Err(d) => {
+            assert!(!d.0.is_empty());
+            for x in &d.0 {
+                assert!(!x.message.is_empty());
+            }
+            Ok(())
+        }
+    }
+}
+
 const PATHS: &[&str] = &[
     "duration",
     "warmup",
@@ -147,29 +175,7 @@ proptest! {
     #[test]
     fn random_edits_load_or_fail_cleanly(edits in prop::collection::vec((0..PATHS.len(), 0..VALUES.len()), 1..4)) {
         let sets: Vec<String> = edits.iter().map(|&(p, v)| format!("{}={}", PATHS[p], VALUES[v])).collect();
-        let outcome = std::panic::catch_unwind(|| {
-            match scalesim::scenario::load_str("robust.toml", BASE, &sets, "robust") {
-                Ok(mut l) => {
-                    // Keep each run small: a few simulated seconds, a low cap.
-                    let s = &mut l.scenario;
-                    s.warmup = Duration(s.warmup.secs().min(1.0));
-                    s.duration = Duration(s.duration.secs().clamp(1.5, 5.0));
-                    s.sample = Duration(s.sample.secs().max(1.0));
-                    s.max_in_flight = s.max_in_flight.min(10_000);
-                    for (_, t) in &mut s.traffic {
-                        t.rate = t.rate.map(|r| r.min(10_000.0));
-                    }
-                    scalesim::run::run(&l, 0).map(|_| ()).map_err(|e| e.to_string())
-                }
-                Err(d) => {
-                    assert!(!d.0.is_empty());
-                    for x in &d.0 {
-                        assert!(!x.message.is_empty());
-                    }
-                    Ok(())
-                }
-            }
-        });
+        let outcome = std::panic::catch_unwind(|| load_and_run(BASE, &sets));
         prop_assert!(outcome.is_ok(), "panicked with --set {:?}", sets);
         prop_assert!(outcome.unwrap().is_ok(), "a loaded scenario failed to build: {:?}", sets);
     }
@@ -283,22 +289,7 @@ proptest! {
     #[test]
     fn random_llm_edits_load_or_fail_cleanly(edits in prop::collection::vec((0..LLM_PATHS.len(), 0..LLM_VALUES.len()), 1..4)) {
         let sets: Vec<String> = edits.iter().map(|&(p, v)| format!("{}={}", LLM_PATHS[p], LLM_VALUES[v])).collect();
-        let outcome = std::panic::catch_unwind(|| {
-            match scalesim::scenario::load_str("robust.toml", LLM_BASE, &sets, "robust") {
-                Ok(mut l) => {
-                    let s = &mut l.scenario;
-                    s.max_in_flight = s.max_in_flight.min(10_000);
-                    scalesim::run::run(&l, 0).map(|_| ()).map_err(|e| e.to_string())
-                }
-                Err(d) => {
-                    assert!(!d.0.is_empty());
-                    for x in &d.0 {
-                        assert!(!x.message.is_empty());
-                    }
-                    Ok(())
-                }
-            }
-        });
+        let outcome = std::panic::catch_unwind(|| load_and_run(LLM_BASE, &sets));
         prop_assert!(outcome.is_ok(), "panicked with --set {:?}", sets);
         prop_assert!(outcome.unwrap().is_ok(), "a loaded scenario failed to build: {:?}", sets);
     }
