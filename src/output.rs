@@ -15,7 +15,7 @@ pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
 }
 
 /// The CSV header of `timeseries.csv`.
-pub const TIMESERIES_HEADER: [&str; 27] = [
+pub const TIMESERIES_HEADER: [&str; 28] = [
     "t_s",
     "component",
     "arrivals",
@@ -39,6 +39,7 @@ pub const TIMESERIES_HEADER: [&str; 27] = [
     "job_latency_p99_s",
     "ttft_p99_s",
     "tpot_p99_s",
+    "itl_p99_s",
     "tokens_per_s",
     "kv_use",
     "batch_mean",
@@ -84,6 +85,7 @@ pub fn write_timeseries(dir: &Path, rows: &[TsRow]) -> io::Result<()> {
             opt(r.job_p99_s),
             opt(r.ttft_p99_s),
             opt(r.tpot_p99_s),
+            opt(r.itl_p99_s),
             opt(r.tokens_per_s),
             opt(r.kv_use),
             opt(r.batch_mean),
@@ -237,13 +239,14 @@ pub fn table(s: &Summary) -> String {
         };
         let _ = writeln!(
             o,
-            "{}llm       {name}: TTFT mean {}  p50 {}  p99 {}   TPOT mean {}  p99 {}",
+            "{}llm       {name}: TTFT mean {}  p50 {}  p99 {}   TPOT mean {}  p99 {}   ITL p99 {}",
             if first { "\n" } else { "" },
             human_secs(t.mean),
             human_secs(t.p50),
             human_secs(t.p99),
             human_secs(p.mean),
             human_secs(p.p99),
+            human_secs(c.itl_s.as_ref().map_or(0.0, |i| i.p99)),
         );
         let _ = writeln!(
             o,

@@ -207,6 +207,9 @@ pub struct ComponentJson {
     /// LLM components: time per output token after the first, seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tpot_s: Option<Latency>,
+    /// LLM components: gaps between consecutive output tokens, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub itl_s: Option<Latency>,
     /// LLM components: output tokens emitted after warm-up.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens_out: Option<u64>,
@@ -250,6 +253,8 @@ pub struct LlmJson {
     pub ttft_s: Latency,
     /// Time per output token over every LLM component, seconds.
     pub tpot_s: Latency,
+    /// Inter-token latency over every LLM component, seconds.
+    pub itl_s: Latency,
     /// Output tokens emitted after warm-up.
     pub tokens_out: u64,
     /// Prompt tokens prefilled.
@@ -482,10 +487,12 @@ fn llm_block(r: &RunReport) -> Option<LlmJson> {
     }
     let mut ttft = LatencyHist::new();
     let mut tpot = LatencyHist::new();
+    let mut itl = LatencyHist::new();
     let (mut out, mut inp, mut pre, mut gpus, mut usd) = (0, 0, 0, 0.0, 0.0);
     for (c, v) in &llms {
         ttft.merge(&v.ttft);
         tpot.merge(&v.tpot);
+        itl.merge(&v.itl);
         out += v.tokens_out;
         inp += v.tokens_in;
         pre += v.preemptions;
@@ -495,6 +502,7 @@ fn llm_block(r: &RunReport) -> Option<LlmJson> {
     Some(LlmJson {
         ttft_s: Latency::of(&ttft),
         tpot_s: Latency::of(&tpot),
+        itl_s: Latency::of(&itl),
         tokens_out: out,
         tokens_in: inp,
         output_tokens_per_s: out as f64 / r.measured_s,
@@ -514,6 +522,7 @@ fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
         gpus_mean: gpus,
         ttft_s: llm.map(|v| Latency::of(&v.ttft)),
         tpot_s: llm.map(|v| Latency::of(&v.tpot)),
+        itl_s: llm.map(|v| Latency::of(&v.itl)),
         tokens_out: llm.map(|v| v.tokens_out),
         tokens_in: llm.map(|v| v.tokens_in),
         output_tokens_per_s: llm.map(|v| v.tokens_out as f64 / measured_s),

@@ -35,8 +35,8 @@ fn chat(rate: f64, prompt: &str, extra: &str) -> String {
         + extra
 }
 
-/// (TTFT p99, TPOT p99, output tokens/s) of the `llm` component.
-fn token_figures(text: &str) -> (f64, f64, f64) {
+/// (TTFT p99, TPOT p99, output tokens/s, ITL p99) of the `llm` component.
+fn token_figures(text: &str) -> (f64, f64, f64, f64) {
     let r = run_text(text, 0);
     let c = r
         .report
@@ -49,6 +49,7 @@ fn token_figures(text: &str) -> (f64, f64, f64) {
         v.ttft.quantile_s(0.99),
         v.tpot.quantile_s(0.99),
         v.tokens_out as f64 / r.report.measured_s,
+        v.itl.quantile_s(0.99),
     )
 }
 
@@ -59,9 +60,9 @@ fn continuous_batching_sustains_loads_that_static_batching_cannot() {
     // second with chunked prefill; static batches of 16 run until their
     // longest answer ends and fall behind.
     let lengths = "{ dist = \"lognormal\", mean = 1000, cv = 1.0, max = 6000 }";
-    let (ttft_c, _, tok_c) = token_figures(&chat(8.0, lengths, ""));
+    let (ttft_c, _, tok_c, _) = token_figures(&chat(8.0, lengths, ""));
     let static_text = chat(8.0, lengths, "scheduler = \"static\"\nmax_batch = 16\n");
-    let (ttft_s, _, tok_s) = token_figures(&static_text);
+    let (ttft_s, _, tok_s, _) = token_figures(&static_text);
     println!("chunked TTFT p99 {ttft_c:.3} s ({tok_c:.0} tok/s); static {ttft_s:.3} s ({tok_s:.0} tok/s)");
     assert!(ttft_c < 1.0, "{ttft_c}");
     assert!(ttft_s > 10.0 * ttft_c, "{ttft_s} vs {ttft_c}");
@@ -81,10 +82,13 @@ fn chunked_prefill_bounds_the_stalls_of_whole_prompt_prefills() {
         long,
         "scheduler = \"chunked\"\nmax_num_batched_tokens = 512\nmax_num_seqs = 256\n",
     );
-    let (_, tpot_v0, _) = token_figures(&v0);
-    let (_, tpot_chunked, _) = token_figures(&sarathi);
+    let (_, tpot_v0, _, itl_v0) = token_figures(&v0);
+    let (_, tpot_chunked, _, itl_chunked) = token_figures(&sarathi);
     println!("TPOT p99: continuous {tpot_v0:.4} s, chunked (512) {tpot_chunked:.4} s");
+    println!("ITL p99: continuous {itl_v0:.4} s, chunked (512) {itl_chunked:.4} s");
     assert!(tpot_chunked < 0.7 * tpot_v0, "{tpot_chunked} vs {tpot_v0}");
+    // The stalls themselves: a whole-prompt prefill between two tokens.
+    assert!(itl_chunked < 0.5 * itl_v0, "{itl_chunked} vs {itl_v0}");
 }
 
 #[test]

@@ -551,6 +551,8 @@ impl Seq {
 struct Dec {
     seq: Seq,
     d0: u64,
+    /// When it emitted the token it joined with.
+    joined: Time,
     prev: u32,
     next: u32,
 }
@@ -589,6 +591,14 @@ pub struct Replica {
     pub tokens_in: u64,
     /// Requests preempted.
     pub preemptions: u64,
+    /// Inter-token gaps of the last step's decodes: (gap, how many tokens
+    /// had it), filled by [`Replica::finish`].
+    pub itl: Vec<(Time, u32)>,
+    /// When the last decode iteration ended.
+    last_decode_end: Time,
+    /// Decoding sequences that joined since the last decode iteration, by
+    /// the time of the token they joined with.
+    fresh: Vec<(Time, u32)>,
     /// Sequences in the running step.
     pub batch: u32,
 }
@@ -616,6 +626,9 @@ impl Replica {
             tokens_out: 0,
             tokens_in: 0,
             preemptions: 0,
+            itl: Vec::new(),
+            last_decode_end: 0,
+            fresh: Vec::new(),
             batch: 0,
         }
     }
@@ -861,6 +874,14 @@ impl Replica {
             self.prefilling.pop().expect("a prefilling request")
         } else if self.tail != NIL {
             let slot = self.tail;
+            let d = self.dec[slot];
+            if d.d0 == self.iteration {
+                // It joined since the last decode iteration: it no longer
+                // waits for its next token.
+                if let Some(g) = self.fresh.iter_mut().find(|g| g.0 == d.joined) {
+                    g.1 -= 1;
+                }
+            }
             self.leave_decoding(slot)
         } else {
             return;
@@ -901,15 +922,20 @@ impl Replica {
         s
     }
 
-    fn join_decoding(&mut self, s: Seq) {
+    fn join_decoding(&mut self, s: Seq, now: Time) {
         let b = self.plan.block_size as u64;
         let d0 = self.iteration;
         let slot = self.dec.insert(Dec {
             seq: s,
             d0,
+            joined: now,
             prev: self.tail,
             next: NIL,
         });
+        match self.fresh.last_mut() {
+            Some(g) if g.0 == now => g.1 += 1,
+            _ => self.fresh.push((now, 1)),
+        }
         if self.tail == NIL {
             self.head = slot;
         } else {
@@ -950,8 +976,25 @@ impl Replica {
         debug_assert!(self.stepping);
         self.stepping = false;
         let is_static = self.plan.scheduler == SchedulerKind::Static;
+        self.itl.clear();
         // The decode iteration.
         if self.step_decodes {
+            // Each decode's gap since its previous token: the sequences that
+            // joined since the last iteration from their joining token, the
+            // others from that iteration (prefill-only steps stall them).
+            let mut fresh = 0;
+            for &(t, n) in &self.fresh {
+                if n > 0 {
+                    self.itl.push((now - t, n));
+                    fresh += n;
+                }
+            }
+            self.fresh.clear();
+            if self.decoding > fresh {
+                self.itl
+                    .push((now - self.last_decode_end, self.decoding - fresh));
+            }
+            self.last_decode_end = now;
             let d = self.iteration;
             self.tokens_out += self.decoding as u64;
             self.ctx_sum += self.decoding as u64;
@@ -1010,7 +1053,7 @@ impl Replica {
                     first_token: s.first,
                 });
             } else {
-                self.join_decoding(s);
+                self.join_decoding(s, now);
             }
         }
         if is_static && self.decoding == 0 && self.prefilling.is_empty() {
@@ -1073,6 +1116,54 @@ mod tests {
             assert_eq!(r.tokens_in, 100);
             assert_eq!(r.used_blocks(), 0, "{sched}: every block back");
         }
+    }
+
+    #[test]
+    fn inter_token_gaps_include_prefill_stalls() {
+        // vLLM V0 with 10 ms steps: request 1 decodes alone; request 2
+        // arrives and its prefill-only step stalls request 1's decode, so
+        // request 1 sees one 20 ms gap; request 2's first gap is 10 ms.
+        let c = cfg("continuous", "step_time: 10ms\nmax_model_len: 8192");
+        let mut r = Replica::new(c.plan().unwrap());
+        r.push(job(1, 100, 5));
+        let mut out = Vec::new();
+        let mut gaps = Vec::new();
+        let mut now = 0;
+        for step in 0..8 {
+            if step == 2 {
+                r.push(Job {
+                    visit: 2,
+                    prompt: 50,
+                    output: 3,
+                    arrived: now,
+                });
+            }
+            let Plan::Step(dt) = r.plan(now) else { break };
+            now += dt;
+            r.finish(now, &mut out);
+            gaps.extend(r.itl.iter().copied());
+        }
+        let ms = 1_000_000;
+        // Steps: P1 | D1 | P2 (stall) | D1+D2 | D1+D2 | D1 ...
+        assert_eq!(gaps[0], (10 * ms, 1), "request 1's first decode");
+        assert!(gaps.contains(&(20 * ms, 1)), "the stalled decode: {gaps:?}");
+        assert!(gaps.contains(&(10 * ms, 1)));
+        let tokens: u32 = gaps.iter().map(|g| g.1).sum();
+        // 5 + 3 tokens, the first of each from a prefill: 6 gaps.
+        assert_eq!(tokens, 6, "{gaps:?}");
+        // Chunked: every step carries every decode, every gap is one step.
+        let c = cfg("chunked", "step_time: 10ms");
+        let mut r = Replica::new(c.plan().unwrap());
+        r.push(job(1, 100, 5));
+        r.push(job(2, 700, 3));
+        let mut all = Vec::new();
+        while let Plan::Step(dt) = r.plan(now) {
+            now += dt;
+            r.finish(now, &mut out);
+            all.extend(r.itl.iter().copied());
+        }
+        assert!(all.iter().all(|g| g.0 == 10 * ms), "{all:?}");
+        assert_eq!(all.iter().map(|g| g.1).sum::<u32>(), 6);
     }
 
     #[test]

@@ -1009,6 +1009,10 @@ struct ServingStats {
     tpot: LatencyHist,
     window_ttft: LatencyHist,
     window_tpot: LatencyHist,
+    /// Gaps between consecutive output tokens of a request (inter-token
+    /// latency) emitted after warm-up, and in the current window.
+    itl: LatencyHist,
+    window_itl: LatencyHist,
 }
 
 /// What a new store of a cache is made of.
@@ -1280,6 +1284,9 @@ pub struct TsRow {
     pub ttft_p99_s: Option<f64>,
     /// LLM components: 99th percentile of their time per output token (s).
     pub tpot_p99_s: Option<f64>,
+    /// LLM components: 99th percentile of the gaps between consecutive
+    /// output tokens emitted in the window (s).
+    pub itl_p99_s: Option<f64>,
     /// LLM components: output tokens per second in the window.
     pub tokens_per_s: Option<f64>,
     /// LLM components: time-averaged share of KV blocks in use.
@@ -1373,6 +1380,8 @@ pub struct ServingReport {
     pub ttft: LatencyHist,
     /// Their time per output token after the first.
     pub tpot: LatencyHist,
+    /// Gaps between consecutive output tokens emitted after warm-up.
+    pub itl: LatencyHist,
     /// Output tokens emitted.
     pub tokens_out: u64,
     /// Prompt tokens prefilled, recomputed ones included.
@@ -1822,6 +1831,7 @@ impl System {
                                 block_size,
                                 ttft: v.ttft.clone(),
                                 tpot: v.tpot.clone(),
+                                itl: v.itl.clone(),
                                 tokens_out: d.tokens_out,
                                 tokens_in: d.tokens_in,
                                 preemptions: d.preemptions,
@@ -2713,18 +2723,27 @@ impl System {
         let before = e.figures(inst);
         let mut done = std::mem::take(&mut e.done);
         let mut visits = std::mem::take(&mut e.done_visits);
+        let st = &mut self.stats[comp as usize];
+        let v = st.serving.as_mut().expect("serving stats");
         match &mut e.servers {
-            Servers::Llm { reps, .. } => reps[inst as usize].finish(now, &mut done),
+            Servers::Llm { reps, .. } => {
+                let r = &mut reps[inst as usize];
+                r.finish(now, &mut done);
+                for &(gap, n) in &r.itl {
+                    v.window_itl.record_n(gap, n as u64);
+                    if now >= warmup {
+                        v.itl.record_n(gap, n as u64);
+                    }
+                }
+            }
             Servers::Batch { reps, .. } => reps[inst as usize].finish(&mut visits),
         }
         let after = e.figures(inst);
-        let st = &mut self.stats[comp as usize];
         let counted = std::mem::take(&mut e.busy[inst as usize]);
         if counted {
             e.stepping -= 1;
             st.busy.set(now, e.stepping as f64);
         }
-        let v = st.serving.as_mut().expect("serving stats");
         v.tokens_out += after.tokens_out - before.tokens_out;
         v.tokens_in += after.tokens_in - before.tokens_in;
         v.kv_used
@@ -2956,6 +2975,7 @@ impl System {
                 if e.blocks_per_instance() > 0 {
                     row.ttft_p99_s = q(&v.window_ttft);
                     row.tpot_p99_s = q(&v.window_tpot);
+                    row.itl_p99_s = q(&v.window_itl);
                     row.tokens_per_s = Some(d.tokens_out as f64 / (dt / 1e9));
                     row.kv_use = Some(if d.kv_total > 0.0 {
                         d.kv_used / d.kv_total
@@ -2966,6 +2986,7 @@ impl System {
                 }
                 v.window_ttft.clear();
                 v.window_tpot.clear();
+                v.window_itl.clear();
             }
             row.cost_usd = costs[i];
             rows.push(row);
@@ -3025,6 +3046,7 @@ fn window_row(
         job_p99_s: None,
         ttft_p99_s: None,
         tpot_p99_s: None,
+        itl_p99_s: None,
         tokens_per_s: None,
         kv_use: None,
         batch_mean: None,

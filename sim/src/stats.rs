@@ -46,6 +46,19 @@ impl LatencyHist {
         }
     }
 
+    /// Records `n` values of one latency.
+    #[inline]
+    pub fn record_n(&mut self, ns: Time, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let _ = self.h.record_n(ns, n);
+        self.sum_ns += ns as f64 * n as f64;
+        if ns > self.max_ns {
+            self.max_ns = ns;
+        }
+    }
+
     /// Number of recorded values.
     pub fn count(&self) -> u64 {
         self.h.len()
