@@ -223,9 +223,10 @@ pub const COMPARED: [&str; 7] = [
 ];
 
 /// Compared too when both sides have LLM components (lower is better).
-pub const COMPARED_LLM: [&str; 3] = [
+pub const COMPARED_LLM: [&str; 4] = [
     "llm.ttft_s.p99",
     "llm.tpot_s.p99",
+    "llm.itl_s.p99",
     "llm.cost_per_1m_output_tokens",
 ];
 
@@ -393,6 +394,7 @@ fn label(metric: &str) -> &str {
         "cost_usd.projected_month" => "cost per month",
         "llm.ttft_s.p99" => "TTFT p99",
         "llm.tpot_s.p99" => "TPOT p99",
+        "llm.itl_s.p99" => "ITL p99",
         "llm.cost_per_1m_output_tokens" => "$ per 1M out tokens",
         m => m,
     }

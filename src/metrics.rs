@@ -20,6 +20,7 @@ pub fn resolve(name: &str) -> String {
         "violation_minutes" => "slo.violation_minutes".into(),
         "ttft_p50" | "ttft_p90" | "ttft_p95" | "ttft_p99" | "tpot_p50" | "tpot_p90"
         | "tpot_p95" | "tpot_p99" => format!("llm.{}_s.{}", &name[..4], &name[5..]),
+        "itl_p50" | "itl_p90" | "itl_p95" | "itl_p99" => format!("llm.itl_s.{}", &name[4..]),
         _ => name.to_string(),
     }
 }
@@ -122,5 +123,9 @@ mod tests {
         assert!(is_seconds("latency_s.p99"));
         assert!(is_seconds("components.api.mean_wait_s"));
         assert!(!is_seconds("error_rate"));
+        assert_eq!(resolve("ttft_p99"), "llm.ttft_s.p99");
+        assert_eq!(resolve("itl_p95"), "llm.itl_s.p95");
+        assert!(is_seconds("llm.itl_s.p95"));
+        assert!(!is_seconds("llm.output_tokens_per_s"));
     }
 }

@@ -442,7 +442,7 @@ fn load_at_least(metric: &str) -> Option<(&str, &str)> {
 fn token_latency(metric: &str) -> Option<(&str, &str)> {
     let (head, k) = metric.rsplit_once('.')?;
     let what = head.rsplit('.').next()?.strip_suffix("_s")?;
-    matches!(what, "ttft" | "tpot").then_some((what, k))
+    matches!(what, "ttft" | "tpot" | "itl").then_some((what, k))
 }
 
 fn unit_of(metric: &str) -> Unit {
@@ -497,10 +497,10 @@ fn metric_title(metric: &str) -> String {
         return format!("{pool}: instances with ≥ {k} {what}");
     }
     if let Some((what, k)) = token_latency(metric) {
-        let what = if what == "ttft" {
-            "time to first token"
-        } else {
-            "time per output token"
+        let what = match what {
+            "ttft" => "time to first token",
+            "tpot" => "time per output token",
+            _ => "inter-token latency",
         };
         return match metric.strip_prefix("components.") {
             Some(rest) => format!("{} {k} {what}", rest.split('.').next().unwrap_or("")),
