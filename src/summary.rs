@@ -302,6 +302,13 @@ pub struct ClassJson {
     pub rejected: u64,
     /// End-to-end latency, seconds.
     pub latency_s: Latency,
+    /// Classes with token counts: time to first token of their LLM
+    /// visits, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttft_s: Option<Latency>,
+    /// And their time per output token, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tpot_s: Option<Latency>,
 }
 
 /// Classes keyed by name, in source and mix order.
@@ -422,6 +429,8 @@ impl Summary {
                             completed: c.completed,
                             rejected: c.rejected,
                             latency_s: Latency::of(&c.latency),
+                            ttft_s: c.tokens.as_ref().map(|t| Latency::of(&t.0)),
+                            tpot_s: c.tokens.as_ref().map(|t| Latency::of(&t.1)),
                         };
                         (c.name.clone(), json)
                     })

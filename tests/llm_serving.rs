@@ -377,3 +377,48 @@ fn draining_replicas_keep_the_figures_consistent() {
         }
     }
 }
+
+#[test]
+fn request_classes_report_their_own_token_latencies() {
+    // Summaries (6,000-token prompts) wait longer for their first token
+    // than chat turns (500 tokens) on the same replica.
+    let text = r#"
+name = "mix"
+duration = "30m"
+warmup = "5m"
+seed = 3
+[traffic.users]
+rate = 10
+to = "llm"
+mix = [
+  { name = "chat", weight = 8, prompt_tokens = 500, output_tokens = 200 },
+  { name = "summarize", weight = 2, prompt_tokens = 6000, output_tokens = 300 },
+]
+[components.llm]
+kind = "llm"
+replicas = 1
+gpu = "H100-SXM"
+model = "Llama-3-8B"
+"#;
+    let r = run_text(text, 0);
+    let ttft = |name: &str| {
+        let c = r.report.classes.iter().find(|c| c.name == name).unwrap();
+        let (t, p) = c.tokens.as_ref().expect("token latencies");
+        assert_eq!(t.count(), c.completed);
+        assert!(p.count() > 0);
+        t.quantile_s(0.5)
+    };
+    let (chat, summarize) = (ttft("users.chat"), ttft("users.summarize"));
+    println!("TTFT p50: chat {chat:.3} s, summarize {summarize:.3} s");
+    assert!(summarize > 2.0 * chat, "{summarize} vs {chat}");
+    let all = r.report.components[0]
+        .serving
+        .as_ref()
+        .unwrap()
+        .ttft
+        .count();
+    assert_eq!(
+        all,
+        r.report.classes.iter().map(|c| c.completed).sum::<u64>()
+    );
+}

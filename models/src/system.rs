@@ -760,6 +760,8 @@ struct Class {
     completed: u64,
     rejected: u64,
     latency: LatencyHist,
+    /// Classes with token counts: (TTFT, TPOT) of their LLM visits.
+    tokens: Option<Box<(LatencyHist, LatencyHist)>>,
 }
 
 /// Post-warm-up figures of one request class.
@@ -777,6 +779,9 @@ pub struct ClassReport {
     pub rejected: u64,
     /// Their end-to-end latency.
     pub latency: LatencyHist,
+    /// Classes with token counts: time to first token and per output
+    /// token of their visits to LLM components.
+    pub tokens: Option<(LatencyHist, LatencyHist)>,
 }
 
 #[derive(Clone, Copy)]
@@ -1530,6 +1535,9 @@ impl System {
                     completed: 0,
                     rejected: 0,
                     latency: LatencyHist::new(),
+                    tokens: (s.trace_tokens.is_some()
+                        || (c.prompt_tokens.is_some() && c.output_tokens.is_some()))
+                    .then(|| Box::new((LatencyHist::new(), LatencyHist::new()))),
                 });
             }
         }
@@ -1899,6 +1907,7 @@ impl System {
                     completed: c.completed,
                     rejected: c.rejected,
                     latency: c.latency,
+                    tokens: c.tokens.map(|t| *t),
                 })
                 .collect(),
         }
@@ -2760,6 +2769,13 @@ impl System {
                 v.window_tpot.record(t);
             }
             if f.job.arrived >= warmup {
+                let class = self.requests[self.visits[f.job.visit].req].class;
+                if let Some(t) = &mut self.classes[class as usize].tokens {
+                    t.0.record(ttft);
+                    if let Some(p) = tpot {
+                        t.1.record(p);
+                    }
+                }
                 v.ttft.record(ttft);
                 if let Some(t) = tpot {
                     v.tpot.record(t);
