@@ -332,6 +332,7 @@ replicas = 1
 gpu = "H100-SXM"
 model = "Llama-3-8B"
 kv_blocks = 400
+max_model_len = 4096
 max_num_seqs = 8
 max_num_batched_tokens = 512
 provision_time = { dist = "uniform", min = "5s", max = "20s" }

@@ -281,6 +281,7 @@ fn kv_pool_matches_the_closed_form_and_vllm() {
     // calibration check (within 2%), not an independent validation.
     let p = llm(
         "replicas = 1\ngpu = \"RTX-4090\"\nmodel = \"Llama-3.1-8B\"\nmax_num_batched_tokens = 2048\n\
+         max_model_len = 8192\n\
          gpu_spec = { memory_gib = 23.99, bandwidth_gbs = 1008, bf16_tflops = 165, price_per_hour = 0 }",
     )
     .plan()

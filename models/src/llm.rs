@@ -404,6 +404,17 @@ impl LlmConfig {
                 ),
             ));
         }
+        // As vLLM refuses to start: a request of the longest accepted
+        // length must fit in the KV cache (every token but the last).
+        if blocks.saturating_mul(self.block_size as u64) < max_len as u64 - 1 {
+            return Err((
+                "max_model_len".into(),
+                format!(
+                    "a {max_len}-token request cannot fit in the KV cache of {} tokens per replica; lower max_model_len (default: the model's context), or give the cache more memory (gpu_memory_utilization, a bigger GPU, more tensor_parallel GPUs, fp8 KV)",
+                    blocks * self.block_size as u64
+                ),
+            ));
+        }
         let roofline = Roofline::new(
             &model,
             &gpu,
@@ -1184,7 +1195,10 @@ mod tests {
         // 4 blocks of 16 tokens: two requests of 16-token prompts fit at
         // first; their decodes then need a third and fourth block, and
         // then fifth: the newest is preempted and recomputed later.
-        let c = cfg("chunked", "step_time: 10ms\nkv_blocks: 4\nmax_num_seqs: 8");
+        let c = cfg(
+            "chunked",
+            "step_time: 10ms\nkv_blocks: 4\nmax_num_seqs: 8\nmax_model_len: 64",
+        );
         let mut r = Replica::new(c.plan().unwrap());
         r.push(job(1, 16, 30));
         r.push(job(2, 16, 30));
@@ -1216,16 +1230,23 @@ mod tests {
 
     #[test]
     fn impossible_requests_are_refused() {
-        let c = cfg("chunked", "kv_blocks: 4\nmax_model_len: 100");
+        // 4 blocks hold 64 tokens: a 65-token context fits (its last token
+        // is never cached); 100 tokens do not, as vLLM refuses to start.
+        let e = cfg("chunked", "kv_blocks: 4\nmax_model_len: 100")
+            .plan()
+            .unwrap_err();
+        assert!(
+            e.0 == "max_model_len" && e.1.contains("cannot fit"),
+            "{e:?}"
+        );
+        let c = cfg("chunked", "kv_blocks: 4\nmax_model_len: 65");
         let mut r = Replica::new(c.plan().unwrap());
-        assert!(!r.push(job(1, 100, 1)), "prompt at the context limit");
-        assert!(!r.push(job(1, 60, 30)), "more KV than the replica has");
-        assert!(r.push(job(1, 30, 30)));
-        // 34 + 31 tokens: the last is never cached, 64 tokens fill the 4
-        // blocks exactly.
+        assert!(!r.push(job(1, 65, 1)), "prompt at the context limit");
+        assert!(r.push(job(1, 60, 30)), "output cut to the context");
         assert!(r.push(job(2, 34, 31)));
         let (done, _) = drain(&mut r, 0);
         assert_eq!(done.len(), 2);
+        assert_eq!(r.tokens_out, 5 + 31);
         assert_eq!(r.used_blocks(), 0);
     }
 
