@@ -133,7 +133,9 @@ pub fn locate(doc: &ImDocument<&str>, path: &str) -> Option<Range<usize>> {
     let mut best = None;
     let parts: Vec<&str> = path.split('.').collect();
     for (i, part) in parts.iter().enumerate() {
-        let (key, item) = table.get_key_value(part)?;
+        let Some((key, item)) = table.get_key_value(part) else {
+            break;
+        };
         best = key.span().or_else(|| item.span()).or(best);
         if i + 1 == parts.len() {
             break;
@@ -233,6 +235,9 @@ mod tests {
         };
         let span = locate(&doc, "components.api.instances").unwrap();
         assert_eq!(src.line_col(span.start), (4, 1));
+        // A field left at its default: the table that would hold it.
+        let table = locate(&doc, "components.api.queue_capacity").unwrap();
+        assert_eq!(src.line_col(table.start).0, 2);
         let at = text.find("mean").unwrap();
         assert_eq!(
             path_at(&doc, at).as_deref(),
