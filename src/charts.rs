@@ -412,12 +412,7 @@ impl Ctx<'_> {
     /// Per bucket: a job-latency figure of queue `i` (`f` of its rows),
     /// time-weighted; windows in which no job finished (0) are gaps.
     fn job_series(&self, i: usize, f: fn(&TsRow) -> Option<f64>) -> Vec<Option<Pt>> {
-        self.series(|w| {
-            self.data.comps[i].2[w]
-                .and_then(f)
-                .filter(|v| *v > 0.0)
-                .map(|v| (v, self.data.dt[w]))
-        })
+        self.comp_series(i, |r| f(r).filter(|v| *v > 0.0))
     }
 
     /// The colour of component `i` (scenario order).
@@ -1370,79 +1365,35 @@ fn serving_figure(c: &Ctx, slo: &SloConfig) -> Figure {
             hlines,
             empty: empty.then(|| "no LLM request finished".into()),
         });
-        let tokens: Vec<_> = llms
-            .iter()
-            .map(|&i| c.comp_series(i, |r| r.tokens_per_s))
-            .collect();
-        let mut layers = Vec::new();
-        for (k, &i) in llms.iter().enumerate() {
-            layers.extend(series_layers(
-                &tokens[k],
-                Ctx::colour(i),
-                2,
-                c.banded(),
-                |v| v,
-            ));
-        }
-        fig.panels.push(Panel {
-            y: linear_axis(
-                max_of(tokens.iter().map(|s| s.as_slice())),
-                "output tokens/s",
-                fmt_plain,
-            ),
-            layers,
-            hlines: Vec::new(),
-            empty: None,
-        });
-        let kv: Vec<_> = llms
-            .iter()
-            .map(|&i| c.comp_series(i, |r| r.kv_use.map(|v| v * 100.0)))
-            .collect();
-        let mut layers = Vec::new();
-        for (k, &i) in llms.iter().enumerate() {
-            layers.extend(series_layers(&kv[k], Ctx::colour(i), 2, c.banded(), |v| v));
-        }
-        fig.panels.push(Panel {
-            y: percent_axis(
-                max_of(kv.iter().map(|s| s.as_slice())),
-                "KV-cache blocks in use",
-            ),
-            layers,
-            hlines: Vec::new(),
-            empty: None,
-        });
+        let tokens = component_panel(
+            c,
+            &llms,
+            |r| r.tokens_per_s,
+            |max| linear_axis(max, "output tokens/s", fmt_plain),
+        );
+        fig.panels.push(tokens);
+        let kv = component_panel(
+            c,
+            &llms,
+            |r| r.kv_use.map(|v| v * 100.0),
+            |max| percent_axis(max, "KV-cache blocks in use"),
+        );
+        fig.panels.push(kv);
     }
-    let batch: Vec<_> = comps
-        .iter()
-        .map(|&i| c.comp_series(i, |r| r.batch_mean))
-        .collect();
-    let mut layers = Vec::new();
-    for (k, &i) in comps.iter().enumerate() {
-        layers.extend(series_layers(
-            &batch[k],
+    for &i in comps.iter().filter(|i| !llms.contains(i)) {
+        fig.legend.push(legend(
+            format!("{}: batch", c.data.comps[i].0),
             Ctx::colour(i),
-            2,
-            c.banded(),
-            |v| v,
+            Swatch::Line,
         ));
-        if !llms.contains(&i) {
-            fig.legend.push(legend(
-                format!("{}: batch", c.data.comps[i].0),
-                Ctx::colour(i),
-                Swatch::Line,
-            ));
-        }
     }
-    fig.panels.push(Panel {
-        y: linear_axis(
-            max_of(batch.iter().map(|s| s.as_slice())),
-            "requests per step",
-            fmt_plain,
-        ),
-        layers,
-        hlines: Vec::new(),
-        empty: None,
-    });
+    let batch = component_panel(
+        c,
+        &comps,
+        |r| r.batch_mean,
+        |max| linear_axis(max, "requests per step", fmt_plain),
+    );
+    fig.panels.push(batch);
     let tokens = if llms.is_empty() {
         ""
     } else {
@@ -1454,6 +1405,27 @@ fn serving_figure(c: &Ctx, slo: &SloConfig) -> Figure {
     fig.subtitle
         .extend(c.bucket_note("the lowest and highest window"));
     fig
+}
+
+/// A panel with one line (and band) per component of `comps`, figure `f`
+/// of its rows, on the axis `axis` makes for the largest value.
+fn component_panel(
+    c: &Ctx,
+    comps: &[usize],
+    f: impl Fn(&TsRow) -> Option<f64> + Copy,
+    axis: impl Fn(f64) -> YAxis,
+) -> Panel {
+    let series: Vec<_> = comps.iter().map(|&i| c.comp_series(i, f)).collect();
+    let mut layers = Vec::new();
+    for (pts, &i) in series.iter().zip(comps) {
+        layers.extend(series_layers(pts, Ctx::colour(i), 2, c.banded(), |v| v));
+    }
+    Panel {
+        y: axis(max_of(series.iter().map(|s| s.as_slice()))),
+        layers,
+        hlines: Vec::new(),
+        empty: None,
+    }
 }
 
 fn cost_figure(c: &Ctx) -> Figure {

@@ -138,12 +138,10 @@ pub fn from_slo(slo: &SloConfig) -> Vec<Objective> {
         })
         .collect();
     for (what, k, b) in slo.token_bounds() {
+        let metric = format!("llm.{what}_s.{k}");
         out.push(Objective {
-            text: format!(
-                "{what}_{k}<={}",
-                crate::output::fmt_metric("llm.ttft_s.p99", b)
-            ),
-            metric: format!("llm.{what}_s.{k}"),
+            text: format!("{what}_{k}<={}", crate::output::fmt_metric(&metric, b)),
+            metric,
             op: Op::Le,
             bound: b,
         });

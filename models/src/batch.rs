@@ -119,26 +119,12 @@ impl BatchConfig {
             p.check()
                 .map_err(|(f, m)| (format!("provision_time.{f}"), m))?;
         }
-        if !self.balance.per_instance() || self.balance == Policy::Weighted {
-            return Err((
-                "balance".into(),
-                "instances each keep their own queue; use least_conn, round_robin, random, power_of_two or hash".into(),
-            ));
-        }
-        Ok(())
+        crate::pool::check_engine_balance(self.balance)
     }
 
     /// The instances' lifecycle as a pool of one slot per instance.
     pub fn pool(&self) -> PoolConfig {
         PoolConfig {
-            kind: None,
-            instances: self.instances,
-            concurrency: 1,
-            service: DistConfig::Const {
-                value: Duration(0.0),
-            },
-            queue_capacity: None,
-            calls: Vec::new(),
             instance_type: self.instance_type.clone(),
             price_per_hour: self.price_per_hour,
             spot: self.spot,
@@ -147,10 +133,7 @@ impl BatchConfig {
             metric_period: self.metric_period,
             metric_delay: self.metric_delay,
             custom_metrics: self.custom_metrics.clone(),
-            balance: self.balance,
-            weights: Vec::new(),
-            virtual_nodes: None,
-            connections: Default::default(),
+            ..PoolConfig::engine_slots(self.instances, self.balance)
         }
     }
 }

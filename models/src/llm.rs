@@ -362,12 +362,7 @@ impl LlmConfig {
             p.check()
                 .map_err(|(f, m)| (format!("provision_time.{f}"), m))?;
         }
-        if !self.balance.per_instance() || self.balance == Policy::Weighted {
-            return Err((
-                "balance".into(),
-                "replicas each keep their own queue; use least_conn, round_robin, random, power_of_two or hash".into(),
-            ));
-        }
+        crate::pool::check_engine_balance(self.balance)?;
         let memory = memory_plan(
             &model,
             &gpu,
@@ -464,15 +459,6 @@ impl LlmConfig {
             }
         });
         PoolConfig {
-            kind: None,
-            instances: self.replicas,
-            concurrency: 1,
-            service: DistConfig::Const {
-                value: Duration(0.0),
-            },
-            queue_capacity: None,
-            calls: Vec::new(),
-            instance_type: None,
             price_per_hour: self.replica_price(),
             spot: self.spot,
             provision_time: Some(boot),
@@ -480,10 +466,7 @@ impl LlmConfig {
             metric_period: self.metric_period,
             metric_delay: self.metric_delay,
             custom_metrics: self.custom_metrics.clone(),
-            balance: self.balance,
-            weights: Vec::new(),
-            virtual_nodes: None,
-            connections: Default::default(),
+            ..PoolConfig::engine_slots(self.replicas, self.balance)
         }
     }
 }
@@ -1006,7 +989,9 @@ impl Replica {
                     .push((now - self.last_decode_end, self.decoding - fresh));
             }
             self.last_decode_end = now;
+            // Iteration d has run: the decodes hold one more token each.
             let d = self.iteration;
+            self.iteration = d + 1;
             self.tokens_out += self.decoding as u64;
             self.ctx_sum += self.decoding as u64;
             while let Some(&Reverse((last, admitted, slot))) = self.finish.peek() {
@@ -1020,9 +1005,7 @@ impl Replica {
                     continue;
                 }
                 debug_assert_eq!(last, d);
-                self.iteration = d + 1;
                 let s = self.leave_decoding(slot);
-                self.iteration = d;
                 if !is_static {
                     self.free_blocks += s.blocks as u64;
                 }
@@ -1031,7 +1014,6 @@ impl Replica {
                     first_token: s.first,
                 });
             }
-            self.iteration = d + 1;
         }
         // Prefill chunks.
         let mut i = 0;

@@ -150,16 +150,8 @@ impl PoolConfig {
                 "expected at least 1 request per instance".into(),
             ));
         }
-        let known = [
-            "cpu",
-            "rps",
-            "queue",
-            "queue_total",
-            "in_flight",
-            "latency",
-            "p99",
-            "ready",
-        ];
+        let mut known = crate::autoscaler::metric::POOL.to_vec();
+        known.push("ready");
         for (i, c) in self.custom_metrics.iter().enumerate() {
             if known.contains(&c.name.as_str()) {
                 return Err((
@@ -224,6 +216,49 @@ impl PoolConfig {
             .check()
             .map_err(|(f, m)| (format!("service.{f}"), m))
     }
+}
+
+impl PoolConfig {
+    /// The pool behind a component whose instances run their own engine
+    /// (LLM replicas, dynamic batchers): `instances` of one slot each, busy
+    /// while the engine steps, with no service or calls of its own; the
+    /// caller adds cost and lifecycle fields.
+    pub fn engine_slots(instances: u32, balance: Policy) -> PoolConfig {
+        PoolConfig {
+            kind: None,
+            instances,
+            concurrency: 1,
+            service: DistConfig::Const {
+                value: Duration(0.0),
+            },
+            queue_capacity: None,
+            calls: Vec::new(),
+            instance_type: None,
+            price_per_hour: None,
+            spot: None,
+            provision_time: None,
+            ready_delay: Duration(0.0),
+            metric_period: None,
+            metric_delay: Duration(0.0),
+            custom_metrics: Vec::new(),
+            balance,
+            weights: Vec::new(),
+            virtual_nodes: None,
+            connections: Default::default(),
+        }
+    }
+}
+
+/// Checks the `balance` of a component whose instances run their own
+/// engine: each instance keeps its own queue, and there are no weights.
+pub fn check_engine_balance(balance: Policy) -> Result<(), (String, String)> {
+    if !balance.per_instance() || balance == Policy::Weighted {
+        return Err((
+            "balance".into(),
+            "instances (replicas) each keep their own queue; use least_conn, round_robin, random, power_of_two or hash".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// What happened to a request arriving at a pool.
@@ -419,19 +454,17 @@ impl Pool {
     /// or queue; with no ready instance it is rejected.
     #[inline]
     pub fn admit(&mut self, visit: u32, key: u64, now: Time) -> Admission {
-        if let Some(d) = self.dispatch.as_deref_mut() {
-            if d.ready.is_empty() {
+        if self.dispatch.is_some() {
+            let Some(inst) = self.pick(key) else {
                 return Admission::Rejected;
+            };
+            if self.instances[inst as usize].busy < self.concurrency {
+                self.occupy(inst, now);
+                return Admission::Start(inst);
             }
-            let inst = d.balancer.pick(&d.ready, &d.load, key, &mut d.rng);
-            let i = &mut self.instances[inst as usize];
+            let d = self.dispatch.as_deref_mut().expect("a balanced pool");
             let q = &mut d.queues[inst as usize];
-            return if i.busy < self.concurrency {
-                i.set_busy(now, i.busy + 1);
-                self.busy_ready += 1;
-                d.inc(inst, now);
-                Admission::Start(inst)
-            } else if self.capacity.is_none_or(|c| (q.len() as u64) < c) {
+            return if self.capacity.is_none_or(|c| (q.len() as u64) < c) {
                 q.push_back(visit);
                 d.queued += 1;
                 d.inc(inst, now);
@@ -456,16 +489,17 @@ impl Pool {
     /// visit on it with no slot limit (the instance's own engine queues
     /// it). None when no instance is ready.
     pub fn route(&mut self, key: u64, now: Time) -> Option<u32> {
-        let d = self.dispatch.as_deref_mut()?;
-        if d.ready.is_empty() {
-            return None;
-        }
-        let inst = d.balancer.pick(&d.ready, &d.load, key, &mut d.rng);
-        let i = &mut self.instances[inst as usize];
-        i.set_busy(now, i.busy + 1);
-        self.busy_ready += 1;
-        d.inc(inst, now);
+        let inst = self.pick(key)?;
+        self.occupy(inst, now);
         Some(inst)
+    }
+
+    /// Behind a balancer: the ready instance it picks for `key` (None
+    /// without a balancer or a ready instance).
+    #[inline]
+    fn pick(&mut self, key: u64) -> Option<u32> {
+        let d = self.dispatch.as_deref_mut()?;
+        (!d.ready.is_empty()).then(|| d.balancer.pick(&d.ready, &d.load, key, &mut d.rng))
     }
 
     /// Pops a free slot of a ready instance.
@@ -480,11 +514,16 @@ impl Pool {
         None
     }
 
+    /// Instance `inst` takes one more request (counted in its balancer's
+    /// load, if any).
     #[inline]
     fn occupy(&mut self, inst: u32, now: Time) {
         let i = &mut self.instances[inst as usize];
         i.set_busy(now, i.busy + 1);
         self.busy_ready += 1;
+        if let Some(d) = self.dispatch.as_deref_mut() {
+            d.inc(inst, now);
+        }
     }
 
     /// A slot of `inst` is released; the next waiting visit takes it if

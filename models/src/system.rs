@@ -980,6 +980,14 @@ impl Serving {
         }
     }
 
+    /// Instance `inst` chooses what to do next at `now`.
+    fn plan(&mut self, inst: u32, now: Time) -> Plan {
+        match &mut self.servers {
+            Servers::Llm { reps, .. } => reps[inst as usize].plan(now),
+            Servers::Batch { reps, .. } => reps[inst as usize].plan(now),
+        }
+    }
+
     fn stepping_at(&self, inst: u32) -> bool {
         match &self.servers {
             Servers::Llm { reps, .. } => reps[inst as usize].stepping(),
@@ -2065,7 +2073,12 @@ impl System {
                 ..
             }
         )
-        .then(|| metrics[0].value);
+        .then(|| {
+            metrics
+                .iter()
+                .find(|x| x.name == m::CPU)
+                .and_then(|x| x.value)
+        });
         sc.last_pods.resize(pool.instances().len(), (u32::MAX, 0.0));
         let mut pods = Vec::new();
         for (x, last) in pool.instances().iter().zip(sc.last_pods.iter_mut()) {
@@ -2677,10 +2690,7 @@ impl System {
             return;
         }
         let before = e.figures(inst);
-        let plan = match &mut e.servers {
-            Servers::Llm { reps, .. } => reps[inst as usize].plan(now),
-            Servers::Batch { reps, .. } => reps[inst as usize].plan(now),
-        };
+        let plan = e.plan(inst, now);
         let after = e.figures(inst);
         let st = &mut self.stats[comp as usize];
         st.queue
