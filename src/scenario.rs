@@ -17,18 +17,11 @@ use crate::diagnostics::{locate, path_at, suggest, Diagnostic, Diagnostics, Sour
 use crate::sweep::SweepConfig;
 use scalesim_models::autoscaler::{PolicyConfig, POLICIES};
 use scalesim_models::aws::{SimpleConfig, StepConfig, TargetConfig};
-use scalesim_models::batch::BatchConfig;
-use scalesim_models::cache::CacheConfig;
 use scalesim_models::calendar::{parse_local, parse_offset, Calendar, Zone};
 use scalesim_models::cost::CostConfig;
-use scalesim_models::database::DatabaseConfig;
 use scalesim_models::hpa::{Hpa, HpaConfig};
-use scalesim_models::llm::LlmConfig;
-use scalesim_models::pool::PoolConfig;
 use scalesim_models::predictive::PredictiveConfig;
-use scalesim_models::queue::QueueConfig;
 use scalesim_models::schedule::{ScheduledConfig, StaticConfig};
-use scalesim_models::shards::ShardsConfig;
 use scalesim_models::traffic::SourceConfig;
 use scalesim_models::units::Duration;
 use scalesim_models::{ComponentConfig, SystemConfig};
@@ -41,10 +34,8 @@ use std::marker::PhantomData;
 use std::path::Path;
 use toml_edit::{DocumentMut, ImDocument};
 
-/// The component kinds this version knows.
-pub const KINDS: &[&str] = &[
-    "pool", "cache", "queue", "shards", "database", "llm", "batch",
-];
+/// The component kinds this version knows (the models' registry).
+pub use scalesim_models::kinds::KINDS;
 
 /// Service-level objectives: a failed one makes `run` exit 1.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -241,18 +232,7 @@ impl Tagged for ComponentConfig {
     const SECTION: &'static str = "components";
     const TAG: &'static str = "kind";
     fn from_tag<'de, D: Deserializer<'de>>(tag: &str, d: D) -> Result<Self, D::Error> {
-        match tag {
-            "pool" => PoolConfig::deserialize(d).map(ComponentConfig::Pool),
-            "cache" => CacheConfig::deserialize(d).map(ComponentConfig::Cache),
-            "queue" => QueueConfig::deserialize(d).map(ComponentConfig::Queue),
-            "shards" => ShardsConfig::deserialize(d).map(|c| ComponentConfig::Shards(Box::new(c))),
-            "database" => {
-                DatabaseConfig::deserialize(d).map(|c| ComponentConfig::Database(Box::new(c)))
-            }
-            "llm" => LlmConfig::deserialize(d).map(|c| ComponentConfig::Llm(Box::new(c))),
-            "batch" => BatchConfig::deserialize(d).map(|c| ComponentConfig::Batch(Box::new(c))),
-            other => Err(de::Error::unknown_variant(other, KINDS)),
-        }
+        ComponentConfig::deserialize_kind(tag, d)
     }
 }
 
@@ -393,29 +373,23 @@ struct KindOnly {
     kind: KindName,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum KindName {
-    Pool,
-    Cache,
-    Queue,
-    Shards,
-    Database,
-    Llm,
-    Batch,
+/// A `kind` string, checked against the registry ([`KINDS`]).
+struct KindName(&'static str);
+
+impl<'de> Deserialize<'de> for KindName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        KINDS
+            .iter()
+            .find(|k| **k == s)
+            .map(|k| KindName(k))
+            .ok_or_else(|| de::Error::unknown_variant(&s, KINDS))
+    }
 }
 
 impl KindName {
     fn as_str(&self) -> &'static str {
-        match self {
-            KindName::Pool => "pool",
-            KindName::Cache => "cache",
-            KindName::Queue => "queue",
-            KindName::Shards => "shards",
-            KindName::Database => "database",
-            KindName::Llm => "llm",
-            KindName::Batch => "batch",
-        }
+        self.0
     }
 }
 

@@ -35,10 +35,12 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The example scenarios, as paths relative to the repository (what
+/// `compare` prints must not depend on where the checkout is).
 fn scenarios() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
         .unwrap()
-        .map(|e| e.unwrap().path())
+        .map(|e| Path::new("scenarios").join(e.unwrap().file_name()))
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     v.sort();
@@ -111,7 +113,7 @@ fn fingerprint(scenario: &Path, out: &Path) -> Vec<(String, String)> {
 
 /// The studies the scenario declares, shortened as `.ci/run` runs them.
 fn studies(scenario: &Path, out: &Path) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(scenario).unwrap();
+    let text = std::fs::read_to_string(root().join(scenario)).unwrap();
     let declares = |table: &str| text.lines().any(|l| l.starts_with(table));
     let file = scenario.to_str().unwrap();
     let short = [

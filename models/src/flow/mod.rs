@@ -1,0 +1,429 @@
+//! The request flow: the interface every kind of component implements
+//! ([`Component`]), the actions a kind emits ([`Action`]), what a kind sees
+//! of the run while it handles something ([`Cx`]), and the router that
+//! carries the actions out ([`router`]).
+//!
+//! A request enters the component its source names. Each stop on its path
+//! is a *visit*. A kind never calls another component: it emits actions —
+//! call that component for this visit, end this visit, refuse it, start a
+//! detached request (a queue's job), run one of my own events now — and the
+//! router carries them out depth-first in the order emitted. That order is
+//! the order of the calls a hand-written recursive router would make, which
+//! is what keeps runs deterministic; and because every hop passes through
+//! the router, cross-cutting behaviour (timeouts, retries, failures) has one
+//! place to live.
+//!
+//! A kind schedules its own timed events with [`Cx::after`] and [`Cx::at`]:
+//! a [`Wake`] carrying the kind's own tag and two numbers (a visit, an
+//! instance, a generation), routed back to it by component id.
+
+pub mod router;
+
+use crate::cost::CostConfig;
+use crate::measure::Stats;
+use crate::traffic::Op;
+use scalesim_sim::stats::LatencyHist;
+use scalesim_sim::{Scheduler, Slab, Time};
+use std::num::NonZeroU32;
+
+pub use router::{Ev, System};
+
+/// A component's index in the (expanded) configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CompId(pub u16);
+
+impl CompId {
+    /// As an index into per-component tables.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A visit: one stop of a request at one component. `Option<VisitId>` is
+/// as small as a `u32` (the id stores its slab index plus one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VisitId(NonZeroU32);
+
+impl VisitId {
+    /// The id of slab slot `i`.
+    #[inline]
+    pub fn from_slot(i: u32) -> VisitId {
+        VisitId(NonZeroU32::new(i.wrapping_add(1)).expect("fewer than 2^32 - 1 visits"))
+    }
+
+    /// Its slab slot.
+    #[inline]
+    pub fn slot(self) -> u32 {
+        self.0.get() - 1
+    }
+}
+
+/// A request in flight (a user request, or a job a queue accepted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReqId(pub u32);
+
+/// How a visit (or a whole request) ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answered.
+    Ok,
+    /// Refused somewhere on its path.
+    Rejected,
+}
+
+/// A request in flight.
+#[derive(Clone, Copy, Debug)]
+pub struct Request {
+    /// When it arrived (a job: when its queue accepted it).
+    pub arrival: Time,
+    /// Its key (0 for sources without keys).
+    pub key: u64,
+    /// Its request class (global index).
+    pub class: u16,
+    /// Arrived after warm-up: counted in the run's figures.
+    pub counted: bool,
+    /// A job: the component that started it (a queue), told when a worker
+    /// starts it and when it ends.
+    pub origin: Option<CompId>,
+    /// A job: a worker has started it.
+    pub started: bool,
+    /// LLM requests: prompt tokens.
+    pub prompt: u32,
+    /// LLM requests: output tokens.
+    pub output: u32,
+}
+
+/// One stop of a request at a component.
+#[derive(Clone, Copy, Debug)]
+pub struct Visit {
+    /// The request.
+    pub req: ReqId,
+    /// The visit that called this one (None: the request's first stop).
+    pub parent: Option<VisitId>,
+    /// The component visited.
+    pub comp: CompId,
+    /// The kind's own progress counter (a pool: the next call; a cache:
+    /// what the lookup found; shards: answers still awaited).
+    pub step: u16,
+    /// The kind's own number (a fleet: the instance serving the visit).
+    pub inst: u32,
+    /// When the visit began.
+    pub enter: Time,
+}
+
+/// A request class: a source's `mix` entry (or the whole source).
+pub struct Class {
+    /// `<source>` or `<source>.<class>`.
+    pub name: String,
+    /// Read or write.
+    pub op: Op,
+    /// The component it enters.
+    pub entry: CompId,
+    /// Requests that arrived after warm-up.
+    pub arrived: u64,
+    /// Of those, completed.
+    pub completed: u64,
+    /// Of those, rejected.
+    pub rejected: u64,
+    /// End-to-end latency of those completed.
+    pub latency: LatencyHist,
+    /// Classes with token counts: (TTFT, TPOT) of their LLM visits.
+    pub tokens: Option<Box<(LatencyHist, LatencyHist)>>,
+}
+
+/// A kind's own event: its tag and two numbers whose meaning the kind
+/// chooses (a visit's slot, an instance, a generation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wake {
+    /// The component it is for.
+    pub comp: CompId,
+    /// Which of the kind's events.
+    pub tag: u8,
+    /// First number.
+    pub a: u32,
+    /// Second number.
+    pub b: u32,
+}
+
+/// The caller of a visit as a per-instance component sees it: the
+/// calling instance and its generation ((0, 0): no fleet caller).
+pub type Caller = (u32, u32);
+
+/// What a kind asks the router to do, carried out depth-first in the
+/// order emitted.
+#[derive(Clone, Copy, Debug)]
+pub enum Action {
+    /// Visit `from` calls component `to` (a child visit of the same
+    /// request).
+    Call {
+        /// The calling visit.
+        from: VisitId,
+        /// The component called.
+        to: CompId,
+    },
+    /// Request `req` starts at component `to` with no caller (a job).
+    Spawn {
+        /// Entry component.
+        to: CompId,
+        /// The new request.
+        req: ReqId,
+    },
+    /// Visit `v` ends with `outcome`: its kind releases what it holds,
+    /// then its caller hears the answer.
+    Leave(VisitId, Outcome),
+    /// Visit `v` is refused at the door (it holds nothing yet).
+    Refuse(VisitId),
+    /// The kind runs one of its own events now, after what it emitted
+    /// before.
+    Run(Wake),
+    /// Request `req` began service at the first stop of its path (a job's
+    /// origin is told).
+    Started(ReqId),
+    /// The answer of a visit reaches its caller (or ends the request).
+    Answer(Option<VisitId>, ReqId, Outcome),
+}
+
+/// Billing of a component's instances.
+#[derive(Clone, Copy)]
+pub struct Billing<'a> {
+    /// Price per instance-hour (None: not priced).
+    pub hourly: Option<f64>,
+    /// Billing rules.
+    pub cost: &'a CostConfig,
+}
+
+impl Billing<'_> {
+    /// The bill of an instance run from `since` to `now`, USD (0 if not
+    /// priced).
+    pub fn closed(&self, since: Time, now: Time) -> f64 {
+        match self.hourly {
+            Some(h) => self
+                .cost
+                .bill(h, scalesim_sim::to_secs(now.saturating_sub(since))),
+            None => 0.0,
+        }
+    }
+}
+
+/// What a kind sees of the run while it handles a visit or an event.
+pub struct Cx<'a> {
+    /// Simulated time now.
+    pub now: Time,
+    /// End of warm-up.
+    pub warmup: Time,
+    /// The component handling this.
+    pub me: CompId,
+    /// Its measurements common to every kind.
+    pub stats: &'a mut Stats,
+    /// Every visit in flight.
+    pub visits: &'a mut Slab<Visit>,
+    /// Every request in flight.
+    pub requests: &'a mut Slab<Request>,
+    /// Every request class.
+    pub classes: &'a mut [Class],
+    /// How its instances are billed.
+    pub billing: Billing<'a>,
+    pub(crate) sched: &'a mut Scheduler<Ev>,
+    pub(crate) out: &'a mut Vec<Action>,
+}
+
+impl Cx<'_> {
+    /// Visit `v`.
+    #[inline]
+    pub fn visit(&self, v: VisitId) -> Visit {
+        self.visits[v.slot()]
+    }
+
+    /// Visit `v`, to change its `step` or `inst`.
+    #[inline]
+    pub fn visit_mut(&mut self, v: VisitId) -> &mut Visit {
+        &mut self.visits[v.slot()]
+    }
+
+    /// The request of visit `v`.
+    #[inline]
+    pub fn request_of(&self, v: VisitId) -> Request {
+        self.requests[self.visits[v.slot()].req.0]
+    }
+
+    /// Whether request `r` reads or writes.
+    #[inline]
+    pub fn op(&self, r: &Request) -> Op {
+        self.classes[r.class as usize].op
+    }
+
+    /// Starts a request of its own (a job) from `r`, arriving now; send it
+    /// on its way with [`Cx::spawn`].
+    pub fn new_request(&mut self, r: Request) -> ReqId {
+        ReqId(self.requests.insert(r))
+    }
+
+    /// Schedules this component's event `tag` after `dt`.
+    #[inline]
+    pub fn after(&mut self, dt: Time, tag: u8, a: u32, b: u32) {
+        let comp = self.me;
+        self.sched.after(dt, Ev::Wake(Wake { comp, tag, a, b }));
+    }
+
+    /// Schedules this component's event `tag` at `t` (not before now).
+    #[inline]
+    pub fn at(&mut self, t: Time, tag: u8, a: u32, b: u32) {
+        let comp = self.me;
+        self.sched
+            .at(t.max(self.now), Ev::Wake(Wake { comp, tag, a, b }));
+    }
+
+    /// Visit `from` calls component `to`.
+    #[inline]
+    pub fn call(&mut self, from: VisitId, to: CompId) {
+        self.out.push(Action::Call { from, to });
+    }
+
+    /// Request `req` starts at `to` with no caller.
+    #[inline]
+    pub fn spawn(&mut self, to: CompId, req: ReqId) {
+        self.out.push(Action::Spawn { to, req });
+    }
+
+    /// Visit `v` ends.
+    #[inline]
+    pub fn leave(&mut self, v: VisitId, outcome: Outcome) {
+        self.out.push(Action::Leave(v, outcome));
+    }
+
+    /// Visit `v` is refused before it holds anything.
+    #[inline]
+    pub fn refuse(&mut self, v: VisitId) {
+        self.out.push(Action::Refuse(v));
+    }
+
+    /// Runs this component's event `tag` once what was emitted before it
+    /// has been carried out.
+    #[inline]
+    pub fn run(&mut self, tag: u8, a: u32, b: u32) {
+        let comp = self.me;
+        self.out.push(Action::Run(Wake { comp, tag, a, b }));
+    }
+
+    /// Visit `v` began service: if it is the first stop of a job, the
+    /// job's origin is told.
+    #[inline]
+    pub fn started(&mut self, v: VisitId) {
+        let visit = self.visits[v.slot()];
+        if visit.parent.is_none() {
+            self.out.push(Action::Started(visit.req));
+        }
+    }
+
+    /// Whether anything was emitted since `mark` (see [`Cx::mark`]).
+    #[inline]
+    pub fn emitted_since(&self, mark: usize) -> bool {
+        self.out.len() > mark
+    }
+
+    /// A mark for [`Cx::emitted_since`].
+    #[inline]
+    pub fn mark(&self) -> usize {
+        self.out.len()
+    }
+}
+
+/// The behaviour of one kind of component: how it takes a visit, handles
+/// its own events and the answers of what it called, releases what a
+/// leaving visit held, and what it measures. Every method but `enter` has
+/// a default that does nothing, so a simple kind is a few lines (see the
+/// fixed-delay kind in `tests/plugin_kind.rs`).
+pub trait Component {
+    /// Whether [`Component::enter`] needs its caller's instance (a
+    /// per-instance cache does).
+    fn wants_caller(&self) -> bool {
+        false
+    }
+
+    /// Visit `v` arrives (already counted as an arrival and in the system).
+    fn enter(&mut self, cx: &mut Cx, v: VisitId, caller: Caller);
+
+    /// One of this component's events (scheduled or run).
+    fn on_wake(&mut self, _cx: &mut Cx, _w: Wake) {}
+
+    /// A component that visit `v` called has answered.
+    fn on_answer(&mut self, _cx: &mut Cx, _v: VisitId, _outcome: Outcome) {}
+
+    /// Visit `visit` is leaving (already removed and counted): release
+    /// what it holds.
+    fn on_leave(&mut self, _cx: &mut Cx, _visit: &Visit, _outcome: Outcome) {}
+
+    /// A request this component started has begun service where it went.
+    fn on_job_started(&mut self, _cx: &mut Cx, _job: &Request) {}
+
+    /// A request this component started has ended.
+    fn on_job_done(&mut self, _cx: &mut Cx, _job: &Request, _outcome: Outcome) {}
+
+    /// Its fleet of instances, if it has one (they scale, boot and bill).
+    fn fleet(&self) -> Option<&crate::pool::Pool> {
+        None
+    }
+
+    /// The same, to change.
+    fn fleet_mut(&mut self) -> Option<&mut crate::pool::Pool> {
+        None
+    }
+
+    /// Its fleet's ready capacity changed: record it.
+    fn capacity_changed(&mut self, _stats: &mut Stats, _now: Time) {}
+
+    /// An instance became ready: hand it waiting visits.
+    fn instance_ready(&mut self, _cx: &mut Cx) {}
+
+    /// Its cumulative counters beyond the common ones.
+    fn counters(&self, _now: Time, _c: &mut crate::measure::Counters) {}
+
+    /// The metrics it publishes to an autoscaler beyond the pool metrics,
+    /// from the counters of a metric window (`per`: divide by ready
+    /// instances).
+    fn scaling_metrics(
+        &self,
+        _d: &crate::measure::Counters,
+        _per: &dyn Fn(f64) -> Option<f64>,
+        _dt: f64,
+        _out: &mut Vec<crate::autoscaler::Metric>,
+    ) {
+    }
+
+    /// Whether its pods report the component's busy share (instances that
+    /// step in batches) rather than their own slots' busy time.
+    fn pods_share_cpu(&self) -> bool {
+        false
+    }
+
+    /// Fills its fields of the run's report (`d`: counters since warm-up,
+    /// `span`: measured nanoseconds).
+    fn report(
+        &self,
+        _d: &crate::measure::Counters,
+        _stats: &Stats,
+        _span: f64,
+        _r: &mut crate::measure::ComponentReport,
+    ) {
+    }
+
+    /// Fills what it reads from the other components' reports.
+    fn finish_report(
+        &self,
+        _me: &mut crate::measure::ComponentReport,
+        _all: &[crate::measure::ComponentReport],
+    ) {
+    }
+
+    /// Fills its fields of a time-series row (`d`: counters of the window,
+    /// `dt`: its length in ns) and clears its window figures.
+    fn window(
+        &mut self,
+        _d: &crate::measure::Counters,
+        _stats: &Stats,
+        _dt: f64,
+        _row: &mut crate::measure::TsRow,
+    ) {
+    }
+}

@@ -1,0 +1,481 @@
+//! The router: the system as one discrete-event [`Model`]. It owns the
+//! requests, visits and classes, hands each visit and event to its
+//! component's kind, and carries out the [`Action`]s kinds emit —
+//! depth-first, in the order emitted, from one reusable stack, so a run
+//! allocates nothing per event once warm.
+
+use super::{
+    Action, Billing, Caller, Class, CompId, Component, Cx, Outcome, ReqId, Request, Visit, VisitId,
+    Wake,
+};
+use crate::fleet::Scaler;
+use crate::kinds::{BuildCx, Kind};
+use crate::measure::{RunReport, Runaway, ScalingEvent, Stats, TsRow};
+use crate::pool::LEVELS;
+use crate::system::{ConfigIssue, SystemConfig};
+use crate::traffic::Source;
+use scalesim_sim::stats::LatencyHist;
+use scalesim_sim::{stream, to_secs, Model, RunOutcome, Scheduler, Slab, Time};
+use std::collections::BTreeMap;
+
+/// The engine events of a system. Small and `Copy`: state lives in slabs.
+#[derive(Clone, Copy, Debug)]
+pub enum Ev {
+    /// The next request of source `.0` arrives.
+    Arrival(u16),
+    /// One of a component's own events.
+    Wake(Wake),
+    /// End of a sampling interval.
+    Sample,
+    /// End of warm-up.
+    Warmup,
+    /// Autoscaler `.0` evaluates its policy.
+    Evaluate(u16),
+    /// Autoscaler `.0` closes a metric window.
+    Snapshot(u16),
+    /// An instance of fleet `comp` finished booting.
+    Boot {
+        /// The component.
+        comp: CompId,
+        /// Instance index.
+        inst: u32,
+        /// Its generation when requested (stale events are ignored).
+        gen: u32,
+    },
+    /// An instance of fleet `comp` passed its readiness grace.
+    Ready {
+        /// The component.
+        comp: CompId,
+        /// Instance index.
+        inst: u32,
+        /// Its generation when requested.
+        gen: u32,
+    },
+}
+
+/// A built system, ready to run.
+pub struct System {
+    pub(crate) cfg: SystemConfig,
+    /// Each source with the global index of its first class.
+    sources: Vec<(Source, u16)>,
+    pub(crate) classes: Vec<Class>,
+    pub(crate) comps: Vec<Kind>,
+    pub(crate) stats: Vec<Stats>,
+    /// Price per instance-hour of each component (None: not priced).
+    pub(crate) hourly: Vec<Option<f64>>,
+    /// Accrued cost of each component at the end of warm-up.
+    pub(crate) cost_at_warmup: Vec<Option<f64>>,
+    /// Per component, the balanced fleet's load integrals at warm-up.
+    pub(crate) load_at_warmup: Vec<Option<[f64; LEVELS]>>,
+    pub(crate) scalers: Vec<Scaler>,
+    pub(crate) scaling_events: Vec<ScalingEvent>,
+    /// End-to-end figures.
+    pub(crate) sys: Stats,
+    requests: Slab<Request>,
+    visits: Slab<Visit>,
+    /// Actions still to carry out, the next on top.
+    stack: Vec<Action>,
+    /// Actions a kind has just emitted, in order.
+    out: Vec<Action>,
+    pub(crate) counted_arrived: u64,
+    pub(crate) counted_completed: u64,
+    pub(crate) counted_rejected: u64,
+    pub(crate) latency: LatencyHist,
+    pub(crate) rows: Vec<TsRow>,
+    pub(crate) last_sample: Time,
+    pub(crate) runaway: Option<Runaway>,
+}
+
+impl System {
+    /// Builds a system from a configuration that passed
+    /// [`SystemConfig::check`]; returns the issues otherwise.
+    pub fn new(cfg: SystemConfig) -> Result<System, Vec<ConfigIssue>> {
+        let issues = cfg.check();
+        if !issues.is_empty() {
+            return Err(issues);
+        }
+        let cfg = cfg.expanded();
+        let idx: BTreeMap<&str, CompId> = cfg
+            .components
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.as_str(), CompId(i as u16)))
+            .collect();
+        let (seed, rep) = (cfg.seed, cfg.replication);
+        let horizon_s = to_secs(cfg.duration);
+        let mut sources = Vec::with_capacity(cfg.sources.len());
+        let mut classes = Vec::new();
+        for (n, s) in &cfg.sources {
+            let comp = format!("traffic.{n}");
+            let src = Source::new(s, &cfg.calendar, horizon_s, |purpose| {
+                stream(seed, rep, &comp, purpose)
+            })
+            .map_err(|(f, m)| {
+                vec![ConfigIssue {
+                    path: format!("{comp}.{f}"),
+                    message: m,
+                }]
+            })?;
+            sources.push((src, classes.len() as u16));
+            for c in s.classes() {
+                classes.push(Class {
+                    name: if c.name.is_empty() {
+                        n.clone()
+                    } else {
+                        format!("{n}.{}", c.name)
+                    },
+                    op: c.op,
+                    entry: idx[c.to.as_deref().unwrap_or_default()],
+                    arrived: 0,
+                    completed: 0,
+                    rejected: 0,
+                    latency: LatencyHist::new(),
+                    tokens: (s.trace_tokens.is_some()
+                        || (c.prompt_tokens.is_some() && c.output_tokens.is_some()))
+                    .then(|| Box::new((LatencyHist::new(), LatencyHist::new()))),
+                });
+            }
+        }
+        let class_names: Vec<String> = classes.iter().map(|c| c.name.clone()).collect();
+        let id = |n: &str| idx[n];
+        let comps: Vec<Kind> = cfg
+            .components
+            .iter()
+            .map(|(n, c)| {
+                let label = format!("components.{n}");
+                c.config().build(&BuildCx {
+                    name: n,
+                    label: &label,
+                    seed,
+                    rep,
+                    id: &id,
+                    classes: &class_names,
+                })
+            })
+            .collect();
+        let mut stats: Vec<Stats> = cfg.components.iter().map(|_| Stats::default()).collect();
+        for (st, (_, c)) in stats.iter_mut().zip(&cfg.components) {
+            if let Some(p) = c.lifecycle() {
+                st.slots.set(0, p.slots() as f64);
+                st.ready.set(0, p.instances as f64);
+                st.ready_max = p.instances;
+            }
+        }
+        let mut scalers = Vec::new();
+        for (name, a) in &cfg.autoscalers {
+            if let Some(sc) = Scaler::new(&cfg, &idx, name, a)? {
+                stats[sc.comp.index()].scaler_window = Some(LatencyHist::new());
+                scalers.push(sc);
+            }
+        }
+        let hourly: Vec<Option<f64>> = cfg
+            .components
+            .iter()
+            .map(|(_, c)| c.pricing().hourly(&cfg.cost).ok().flatten())
+            .collect();
+        Ok(System {
+            cfg,
+            sources,
+            classes,
+            comps,
+            stats,
+            cost_at_warmup: vec![None; hourly.len()],
+            load_at_warmup: vec![None; hourly.len()],
+            hourly,
+            scalers,
+            scaling_events: Vec::new(),
+            sys: Stats::default(),
+            requests: Slab::new(),
+            visits: Slab::new(),
+            stack: Vec::new(),
+            out: Vec::new(),
+            counted_arrived: 0,
+            counted_completed: 0,
+            counted_rejected: 0,
+            latency: LatencyHist::new(),
+            rows: Vec::new(),
+            last_sample: 0,
+            runaway: None,
+        })
+    }
+
+    /// Runs the system for its duration and returns what it measured.
+    pub fn run(mut self) -> RunReport {
+        let mut s: Scheduler<Ev> = Scheduler::new();
+        for i in 0..self.sources.len() {
+            if let Some(t) = self.sources[i].0.next_arrival(0) {
+                s.at(t, Ev::Arrival(i as u16));
+            }
+        }
+        if self.cfg.warmup > 0 {
+            s.at(self.cfg.warmup, Ev::Warmup);
+        }
+        s.at(self.cfg.sample.min(self.cfg.duration), Ev::Sample);
+        for (k, sc) in self.scalers.iter().enumerate() {
+            s.at(sc.window, Ev::Snapshot(k as u16));
+            s.at(sc.period, Ev::Evaluate(k as u16));
+        }
+        let horizon = self.cfg.duration;
+        let outcome = s.run_until(&mut self, horizon);
+        let end = match outcome {
+            RunOutcome::Horizon => self.cfg.duration,
+            RunOutcome::Stopped { at } => at,
+        };
+        if self.last_sample < end {
+            self.sample(end);
+        }
+        self.report(end, s.events())
+    }
+
+    /// Calls `f` with component `c`'s kind and what it sees of the run;
+    /// what it emits goes on the stack, first emitted on top.
+    #[inline]
+    pub(crate) fn with_kind<R>(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        c: CompId,
+        f: impl FnOnce(&mut Kind, &mut Cx) -> R,
+    ) -> R {
+        let i = c.index();
+        let mut cx = Cx {
+            now: s.now(),
+            warmup: self.cfg.warmup,
+            me: c,
+            stats: &mut self.stats[i],
+            visits: &mut self.visits,
+            requests: &mut self.requests,
+            classes: &mut self.classes,
+            billing: Billing {
+                hourly: self.hourly[i],
+                cost: &self.cfg.cost,
+            },
+            sched: s,
+            out: &mut self.out,
+        };
+        let r = f(&mut self.comps[i], &mut cx);
+        while let Some(a) = self.out.pop() {
+            self.stack.push(a);
+        }
+        r
+    }
+
+    /// Carries out the stacked actions (and those they lead to).
+    pub(crate) fn drain(&mut self, s: &mut Scheduler<Ev>) {
+        while let Some(a) = self.stack.pop() {
+            match a {
+                Action::Call { from, to } => {
+                    let req = self.visits[from.slot()].req;
+                    self.enter(s, to, req, Some(from));
+                }
+                Action::Spawn { to, req } => self.enter(s, to, req, None),
+                Action::Leave(v, outcome) => self.leave(s, v, outcome),
+                Action::Refuse(v) => self.refuse(s, v),
+                Action::Run(w) => self.with_kind(s, w.comp, |k, cx| k.on_wake(cx, w)),
+                Action::Started(req) => self.started(s, req),
+                Action::Answer(parent, req, outcome) => self.answer(s, parent, req, outcome),
+            }
+        }
+    }
+
+    fn on_arrival(&mut self, s: &mut Scheduler<Ev>, src: u16) {
+        let now = s.now();
+        if self.requests.len() >= self.cfg.max_in_flight {
+            self.runaway = Some(Runaway {
+                at_s: to_secs(now),
+                in_flight: self.requests.len(),
+                limit: self.cfg.max_in_flight,
+            });
+            s.stop();
+            return;
+        }
+        let (source, first_class) = &mut self.sources[src as usize];
+        let c = source.next_class();
+        let key = source.next_key(c);
+        let (prompt, output) = source.next_tokens(c);
+        if let Some(t) = source.next_arrival(now) {
+            s.at(t, Ev::Arrival(src));
+        }
+        let class = *first_class + c as u16;
+        let to = self.classes[class as usize].entry;
+        let counted = now >= self.cfg.warmup;
+        self.counted_arrived += counted as u64;
+        self.classes[class as usize].arrived += counted as u64;
+        let req = ReqId(self.requests.insert(Request {
+            arrival: now,
+            key,
+            class,
+            counted,
+            origin: None,
+            started: false,
+            prompt,
+            output,
+        }));
+        self.sys.arrivals += 1;
+        self.sys.in_system.add(now, 1.0);
+        self.enter(s, to, req, None);
+    }
+
+    /// Request `req` reaches component `comp`, called by visit `parent`.
+    fn enter(&mut self, s: &mut Scheduler<Ev>, comp: CompId, req: ReqId, parent: Option<VisitId>) {
+        let now = s.now();
+        let v = VisitId::from_slot(self.visits.insert(Visit {
+            req,
+            parent,
+            comp,
+            step: 0,
+            inst: 0,
+            enter: now,
+        }));
+        let caller = self.caller(comp, parent);
+        let st = &mut self.stats[comp.index()];
+        st.arrivals += 1;
+        st.in_system.add(now, 1.0);
+        self.with_kind(s, comp, |k, cx| k.enter(cx, v, caller));
+    }
+
+    /// The caller's instance and its generation, for kinds that ask.
+    #[inline]
+    fn caller(&self, comp: CompId, parent: Option<VisitId>) -> Caller {
+        let Some(p) = parent else {
+            return (0, 0);
+        };
+        if !self.comps[comp.index()].wants_caller() {
+            return (0, 0);
+        }
+        let caller = self.visits[p.slot()];
+        match self.comps[caller.comp.index()].fleet() {
+            Some(pool) => (
+                caller.inst,
+                pool.instances()[caller.inst as usize].generation(),
+            ),
+            None => (0, 0),
+        }
+    }
+
+    /// Visit `v` is refused before it holds anything.
+    fn refuse(&mut self, s: &mut Scheduler<Ev>, v: VisitId) {
+        let visit = self.visits[v.slot()];
+        let st = &mut self.stats[visit.comp.index()];
+        st.rejections += 1;
+        st.in_system.add(s.now(), -1.0);
+        self.visits.remove(v.slot());
+        self.answer(s, visit.parent, visit.req, Outcome::Rejected);
+    }
+
+    /// Visit `v` ends: its kind releases what it holds, then its parent
+    /// hears the answer.
+    fn leave(&mut self, s: &mut Scheduler<Ev>, v: VisitId, outcome: Outcome) {
+        let now = s.now();
+        let visit = self.visits[v.slot()];
+        self.visits.remove(v.slot());
+        let st = &mut self.stats[visit.comp.index()];
+        st.in_system.add(now, -1.0);
+        if outcome == Outcome::Ok {
+            st.completions += 1;
+            let rt = now - visit.enter;
+            st.resp_sum += to_secs(rt);
+            st.window.record(rt);
+            if let Some(h) = &mut st.scaler_window {
+                h.record(rt);
+            }
+            if visit.enter >= self.cfg.warmup {
+                st.response.record(rt);
+            }
+        }
+        self.stack
+            .push(Action::Answer(visit.parent, visit.req, outcome));
+        self.with_kind(s, visit.comp, |k, cx| k.on_leave(cx, &visit, outcome));
+    }
+
+    /// The answer of a visit reaches its parent visit (or ends the request).
+    fn answer(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        parent: Option<VisitId>,
+        req: ReqId,
+        outcome: Outcome,
+    ) {
+        match parent {
+            None => self.finish(s, req, outcome),
+            Some(p) => {
+                let comp = self.visits[p.slot()].comp;
+                self.with_kind(s, comp, |k, cx| k.on_answer(cx, p, outcome));
+            }
+        }
+    }
+
+    /// Request `req` began service at its first stop: a job's origin is
+    /// told once.
+    fn started(&mut self, s: &mut Scheduler<Ev>, req: ReqId) {
+        let r = &mut self.requests[req.0];
+        let Some(origin) = r.origin.filter(|_| !r.started) else {
+            return;
+        };
+        r.started = true;
+        let job = *r;
+        self.with_kind(s, origin, |k, cx| k.on_job_started(cx, &job));
+    }
+
+    /// Request `req` ended.
+    fn finish(&mut self, s: &mut Scheduler<Ev>, req: ReqId, outcome: Outcome) {
+        let now = s.now();
+        let r = self.requests[req.0];
+        self.requests.remove(req.0);
+        if let Some(origin) = r.origin {
+            self.with_kind(s, origin, |k, cx| k.on_job_done(cx, &r, outcome));
+            return;
+        }
+        self.sys.in_system.add(now, -1.0);
+        match outcome {
+            Outcome::Ok => {
+                self.sys.completions += 1;
+                let lat = now - r.arrival;
+                self.sys.window.record(lat);
+                if r.counted {
+                    self.counted_completed += 1;
+                    self.latency.record(lat);
+                    let c = &mut self.classes[r.class as usize];
+                    c.completed += 1;
+                    c.latency.record(lat);
+                }
+            }
+            Outcome::Rejected => {
+                self.sys.rejections += 1;
+                self.counted_rejected += r.counted as u64;
+                self.classes[r.class as usize].rejected += r.counted as u64;
+            }
+        }
+    }
+}
+
+impl Model for System {
+    type Event = Ev;
+
+    fn handle(&mut self, ev: Ev, s: &mut Scheduler<Ev>) {
+        match ev {
+            Ev::Arrival(src) => self.on_arrival(s, src),
+            Ev::Wake(w) => self.with_kind(s, w.comp, |k, cx| k.on_wake(cx, w)),
+            Ev::Sample => {
+                let now = s.now();
+                self.sample(now);
+                if now < self.cfg.duration {
+                    s.at((now + self.cfg.sample).min(self.cfg.duration), Ev::Sample);
+                }
+            }
+            Ev::Evaluate(k) => {
+                self.evaluate(s, k as usize);
+                let p = self.scalers[k as usize].period;
+                s.after(p, Ev::Evaluate(k));
+            }
+            Ev::Snapshot(k) => {
+                self.snapshot(k as usize, s.now());
+                let w = self.scalers[k as usize].window;
+                s.after(w, Ev::Snapshot(k));
+            }
+            Ev::Boot { comp, inst, gen } => self.lifecycle(s, comp, inst, gen, false),
+            Ev::Ready { comp, inst, gen } => self.lifecycle(s, comp, inst, gen, true),
+            Ev::Warmup => self.warmed_up(s.now()),
+        }
+        self.drain(s);
+    }
+}

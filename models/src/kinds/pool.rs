@@ -1,0 +1,244 @@
+//! `kind = "pool"`: servers behind one queue (or a balancer). A visit
+//! waits for a slot of an instance, is served, then makes its `calls` one
+//! after the other while holding the slot, each through the instance's
+//! connection pool to the callee when `connections` limits it. The fleet
+//! of instances ([`Pool`]) boots, scales, drains and bills.
+
+use crate::cost::Pricing;
+use crate::flow::{Caller, CompId, Component, Cx, Outcome, Visit, VisitId, Wake};
+use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
+use crate::measure::{ComponentReport, Counters, Stats};
+use crate::pool::{Admission, Pool, PoolConfig};
+use scalesim_sim::stats::Tally;
+use scalesim_sim::{stream, to_secs, Time};
+use std::collections::VecDeque;
+
+/// A visit finished its local service.
+const SERVED: u8 = 0;
+
+/// A pool as it runs.
+pub struct PoolKind {
+    pool: Pool,
+    calls: Vec<CompId>,
+    /// Per entry of `calls`: its connection pool, if limited.
+    conns: Vec<Option<ConnPool>>,
+    /// Each limited call's wait for a connection (0 when one was free), for
+    /// calls made after warm-up.
+    conn_wait: Tally,
+}
+
+/// The connections of every instance of a pool to one called component.
+struct ConnPool {
+    limit: u32,
+    /// Open connections per instance.
+    in_use: Vec<u32>,
+    /// Visits waiting for a connection per instance: (visit, since).
+    waiting: Vec<VecDeque<(VisitId, Time)>>,
+}
+
+impl ConnPool {
+    fn slot(&mut self, inst: u32) -> usize {
+        let i = inst as usize;
+        if self.in_use.len() <= i {
+            self.in_use.resize(i + 1, 0);
+            self.waiting.resize_with(i + 1, VecDeque::new);
+        }
+        i
+    }
+}
+
+impl PoolKind {
+    /// Builds pool `name` (its RNG streams are named after it).
+    pub fn new(
+        p: &PoolConfig,
+        name: &str,
+        seed: u64,
+        rep: u32,
+        idx: &dyn Fn(&str) -> CompId,
+    ) -> PoolKind {
+        PoolKind {
+            pool: Pool::new(
+                p,
+                stream(seed, rep, name, "service"),
+                stream(seed, rep, name, "balance"),
+            ),
+            calls: p.calls.iter().map(|c| idx(c)).collect(),
+            conns: p
+                .calls
+                .iter()
+                .map(|c| {
+                    p.connections.get(c).map(|&limit| ConnPool {
+                        limit,
+                        in_use: Vec::new(),
+                        waiting: Vec::new(),
+                    })
+                })
+                .collect(),
+            conn_wait: Tally::default(),
+        }
+    }
+
+    /// Visit `v` has taken a slot of `inst`: count its wait, draw its
+    /// service.
+    fn start_service(&mut self, cx: &mut Cx, v: VisitId, inst: u32) {
+        cx.visit_mut(v).inst = inst;
+        cx.started(v);
+        let visit = cx.visit(v);
+        let wait = to_secs(cx.now - visit.enter);
+        cx.stats.window_wait.add(wait);
+        if visit.enter >= cx.warmup {
+            cx.stats.wait.add(wait);
+        }
+        let dt = self.pool.service_time();
+        cx.after(dt, SERVED, v.slot(), 0);
+    }
+
+    /// Visit `v` makes its next call, or ends.
+    fn next_call(&mut self, cx: &mut Cx, v: VisitId) {
+        let visit = cx.visit(v);
+        let k = visit.step as usize;
+        match self.calls.get(k) {
+            Some(&next) => {
+                cx.visit_mut(v).step += 1;
+                if let Some(cp) = self.conns[k].as_mut() {
+                    let i = cp.slot(visit.inst);
+                    if cp.in_use[i] >= cp.limit {
+                        // Every connection of this instance is busy: wait.
+                        cp.waiting[i].push_back((v, cx.now));
+                        return;
+                    }
+                    cp.in_use[i] += 1;
+                    if cx.now >= cx.warmup {
+                        self.conn_wait.add(0.0);
+                    }
+                }
+                cx.call(v, next);
+            }
+            None => cx.leave(v, Outcome::Ok),
+        }
+    }
+
+    /// Visit `v`'s call number `step - 1` has answered: its connection (if
+    /// limited) goes to the next visit of that instance waiting for one.
+    fn release_connection(&mut self, cx: &mut Cx, v: VisitId) {
+        let visit = cx.visit(v);
+        let k = visit.step as usize - 1;
+        let Some(cp) = self.conns[k].as_mut() else {
+            return;
+        };
+        let i = cp.slot(visit.inst);
+        match cp.waiting[i].pop_front() {
+            Some((w, since)) => {
+                let wait = to_secs(cx.now - since);
+                if cx.now >= cx.warmup {
+                    self.conn_wait.add(wait);
+                }
+                cx.call(w, self.calls[k]);
+            }
+            None => cp.in_use[i] -= 1,
+        }
+    }
+}
+
+impl Component for PoolKind {
+    fn enter(&mut self, cx: &mut Cx, v: VisitId, _caller: Caller) {
+        let key = cx.request_of(v).key;
+        match self.pool.admit(v.slot(), key, cx.now) {
+            Admission::Start(inst) => {
+                cx.stats.busy.set(cx.now, self.pool.busy() as f64);
+                self.start_service(cx, v, inst)
+            }
+            Admission::Queued => cx.stats.queue.add(cx.now, 1.0),
+            Admission::Rejected => cx.refuse(v),
+        }
+    }
+
+    fn on_wake(&mut self, cx: &mut Cx, w: Wake) {
+        debug_assert_eq!(w.tag, SERVED);
+        self.next_call(cx, VisitId::from_slot(w.a));
+    }
+
+    fn on_answer(&mut self, cx: &mut Cx, v: VisitId, outcome: Outcome) {
+        let mark = cx.mark();
+        self.release_connection(cx, v);
+        match outcome {
+            // The call handed its connection on: that visit goes first.
+            Outcome::Ok if cx.emitted_since(mark) => cx.run(SERVED, v.slot(), 0),
+            Outcome::Ok => self.next_call(cx, v),
+            _ => cx.leave(v, outcome),
+        }
+    }
+
+    fn on_leave(&mut self, cx: &mut Cx, visit: &Visit, _outcome: Outcome) {
+        let now = cx.now;
+        let r = self.pool.release(visit.inst, now);
+        cx.stats.busy.set(now, self.pool.busy() as f64);
+        if r.gone {
+            let since = self.pool.instances()[visit.inst as usize].requested_at;
+            cx.stats.closed_cost += cx.billing.closed(since, now);
+        }
+        if let Some((next, inst)) = r.next {
+            cx.stats.queue.add(now, -1.0);
+            self.start_service(cx, VisitId::from_slot(next), inst);
+        }
+    }
+
+    fn fleet(&self) -> Option<&Pool> {
+        Some(&self.pool)
+    }
+
+    fn fleet_mut(&mut self) -> Option<&mut Pool> {
+        Some(&mut self.pool)
+    }
+
+    fn capacity_changed(&mut self, st: &mut Stats, now: Time) {
+        st.busy.set(now, self.pool.busy() as f64);
+    }
+
+    fn instance_ready(&mut self, cx: &mut Cx) {
+        while let Some((v, i)) = self.pool.next_waiting(cx.now) {
+            cx.stats.queue.add(cx.now, -1.0);
+            cx.stats.busy.set(cx.now, self.pool.busy() as f64);
+            self.start_service(cx, VisitId::from_slot(v), i);
+        }
+    }
+
+    fn report(&self, _d: &Counters, st: &Stats, _span: f64, r: &mut ComponentReport) {
+        r.mean_wait_s = Some(st.wait.mean());
+        r.connection_wait_s = self
+            .conns
+            .iter()
+            .any(Option::is_some)
+            .then(|| self.conn_wait.mean());
+    }
+}
+
+impl KindConfig for PoolConfig {
+    fn kind(&self) -> &'static str {
+        "pool"
+    }
+
+    fn check(&self, _cx: &CheckCx) -> Vec<(String, String)> {
+        PoolConfig::check(self).err().into_iter().collect()
+    }
+
+    fn downstream(&self) -> Vec<(&'static str, &str)> {
+        self.calls.iter().map(|c| ("calls", c.as_str())).collect()
+    }
+
+    fn lifecycle(&self) -> Option<PoolConfig> {
+        Some(self.clone())
+    }
+
+    fn instances(&self) -> u32 {
+        self.instances
+    }
+
+    fn pricing(&self) -> Pricing {
+        PoolConfig::pricing(self)
+    }
+
+    fn build(&self, b: &BuildCx) -> Kind {
+        Kind::Pool(PoolKind::new(self, b.label, b.seed, b.rep, b.id))
+    }
+}

@@ -1,0 +1,142 @@
+//! Measurements: the cumulative counters snapshotted at warm-up, at every
+//! sampling instant and at every autoscaler metric window (a window's
+//! figures are differences of snapshots, so nothing is reset or counted
+//! twice), the measurements common to every component, and the reports a
+//! run returns.
+
+mod collect;
+mod report;
+
+pub use report::*;
+
+use scalesim_sim::stats::{LatencyHist, Tally, TimeAvg};
+use scalesim_sim::Time;
+
+/// Cumulative counters of one component (or of the whole system).
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Counters {
+    pub arrivals: u64,
+    pub completions: u64,
+    pub rejections: u64,
+    pub hits: u64,
+    pub misses: u64,
+    pub coalesced: u64,
+    pub writes: u64,
+    pub stale_reads: u64,
+    pub primary_reads: u64,
+    pub busy: f64,
+    pub queue: f64,
+    pub in_system: f64,
+    /// Ready slots x time (pools).
+    pub slots: f64,
+    /// Ready instances x time (pools).
+    pub ready: f64,
+    /// Sum of response times of completed visits, seconds.
+    pub resp_sum: f64,
+    /// Serving components: tokens out and in, preemptions, and the
+    /// integrals of KV blocks used and available and of batch sizes.
+    pub tokens_out: u64,
+    pub tokens_in: u64,
+    pub preemptions: u64,
+    pub kv_used: f64,
+    pub kv_total: f64,
+    pub batch: f64,
+}
+
+impl Counters {
+    /// These counters less `o` (the figures of the span between them).
+    pub fn minus(&self, o: &Counters) -> Counters {
+        Counters {
+            arrivals: self.arrivals - o.arrivals,
+            completions: self.completions - o.completions,
+            rejections: self.rejections - o.rejections,
+            hits: self.hits - o.hits,
+            misses: self.misses - o.misses,
+            coalesced: self.coalesced - o.coalesced,
+            writes: self.writes - o.writes,
+            stale_reads: self.stale_reads - o.stale_reads,
+            primary_reads: self.primary_reads - o.primary_reads,
+            busy: self.busy - o.busy,
+            queue: self.queue - o.queue,
+            in_system: self.in_system - o.in_system,
+            slots: self.slots - o.slots,
+            ready: self.ready - o.ready,
+            resp_sum: self.resp_sum - o.resp_sum,
+            tokens_out: self.tokens_out - o.tokens_out,
+            tokens_in: self.tokens_in - o.tokens_in,
+            preemptions: self.preemptions - o.preemptions,
+            kv_used: self.kv_used - o.kv_used,
+            kv_total: self.kv_total - o.kv_total,
+            batch: self.batch - o.batch,
+        }
+    }
+}
+
+/// What the router measures of every component (or of the whole system):
+/// visits in and out, their response times, and the occupancy integrals
+/// that fleets and queues keep.
+#[derive(Default)]
+pub struct Stats {
+    /// Visits that arrived.
+    pub arrivals: u64,
+    /// Visits that completed.
+    pub completions: u64,
+    /// Visits rejected here.
+    pub rejections: u64,
+    /// Busy slots (fleets; stepping instances for batch servers).
+    pub busy: TimeAvg,
+    /// Visits (or jobs) waiting.
+    pub queue: TimeAvg,
+    /// Visits in progress, queued or held.
+    pub in_system: TimeAvg,
+    /// Ready slots (fleets).
+    pub slots: TimeAvg,
+    /// Ready instances (fleets).
+    pub ready: TimeAvg,
+    /// Most ready instances at once.
+    pub ready_max: u32,
+    /// Sum of response times of completed visits, seconds.
+    pub resp_sum: f64,
+    /// Bills of instances that are gone, USD.
+    pub closed_cost: f64,
+    /// Scale-out decisions.
+    pub scale_outs: u32,
+    /// Scale-in decisions.
+    pub scale_ins: u32,
+    /// Response times in the current autoscaler metric window (components
+    /// with an autoscaler only).
+    pub scaler_window: Option<LatencyHist>,
+    /// The autoscaler's latest load forecast (forecasting policies).
+    pub forecast: Option<f64>,
+    /// Response times of visits entered after warm-up.
+    pub response: LatencyHist,
+    /// Waits for a slot (or a worker) of visits entered after warm-up.
+    pub wait: Tally,
+    /// Response times in the current sampling window.
+    pub window: LatencyHist,
+    /// Waits in the current sampling window.
+    pub window_wait: Tally,
+    /// Counters at the end of warm-up.
+    pub at_warmup: Counters,
+    /// Counters at the last sampling instant.
+    pub at_sample: Counters,
+}
+
+impl Stats {
+    /// The common counters now (a kind adds its own, see
+    /// [`crate::flow::Component::counters`]).
+    pub fn counters(&self, now: Time) -> Counters {
+        Counters {
+            arrivals: self.arrivals,
+            completions: self.completions,
+            rejections: self.rejections,
+            busy: self.busy.integral(now),
+            queue: self.queue.integral(now),
+            in_system: self.in_system.integral(now),
+            slots: self.slots.integral(now),
+            ready: self.ready.integral(now),
+            resp_sum: self.resp_sum,
+            ..Counters::default()
+        }
+    }
+}
