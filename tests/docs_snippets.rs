@@ -333,6 +333,16 @@ fn check_studies(l: &Loaded) -> Result<(), String> {
     Ok(())
 }
 
+/// The file name the loader reports for a base with a snippet laid over
+/// it: the base's path (relative files resolve from its folder) marked
+/// with the snippet's page and line, e.g.
+/// `.../scenarios/quickstart.toml+README.md@L73`. Lines in its messages are
+/// lines of the merged text; the snippet's own line is in the failure.
+fn merged_name(base: &str, s: &Snippet, line: usize) -> String {
+    let page = s.file.replace('/', "_");
+    format!("{base}+{page}@L{line}")
+}
+
 /// Checks one snippet; returns the number of scenarios it loaded and the
 /// failures, each as `file:line: message`.
 fn check(s: &Snippet) -> (usize, Vec<String>) {
@@ -361,7 +371,8 @@ fn check(s: &Snippet) -> (usize, Vec<String>) {
                 Err(e) => return (0, vec![at(s.line, e)]),
             };
             lay_over(&mut doc, &fragment);
-            match check_load(&path, &doc.to_string(), &s.fails_with) {
+            let file = merged_name(&path, s, s.line);
+            match check_load(&file, &doc.to_string(), &s.fails_with) {
                 Ok(()) => (1, vec![]),
                 Err(e) => (1, vec![at(s.line, format!("{what} {e}"))]),
             }
@@ -394,7 +405,8 @@ fn check(s: &Snippet) -> (usize, Vec<String>) {
                         continue;
                     }
                 }
-                if let Err(e) = check_load(&path, &doc.to_string(), &s.fails_with) {
+                let file = merged_name(&path, s, line);
+                if let Err(e) = check_load(&file, &doc.to_string(), &s.fails_with) {
                     failures.push(at(line, format!("{what} {e}")));
                 }
             }
