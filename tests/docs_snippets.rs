@@ -4,7 +4,8 @@
 //! What a block is, is said by an HTML comment on the line just before its
 //! fence (invisible on GitHub and in mdBook):
 //!
-//! - no comment: the block is a whole scenario and must load as it stands;
+//! - no comment (or `<!-- snippet: whole -->`): the block is a whole
+//!   scenario and must load as it stands;
 //! - `<!-- snippet: fragment of scenarios/X.toml -->`: the block is laid
 //!   over that scenario and the result must load. Each top-level key of the
 //!   block replaces the scenario's, except in the tables of named entries
@@ -18,10 +19,14 @@
 //!   lines are skipped); each alternative alone is set in the table TABLE
 //!   (a dotted path, e.g. `traffic.users`) of that scenario and the result
 //!   must load;
-//! - any of the above followed by `fails with "TEXT"`, e.g.
-//!   `<!-- snippet: fragment of scenarios/quickstart.toml fails with "unknown field" -->`:
+//! - any of the above followed by `fails with "TEXT"` (or `"A" and "B"`),
+//!   e.g. `<!-- snippet: fragment of scenarios/quickstart.toml fails with "unknown field" -->`:
 //!   the block shows a mistake, so it must NOT load, and the loader's
-//!   message must contain TEXT.
+//!   message must contain each TEXT.
+//!
+//! A scenario that loads is checked further as its study commands check
+//! it before running: every point of its `[sweep]` loads, and each of its
+//! `[variants.<name>]` applies.
 //!
 //! A comment that starts with `<!-- snippet:` but does not read as one of
 //! these is an error, so a typo cannot turn a check off. A failure names
