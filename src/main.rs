@@ -32,7 +32,8 @@ const AFTER: &str = "Examples:
 
 Exit codes: 0 success; 1 the run finished but an SLO failed;
             2 bad usage or bad scenario; 3 internal error.
-Scenario reference: README.md, and the commented files in scenarios/.";
+Scenario reference: docs/scenario-reference.md (the book: docs/SUMMARY.md),
+and the commented files in scenarios/.";
 
 #[derive(Parser)]
 #[command(name = "scalesim", version, about = ABOUT, after_help = AFTER)]

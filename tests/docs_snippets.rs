@@ -518,3 +518,32 @@ fn the_checker_catches_what_it_should() {
     snippets_of("z.md", bad, &mut errors);
     assert_eq!(errors.len(), 1, "{errors:?}");
 }
+
+/// The docs take their kinds from the registry: every kind the loader
+/// knows has its section (a heading naming `kind = "<kind>"`) on a page.
+#[test]
+fn every_registered_kind_has_its_reference_section() {
+    let headings: Vec<String> = markdown_files()
+        .iter()
+        .flat_map(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .lines()
+                .filter(|l| l.starts_with('#'))
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let missing: Vec<&str> = scalesim::scenario::KINDS
+        .iter()
+        .copied()
+        .filter(|k| {
+            let tag = format!("kind = \"{k}\"");
+            !headings.iter().any(|h| h.contains(&tag))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "kinds with no section in docs/: {missing:?}"
+    );
+}

@@ -154,7 +154,8 @@ pub enum TraceMode {
 }
 
 /// `trace = { file = "traces/shop.csv", format = "counts", interval = "1m" }`.
-/// The file format is documented in the README (section "Traces").
+/// The file format is documented in `docs/scenario-reference.md` (section
+/// "Traces").
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TraceConfig {
