@@ -522,7 +522,7 @@ fn source_config(patterned: bool) -> scalesim_models::traffic::SourceConfig {
 
 /// Draws every arrival of a week; returns how many.
 fn drain(cfg: &scalesim_models::traffic::SourceConfig) -> u64 {
-    let cal = scalesim_models::calendar::Calendar::undated();
+    let cal = scalesim_models::traffic::calendar::Calendar::undated();
     let mut src = scalesim_models::traffic::Source::new(cfg, &cal, SOURCE_HORIZON_S, |p| {
         scalesim_sim::stream(1, 0, "bench", p)
     })
@@ -599,13 +599,13 @@ fn system_llm(bencher: Bencher) {
 /// block-boundary and completion bookkeeping). Counter: steps.
 #[divan::bench(sample_count = 20, sample_size = 1)]
 fn llm_replica_steps(bencher: Bencher) {
-    use scalesim_models::llm::{Job, LlmConfig, Replica};
+    use scalesim_models::kinds::serving::llm::{Job, LlmConfig, Replica};
     let cfg: LlmConfig = toml::from_str(
         "replicas = 1\ngpu = \"H100-SXM\"\nmodel = \"Llama-3-8B\"\nmax_num_seqs = 256",
     )
     .expect("a valid LLM config");
     let plan = cfg.plan().expect("a valid plan");
-    let drain = |plan: &scalesim_models::llm::LlmPlan| {
+    let drain = |plan: &scalesim_models::kinds::serving::llm::LlmPlan| {
         let mut r = Replica::new(plan.clone());
         for visit in 0..256 {
             r.push(Job {

@@ -20,7 +20,7 @@
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use scalesim_models::autoscaler::{Controller, Decision, Metric, Observation, Pod, PolicyConfig};
-use scalesim_models::calendar::Calendar;
+use scalesim_models::traffic::calendar::Calendar;
 use scalesim_models::units::parse_duration;
 use serde::Serialize;
 use std::path::Path;

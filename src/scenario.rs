@@ -17,11 +17,11 @@ use crate::diagnostics::{locate, path_at, suggest, Diagnostic, Diagnostics, Sour
 use crate::sweep::SweepConfig;
 use scalesim_models::autoscaler::{PolicyConfig, POLICIES};
 use scalesim_models::aws::{SimpleConfig, StepConfig, TargetConfig};
-use scalesim_models::calendar::{parse_local, parse_offset, Calendar, Zone};
-use scalesim_models::cost::CostConfig;
+use scalesim_models::fleet::cost::CostConfig;
 use scalesim_models::hpa::{Hpa, HpaConfig};
 use scalesim_models::predictive::PredictiveConfig;
 use scalesim_models::schedule::{ScheduledConfig, StaticConfig};
+use scalesim_models::traffic::calendar::{parse_local, parse_offset, Calendar, Zone};
 use scalesim_models::traffic::SourceConfig;
 use scalesim_models::units::Duration;
 use scalesim_models::{ComponentConfig, SystemConfig};

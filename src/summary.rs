@@ -2,7 +2,7 @@
 //! added) and the SLO verdict.
 
 use crate::scenario::SloConfig;
-use scalesim_models::cost::HOURS_PER_MONTH;
+use scalesim_models::fleet::cost::HOURS_PER_MONTH;
 use scalesim_models::system::{ComponentReport, RunReport};
 use scalesim_models::traffic::Op;
 use scalesim_sim::stats::LatencyHist;

@@ -13,7 +13,7 @@
 //!   each arrival replays its own token counts).
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use scalesim_models::calendar::{parse_local, Calendar};
+use scalesim_models::traffic::calendar::{parse_local, Calendar};
 use scalesim_models::traffic::{TraceConfig, TraceData, TraceFormat};
 use scalesim_models::units::parse_duration;
 use std::path::Path;

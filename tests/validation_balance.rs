@@ -20,7 +20,7 @@
 use scalesim::run::run;
 use scalesim::scenario::load_str;
 use scalesim::sim::stats::student_t_ci;
-use scalesim_models::balance::{Balancer, Policy};
+use scalesim_models::fleet::balance::{Balancer, Policy};
 
 /// Summary values of one replication: (load_at_least[1..=8], mean latency).
 fn replicate(policy: &str, instances: u32, lambda: f64, secs: u32, rep: u32) -> (Vec<f64>, f64) {

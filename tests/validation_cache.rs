@@ -28,7 +28,7 @@
 
 mod common;
 use common::*;
-use scalesim_models::cache::{che_hit_ratio, Policy};
+use scalesim_models::kinds::cache::{che_hit_ratio, Policy};
 use scalesim_models::traffic::KeysConfig;
 
 /// Zipf popularities of `count` keys (rank 1 first).

@@ -15,9 +15,11 @@
 //!    sustains more load than static batching; chunked prefill bounds the
 //!    time per output token that whole-prompt prefills stall.
 
-use scalesim_models::gpu::{resolve_gpu, resolve_model, GpuOverride, ModelOverride};
-use scalesim_models::llm::{Finished, Job, LlmConfig, Replica};
-use scalesim_models::roofline::{Efficiency, Roofline, StepShape};
+use scalesim_models::kinds::serving::gpu::{
+    resolve_gpu, resolve_model, GpuOverride, ModelOverride,
+};
+use scalesim_models::kinds::serving::llm::{Finished, Job, LlmConfig, Replica};
+use scalesim_models::kinds::serving::roofline::{Efficiency, Roofline, StepShape};
 use scalesim_models::units::Duration;
 use scalesim_sim::Time;
 
@@ -225,8 +227,8 @@ fn linear_layers_match_vidur_profiles() {
             &model,
             &g,
             1,
-            scalesim_models::gpu::Dtype::Bf16,
-            scalesim_models::gpu::Dtype::Bf16,
+            scalesim_models::kinds::serving::gpu::Dtype::Bf16,
+            scalesim_models::kinds::serving::gpu::Dtype::Bf16,
             &eff,
         );
         for row in table {

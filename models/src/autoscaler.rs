@@ -154,7 +154,7 @@ impl PolicyConfig {
     /// Builds the controller (None for `static`); `Err((field, message))`.
     pub fn build(
         &self,
-        cal: &crate::calendar::Calendar,
+        cal: &crate::traffic::calendar::Calendar,
     ) -> Result<Option<Box<dyn Controller>>, (String, String)> {
         Ok(match self {
             PolicyConfig::Static(_) => None,

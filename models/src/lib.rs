@@ -1,60 +1,48 @@
 //! # scalesim-models — the component models
 //!
-//! One file per model, each stating what it models and which reference it
-//! follows:
+//! The layers (see `docs/architecture.md`), each file stating what it
+//! models and which reference it follows:
 //!
+//! - [`flow`]: the [`flow::Component`] interface every kind implements,
+//!   the actions a kind emits, and the router that carries them out — the
+//!   system as one [`scalesim_sim::Model`];
+//! - [`kinds`]: the registry of component kinds and one folder or file per
+//!   kind: [`kinds::pool`] (servers behind a queue or a balancer),
+//!   [`kinds::cache`] (LRU / FIFO / LFU / RANDOM stores with TTL, shared or
+//!   per instance, coalescing), [`kinds::queue`] (asynchronous jobs),
+//!   [`kinds::database`] (primary, read replicas, replication lag),
+//!   [`kinds::shards`] (key routing, scatter-gather), [`kinds::serving`]
+//!   (LLM replicas on GPUs — static, continuous and chunked-prefill
+//!   batching over a paged KV cache, the GPU and model catalogs, the
+//!   roofline step time — and Triton-style dynamic batching);
+//! - [`fleet`]: instances and their lifecycle ([`fleet::pool`]), balancing
+//!   over them ([`fleet::balance`]), prices and bills ([`fleet::cost`]),
+//!   and the autoscaler pipeline;
+//! - [`measure`]: counters, the measurements common to every component,
+//!   time-series rows and the run's report;
+//! - the scaling policies: [`autoscaler`] (the interface every policy
+//!   implements), [`aws`] (simple, step, target tracking), [`hpa`] (the
+//!   Kubernetes HorizontalPodAutoscaler, autoscaling/v2), [`schedule`]
+//!   (static and scheduled capacity), [`predictive`] (seasonal-naive
+//!   forecast, provisioned ahead);
 //! - [`traffic`]: request sources (Poisson / deterministic, Zipf keys,
-//!   request classes, traces);
-//! - [`pattern`]: daily, weekly, event, growth and burst rate factors;
-//! - [`calendar`]: local dates and time zones of simulated time;
-//! - [`pool`]: instances x concurrency slots behind one FIFO queue, or
-//!   per-instance queues fed by a [`balance`] policy;
-//! - [`cache`]: LRU / FIFO / LFU / RANDOM caches with TTL and miss forwarding;
-//! - [`llm`]: LLM model-server replicas on GPUs: static, continuous and
-//!   chunked-prefill batching, paged KV cache, preemption by recompute;
-//! - [`batch`]: a Triton-style dynamic batcher for non-LLM models;
-//! - [`tokens`]: prompt and output token-count laws of LLM requests;
-//! - [`queue`]: an asynchronous job queue in front of a worker pool;
-//! - [`database`]: a primary and read replicas with replication lag;
-//! - [`shards`]: a sharded store routing keys to shard pools, scatter-gather;
-//! - [`balance`]: load balancing policies over a pool's instances;
-//! - [`autoscaler`]: the interface every scaling policy implements;
-//! - [`aws`]: AWS simple, step and target-tracking scaling policies;
-//! - [`hpa`]: the Kubernetes HorizontalPodAutoscaler (autoscaling/v2);
-//! - [`schedule`]: static and scheduled (clock-driven) capacity;
-//! - [`predictive`]: seasonal-naive forecast, provisioned ahead;
-//! - [`cost`]: instance catalog, billing, spot;
-//! - [`gpu`]: GPU and transformer-model catalogs, parameter and KV bytes;
-//! - [`roofline`]: the step time of a batch on GPUs, the KV-cache memory plan;
-//! - [`dist`]: service-time laws; [`units`]: durations in scenario files;
-//! - [`system`]: the components wired into one [`scalesim_sim::Model`], the
-//!   request flow between them, and the measurements of a run.
+//!   request classes, traces), rate patterns ([`traffic::pattern`]),
+//!   calendars ([`traffic::calendar`]) and token laws
+//!   ([`traffic::tokens`]);
+//! - [`system`]: the system as configured and the checks before a run;
+//! - [`dist`]: service-time laws; [`units`]: durations in scenario files.
 
 pub mod autoscaler;
 pub mod aws;
-pub mod balance;
-pub mod batch;
-pub mod cache;
-pub mod calendar;
-pub mod cost;
-pub mod database;
 pub mod dist;
 pub mod fleet;
 pub mod flow;
-pub mod gpu;
 pub mod hpa;
 pub mod kinds;
-pub mod llm;
 pub mod measure;
-pub mod pattern;
-pub mod pool;
 pub mod predictive;
-pub mod queue;
-pub mod roofline;
 pub mod schedule;
-pub mod shards;
 pub mod system;
-pub mod tokens;
 pub mod traffic;
 pub mod units;
 

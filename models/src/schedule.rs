@@ -5,8 +5,8 @@
 //! evaluated every `period`.
 
 use crate::autoscaler::{Controller, Decision, Observation};
-use crate::calendar::Calendar;
-use crate::pattern::{DailyConfig, TimeRef};
+use crate::traffic::calendar::Calendar;
+use crate::traffic::pattern::{DailyConfig, TimeRef};
 use crate::units::Duration;
 use serde::Deserialize;
 
@@ -88,8 +88,8 @@ impl Scheduled {
             hourly: None,
             smooth: false,
         };
-        let knots =
-            crate::pattern::daily_knots(&probe).map_err(|(_, m)| ("hours".to_string(), m))?;
+        let knots = crate::traffic::pattern::daily_knots(&probe)
+            .map_err(|(_, m)| ("hours".to_string(), m))?;
         // The open interval is where the step curve is 1.
         let open = knots
             .0

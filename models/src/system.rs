@@ -5,9 +5,9 @@
 //! [`crate::measure`].
 
 use crate::autoscaler::PolicyConfig;
-use crate::calendar::Calendar;
-use crate::cost::CostConfig;
+use crate::fleet::cost::CostConfig;
 use crate::kinds::CheckCx;
+use crate::traffic::calendar::Calendar;
 use crate::traffic::SourceConfig;
 use scalesim_sim::{to_secs, Time};
 use std::collections::BTreeMap;

@@ -19,7 +19,7 @@
 
 pub mod router;
 
-use crate::cost::CostConfig;
+use crate::fleet::cost::CostConfig;
 use crate::measure::Stats;
 use crate::traffic::Op;
 use scalesim_sim::stats::LatencyHist;
@@ -361,12 +361,12 @@ pub trait Component {
     fn on_job_done(&mut self, _cx: &mut Cx, _job: &Request, _outcome: Outcome) {}
 
     /// Its fleet of instances, if it has one (they scale, boot and bill).
-    fn fleet(&self) -> Option<&crate::pool::Pool> {
+    fn fleet(&self) -> Option<&crate::fleet::pool::Pool> {
         None
     }
 
     /// The same, to change.
-    fn fleet_mut(&mut self) -> Option<&mut crate::pool::Pool> {
+    fn fleet_mut(&mut self) -> Option<&mut crate::fleet::pool::Pool> {
         None
     }
 

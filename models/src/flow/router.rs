@@ -8,10 +8,10 @@ use super::{
     Action, Billing, Caller, Class, CompId, Component, Cx, Outcome, ReqId, Request, Visit, VisitId,
     Wake,
 };
+use crate::fleet::pool::LEVELS;
 use crate::fleet::Scaler;
 use crate::kinds::{BuildCx, Kind};
 use crate::measure::{RunReport, Runaway, ScalingEvent, Stats, TsRow};
-use crate::pool::LEVELS;
 use crate::system::{ConfigIssue, SystemConfig};
 use crate::traffic::Source;
 use scalesim_sim::stats::LatencyHist;

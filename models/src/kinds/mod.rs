@@ -14,16 +14,16 @@ pub mod queue;
 pub mod serving;
 pub mod shards;
 
-use crate::batch::BatchConfig;
-use crate::cache::CacheConfig;
-use crate::cost::Pricing;
-use crate::database::DatabaseConfig;
+use crate::fleet::cost::Pricing;
+use crate::fleet::pool::{Pool, PoolConfig};
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, Request, Visit, VisitId, Wake};
-use crate::llm::LlmConfig;
+use crate::kinds::cache::CacheConfig;
+use crate::kinds::database::DatabaseConfig;
+use crate::kinds::queue::QueueConfig;
+use crate::kinds::serving::batch::BatchConfig;
+use crate::kinds::serving::llm::LlmConfig;
+use crate::kinds::shards::ShardsConfig;
 use crate::measure::{ComponentReport, Counters, Stats, TsRow};
-use crate::pool::{Pool, PoolConfig};
-use crate::queue::QueueConfig;
-use crate::shards::ShardsConfig;
 use crate::system::{ConfigIssue, SystemConfig};
 use scalesim_sim::Time;
 use std::collections::BTreeMap;
@@ -135,7 +135,7 @@ pub trait KindConfig: fmt::Debug + Send + Sync {
     /// balancer), if anything.
     fn needs_key(&self) -> Option<&'static str> {
         self.lifecycle()
-            .is_some_and(|p| p.balance == crate::balance::Policy::Hash)
+            .is_some_and(|p| p.balance == crate::fleet::balance::Policy::Hash)
             .then_some("component balanced by key hash")
     }
 

@@ -4,11 +4,11 @@
 //! connection pool to the callee when `connections` limits it. The fleet
 //! of instances ([`Pool`]) boots, scales, drains and bills.
 
-use crate::cost::Pricing;
+use crate::fleet::cost::Pricing;
+use crate::fleet::pool::{Admission, Pool, PoolConfig};
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, Visit, VisitId, Wake};
 use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
 use crate::measure::{ComponentReport, Counters, Stats};
-use crate::pool::{Admission, Pool, PoolConfig};
 use scalesim_sim::stats::Tally;
 use scalesim_sim::{stream, to_secs, Time};
 use std::collections::VecDeque;

@@ -4,9 +4,9 @@
 //! ([`Component::report`], [`Component::window`]).
 
 use super::{ComponentReport, Counters, TsRow};
+use crate::fleet::pool::{Phase, LEVELS};
 use crate::flow::{Component, System};
 use crate::measure::{ClassReport, RunReport};
-use crate::pool::{Phase, LEVELS};
 use scalesim_sim::stats::{LatencyHist, Tally};
 use scalesim_sim::{to_secs, Time};
 

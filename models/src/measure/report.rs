@@ -1,7 +1,7 @@
 //! The reports of a run: per component, per request class, the time
 //! series, scaling events and the whole run.
 
-use crate::pool::LEVELS;
+use crate::fleet::pool::LEVELS;
 use crate::traffic::Op;
 use scalesim_sim::stats::LatencyHist;
 

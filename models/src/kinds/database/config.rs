@@ -15,7 +15,7 @@
 //! `<name>/primary` and `<name>/replica<i>`.
 
 use crate::dist::DistConfig;
-use crate::pool::PoolConfig;
+use crate::fleet::pool::PoolConfig;
 use serde::Deserialize;
 
 /// `[components.<name>]` with `kind = "database"`.

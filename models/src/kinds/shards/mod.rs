@@ -7,7 +7,10 @@
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, VisitId};
 use crate::kinds::{BuildCx, CheckCx, ComponentConfig, Kind, KindConfig};
 use crate::measure::ComponentReport;
-use crate::shards::{Router, ShardsConfig};
+mod route;
+
+pub use route::{Route, Router, ShardsConfig};
+
 use scalesim_sim::{stream, SimRng};
 
 /// A shard router as it runs.

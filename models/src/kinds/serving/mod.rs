@@ -7,13 +7,18 @@
 //! of replicas scales, loads its model, drains and bills like a pool's.
 
 use crate::autoscaler::{metric as m, Metric};
-use crate::batch::{BatchConfig, Batcher};
-use crate::cost::Pricing;
+pub mod batch;
+pub mod gpu;
+pub mod llm;
+pub mod roofline;
+
+use crate::fleet::cost::Pricing;
+use crate::fleet::pool::{Phase, Pool, PoolConfig};
 use crate::flow::{Caller, Component, Cx, Outcome, Visit, VisitId, Wake};
 use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
-use crate::llm::{Finished, Job, LlmConfig, LlmPlan, Plan, Replica};
 use crate::measure::{ComponentReport, Counters, ServingReport, Stats, TsRow};
-use crate::pool::{Phase, Pool, PoolConfig};
+use batch::{BatchConfig, Batcher};
+use llm::{Finished, Job, LlmConfig, LlmPlan, Plan, Replica};
 use scalesim_sim::stats::{LatencyHist, TimeAvg};
 use scalesim_sim::{stream, Time};
 

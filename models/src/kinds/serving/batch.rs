@@ -12,11 +12,11 @@
 //! ends, Q' = max(Q - b, 0) + A with A ~ Poisson(lambda D), gives its
 //! exact mean wait (see `tests/validation_llm.rs`).
 
-use crate::balance::Policy;
-use crate::cost::SpotConfig;
 use crate::dist::DistConfig;
-use crate::llm::Plan;
-use crate::pool::{CustomMetric, PoolConfig};
+use crate::fleet::balance::Policy;
+use crate::fleet::cost::SpotConfig;
+use crate::fleet::pool::{CustomMetric, PoolConfig};
+use crate::kinds::serving::llm::Plan;
 use crate::units::Duration;
 use scalesim_sim::{from_secs, Time};
 use serde::Deserialize;
@@ -83,12 +83,12 @@ impl BatchConfig {
         if self.instances == 0 {
             return Err(("instances".into(), "expected at least 1 instance".into()));
         }
-        if self.instances > crate::pool::MAX_INSTANCES {
+        if self.instances > crate::fleet::pool::MAX_INSTANCES {
             return Err((
                 "instances".into(),
                 format!(
                     "at most {} instances (each is simulated)",
-                    crate::pool::MAX_INSTANCES
+                    crate::fleet::pool::MAX_INSTANCES
                 ),
             ));
         }
@@ -119,7 +119,7 @@ impl BatchConfig {
             p.check()
                 .map_err(|(f, m)| (format!("provision_time.{f}"), m))?;
         }
-        crate::pool::check_engine_balance(self.balance)
+        crate::fleet::pool::check_engine_balance(self.balance)
     }
 
     /// The instances' lifecycle as a pool of one slot per instance.

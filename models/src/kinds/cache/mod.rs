@@ -5,9 +5,12 @@
 //! the pool that calls it (cold on a new instance). With `coalesce`, a miss
 //! for a key already on its way waits for that answer.
 
-use crate::cache::{CacheConfig, Scope, Store};
-use crate::cost::Pricing;
+mod store;
+
+pub use store::*;
+
 use crate::dist::Dist;
+use crate::fleet::cost::Pricing;
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, VisitId, Wake};
 use crate::kinds::{BuildCx, CheckCx, ComponentConfig, Kind, KindConfig};
 use crate::measure::{ComponentReport, Counters, Stats, TsRow};
@@ -54,7 +57,7 @@ pub struct CacheKind {
 
 /// What a new store of a cache is made of.
 struct StoreSpec {
-    policy: crate::cache::Policy,
+    policy: crate::kinds::cache::Policy,
     capacity: u64,
     ttl: Option<Time>,
     warm: u64,

@@ -26,7 +26,7 @@
 //! trap 2 of the reference), the all-reduce latency alpha and a fixed
 //! per-step overhead c0 (scheduling, sampling, kernel launches).
 
-use crate::gpu::{Dtype, GpuSpec, ModelSpec};
+use crate::kinds::serving::gpu::{Dtype, GpuSpec, ModelSpec};
 use crate::units::Duration;
 use serde::Deserialize;
 
@@ -310,7 +310,7 @@ pub fn memory_plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gpu::{resolve_gpu, resolve_model, GpuOverride, ModelOverride};
+    use crate::kinds::serving::gpu::{resolve_gpu, resolve_model, GpuOverride, ModelOverride};
 
     fn setup(model: &str, gpu: &str) -> (ModelSpec, GpuSpec) {
         (

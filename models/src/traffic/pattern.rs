@@ -11,7 +11,7 @@
 //! process by thinning against that piecewise-constant majorant (Lewis &
 //! Shedler 1979): exact, and cheap when blocks are short.
 
-use crate::calendar::{parse_local, Calendar};
+use crate::traffic::calendar::{parse_local, Calendar};
 use crate::units::{parse_duration, Duration};
 use serde::Deserialize;
 

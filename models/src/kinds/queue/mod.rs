@@ -9,7 +9,10 @@ use crate::dist::Dist;
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, Request, VisitId, Wake};
 use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
 use crate::measure::{ComponentReport, Counters, JobReport, Stats, TsRow};
-use crate::queue::QueueConfig;
+mod config;
+
+pub use config::QueueConfig;
+
 use scalesim_sim::stats::LatencyHist;
 use scalesim_sim::{stream, to_secs, SimRng};
 

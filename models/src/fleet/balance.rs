@@ -2,7 +2,7 @@
 //! arriving request goes to when each instance keeps its own queue.
 //!
 //! - `fifo` (the default): no balancer decision; one shared FIFO queue
-//!   feeds every free slot (the M/M/c model; see [`crate::pool`]).
+//!   feeds every free slot (the M/M/c model; see [`crate::fleet::pool`]).
 //! - `round_robin`: ready instances in turn (nginx's default).
 //! - `weighted`: smooth weighted round robin over per-instance weights
 //!   (nginx's `weight=`; the weight of instance i is `weights[i % len]`,

@@ -27,8 +27,8 @@
 //! sending their own (request collapsing, as in Varnish or a singleflight
 //! group); without it a popular key that expires sends a stampede.
 
-use crate::cost::Pricing;
 use crate::dist::DistConfig;
+use crate::fleet::cost::Pricing;
 use crate::units::Duration;
 use rand::Rng;
 use rustc_hash::FxHashMap;
@@ -75,7 +75,7 @@ pub struct CacheConfig {
     /// Cache nodes, for cost (the store is modelled as one).
     #[serde(default = "one_node")]
     pub nodes: u32,
-    /// Catalog instance type of a node, for cost (see [`crate::cost`]).
+    /// Catalog instance type of a node, for cost (see [`crate::fleet::cost`]).
     #[serde(default)]
     pub instance_type: Option<String>,
     /// Price per node-hour, USD (wins over the catalog).

@@ -3,7 +3,7 @@
 //! loss system). A request holds its slot for its own service time and
 //! then for each downstream call in `calls`, in order.
 //!
-//! With a `balance` policy other than `fifo` (see [`crate::balance`]) each
+//! With a `balance` policy other than `fifo` (see [`crate::fleet::balance`]) each
 //! instance keeps its own FIFO queue (`queue_capacity` then bounds each
 //! instance's queue) and the balancer sends every arrival to one ready
 //! instance at once, as a load balancer in front of the pool would.
@@ -13,9 +13,9 @@
 //! the M/G/c/c loss system (Erlang B, insensitive to the service law), and
 //! with one slot and a general law M/G/1 (Pollaczek-Khinchine).
 
-use crate::balance::{Balancer, Policy, DEFAULT_VNODES};
-use crate::cost::{Pricing, SpotConfig};
 use crate::dist::{Dist, DistConfig};
+use crate::fleet::balance::{Balancer, Policy, DEFAULT_VNODES};
+use crate::fleet::cost::{Pricing, SpotConfig};
 use crate::units::Duration;
 use scalesim_sim::stats::TimeAvg;
 use scalesim_sim::{SimRng, Time};
@@ -48,7 +48,7 @@ pub struct PoolConfig {
     /// while holding the slot.
     #[serde(default)]
     pub calls: Vec<String>,
-    /// Catalog instance type, for cost (see [`crate::cost`]).
+    /// Catalog instance type, for cost (see [`crate::fleet::cost`]).
     #[serde(default)]
     pub instance_type: Option<String>,
     /// Price per instance-hour, USD (wins over the catalog).

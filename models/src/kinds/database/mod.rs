@@ -5,7 +5,10 @@
 //! replica before its key's latest write is a stale read; with
 //! `read_your_writes` such a read goes to the primary instead.
 
-use crate::database::DatabaseConfig;
+mod config;
+
+pub use config::DatabaseConfig;
+
 use crate::dist::Dist;
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, VisitId};
 use crate::kinds::{BuildCx, CheckCx, ComponentConfig, Kind, KindConfig};

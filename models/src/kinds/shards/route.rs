@@ -5,7 +5,7 @@
 //!
 //! Routing: `modulo` (key mod N), `range` (keys 1..=key_space cut into N
 //! equal ranges), or `hash` (a consistent-hash ring with `virtual_nodes`
-//! points per shard, see [`crate::balance`]). Under a Zipf key law hot keys
+//! points per shard, see [`crate::fleet::balance`]). Under a Zipf key law hot keys
 //! make hot shards: the summary lists each shard's load (its pool
 //! `<name>/<i>`) and the router's `shard_imbalance`, the busiest shard's
 //! arrivals over the mean.
@@ -14,9 +14,9 @@
 //! every request, the mean response time is (12 - rho) / (8 (mu - lambda))
 //! (Flatto & Hahn 1984; Nelson & Tantawi 1988).
 
-use crate::balance::{Balancer, Policy, DEFAULT_VNODES};
-use crate::database::DatabaseConfig;
-use crate::pool::PoolConfig;
+use crate::fleet::balance::{Balancer, Policy, DEFAULT_VNODES};
+use crate::fleet::pool::PoolConfig;
+use crate::kinds::database::DatabaseConfig;
 use scalesim_sim::SimRng;
 use serde::Deserialize;
 
@@ -55,7 +55,7 @@ pub struct ShardsConfig {
     #[serde(default)]
     pub shard: Option<PoolConfig>,
     /// Or each shard as a replicated database (`primary`, `replicas`,
-    /// `replication_lag`, ...; see [`crate::database`]).
+    /// `replication_lag`, ...; see [`crate::kinds::database`]).
     #[serde(default)]
     pub shard_database: Option<DatabaseConfig>,
     /// Request classes (`<source>` or `<source>.<class>`) that query every

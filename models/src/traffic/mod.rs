@@ -3,7 +3,7 @@
 //!
 //! - **Rate**: a constant `rate`, `users` x `per_user_per_day`, user counts
 //!   by growth phase, or a replayed trace of per-interval counts, times the
-//!   pattern factors of [`crate::pattern`] (daily, weekly, events, growth,
+//!   pattern factors of [`crate::traffic::pattern`] (daily, weekly, events, growth,
 //!   bursts). A varying rate becomes a non-homogeneous Poisson process by
 //!   thinning (Lewis & Shedler 1979) against the exact per-block maximum.
 //! - **Markov-modulated on/off** (`onoff`): the rate is multiplied by
@@ -18,12 +18,16 @@
 //! - **Keys**: Zipf(s) over `1..=count` (rank 1 most popular; s = 0 is
 //!   uniform), the independent reference model used by cache theory.
 
-use crate::calendar::Calendar;
-use crate::pattern::{
+pub mod calendar;
+pub mod pattern;
+pub mod tokens;
+
+use crate::traffic::calendar::Calendar;
+use crate::traffic::pattern::{
     burst_factor, daily_knots, event_knots, growth_factor, weekly_factors, BurstConfig,
     DailyConfig, EventConfig, Factor, GrowthConfig, Knots, RateProfile, WeeklyConfig, DAY,
 };
-use crate::tokens::{TokenLaw, TokensConfig};
+use crate::traffic::tokens::{TokenLaw, TokensConfig};
 use crate::units::Duration;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Zipf};
@@ -358,7 +362,7 @@ impl SourceConfig {
         if let Some(o) = &self.onoff {
             positive("onoff.on", o.on.secs())?;
             positive("onoff.off", o.off.secs())?;
-            crate::pattern::check_factors("on_factor", &[o.on_factor, o.off_factor])
+            crate::traffic::pattern::check_factors("on_factor", &[o.on_factor, o.off_factor])
                 .or_else(|(_, m)| issue("onoff", m))?;
         }
         match (&self.trace, &self.trace_data) {
@@ -945,7 +949,7 @@ impl Process {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pattern::TimeRef;
+    use crate::traffic::pattern::TimeRef;
 
     fn cfg(rate: f64, zipf: f64) -> SourceConfig {
         SourceConfig {
@@ -1094,7 +1098,7 @@ mod tests {
     fn thinned_counts_match_the_integrated_rate() {
         // A burst: 10 x at 1000 s decaying over 300 s, on a base of 5/s.
         let mut c = cfg(5.0, 0.0);
-        c.bursts = vec![crate::pattern::BurstConfig {
+        c.bursts = vec![crate::traffic::pattern::BurstConfig {
             at: TimeRef::Secs(1000.0),
             factor: 10.0,
             decay: Duration(300.0),

@@ -1,6 +1,6 @@
 //! LLM serving on GPUs: replicas of a model server that run engine steps
 //! (one forward pass over a batch of decodes and prefill chunks), timed by
-//! the [`crate::roofline`] model, with KV-cache memory in blocks.
+//! the [`crate::kinds::serving::roofline`] model, with KV-cache memory in blocks.
 //!
 //! Three schedulers, each following a named serving engine
 //! (`shared/reference/llm-serving.md` §0 and §1.3):
@@ -37,14 +37,14 @@
 //! (a running sum of contexts, block-boundary counters by context modulo
 //! the block size) plus O(log n) per request that finishes.
 
-use crate::balance::Policy;
-use crate::cost::SpotConfig;
 use crate::dist::DistConfig;
-use crate::gpu::{
+use crate::fleet::balance::Policy;
+use crate::fleet::cost::SpotConfig;
+use crate::fleet::pool::{CustomMetric, PoolConfig};
+use crate::kinds::serving::gpu::{
     resolve_gpu, resolve_model, Dtype, GpuOverride, GpuSpec, ModelOverride, ModelSpec,
 };
-use crate::pool::{CustomMetric, PoolConfig};
-use crate::roofline::{memory_plan, Efficiency, MemoryPlan, Roofline, StepShape};
+use crate::kinds::serving::roofline::{memory_plan, Efficiency, MemoryPlan, Roofline, StepShape};
 use crate::units::Duration;
 use scalesim_sim::{from_secs, Slab, Time};
 use serde::Deserialize;
@@ -84,7 +84,7 @@ pub struct LlmConfig {
     pub kind: Option<String>,
     /// Model-server replicas, each on `tensor_parallel` GPUs.
     pub replicas: u32,
-    /// GPU type from the catalog (see [`crate::gpu::gpu_catalog`]).
+    /// GPU type from the catalog (see [`crate::kinds::serving::gpu::gpu_catalog`]).
     pub gpu: String,
     /// Fields replacing the catalog's figures for `gpu`.
     #[serde(default)]
@@ -92,7 +92,7 @@ pub struct LlmConfig {
     /// GPUs per replica (tensor parallelism).
     #[serde(default = "one")]
     pub tensor_parallel: u32,
-    /// Model from the catalog (see [`crate::gpu::model_catalog`]).
+    /// Model from the catalog (see [`crate::kinds::serving::gpu::model_catalog`]).
     pub model: String,
     /// Fields replacing the catalog's shape for `model`.
     #[serde(default)]
@@ -252,12 +252,12 @@ impl LlmConfig {
         if self.replicas == 0 {
             return Err(("replicas".into(), "expected at least 1 replica".into()));
         }
-        if self.replicas > crate::pool::MAX_INSTANCES {
+        if self.replicas > crate::fleet::pool::MAX_INSTANCES {
             return Err((
                 "replicas".into(),
                 format!(
                     "at most {} replicas (each is simulated)",
-                    crate::pool::MAX_INSTANCES
+                    crate::fleet::pool::MAX_INSTANCES
                 ),
             ));
         }
@@ -362,7 +362,7 @@ impl LlmConfig {
             p.check()
                 .map_err(|(f, m)| (format!("provision_time.{f}"), m))?;
         }
-        crate::pool::check_engine_balance(self.balance)?;
+        crate::fleet::pool::check_engine_balance(self.balance)?;
         let memory = memory_plan(
             &model,
             &gpu,
