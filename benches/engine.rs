@@ -599,7 +599,8 @@ fn system_llm(bencher: Bencher) {
 /// block-boundary and completion bookkeeping). Counter: steps.
 #[divan::bench(sample_count = 20, sample_size = 1)]
 fn llm_replica_steps(bencher: Bencher) {
-    use scalesim_models::kinds::serving::llm::{Job, LlmConfig, Replica};
+    use scalesim_models::kinds::serving::llm::LlmConfig;
+    use scalesim_models::kinds::serving::replica::{Job, Replica};
     let cfg: LlmConfig = toml::from_str(
         "replicas = 1\ngpu = \"H100-SXM\"\nmodel = \"Llama-3-8B\"\nmax_num_seqs = 256",
     )

@@ -18,7 +18,8 @@
 use scalesim_models::kinds::serving::gpu::{
     resolve_gpu, resolve_model, GpuOverride, ModelOverride,
 };
-use scalesim_models::kinds::serving::llm::{Finished, Job, LlmConfig, Replica};
+use scalesim_models::kinds::serving::llm::LlmConfig;
+use scalesim_models::kinds::serving::replica::{Finished, Job, Replica};
 use scalesim_models::kinds::serving::roofline::{Efficiency, Roofline, StepShape};
 use scalesim_models::units::Duration;
 use scalesim_sim::Time;

@@ -16,7 +16,7 @@ use crate::dist::DistConfig;
 use crate::fleet::balance::Policy;
 use crate::fleet::cost::SpotConfig;
 use crate::fleet::pool::{CustomMetric, PoolConfig};
-use crate::kinds::serving::llm::Plan;
+use crate::kinds::serving::replica::Plan;
 use crate::units::Duration;
 use scalesim_sim::{from_secs, Time};
 use serde::Deserialize;

@@ -10,6 +10,7 @@ use crate::autoscaler::{metric as m, Metric};
 pub mod batch;
 pub mod gpu;
 pub mod llm;
+pub mod replica;
 pub mod roofline;
 
 use crate::fleet::cost::Pricing;
@@ -18,7 +19,8 @@ use crate::flow::{Caller, Component, Cx, Outcome, Visit, VisitId, Wake};
 use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
 use crate::measure::{ComponentReport, Counters, ServingReport, Stats, TsRow};
 use batch::{BatchConfig, Batcher};
-use llm::{Finished, Job, LlmConfig, LlmPlan, Plan, Replica};
+use llm::{LlmConfig, LlmPlan};
+use replica::{Finished, Job, Plan, Replica};
 use scalesim_sim::stats::{LatencyHist, TimeAvg};
 use scalesim_sim::{stream, Time};
 
