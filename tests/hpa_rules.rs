@@ -5,8 +5,8 @@
 //! the `.go` names are files of kubernetes/kubernetes
 //! `pkg/controller/podautoscaler` and `pkg/apis/autoscaling`.
 
-use scalesim::models::autoscaler::{Controller, Decision, Metric, Observation, Pod};
-use scalesim::models::hpa::{BehaviorSpec, Hpa, HpaConfig, MetricSource, PolicyType, SelectPolicy};
+use scalesim::models::policy::{Controller, Decision, Metric, Observation, Pod};
+use scalesim::models::policy::hpa::{BehaviorSpec, Hpa, HpaConfig, MetricSource, PolicyType, SelectPolicy};
 
 fn config(src: &str) -> HpaConfig {
     toml::from_str(src).unwrap_or_else(|e| panic!("bad test config: {e}\n{src}"))
@@ -962,9 +962,9 @@ spec:
 
 #[test]
 fn the_documented_toml_example_parses() {
-    // The example at the top of models/src/hpa.rs, taken from the source so
+    // The example at the top of models/src/policy/hpa/mod.rs, taken from the source so
     // the two cannot drift apart.
-    let src = include_str!("../models/src/hpa.rs");
+    let src = include_str!("../models/src/policy/hpa/mod.rs");
     let start = src.find("//! ```toml\n").expect("toml example") + "//! ```toml\n".len();
     let end = start + src[start..].find("//! ```\n").unwrap();
     let example: String = src[start..end]

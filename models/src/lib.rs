@@ -1,7 +1,7 @@
 //! # scalesim-models — the component models
 //!
-//! One file per model, each stating what it models and which reference it
-//! follows:
+//! One file per model (a folder where a model has several parts), each
+//! stating what it models and which reference it follows:
 //!
 //! - [`traffic`]: request sources (Poisson / deterministic, Zipf keys,
 //!   request classes, traces);
@@ -18,11 +18,12 @@
 //! - [`database`]: a primary and read replicas with replication lag;
 //! - [`shards`]: a sharded store routing keys to shard pools, scatter-gather;
 //! - [`balance`]: load balancing policies over a pool's instances;
-//! - [`autoscaler`]: the interface every scaling policy implements;
-//! - [`aws`]: AWS simple, step and target-tracking scaling policies;
-//! - [`hpa`]: the Kubernetes HorizontalPodAutoscaler (autoscaling/v2);
-//! - [`schedule`]: static and scheduled (clock-driven) capacity;
-//! - [`predictive`]: seasonal-naive forecast, provisioned ahead;
+//! - [`policy`]: the interface every scaling policy implements, and the
+//!   policies: [`policy::hpa`] (the Kubernetes HorizontalPodAutoscaler,
+//!   autoscaling/v2), [`policy::aws`] (AWS simple, step and
+//!   target-tracking scaling), [`policy::schedule`] (static and scheduled
+//!   capacity), [`policy::predictive`] (seasonal-naive forecast,
+//!   provisioned ahead);
 //! - [`cost`]: instance catalog, billing, spot;
 //! - [`gpu`]: GPU and transformer-model catalogs, parameter and KV bytes;
 //! - [`roofline`]: the step time of a batch on GPUs, the KV-cache memory plan;
@@ -30,8 +31,6 @@
 //! - [`system`]: the components wired into one [`scalesim_sim::Model`], the
 //!   request flow between them, and the measurements of a run.
 
-pub mod autoscaler;
-pub mod aws;
 pub mod balance;
 pub mod batch;
 pub mod cache;
@@ -40,18 +39,21 @@ pub mod cost;
 pub mod database;
 pub mod dist;
 pub mod gpu;
-pub mod hpa;
 pub mod llm;
 pub mod pattern;
 pub mod pool;
-pub mod predictive;
+pub mod policy;
 pub mod queue;
 pub mod roofline;
-pub mod schedule;
 pub mod shards;
 pub mod system;
 pub mod tokens;
 pub mod traffic;
 pub mod units;
+
+/// The paths of the policies before they moved under [`policy`]
+/// (`autoscaler` is the old name of [`policy`] itself).
+pub use policy::{aws, hpa, predictive, schedule};
+pub use policy as autoscaler;
 
 pub use system::{ComponentConfig, RunReport, System, SystemConfig};

@@ -4,7 +4,7 @@
 //! Black Friday). The desired capacity is a pure function of local time,
 //! evaluated every `period`.
 
-use crate::autoscaler::{Controller, Decision, Observation};
+use crate::policy::{Controller, Decision, Observation};
 use crate::calendar::Calendar;
 use crate::pattern::{DailyConfig, TimeRef};
 use crate::units::Duration;

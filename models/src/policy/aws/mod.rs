@@ -77,7 +77,7 @@
 //! warmup = "300s"
 //! ```
 
-use crate::autoscaler::{Controller, Decision, Observation};
+use crate::policy::{Controller, Decision, Observation};
 use crate::units::Duration;
 use serde::Deserialize;
 use std::collections::VecDeque;
@@ -726,7 +726,7 @@ fn dedup(names: impl Iterator<Item = String>) -> Vec<String> {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SimplePolicyConfig {
-    /// Metric the alarm watches (see [`crate::autoscaler::metric`]).
+    /// Metric the alarm watches (see [`crate::policy::metric`]).
     pub metric: String,
     /// Alarm comparison operator.
     pub comparison: Comparison,

@@ -70,7 +70,7 @@
 //! of a 1000m request, so the controller's integer arithmetic (percent
 //! truncated, milli-values rounded up) is kept.
 
-use crate::autoscaler::{metric, Controller, Decision, Observation};
+use crate::policy::{metric, Controller, Decision, Observation};
 use crate::units::Duration;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;

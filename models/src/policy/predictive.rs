@@ -9,7 +9,7 @@
 //! target tracking on the current load, so a wrong forecast never leaves
 //! the pool short.
 
-use crate::autoscaler::{metric, Controller, Decision, Observation};
+use crate::policy::{metric, Controller, Decision, Observation};
 use crate::units::Duration;
 use serde::Deserialize;
 use std::collections::VecDeque;
@@ -223,7 +223,7 @@ impl Controller for Predictive {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::autoscaler::Metric;
+    use crate::policy::Metric;
 
     fn cfg() -> PredictiveConfig {
         PredictiveConfig {
