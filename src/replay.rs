@@ -19,8 +19,8 @@
 //!   at pods (the HPA's handling of unready pods and missing metrics).
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use scalesim_models::policy::{Controller, Decision, Metric, Observation, Pod, PolicyConfig};
 use scalesim_models::calendar::Calendar;
+use scalesim_models::policy::{Controller, Decision, Metric, Observation, Pod, PolicyConfig};
 use scalesim_models::units::parse_duration;
 use serde::Serialize;
 use std::path::Path;

@@ -15,19 +15,19 @@
 
 use crate::diagnostics::{locate, path_at, suggest, Diagnostic, Diagnostics, Source};
 use crate::sweep::SweepConfig;
-use scalesim_models::policy::{PolicyConfig, POLICIES};
-use scalesim_models::policy::aws::{SimpleConfig, StepConfig, TargetConfig};
 use scalesim_models::batch::BatchConfig;
 use scalesim_models::cache::CacheConfig;
 use scalesim_models::calendar::{parse_local, parse_offset, Calendar, Zone};
 use scalesim_models::cost::CostConfig;
 use scalesim_models::database::DatabaseConfig;
-use scalesim_models::policy::hpa::{Hpa, HpaConfig};
 use scalesim_models::llm::LlmConfig;
-use scalesim_models::pool::PoolConfig;
+use scalesim_models::policy::aws::{SimpleConfig, StepConfig, TargetConfig};
+use scalesim_models::policy::hpa::{Hpa, HpaConfig};
 use scalesim_models::policy::predictive::PredictiveConfig;
-use scalesim_models::queue::QueueConfig;
 use scalesim_models::policy::schedule::{ScheduledConfig, StaticConfig};
+use scalesim_models::policy::{PolicyConfig, POLICIES};
+use scalesim_models::pool::PoolConfig;
+use scalesim_models::queue::QueueConfig;
 use scalesim_models::shards::ShardsConfig;
 use scalesim_models::traffic::SourceConfig;
 use scalesim_models::units::Duration;

@@ -7,11 +7,11 @@
 //! ("Using Amazon CloudWatch alarms": M out of N, missing data tables).
 //! Policies are driven directly, one Observation per alarm period.
 
-use scalesim::models::policy::{Controller, Decision, Metric, Observation};
 use scalesim::models::policy::aws::{
     round_percent_change, Alarm, AlarmState, Comparison, MissingData, Simple, SimpleConfig, Step,
     StepConfig, TargetConfig, TargetTracking,
 };
+use scalesim::models::policy::{Controller, Decision, Metric, Observation};
 
 /// One evaluation at time `t` with `current` desired and `ready` instances
 /// and one `cpu` datapoint.

@@ -5,8 +5,10 @@
 //! the `.go` names are files of kubernetes/kubernetes
 //! `pkg/controller/podautoscaler` and `pkg/apis/autoscaling`.
 
+use scalesim::models::policy::hpa::{
+    BehaviorSpec, Hpa, HpaConfig, MetricSource, PolicyType, SelectPolicy,
+};
 use scalesim::models::policy::{Controller, Decision, Metric, Observation, Pod};
-use scalesim::models::policy::hpa::{BehaviorSpec, Hpa, HpaConfig, MetricSource, PolicyType, SelectPolicy};
 
 fn config(src: &str) -> HpaConfig {
     toml::from_str(src).unwrap_or_else(|e| panic!("bad test config: {e}\n{src}"))

@@ -41,8 +41,8 @@ pub mod dist;
 pub mod gpu;
 pub mod llm;
 pub mod pattern;
-pub mod pool;
 pub mod policy;
+pub mod pool;
 pub mod queue;
 pub mod roofline;
 pub mod shards;
@@ -51,9 +51,10 @@ pub mod tokens;
 pub mod traffic;
 pub mod units;
 
-/// The paths of the policies before they moved under [`policy`]
-/// (`autoscaler` is the old name of [`policy`] itself).
+/// The paths of the policies before they moved under [`policy`].
 pub use policy::{aws, hpa, predictive, schedule};
+
+/// The old name of [`policy`] (the scaling interface).
 pub use policy as autoscaler;
 
 pub use system::{ComponentConfig, RunReport, System, SystemConfig};

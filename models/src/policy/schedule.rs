@@ -4,9 +4,9 @@
 //! Black Friday). The desired capacity is a pure function of local time,
 //! evaluated every `period`.
 
-use crate::policy::{Controller, Decision, Observation};
 use crate::calendar::Calendar;
 use crate::pattern::{DailyConfig, TimeRef};
+use crate::policy::{Controller, Decision, Observation};
 use crate::units::Duration;
 use serde::Deserialize;
 

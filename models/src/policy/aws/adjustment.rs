@@ -59,7 +59,12 @@ pub fn round_percent_change(raw: f64) -> i64 {
 /// instances, with `MinAdjustmentMagnitude` ("the minimum number of
 /// instances to scale"; 25 % of 4 is 1, with a minimum of 2 "there are 2
 /// instances added"), and the words that explain it.
-pub(super) fn change_of(kind: AdjustmentType, value: i32, min_mag: Option<u32>, base: u32) -> (i64, String) {
+pub(super) fn change_of(
+    kind: AdjustmentType,
+    value: i32,
+    min_mag: Option<u32>,
+    base: u32,
+) -> (i64, String) {
     match kind {
         AdjustmentType::PercentChangeInCapacity => {
             let raw = base as f64 * value as f64 / 100.0;
@@ -99,11 +104,12 @@ pub struct AdjustmentConfig {
     pub min_adjustment_magnitude: Option<u32>,
 }
 
+/// Checks an adjustment's value (at `path`) against its type: an exact
+/// capacity is not negative, a percent change removes at most 100%.
 pub(super) fn check_adjustment(
     path: &str,
     kind: AdjustmentType,
     value: i32,
-    min_mag: Option<u32>,
 ) -> Result<(), (String, String)> {
     match kind {
         AdjustmentType::ExactCapacity if value < 0 => {
@@ -120,9 +126,19 @@ pub(super) fn check_adjustment(
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// Checks that `MinAdjustmentMagnitude` (at `path`) is given with
+/// `PercentChangeInCapacity` only (API Reference, `PutScalingPolicy`).
+pub(super) fn check_min_magnitude(
+    path: &str,
+    kind: AdjustmentType,
+    min_mag: Option<u32>,
+) -> Result<(), (String, String)> {
     if min_mag.is_some() && kind != AdjustmentType::PercentChangeInCapacity {
         return Err((
-            "min_adjustment_magnitude".into(),
+            path.into(),
             format!("MinAdjustmentMagnitude applies to PercentChangeInCapacity only, not {kind}"),
         ));
     }

@@ -325,50 +325,219 @@ impl Alarm {
     }
 }
 
-/// Checks one alarm's fields; CloudWatch: "The number of evaluation periods
-/// for an alarm multiplied by the length of each evaluation period cannot
-/// exceed one day", and datapoints to alarm is between 1 and N.
-pub(super) fn check_alarm(
-    prefix: &str,
-    metric: &str,
-    threshold: f64,
-    n: u32,
-    m: Option<u32>,
-    period: Duration,
-) -> Result<(), (String, String)> {
-    if metric.trim().is_empty() {
-        return Err((join(prefix, "metric"), "expected a metric name".into()));
-    }
-    if !threshold.is_finite() {
-        return Err((
-            join(prefix, "threshold"),
-            format!("expected a finite threshold, got {threshold}"),
-        ));
-    }
-    if n == 0 {
-        return Err((
-            join(prefix, "evaluation_periods"),
-            "expected at least 1 evaluation period".into(),
-        ));
-    }
-    if let Some(m) = m {
-        if m == 0 || m > n {
+// ---------------------------------------------------------------------------
+// The alarm as configured
+// ---------------------------------------------------------------------------
+
+/// One CloudWatch alarm as configured: the metric, the comparison with the
+/// threshold, N evaluation periods, M datapoints to alarm, the treatment of
+/// missing data. Simple and step policies give it in their tables (the
+/// fields declared by `with_alarm!`); target tracking derives its two
+/// alarms from the target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlarmConfig {
+    /// Metric the alarm watches.
+    pub metric: String,
+    /// Comparison operator.
+    pub comparison: Comparison,
+    /// Threshold.
+    pub threshold: f64,
+    /// N: datapoints evaluated.
+    pub evaluation_periods: u32,
+    /// M: breaching datapoints needed (None: N).
+    pub datapoints_to_alarm: Option<u32>,
+    /// Treatment of missing datapoints.
+    pub treat_missing_data: MissingData,
+}
+
+impl AlarmConfig {
+    /// Checks the fields, at field paths below `prefix`; CloudWatch: "The
+    /// number of evaluation periods for an alarm multiplied by the length
+    /// of each evaluation period cannot exceed one day", and datapoints to
+    /// alarm is between 1 and N.
+    pub(super) fn check(&self, prefix: &str, period: Duration) -> Result<(), (String, String)> {
+        let (n, m) = (self.evaluation_periods, self.datapoints_to_alarm);
+        if self.metric.trim().is_empty() {
+            return Err((join(prefix, "metric"), "expected a metric name".into()));
+        }
+        if !self.threshold.is_finite() {
             return Err((
-                join(prefix, "datapoints_to_alarm"),
+                join(prefix, "threshold"),
+                format!("expected a finite threshold, got {}", self.threshold),
+            ));
+        }
+        if n == 0 {
+            return Err((
+                join(prefix, "evaluation_periods"),
+                "expected at least 1 evaluation period".into(),
+            ));
+        }
+        if let Some(m) = m {
+            if m == 0 || m > n {
+                return Err((
+                    join(prefix, "datapoints_to_alarm"),
+                    format!(
+                        "datapoints_to_alarm must be between 1 and evaluation_periods ({n}), got {m}"
+                    ),
+                ));
+            }
+        }
+        if n as f64 * period.secs() > 86400.0 {
+            return Err((
+                join(prefix, "evaluation_periods"),
                 format!(
-                    "datapoints_to_alarm must be between 1 and evaluation_periods ({n}), got {m}"
+                    "evaluation_periods x period = {} s exceeds one day (CloudWatch limit)",
+                    num(n as f64 * period.secs())
                 ),
             ));
         }
+        Ok(())
     }
-    if n as f64 * period.secs() > 86400.0 {
+
+    /// The alarm, in INSUFFICIENT_DATA like a new CloudWatch alarm.
+    pub fn alarm(&self) -> Alarm {
+        Alarm::new(
+            &self.metric,
+            self.comparison,
+            self.threshold,
+            self.evaluation_periods,
+            self.datapoints_to_alarm.unwrap_or(self.evaluation_periods),
+            self.treat_missing_data,
+        )
+    }
+}
+
+/// An alarm field that a `scale_out` / `scale_in` table requires.
+pub(super) type Required<T> = T;
+/// An alarm field of the flat single alarm, which may be left out.
+pub(super) type Optional<T> = Option<T>;
+
+/// Declares the table of a simple or step policy with the fields of its
+/// CloudWatch alarm written once, here, where `@alarm Required,` (a
+/// `scale_out` / `scale_in` table: `metric`, `comparison` and `threshold`
+/// required) or `@alarm Optional,` (the flat single alarm) stands, and
+/// gives the table [`AlarmGiven`] access to them. The fields stay in the one
+/// table, not in a `#[serde(flatten)]` block (which `deny_unknown_fields`
+/// refuses), so unknown fields are reported, and suggested, as for any
+/// table.
+macro_rules! with_alarm {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident {
+            $( $(#[$fa:meta])* pub $f:ident: $ft:ty, )*
+            @alarm $form:ident,
+            $( $(#[$ga:meta])* pub $g:ident: $gt:ty, )*
+        }
+    ) => {
+        $(#[$attr])*
+        pub struct $name {
+            $( $(#[$fa])* pub $f: $ft, )*
+            /// The alarm's metric (see [`crate::policy::metric`]).
+            pub metric: $crate::policy::aws::alarm::$form<String>,
+            /// The alarm's comparison operator.
+            pub comparison: $crate::policy::aws::alarm::$form<$crate::policy::aws::Comparison>,
+            /// The alarm threshold (step bounds are relative to it).
+            pub threshold: $crate::policy::aws::alarm::$form<f64>,
+            /// N: datapoints evaluated (default 1).
+            #[serde(default)]
+            pub evaluation_periods: Option<u32>,
+            /// M: breaching datapoints needed (default N).
+            #[serde(default)]
+            pub datapoints_to_alarm: Option<u32>,
+            /// Treatment of missing datapoints (default `missing`).
+            #[serde(default)]
+            pub treat_missing_data: Option<$crate::policy::aws::MissingData>,
+            $( $(#[$ga])* pub $g: $gt, )*
+        }
+
+        impl $name {
+            /// The alarm's fields as the table gives them.
+            #[allow(clippy::useless_conversion)]
+            fn alarm_given(&self) -> $crate::policy::aws::alarm::AlarmGiven {
+                $crate::policy::aws::alarm::AlarmGiven {
+                    metric: self.metric.clone().into(),
+                    comparison: self.comparison.into(),
+                    threshold: self.threshold.into(),
+                    evaluation_periods: self.evaluation_periods,
+                    datapoints_to_alarm: self.datapoints_to_alarm,
+                    treat_missing_data: self.treat_missing_data,
+                }
+            }
+        }
+    };
+}
+pub(super) use with_alarm;
+
+/// The alarm fields of a policy table as given (None: left out).
+pub(super) struct AlarmGiven {
+    pub(super) metric: Option<String>,
+    pub(super) comparison: Option<Comparison>,
+    pub(super) threshold: Option<f64>,
+    pub(super) evaluation_periods: Option<u32>,
+    pub(super) datapoints_to_alarm: Option<u32>,
+    pub(super) treat_missing_data: Option<MissingData>,
+}
+
+impl AlarmGiven {
+    /// Whether any field is given.
+    pub(super) fn any(&self) -> bool {
+        self.metric.is_some()
+            || self.comparison.is_some()
+            || self.threshold.is_some()
+            || self.evaluation_periods.is_some()
+            || self.datapoints_to_alarm.is_some()
+            || self.treat_missing_data.is_some()
+    }
+
+    /// The alarm, N defaulting to 1 and missing data to `missing`;
+    /// `need(field)` is the error for a metric, comparison or threshold
+    /// left out.
+    pub(super) fn resolve(self, need: &Need) -> Result<AlarmConfig, (String, String)> {
+        Ok(AlarmConfig {
+            metric: self.metric.ok_or_else(|| need("metric"))?,
+            comparison: self.comparison.ok_or_else(|| need("comparison"))?,
+            threshold: self.threshold.ok_or_else(|| need("threshold"))?,
+            evaluation_periods: self.evaluation_periods.unwrap_or(1),
+            datapoints_to_alarm: self.datapoints_to_alarm,
+            treat_missing_data: self.treat_missing_data.unwrap_or_default(),
+        })
+    }
+}
+
+/// The error for a required field left out of the flat single alarm.
+pub(super) type Need = dyn Fn(&str) -> (String, String);
+
+/// The alarms of a simple or step policy, each with its field path prefix:
+/// the flat single alarm (`flat`: some of its fields are given; prefix "")
+/// or the pair `scale_out` / `scale_in`, never both. `kind` ("simple",
+/// "step") and `last` (the field that says what the policy does) word the
+/// errors.
+pub(super) fn one_or_pair<P, R>(
+    kind: &'static str,
+    last: &'static str,
+    flat: bool,
+    pair: [(&'static str, Option<&P>); 2],
+    each: impl Fn(&P, &Need) -> Result<R, (String, String)>,
+    single: impl FnOnce(&Need) -> Result<R, (String, String)>,
+) -> Result<Vec<(&'static str, R)>, (String, String)> {
+    let paired = pair.iter().any(|(_, p)| p.is_some());
+    if flat && paired {
         return Err((
-            join(prefix, "evaluation_periods"),
-            format!(
-                "evaluation_periods x period = {} s exceeds one day (CloudWatch limit)",
-                num(n as f64 * period.secs())
-            ),
+            "scale_out".into(),
+            format!("give either one alarm (metric, comparison, threshold, {last}) or scale_out / scale_in, not both"),
         ));
     }
-    Ok(())
+    let need = move |name: &str| {
+        (
+            name.to_string(),
+            format!("missing `{name}`: a {kind} policy needs metric, comparison, threshold and {last} (or scale_out / scale_in tables)"),
+        )
+    };
+    if paired {
+        return pair
+            .into_iter()
+            .filter_map(|(prefix, p)| p.map(|p| each(p, &need).map(|r| (prefix, r))))
+            .collect();
+    }
+    Ok(vec![("", single(&need)?)])
 }

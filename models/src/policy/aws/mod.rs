@@ -124,6 +124,16 @@ pub(super) fn join(prefix: &str, field: &str) -> String {
     }
 }
 
+/// The name of an alarm's rule in reasons: its table, or "alarm" for the
+/// flat single alarm.
+pub(super) fn rule_name(prefix: &'static str) -> &'static str {
+    if prefix.is_empty() {
+        "alarm"
+    } else {
+        prefix
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Formatting
 // ---------------------------------------------------------------------------
@@ -177,5 +187,4 @@ mod tests {
         assert_eq!(signed(-3.0), "-3");
         assert_eq!(signed(0.0), "0");
     }
-
 }

@@ -2,172 +2,120 @@
 //! the cooldown that follows every scaling activity (EC2 Auto Scaling User
 //! Guide, "Step and simple scaling policies" and "Scaling cooldowns").
 
-use super::adjustment::{change_of, check_adjustment, AdjustmentConfig, AdjustmentType};
-use super::alarm::{check_alarm, Alarm, AlarmState, Comparison, MissingData};
+use super::adjustment::{
+    change_of, check_adjustment, check_min_magnitude, AdjustmentConfig, AdjustmentType,
+};
+use super::alarm::{one_or_pair, with_alarm, Alarm, AlarmConfig, AlarmState};
 use super::capacity::{check_bounds, dedup, Bounds};
-use super::{five_minutes, join, minute, num, one};
+use super::{five_minutes, join, minute, num, one, rule_name};
 use crate::policy::{Controller, Decision, Observation};
 use crate::units::Duration;
 use serde::Deserialize;
 
-/// One alarm and its simple scaling policy (`scale_out = {...}` or
-/// `scale_in = {...}`).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SimplePolicyConfig {
-    /// Metric the alarm watches (see [`crate::policy::metric`]).
-    pub metric: String,
-    /// Alarm comparison operator.
-    pub comparison: Comparison,
-    /// Alarm threshold.
-    pub threshold: f64,
-    /// N: datapoints evaluated (default 1).
-    #[serde(default = "one")]
-    pub evaluation_periods: u32,
-    /// M: breaching datapoints needed (default N).
-    #[serde(default)]
-    pub datapoints_to_alarm: Option<u32>,
-    /// Treatment of missing datapoints (default `missing`).
-    #[serde(default)]
-    pub treat_missing_data: MissingData,
-    /// What the policy does when invoked.
-    pub adjustment: AdjustmentConfig,
-    /// This policy's cooldown (overrides the group's `cooldown`).
-    #[serde(default)]
-    pub cooldown: Option<Duration>,
+with_alarm! {
+    /// One alarm and its simple scaling policy (`scale_out = {...}` or
+    /// `scale_in = {...}`).
+    #[derive(Clone, Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct SimplePolicyConfig {
+        @alarm Required,
+        /// What the policy does when invoked.
+        pub adjustment: AdjustmentConfig,
+        /// This policy's cooldown (overrides the group's `cooldown`).
+        #[serde(default)]
+        pub cooldown: Option<Duration>,
+    }
 }
 
-/// `[autoscaler.<pool>]` with `policy = "simple"`: AWS simple scaling, one
-/// alarm given flat (`metric`, `comparison`, `threshold`, `adjustment`, ...)
-/// or the usual pair as `scale_out = {...}` and `scale_in = {...}`.
-///
-/// EC2 Auto Scaling User Guide: "after a scaling activity is started, the
-/// policy must wait for the scaling activity ... to complete and the
-/// cooldown period to expire before responding to additional alarms"; the
-/// cooldown (default 300 s, the group's `DefaultCooldown`) applies to every
-/// simple policy of the group.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SimpleConfig {
-    /// Always "simple" (read by the scenario loader to pick this type).
-    #[serde(default)]
-    pub policy: Option<String>,
-    /// Minimum capacity (default 1).
-    #[serde(default = "one")]
-    pub min: u32,
-    /// Maximum capacity.
-    pub max: u32,
-    /// Alarm period: one datapoint, and one evaluation, per period
-    /// (default 60 s).
-    #[serde(default = "minute")]
-    pub period: Duration,
-    /// Default cooldown of the group (default 300 s).
-    #[serde(default = "five_minutes")]
-    pub cooldown: Duration,
-    /// Flat single alarm: metric.
-    #[serde(default)]
-    pub metric: Option<String>,
-    /// Flat single alarm: comparison operator.
-    #[serde(default)]
-    pub comparison: Option<Comparison>,
-    /// Flat single alarm: threshold.
-    #[serde(default)]
-    pub threshold: Option<f64>,
-    /// Flat single alarm: N (default 1).
-    #[serde(default)]
-    pub evaluation_periods: Option<u32>,
-    /// Flat single alarm: M (default N).
-    #[serde(default)]
-    pub datapoints_to_alarm: Option<u32>,
-    /// Flat single alarm: missing data treatment.
-    #[serde(default)]
-    pub treat_missing_data: Option<MissingData>,
-    /// Flat single alarm: the adjustment.
-    #[serde(default)]
-    pub adjustment: Option<AdjustmentConfig>,
-    /// The scale-out alarm and policy of a pair.
-    #[serde(default)]
-    pub scale_out: Option<SimplePolicyConfig>,
-    /// The scale-in alarm and policy of a pair.
-    #[serde(default)]
-    pub scale_in: Option<SimplePolicyConfig>,
+with_alarm! {
+    /// `[autoscaler.<pool>]` with `policy = "simple"`: AWS simple scaling, one
+    /// alarm given flat (`metric`, `comparison`, `threshold`, `adjustment`, ...)
+    /// or the usual pair as `scale_out = {...}` and `scale_in = {...}`.
+    ///
+    /// EC2 Auto Scaling User Guide: "after a scaling activity is started, the
+    /// policy must wait for the scaling activity ... to complete and the
+    /// cooldown period to expire before responding to additional alarms"; the
+    /// cooldown (default 300 s, the group's `DefaultCooldown`) applies to every
+    /// simple policy of the group.
+    #[derive(Clone, Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct SimpleConfig {
+        /// Always "simple" (read by the scenario loader to pick this type).
+        #[serde(default)]
+        pub policy: Option<String>,
+        /// Minimum capacity (default 1).
+        #[serde(default = "one")]
+        pub min: u32,
+        /// Maximum capacity.
+        pub max: u32,
+        /// Alarm period: one datapoint, and one evaluation, per period
+        /// (default 60 s).
+        #[serde(default = "minute")]
+        pub period: Duration,
+        /// Default cooldown of the group (default 300 s).
+        #[serde(default = "five_minutes")]
+        pub cooldown: Duration,
+        @alarm Optional,
+        /// Flat single alarm: the adjustment.
+        #[serde(default)]
+        pub adjustment: Option<AdjustmentConfig>,
+        /// The scale-out alarm and policy of a pair.
+        #[serde(default)]
+        pub scale_out: Option<SimplePolicyConfig>,
+        /// The scale-in alarm and policy of a pair.
+        #[serde(default)]
+        pub scale_in: Option<SimplePolicyConfig>,
+    }
+}
+
+/// One alarm and its simple policy, from either form.
+struct SimplePolicy {
+    alarm: AlarmConfig,
+    adjustment: AdjustmentConfig,
+    cooldown: Option<Duration>,
 }
 
 impl SimpleConfig {
     /// The alarms and policies, with their field path prefix ("" for the
     /// flat form).
-    pub fn policies(&self) -> Result<Vec<(&'static str, SimplePolicyConfig)>, (String, String)> {
-        let flat = self.metric.is_some()
-            || self.comparison.is_some()
-            || self.threshold.is_some()
-            || self.evaluation_periods.is_some()
-            || self.datapoints_to_alarm.is_some()
-            || self.treat_missing_data.is_some()
-            || self.adjustment.is_some();
-        let pair = self.scale_out.is_some() || self.scale_in.is_some();
-        if flat && pair {
-            return Err((
-                "scale_out".into(),
-                "give either one alarm (metric, comparison, threshold, adjustment) or scale_out / scale_in, not both".into(),
-            ));
-        }
-        if pair {
-            let mut v = Vec::new();
-            if let Some(p) = &self.scale_out {
-                v.push(("scale_out", p.clone()));
-            }
-            if let Some(p) = &self.scale_in {
-                v.push(("scale_in", p.clone()));
-            }
-            return Ok(v);
-        }
-        let need = |name: &str| {
-            (
-                name.to_string(),
-                format!("missing `{name}`: a simple policy needs metric, comparison, threshold and adjustment (or scale_out / scale_in tables)"),
-            )
-        };
-        Ok(vec![(
-            "",
-            SimplePolicyConfig {
-                metric: self.metric.clone().ok_or_else(|| need("metric"))?,
-                comparison: self.comparison.ok_or_else(|| need("comparison"))?,
-                threshold: self.threshold.ok_or_else(|| need("threshold"))?,
-                evaluation_periods: self.evaluation_periods.unwrap_or(1),
-                datapoints_to_alarm: self.datapoints_to_alarm,
-                treat_missing_data: self.treat_missing_data.unwrap_or_default(),
-                adjustment: self.adjustment.ok_or_else(|| need("adjustment"))?,
-                cooldown: None,
+    fn policies(&self) -> Result<Vec<(&'static str, SimplePolicy)>, (String, String)> {
+        one_or_pair(
+            "simple",
+            "adjustment",
+            self.alarm_given().any() || self.adjustment.is_some(),
+            [
+                ("scale_out", self.scale_out.as_ref()),
+                ("scale_in", self.scale_in.as_ref()),
+            ],
+            |p, need| {
+                Ok(SimplePolicy {
+                    alarm: p.alarm_given().resolve(need)?,
+                    adjustment: p.adjustment,
+                    cooldown: p.cooldown,
+                })
             },
-        )])
+            |need| {
+                Ok(SimplePolicy {
+                    alarm: self.alarm_given().resolve(need)?,
+                    adjustment: self.adjustment.ok_or_else(|| need("adjustment"))?,
+                    cooldown: None,
+                })
+            },
+        )
     }
 
     /// Checks the configuration; `Err((field path, message))`.
     pub fn check(&self) -> Result<(), (String, String)> {
         check_bounds(self.min, self.max, self.period)?;
         for (prefix, p) in self.policies()? {
-            check_alarm(
-                prefix,
-                &p.metric,
-                p.threshold,
-                p.evaluation_periods,
-                p.datapoints_to_alarm,
-                self.period,
-            )?;
+            p.alarm.check(prefix, self.period)?;
             let a = p.adjustment;
-            check_adjustment(
-                &join(prefix, "adjustment.value"),
+            check_adjustment(&join(prefix, "adjustment.value"), a.kind, a.value)?;
+            check_min_magnitude(
+                &join(prefix, "adjustment.min_adjustment_magnitude"),
                 a.kind,
-                a.value,
                 a.min_adjustment_magnitude,
-            )
-            .map_err(|(f, m)| {
-                if f == "min_adjustment_magnitude" {
-                    (join(prefix, "adjustment.min_adjustment_magnitude"), m)
-                } else {
-                    (f, m)
-                }
-            })?;
+            )?;
         }
         Ok(())
     }
@@ -214,15 +162,8 @@ impl Simple {
             .policies()?
             .into_iter()
             .map(|(prefix, p)| SimpleRule {
-                name: if prefix.is_empty() { "alarm" } else { prefix },
-                alarm: Alarm::new(
-                    &p.metric,
-                    p.comparison,
-                    p.threshold,
-                    p.evaluation_periods,
-                    p.datapoints_to_alarm.unwrap_or(p.evaluation_periods),
-                    p.treat_missing_data,
-                ),
+                name: rule_name(prefix),
+                alarm: p.alarm.alarm(),
                 adjustment: p.adjustment,
                 cooldown: p.cooldown.unwrap_or(cfg.cooldown).secs(),
             })

@@ -4,10 +4,10 @@
 //! policies"; API Reference, `StepAdjustment` for the rules of the step
 //! intervals, `PutScalingPolicy` for `MetricAggregationType`).
 
-use super::adjustment::{change_of, check_adjustment, AdjustmentType};
-use super::alarm::{check_alarm, Aggregation, Alarm, AlarmState, Comparison, MissingData};
+use super::adjustment::{change_of, check_adjustment, check_min_magnitude, AdjustmentType};
+use super::alarm::{one_or_pair, with_alarm, Aggregation, Alarm, AlarmConfig, AlarmState};
 use super::capacity::{check_bounds, dedup, Activity, Bounds};
-use super::{five_minutes, join, minute, num, one, signed};
+use super::{five_minutes, join, minute, num, one, rule_name, signed};
 use crate::policy::{Controller, Decision, Observation};
 use crate::units::Duration;
 use serde::Deserialize;
@@ -60,97 +60,79 @@ impl StepAdjustmentConfig {
     }
 }
 
-/// One alarm and its step scaling policy (`scale_out = {...}` or
-/// `scale_in = {...}`).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct StepPolicyConfig {
-    /// Metric the alarm watches.
-    pub metric: String,
-    /// Alarm comparison operator.
-    pub comparison: Comparison,
-    /// Alarm threshold (the step bounds are relative to it).
-    pub threshold: f64,
-    /// N: datapoints evaluated (default 1).
-    #[serde(default = "one")]
-    pub evaluation_periods: u32,
-    /// M: breaching datapoints needed (default N).
-    #[serde(default)]
-    pub datapoints_to_alarm: Option<u32>,
-    /// Treatment of missing datapoints (default `missing`).
-    #[serde(default)]
-    pub treat_missing_data: MissingData,
-    /// How the steps' `change` is read (default `change`).
-    #[serde(default)]
-    pub adjustment_type: AdjustmentType,
-    /// With `percent` only: scale by at least this many instances.
-    #[serde(default)]
-    pub min_adjustment_magnitude: Option<u32>,
-    /// How the alarm's datapoints are aggregated (default `average`).
-    #[serde(default)]
-    pub aggregation: Aggregation,
-    /// The step adjustments.
-    pub steps: Vec<StepAdjustmentConfig>,
+with_alarm! {
+    /// One alarm and its step scaling policy (`scale_out = {...}` or
+    /// `scale_in = {...}`).
+    #[derive(Clone, Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct StepPolicyConfig {
+        @alarm Required,
+        /// How the steps' `change` is read (default `change`).
+        #[serde(default)]
+        pub adjustment_type: AdjustmentType,
+        /// With `percent` only: scale by at least this many instances.
+        #[serde(default)]
+        pub min_adjustment_magnitude: Option<u32>,
+        /// How the alarm's datapoints are aggregated (default `average`).
+        #[serde(default)]
+        pub aggregation: Aggregation,
+        /// The step adjustments.
+        pub steps: Vec<StepAdjustmentConfig>,
+    }
 }
 
-/// `[autoscaler.<pool>]` with `policy = "step"`: AWS step scaling, one
-/// alarm given flat or the pair as `scale_out = {...}`, `scale_in = {...}`.
-/// No cooldown ("cooldown periods are not supported for step scaling
-/// policies"); `warmup` is the instance warm-up (`EstimatedInstanceWarmup`;
-/// default 300 s, the group's default cooldown it falls back to).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct StepConfig {
-    /// Always "step" (read by the scenario loader to pick this type).
-    #[serde(default)]
-    pub policy: Option<String>,
-    /// Minimum capacity (default 1).
-    #[serde(default = "one")]
-    pub min: u32,
-    /// Maximum capacity.
-    pub max: u32,
-    /// Alarm period (default 60 s).
-    #[serde(default = "minute")]
-    pub period: Duration,
-    /// Instance warm-up (default 300 s).
-    #[serde(default = "five_minutes")]
-    pub warmup: Duration,
-    /// Flat single alarm: metric.
-    #[serde(default)]
-    pub metric: Option<String>,
-    /// Flat single alarm: comparison operator.
-    #[serde(default)]
-    pub comparison: Option<Comparison>,
-    /// Flat single alarm: threshold.
-    #[serde(default)]
-    pub threshold: Option<f64>,
-    /// Flat single alarm: N (default 1).
-    #[serde(default)]
-    pub evaluation_periods: Option<u32>,
-    /// Flat single alarm: M (default N).
-    #[serde(default)]
-    pub datapoints_to_alarm: Option<u32>,
-    /// Flat single alarm: missing data treatment.
-    #[serde(default)]
-    pub treat_missing_data: Option<MissingData>,
-    /// Flat single alarm: adjustment type (default `change`).
-    #[serde(default)]
-    pub adjustment_type: Option<AdjustmentType>,
-    /// Flat single alarm: MinAdjustmentMagnitude.
-    #[serde(default)]
-    pub min_adjustment_magnitude: Option<u32>,
-    /// Flat single alarm: metric aggregation (default `average`).
-    #[serde(default)]
-    pub aggregation: Option<Aggregation>,
-    /// Flat single alarm: the step adjustments.
-    #[serde(default)]
-    pub steps: Option<Vec<StepAdjustmentConfig>>,
-    /// The scale-out alarm and policy of a pair.
-    #[serde(default)]
-    pub scale_out: Option<StepPolicyConfig>,
-    /// The scale-in alarm and policy of a pair.
-    #[serde(default)]
-    pub scale_in: Option<StepPolicyConfig>,
+with_alarm! {
+    /// `[autoscaler.<pool>]` with `policy = "step"`: AWS step scaling, one
+    /// alarm given flat or the pair as `scale_out = {...}`, `scale_in = {...}`.
+    /// No cooldown ("cooldown periods are not supported for step scaling
+    /// policies"); `warmup` is the instance warm-up (`EstimatedInstanceWarmup`;
+    /// default 300 s, the group's default cooldown it falls back to).
+    #[derive(Clone, Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct StepConfig {
+        /// Always "step" (read by the scenario loader to pick this type).
+        #[serde(default)]
+        pub policy: Option<String>,
+        /// Minimum capacity (default 1).
+        #[serde(default = "one")]
+        pub min: u32,
+        /// Maximum capacity.
+        pub max: u32,
+        /// Alarm period (default 60 s).
+        #[serde(default = "minute")]
+        pub period: Duration,
+        /// Instance warm-up (default 300 s).
+        #[serde(default = "five_minutes")]
+        pub warmup: Duration,
+        @alarm Optional,
+        /// Flat single alarm: adjustment type (default `change`).
+        #[serde(default)]
+        pub adjustment_type: Option<AdjustmentType>,
+        /// Flat single alarm: MinAdjustmentMagnitude.
+        #[serde(default)]
+        pub min_adjustment_magnitude: Option<u32>,
+        /// Flat single alarm: metric aggregation (default `average`).
+        #[serde(default)]
+        pub aggregation: Option<Aggregation>,
+        /// Flat single alarm: the step adjustments.
+        #[serde(default)]
+        pub steps: Option<Vec<StepAdjustmentConfig>>,
+        /// The scale-out alarm and policy of a pair.
+        #[serde(default)]
+        pub scale_out: Option<StepPolicyConfig>,
+        /// The scale-in alarm and policy of a pair.
+        #[serde(default)]
+        pub scale_in: Option<StepPolicyConfig>,
+    }
+}
+
+/// One alarm and its step policy, from either form.
+struct StepPolicy {
+    alarm: AlarmConfig,
+    adjustment_type: AdjustmentType,
+    min_adjustment_magnitude: Option<u32>,
+    aggregation: Aggregation,
+    steps: Vec<StepAdjustmentConfig>,
 }
 
 /// Checks step intervals against the rules of the API's `StepAdjustment`:
@@ -199,7 +181,7 @@ fn check_steps(
             }
             _ => {}
         }
-        check_adjustment(&path(i, "change"), kind, s.change, None)?;
+        check_adjustment(&path(i, "change"), kind, s.change)?;
     }
     let null_lower: Vec<usize> = (0..steps.len())
         .filter(|&i| steps[i].lower.is_none())
@@ -281,80 +263,51 @@ fn check_steps(
 impl StepConfig {
     /// The alarms and policies, with their field path prefix ("" for the
     /// flat form).
-    pub fn policies(&self) -> Result<Vec<(&'static str, StepPolicyConfig)>, (String, String)> {
-        let flat = self.metric.is_some()
-            || self.comparison.is_some()
-            || self.threshold.is_some()
-            || self.evaluation_periods.is_some()
-            || self.datapoints_to_alarm.is_some()
-            || self.treat_missing_data.is_some()
+    fn policies(&self) -> Result<Vec<(&'static str, StepPolicy)>, (String, String)> {
+        let flat = self.alarm_given().any()
             || self.adjustment_type.is_some()
             || self.min_adjustment_magnitude.is_some()
             || self.aggregation.is_some()
             || self.steps.is_some();
-        let pair = self.scale_out.is_some() || self.scale_in.is_some();
-        if flat && pair {
-            return Err((
-                "scale_out".into(),
-                "give either one alarm (metric, comparison, threshold, steps) or scale_out / scale_in, not both".into(),
-            ));
-        }
-        if pair {
-            let mut v = Vec::new();
-            if let Some(p) = &self.scale_out {
-                v.push(("scale_out", p.clone()));
-            }
-            if let Some(p) = &self.scale_in {
-                v.push(("scale_in", p.clone()));
-            }
-            return Ok(v);
-        }
-        let need = |name: &str| {
-            (
-                name.to_string(),
-                format!("missing `{name}`: a step policy needs metric, comparison, threshold and steps (or scale_out / scale_in tables)"),
-            )
-        };
-        Ok(vec![(
-            "",
-            StepPolicyConfig {
-                metric: self.metric.clone().ok_or_else(|| need("metric"))?,
-                comparison: self.comparison.ok_or_else(|| need("comparison"))?,
-                threshold: self.threshold.ok_or_else(|| need("threshold"))?,
-                evaluation_periods: self.evaluation_periods.unwrap_or(1),
-                datapoints_to_alarm: self.datapoints_to_alarm,
-                treat_missing_data: self.treat_missing_data.unwrap_or_default(),
-                adjustment_type: self.adjustment_type.unwrap_or_default(),
-                min_adjustment_magnitude: self.min_adjustment_magnitude,
-                aggregation: self.aggregation.unwrap_or_default(),
-                steps: self.steps.clone().ok_or_else(|| need("steps"))?,
+        one_or_pair(
+            "step",
+            "steps",
+            flat,
+            [
+                ("scale_out", self.scale_out.as_ref()),
+                ("scale_in", self.scale_in.as_ref()),
+            ],
+            |p, need| {
+                Ok(StepPolicy {
+                    alarm: p.alarm_given().resolve(need)?,
+                    adjustment_type: p.adjustment_type,
+                    min_adjustment_magnitude: p.min_adjustment_magnitude,
+                    aggregation: p.aggregation,
+                    steps: p.steps.clone(),
+                })
             },
-        )])
+            |need| {
+                Ok(StepPolicy {
+                    alarm: self.alarm_given().resolve(need)?,
+                    adjustment_type: self.adjustment_type.unwrap_or_default(),
+                    min_adjustment_magnitude: self.min_adjustment_magnitude,
+                    aggregation: self.aggregation.unwrap_or_default(),
+                    steps: self.steps.clone().ok_or_else(|| need("steps"))?,
+                })
+            },
+        )
     }
 
     /// Checks the configuration; `Err((field path, message))`.
     pub fn check(&self) -> Result<(), (String, String)> {
         check_bounds(self.min, self.max, self.period)?;
         for (prefix, p) in self.policies()? {
-            check_alarm(
-                prefix,
-                &p.metric,
-                p.threshold,
-                p.evaluation_periods,
-                p.datapoints_to_alarm,
-                self.period,
+            p.alarm.check(prefix, self.period)?;
+            check_min_magnitude(
+                &join(prefix, "min_adjustment_magnitude"),
+                p.adjustment_type,
+                p.min_adjustment_magnitude,
             )?;
-            if p.min_adjustment_magnitude.is_some()
-                && p.adjustment_type != AdjustmentType::PercentChangeInCapacity
-            {
-                return Err((
-                    join(prefix, "min_adjustment_magnitude"),
-                    format!(
-                        "MinAdjustmentMagnitude applies to PercentChangeInCapacity only, not {}",
-                        p.adjustment_type
-                    ),
-                ));
-            }
             check_steps(prefix, p.adjustment_type, &p.steps)?;
         }
         Ok(())
@@ -403,15 +356,8 @@ impl Step {
             .policies()?
             .into_iter()
             .map(|(prefix, p)| StepRule {
-                name: if prefix.is_empty() { "alarm" } else { prefix },
-                alarm: Alarm::new(
-                    &p.metric,
-                    p.comparison,
-                    p.threshold,
-                    p.evaluation_periods,
-                    p.datapoints_to_alarm.unwrap_or(p.evaluation_periods),
-                    p.treat_missing_data,
-                ),
+                name: rule_name(prefix),
+                alarm: p.alarm.alarm(),
                 kind: p.adjustment_type,
                 min_mag: p.min_adjustment_magnitude,
                 aggregation: p.aggregation,

@@ -3,7 +3,7 @@
 //! Guide and Application Auto Scaling User Guide, "Target tracking scaling
 //! policies").
 
-use super::alarm::{check_alarm, Alarm, AlarmState, Comparison, MissingData};
+use super::alarm::{Alarm, AlarmConfig, AlarmState, Comparison, MissingData};
 use super::capacity::{check_bounds, Activity, Bounds};
 use super::{finish, five_minutes, minute, num, one};
 use crate::policy::{Controller, Decision, Observation};
@@ -86,25 +86,41 @@ impl TargetConfig {
                 format!("expected a fraction in (0, 1], got {}", self.scale_in_ratio),
             ));
         }
-        check_alarm(
-            "",
-            &self.metric,
-            self.target,
-            self.scale_out_datapoints,
-            None,
-            self.period,
-        )
-        .map_err(|(f, m)| (f.replace("evaluation_periods", "scale_out_datapoints"), m))?;
-        check_alarm(
-            "",
-            &self.metric,
-            self.target,
-            self.scale_in_datapoints,
-            None,
-            self.period,
-        )
-        .map_err(|(f, m)| (f.replace("evaluation_periods", "scale_in_datapoints"), m))?;
+        for (field, alarm) in self.alarms() {
+            alarm
+                .check("", self.period)
+                .map_err(|(f, m)| (f.replace("evaluation_periods", field), m))?;
+        }
         Ok(())
+    }
+
+    /// The two alarms AWS manages for the policy, each with the field that
+    /// sets its datapoints: high `metric > target` and low `metric <
+    /// scale_in_ratio x target`, in N of N datapoints, missing data
+    /// `missing`.
+    fn alarms(&self) -> [(&'static str, AlarmConfig); 2] {
+        let alarm = |comparison, threshold, n| AlarmConfig {
+            metric: self.metric.clone(),
+            comparison,
+            threshold,
+            evaluation_periods: n,
+            datapoints_to_alarm: Some(n),
+            treat_missing_data: MissingData::Missing,
+        };
+        [
+            (
+                "scale_out_datapoints",
+                alarm(Comparison::Greater, self.target, self.scale_out_datapoints),
+            ),
+            (
+                "scale_in_datapoints",
+                alarm(
+                    Comparison::Less,
+                    self.target * self.scale_in_ratio,
+                    self.scale_in_datapoints,
+                ),
+            ),
+        ]
     }
 }
 
@@ -139,26 +155,12 @@ impl TargetTracking {
     /// `Err((field path, message))` when it is not valid.
     pub fn new(cfg: &TargetConfig) -> Result<Self, (String, String)> {
         cfg.check()?;
-        let (n_out, n_in) = (cfg.scale_out_datapoints, cfg.scale_in_datapoints);
+        let [(_, high), (_, low)] = cfg.alarms();
         Ok(TargetTracking {
             metric: cfg.metric.clone(),
             target: cfg.target,
-            high: Alarm::new(
-                &cfg.metric,
-                Comparison::Greater,
-                cfg.target,
-                n_out,
-                n_out,
-                MissingData::Missing,
-            ),
-            low: Alarm::new(
-                &cfg.metric,
-                Comparison::Less,
-                cfg.target * cfg.scale_in_ratio,
-                n_in,
-                n_in,
-                MissingData::Missing,
-            ),
+            high: high.alarm(),
+            low: low.alarm(),
             bounds: Bounds {
                 min: cfg.min,
                 max: cfg.max,

@@ -168,7 +168,12 @@ impl Hpa {
     /// `normalizeDesiredReplicas` (no behavior): the highest recommendation
     /// of the downscale window (inclusive), then max(2 x current, 4) and
     /// min/max (`convertDesiredReplicasWithRules`).
-    pub(super) fn normalize_legacy(&mut self, now: f64, current: i64, desired: i64) -> (i64, Vec<String>) {
+    pub(super) fn normalize_legacy(
+        &mut self,
+        now: f64,
+        current: i64,
+        desired: i64,
+    ) -> (i64, Vec<String>) {
         let window = DEFAULT_DOWNSCALE_STABILIZATION_S;
         let cutoff = now - window;
         let mut highest = desired;

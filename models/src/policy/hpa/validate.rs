@@ -5,7 +5,10 @@
 //! the API defaults (`copyHPAScalingRules`, `defaults.go`: the default
 //! metric, CPU at 80%, and the default behavior).
 
-use super::config::{BehaviorSpec, HpaConfig, MetricConfig, MetricSource, ScalingRulesConfig, SelectPolicy, PolicyType};
+use super::config::{
+    BehaviorSpec, HpaConfig, MetricConfig, MetricSource, PolicyType, ScalingRulesConfig,
+    SelectPolicy,
+};
 use super::replicas::milli;
 use super::{
     Hpa, MetricSpec, Normalization, Policy, Rules, Target, DEFAULT_CPU_UTILIZATION,
