@@ -20,6 +20,42 @@ pub mod hpa;
 pub mod predictive;
 pub mod schedule;
 
+// ---------------------------------------------------------------------------
+// Shared by the policies' configurations
+// ---------------------------------------------------------------------------
+
+/// A configuration error at `field` (a path below `[autoscaler.<pool>]`,
+/// which the scenario loader turns into a file position): the
+/// `Err((field, message))` every policy's check returns.
+pub(crate) fn issue<T>(
+    field: impl Into<String>,
+    message: impl Into<String>,
+) -> Result<T, (String, String)> {
+    Err((field.into(), message.into()))
+}
+
+/// Default minimum capacity: 1.
+pub(crate) fn one() -> u32 {
+    1
+}
+
+/// Default evaluation (alarm, schedule) period: 60 s.
+pub(crate) fn minute() -> crate::units::Duration {
+    crate::units::Duration(60.0)
+}
+
+/// Metric names without repeats, in first-seen order (what a policy asks
+/// the pipeline for).
+pub(crate) fn unique(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for n in names {
+        if !v.contains(&n) {
+            v.push(n);
+        }
+    }
+    v
+}
+
 /// Well-known metric names a pool publishes to its autoscaler.
 pub mod metric {
     /// Busy slots / slots over ready instances, 0..1 (CPU-like utilization).
@@ -175,7 +211,7 @@ impl PolicyConfig {
             PolicyConfig::Target(c) => Some(Box::new(aws::TargetTracking::new(c)?)),
             PolicyConfig::Predictive(c) => Some(Box::new(predictive::Predictive::new(c)?)),
             PolicyConfig::HpaManifest(_) => {
-                return Err(("manifest".into(), "the manifest was not loaded".into()));
+                return issue("manifest", "the manifest was not loaded");
             }
         })
     }

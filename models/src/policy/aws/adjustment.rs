@@ -5,6 +5,7 @@
 //! API Reference, `PutScalingPolicy`).
 
 use super::{num, signed};
+use crate::policy::issue;
 use serde::Deserialize;
 use std::fmt;
 
@@ -113,16 +114,16 @@ pub(super) fn check_adjustment(
 ) -> Result<(), (String, String)> {
     match kind {
         AdjustmentType::ExactCapacity if value < 0 => {
-            return Err((
-                path.into(),
+            return issue(
+                path,
                 format!("ExactCapacity takes a capacity >= 0, got {value}"),
-            ))
+            )
         }
         AdjustmentType::PercentChangeInCapacity if value < -100 => {
-            return Err((
-                path.into(),
+            return issue(
+                path,
                 format!("a percent change cannot remove more than 100%, got {value}"),
-            ))
+            )
         }
         _ => {}
     }
@@ -137,10 +138,10 @@ pub(super) fn check_min_magnitude(
     min_mag: Option<u32>,
 ) -> Result<(), (String, String)> {
     if min_mag.is_some() && kind != AdjustmentType::PercentChangeInCapacity {
-        return Err((
-            path.into(),
+        return issue(
+            path,
             format!("MinAdjustmentMagnitude applies to PercentChangeInCapacity only, not {kind}"),
-        ));
+        );
     }
     Ok(())
 }

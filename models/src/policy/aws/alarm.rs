@@ -5,6 +5,7 @@
 //! of an alarm's fields.
 
 use super::{join, num};
+use crate::policy::issue;
 use crate::units::Duration;
 use serde::Deserialize;
 use std::collections::VecDeque;
@@ -332,7 +333,7 @@ impl Alarm {
 /// One CloudWatch alarm as configured: the metric, the comparison with the
 /// threshold, N evaluation periods, M datapoints to alarm, the treatment of
 /// missing data. Simple and step policies give it in their tables (the
-/// fields declared by `with_alarm!`); target tracking derives its two
+/// fields declared by `aws_table!`); target tracking derives its two
 /// alarms from the target.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlarmConfig {
@@ -358,38 +359,35 @@ impl AlarmConfig {
     pub(super) fn check(&self, prefix: &str, period: Duration) -> Result<(), (String, String)> {
         let (n, m) = (self.evaluation_periods, self.datapoints_to_alarm);
         if self.metric.trim().is_empty() {
-            return Err((join(prefix, "metric"), "expected a metric name".into()));
+            return issue(join(prefix, "metric"), "expected a metric name");
         }
         if !self.threshold.is_finite() {
-            return Err((
+            return issue(
                 join(prefix, "threshold"),
                 format!("expected a finite threshold, got {}", self.threshold),
-            ));
+            );
         }
         if n == 0 {
-            return Err((
+            return issue(
                 join(prefix, "evaluation_periods"),
-                "expected at least 1 evaluation period".into(),
-            ));
+                "expected at least 1 evaluation period",
+            );
         }
         if let Some(m) = m {
             if m == 0 || m > n {
-                return Err((
-                    join(prefix, "datapoints_to_alarm"),
-                    format!(
+                return issue(join(prefix, "datapoints_to_alarm"), format!(
                         "datapoints_to_alarm must be between 1 and evaluation_periods ({n}), got {m}"
-                    ),
-                ));
+                    ));
             }
         }
         if n as f64 * period.secs() > 86400.0 {
-            return Err((
+            return issue(
                 join(prefix, "evaluation_periods"),
                 format!(
                     "evaluation_periods x period = {} s exceeds one day (CloudWatch limit)",
                     num(n as f64 * period.secs())
                 ),
-            ));
+            );
         }
         Ok(())
     }
@@ -411,62 +409,6 @@ impl AlarmConfig {
 pub(super) type Required<T> = T;
 /// An alarm field of the flat single alarm, which may be left out.
 pub(super) type Optional<T> = Option<T>;
-
-/// Declares the table of a simple or step policy with the fields of its
-/// CloudWatch alarm written once, here, where `@alarm Required,` (a
-/// `scale_out` / `scale_in` table: `metric`, `comparison` and `threshold`
-/// required) or `@alarm Optional,` (the flat single alarm) stands, and
-/// gives the table [`AlarmGiven`] access to them. The fields stay in the one
-/// table, not in a `#[serde(flatten)]` block (which `deny_unknown_fields`
-/// refuses), so unknown fields are reported, and suggested, as for any
-/// table.
-macro_rules! with_alarm {
-    (
-        $(#[$attr:meta])*
-        pub struct $name:ident {
-            $( $(#[$fa:meta])* pub $f:ident: $ft:ty, )*
-            @alarm $form:ident,
-            $( $(#[$ga:meta])* pub $g:ident: $gt:ty, )*
-        }
-    ) => {
-        $(#[$attr])*
-        pub struct $name {
-            $( $(#[$fa])* pub $f: $ft, )*
-            /// The alarm's metric (see [`crate::policy::metric`]).
-            pub metric: $crate::policy::aws::alarm::$form<String>,
-            /// The alarm's comparison operator.
-            pub comparison: $crate::policy::aws::alarm::$form<$crate::policy::aws::Comparison>,
-            /// The alarm threshold (step bounds are relative to it).
-            pub threshold: $crate::policy::aws::alarm::$form<f64>,
-            /// N: datapoints evaluated (default 1).
-            #[serde(default)]
-            pub evaluation_periods: Option<u32>,
-            /// M: breaching datapoints needed (default N).
-            #[serde(default)]
-            pub datapoints_to_alarm: Option<u32>,
-            /// Treatment of missing datapoints (default `missing`).
-            #[serde(default)]
-            pub treat_missing_data: Option<$crate::policy::aws::MissingData>,
-            $( $(#[$ga])* pub $g: $gt, )*
-        }
-
-        impl $name {
-            /// The alarm's fields as the table gives them.
-            #[allow(clippy::useless_conversion)]
-            fn alarm_given(&self) -> $crate::policy::aws::alarm::AlarmGiven {
-                $crate::policy::aws::alarm::AlarmGiven {
-                    metric: self.metric.clone().into(),
-                    comparison: self.comparison.into(),
-                    threshold: self.threshold.into(),
-                    evaluation_periods: self.evaluation_periods,
-                    datapoints_to_alarm: self.datapoints_to_alarm,
-                    treat_missing_data: self.treat_missing_data,
-                }
-            }
-        }
-    };
-}
-pub(super) use with_alarm;
 
 /// The alarm fields of a policy table as given (None: left out).
 pub(super) struct AlarmGiven {
@@ -522,10 +464,7 @@ pub(super) fn one_or_pair<P, R>(
 ) -> Result<Vec<(&'static str, R)>, (String, String)> {
     let paired = pair.iter().any(|(_, p)| p.is_some());
     if flat && paired {
-        return Err((
-            "scale_out".into(),
-            format!("give either one alarm (metric, comparison, threshold, {last}) or scale_out / scale_in, not both"),
-        ));
+        return issue("scale_out", format!("give either one alarm (metric, comparison, threshold, {last}) or scale_out / scale_in, not both"));
     }
     let need = move |name: &str| {
         (

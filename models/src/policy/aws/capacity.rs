@@ -3,18 +3,15 @@
 //! a scale-in (EC2 Auto Scaling User Guide, "Step and simple scaling
 //! policies", instance warm-up).
 
-use crate::policy::{Decision, Observation};
+use crate::policy::{issue, Decision, Observation};
 use crate::units::Duration;
 
 pub(super) fn check_bounds(min: u32, max: u32, period: Duration) -> Result<(), (String, String)> {
     if max < min {
-        return Err((
-            "max".into(),
-            format!("max ({max}) must be at least min ({min})"),
-        ));
+        return issue("max", format!("max ({max}) must be at least min ({min})"));
     }
     if period.secs().is_nan() || period.secs() <= 0.0 {
-        return Err(("period".into(), "the alarm period must be > 0".into()));
+        return issue("period", "the alarm period must be > 0");
     }
     Ok(())
 }
@@ -105,14 +102,4 @@ impl Bounds {
             ),
         })
     }
-}
-
-pub(super) fn dedup(names: impl Iterator<Item = String>) -> Vec<String> {
-    let mut v: Vec<String> = Vec::new();
-    for n in names {
-        if !v.contains(&n) {
-            v.push(n);
-        }
-    }
-    v
 }

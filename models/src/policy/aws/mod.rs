@@ -84,6 +84,7 @@
 //! - `adjustment.rs`: adjustment types, the rounding of percent changes,
 //!   `MinAdjustmentMagnitude`;
 //! - `capacity.rs`: min/max bounds, instances warming up and terminating;
+//! - `table.rs`: the fields the policies' tables share, written once;
 //! - `simple.rs`, `step.rs`, `target.rs`: the three policies.
 
 mod adjustment;
@@ -91,6 +92,7 @@ mod alarm;
 mod capacity;
 mod simple;
 mod step;
+mod table;
 mod target;
 
 pub use adjustment::{round_percent_change, AdjustmentConfig, AdjustmentType};
@@ -100,17 +102,13 @@ pub use step::{Step, StepAdjustmentConfig, StepConfig, StepPolicyConfig};
 pub use target::{TargetConfig, TargetTracking};
 
 use crate::units::Duration;
+// The defaults the policies share, for the tables here.
+use crate::policy::{minute, one};
 
 // ---------------------------------------------------------------------------
 // Shared configuration pieces
 // ---------------------------------------------------------------------------
 
-pub(super) fn one() -> u32 {
-    1
-}
-pub(super) fn minute() -> Duration {
-    Duration(60.0)
-}
 pub(super) fn five_minutes() -> Duration {
     Duration(300.0)
 }

@@ -5,14 +5,15 @@
 use super::adjustment::{
     change_of, check_adjustment, check_min_magnitude, AdjustmentConfig, AdjustmentType,
 };
-use super::alarm::{one_or_pair, with_alarm, Alarm, AlarmConfig, AlarmState};
-use super::capacity::{check_bounds, dedup, Bounds};
+use super::alarm::{one_or_pair, Alarm, AlarmConfig, AlarmState};
+use super::capacity::{check_bounds, Bounds};
+use super::table::aws_table;
 use super::{five_minutes, join, minute, num, one, rule_name};
-use crate::policy::{Controller, Decision, Observation};
+use crate::policy::{unique, Controller, Decision, Observation};
 use crate::units::Duration;
 use serde::Deserialize;
 
-with_alarm! {
+aws_table! {
     /// One alarm and its simple scaling policy (`scale_out = {...}` or
     /// `scale_in = {...}`).
     #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -27,7 +28,7 @@ with_alarm! {
     }
 }
 
-with_alarm! {
+aws_table! {
     /// `[autoscaler.<pool>]` with `policy = "simple"`: AWS simple scaling, one
     /// alarm given flat (`metric`, `comparison`, `threshold`, `adjustment`, ...)
     /// or the usual pair as `scale_out = {...}` and `scale_in = {...}`.
@@ -43,15 +44,7 @@ with_alarm! {
         /// Always "simple" (read by the scenario loader to pick this type).
         #[serde(default)]
         pub policy: Option<String>,
-        /// Minimum capacity (default 1).
-        #[serde(default = "one")]
-        pub min: u32,
-        /// Maximum capacity.
-        pub max: u32,
-        /// Alarm period: one datapoint, and one evaluation, per period
-        /// (default 60 s).
-        #[serde(default = "minute")]
-        pub period: Duration,
+        @group,
         /// Default cooldown of the group (default 300 s).
         #[serde(default = "five_minutes")]
         pub cooldown: Duration,
@@ -59,12 +52,7 @@ with_alarm! {
         /// Flat single alarm: the adjustment.
         #[serde(default)]
         pub adjustment: Option<AdjustmentConfig>,
-        /// The scale-out alarm and policy of a pair.
-        #[serde(default)]
-        pub scale_out: Option<SimplePolicyConfig>,
-        /// The scale-in alarm and policy of a pair.
-        #[serde(default)]
-        pub scale_in: Option<SimplePolicyConfig>,
+        @pair SimplePolicyConfig,
     }
 }
 
@@ -223,7 +211,7 @@ impl Controller for Simple {
     }
 
     fn metrics(&self) -> Vec<String> {
-        dedup(self.rules.iter().map(|r| r.alarm.metric().to_string()))
+        unique(self.rules.iter().map(|r| r.alarm.metric().to_string()))
     }
 
     fn evaluate(&mut self, obs: &Observation) -> Decision {

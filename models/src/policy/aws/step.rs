@@ -5,10 +5,11 @@
 //! intervals, `PutScalingPolicy` for `MetricAggregationType`).
 
 use super::adjustment::{change_of, check_adjustment, check_min_magnitude, AdjustmentType};
-use super::alarm::{one_or_pair, with_alarm, Aggregation, Alarm, AlarmConfig, AlarmState};
-use super::capacity::{check_bounds, dedup, Activity, Bounds};
+use super::alarm::{one_or_pair, Aggregation, Alarm, AlarmConfig, AlarmState};
+use super::capacity::{check_bounds, Activity, Bounds};
+use super::table::aws_table;
 use super::{five_minutes, join, minute, num, one, rule_name, signed};
-use crate::policy::{Controller, Decision, Observation};
+use crate::policy::{issue, unique, Controller, Decision, Observation};
 use crate::units::Duration;
 use serde::Deserialize;
 
@@ -60,7 +61,7 @@ impl StepAdjustmentConfig {
     }
 }
 
-with_alarm! {
+aws_table! {
     /// One alarm and its step scaling policy (`scale_out = {...}` or
     /// `scale_in = {...}`).
     #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -81,7 +82,7 @@ with_alarm! {
     }
 }
 
-with_alarm! {
+aws_table! {
     /// `[autoscaler.<pool>]` with `policy = "step"`: AWS step scaling, one
     /// alarm given flat or the pair as `scale_out = {...}`, `scale_in = {...}`.
     /// No cooldown ("cooldown periods are not supported for step scaling
@@ -93,14 +94,7 @@ with_alarm! {
         /// Always "step" (read by the scenario loader to pick this type).
         #[serde(default)]
         pub policy: Option<String>,
-        /// Minimum capacity (default 1).
-        #[serde(default = "one")]
-        pub min: u32,
-        /// Maximum capacity.
-        pub max: u32,
-        /// Alarm period (default 60 s).
-        #[serde(default = "minute")]
-        pub period: Duration,
+        @group,
         /// Instance warm-up (default 300 s).
         #[serde(default = "five_minutes")]
         pub warmup: Duration,
@@ -117,12 +111,7 @@ with_alarm! {
         /// Flat single alarm: the step adjustments.
         #[serde(default)]
         pub steps: Option<Vec<StepAdjustmentConfig>>,
-        /// The scale-out alarm and policy of a pair.
-        #[serde(default)]
-        pub scale_out: Option<StepPolicyConfig>,
-        /// The scale-in alarm and policy of a pair.
-        #[serde(default)]
-        pub scale_in: Option<StepPolicyConfig>,
+        @pair StepPolicyConfig,
     }
 }
 
@@ -148,36 +137,33 @@ fn check_steps(
 ) -> Result<(), (String, String)> {
     let path = |i: usize, f: &str| join(prefix, &format!("steps[{i}].{f}"));
     if steps.is_empty() {
-        return Err((
+        return issue(
             join(prefix, "steps"),
-            "expected at least one step adjustment".into(),
-        ));
+            "expected at least one step adjustment",
+        );
     }
     for (i, s) in steps.iter().enumerate() {
         for (f, b) in [("lower", s.lower), ("upper", s.upper)] {
             if b.is_some_and(|b| !b.is_finite()) {
-                return Err((
-                    path(i, f),
-                    "expected a finite bound (omit it for infinity)".into(),
-                ));
+                return issue(path(i, f), "expected a finite bound (omit it for infinity)");
             }
         }
         match (s.lower, s.upper) {
             (None, None) => {
-                return Err((
+                return issue(
                     path(i, "lower"),
-                    "the upper and lower bound can't both be absent in one step".into(),
-                ))
+                    "the upper and lower bound can't both be absent in one step",
+                )
             }
             (Some(l), Some(u)) if u <= l => {
-                return Err((
+                return issue(
                     path(i, "upper"),
                     format!(
                         "the upper bound ({}) must be greater than the lower bound ({})",
                         num(u),
                         num(l)
                     ),
-                ))
+                )
             }
             _ => {}
         }
@@ -190,31 +176,25 @@ fn check_steps(
         .filter(|&i| steps[i].upper.is_none())
         .collect();
     if null_lower.len() > 1 {
-        return Err((
+        return issue(
             path(null_lower[1], "lower"),
-            "only one step adjustment can have no lower bound (-infinity)".into(),
-        ));
+            "only one step adjustment can have no lower bound (-infinity)",
+        );
     }
     if null_upper.len() > 1 {
-        return Err((
+        return issue(
             path(null_upper[1], "upper"),
-            "only one step adjustment can have no upper bound (+infinity)".into(),
-        ));
+            "only one step adjustment can have no upper bound (+infinity)",
+        );
     }
     if let Some(i) = steps.iter().position(|s| s.lower.is_some_and(|l| l < 0.0)) {
         if null_lower.is_empty() {
-            return Err((
-                path(i, "lower"),
-                "a step has a negative lower bound, so one step must have no lower bound (-infinity)".into(),
-            ));
+            return issue(path(i, "lower"), "a step has a negative lower bound, so one step must have no lower bound (-infinity)");
         }
     }
     if let Some(i) = steps.iter().position(|s| s.upper.is_some_and(|u| u > 0.0)) {
         if null_upper.is_empty() {
-            return Err((
-                path(i, "upper"),
-                "a step has a positive upper bound, so one step must have no upper bound (+infinity)".into(),
-            ));
+            return issue(path(i, "upper"), "a step has a positive upper bound, so one step must have no upper bound (+infinity)");
         }
     }
     let mut order: Vec<usize> = (0..steps.len()).collect();
@@ -226,13 +206,13 @@ fn check_steps(
     for w in order.windows(2) {
         let (a, b) = (&steps[w[0]], &steps[w[1]]);
         let (Some(hi), Some(lo)) = (a.upper, b.lower) else {
-            return Err((
+            return issue(
                 path(w[1], "lower"),
                 format!("steps[{}] and steps[{}] overlap", w[0], w[1]),
-            ));
+            );
         };
         if hi > lo {
-            return Err((
+            return issue(
                 path(w[1], "lower"),
                 format!(
                     "steps[{}] and steps[{}] overlap: [{}, {}) and [{}, ...)",
@@ -242,10 +222,10 @@ fn check_steps(
                     num(hi),
                     num(lo)
                 ),
-            ));
+            );
         }
         if hi < lo {
-            return Err((
+            return issue(
                 path(w[1], "lower"),
                 format!(
                     "gap between steps[{}] (up to {}) and steps[{}] (from {})",
@@ -254,7 +234,7 @@ fn check_steps(
                     w[1],
                     num(lo)
                 ),
-            ));
+            );
         }
     }
     Ok(())
@@ -383,7 +363,7 @@ impl Controller for Step {
     }
 
     fn metrics(&self) -> Vec<String> {
-        dedup(self.rules.iter().map(|r| r.alarm.metric().to_string()))
+        unique(self.rules.iter().map(|r| r.alarm.metric().to_string()))
     }
 
     fn evaluate(&mut self, obs: &Observation) -> Decision {

@@ -5,8 +5,9 @@
 
 use super::alarm::{Alarm, AlarmConfig, AlarmState, Comparison, MissingData};
 use super::capacity::{check_bounds, Activity, Bounds};
+use super::table::aws_table;
 use super::{finish, five_minutes, minute, num, one};
-use crate::policy::{Controller, Decision, Observation};
+use crate::policy::{issue, Controller, Decision, Observation};
 use crate::units::Duration;
 use serde::Deserialize;
 
@@ -20,54 +21,49 @@ fn ninety_percent() -> f64 {
     0.9
 }
 
-/// `[autoscaler.<pool>]` with `policy = "target"`: AWS target tracking
-/// (`TargetTrackingConfiguration`).
-///
-/// AWS creates and manages two CloudWatch alarms for the policy; their
-/// shapes are not published in the user guides, so they are parameters
-/// here, with defaults from the alarms AWS creates for 1-minute metrics: a
-/// high alarm `metric > target` in 3 of 3 datapoints, and a low alarm
-/// `metric < scale_in_ratio x target` in 15 of 15. The Application Auto
-/// Scaling guide says capacity is removed "only when utilization passes a
-/// threshold that is far enough below the target value (usually more than
-/// 10% lower)": `scale_in_ratio` defaults to 0.9.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct TargetConfig {
-    /// Always "target" (read by the scenario loader to pick this type).
-    #[serde(default)]
-    pub policy: Option<String>,
-    /// The tracked metric (a utilization: it must fall as capacity grows).
-    pub metric: String,
-    /// Target value of the metric.
-    pub target: f64,
-    /// Minimum capacity (default 1).
-    #[serde(default = "one")]
-    pub min: u32,
-    /// Maximum capacity.
-    pub max: u32,
-    /// Alarm period (default 60 s).
-    #[serde(default = "minute")]
-    pub period: Duration,
-    /// Instance warm-up (default 300 s).
-    #[serde(default = "five_minutes")]
-    pub warmup: Duration,
-    /// `DisableScaleIn`: never remove capacity.
-    #[serde(default)]
-    pub disable_scale_in: bool,
-    /// `ScaleInCooldown` (Application Auto Scaling; EC2 Auto Scaling groups
-    /// have none): after a scale-in, further scale-ins wait this long.
-    #[serde(default)]
-    pub scale_in_cooldown: Option<Duration>,
-    /// Datapoints (N = M) of the high alarm (default 3).
-    #[serde(default = "three")]
-    pub scale_out_datapoints: u32,
-    /// Datapoints (N = M) of the low alarm (default 15).
-    #[serde(default = "fifteen")]
-    pub scale_in_datapoints: u32,
-    /// Low alarm threshold as a fraction of the target (default 0.9).
-    #[serde(default = "ninety_percent")]
-    pub scale_in_ratio: f64,
+aws_table! {
+    /// `[autoscaler.<pool>]` with `policy = "target"`: AWS target tracking
+    /// (`TargetTrackingConfiguration`).
+    ///
+    /// AWS creates and manages two CloudWatch alarms for the policy; their
+    /// shapes are not published in the user guides, so they are parameters
+    /// here, with defaults from the alarms AWS creates for 1-minute metrics: a
+    /// high alarm `metric > target` in 3 of 3 datapoints, and a low alarm
+    /// `metric < scale_in_ratio x target` in 15 of 15. The Application Auto
+    /// Scaling guide says capacity is removed "only when utilization passes a
+    /// threshold that is far enough below the target value (usually more than
+    /// 10% lower)": `scale_in_ratio` defaults to 0.9.
+    #[derive(Clone, Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct TargetConfig {
+        /// Always "target" (read by the scenario loader to pick this type).
+        #[serde(default)]
+        pub policy: Option<String>,
+        /// The tracked metric (a utilization: it must fall as capacity grows).
+        pub metric: String,
+        /// Target value of the metric.
+        pub target: f64,
+        @group,
+        /// Instance warm-up (default 300 s).
+        #[serde(default = "five_minutes")]
+        pub warmup: Duration,
+        /// `DisableScaleIn`: never remove capacity.
+        #[serde(default)]
+        pub disable_scale_in: bool,
+        /// `ScaleInCooldown` (Application Auto Scaling; EC2 Auto Scaling groups
+        /// have none): after a scale-in, further scale-ins wait this long.
+        #[serde(default)]
+        pub scale_in_cooldown: Option<Duration>,
+        /// Datapoints (N = M) of the high alarm (default 3).
+        #[serde(default = "three")]
+        pub scale_out_datapoints: u32,
+        /// Datapoints (N = M) of the low alarm (default 15).
+        #[serde(default = "fifteen")]
+        pub scale_in_datapoints: u32,
+        /// Low alarm threshold as a fraction of the target (default 0.9).
+        #[serde(default = "ninety_percent")]
+        pub scale_in_ratio: f64,
+    }
 }
 
 impl TargetConfig {
@@ -75,16 +71,16 @@ impl TargetConfig {
     pub fn check(&self) -> Result<(), (String, String)> {
         check_bounds(self.min, self.max, self.period)?;
         if !(self.target.is_finite() && self.target > 0.0) {
-            return Err((
-                "target".into(),
+            return issue(
+                "target",
                 format!("expected a target value > 0, got {}", self.target),
-            ));
+            );
         }
         if !(self.scale_in_ratio > 0.0 && self.scale_in_ratio <= 1.0) {
-            return Err((
-                "scale_in_ratio".into(),
+            return issue(
+                "scale_in_ratio",
                 format!("expected a fraction in (0, 1], got {}", self.scale_in_ratio),
-            ));
+            );
         }
         for (field, alarm) in self.alarms() {
             alarm

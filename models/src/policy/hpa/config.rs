@@ -9,6 +9,7 @@ use super::{
     Hpa, DEFAULT_CPU_INITIALIZATION_PERIOD_S, DEFAULT_INITIAL_READINESS_DELAY_S,
     DEFAULT_SYNC_PERIOD_S, DEFAULT_TOLERANCE,
 };
+use crate::policy::one;
 use crate::units::Duration;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -58,9 +59,6 @@ pub struct HpaConfig {
     pub behavior: Option<BehaviorSpec>,
 }
 
-fn one() -> u32 {
-    1
-}
 fn default_sync_period() -> Duration {
     Duration(DEFAULT_SYNC_PERIOD_S)
 }

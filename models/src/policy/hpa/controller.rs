@@ -5,7 +5,7 @@
 //! calculator's proposal, stabilized and rate-limited by the behavior.
 
 use super::{Hpa, Normalization, Recommendation};
-use crate::policy::{Controller, Decision, Observation};
+use crate::policy::{unique, Controller, Decision, Observation};
 
 impl Hpa {
     /// (minReplicas, maxReplicas).
@@ -20,13 +20,7 @@ impl Controller for Hpa {
     }
 
     fn metrics(&self) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        for m in &self.metrics {
-            if !names.contains(&m.name) {
-                names.push(m.name.clone());
-            }
-        }
-        names
+        unique(self.metrics.iter().map(|m| m.name.clone()))
     }
 
     fn evaluate(&mut self, obs: &Observation) -> Decision {

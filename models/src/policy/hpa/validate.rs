@@ -14,11 +14,7 @@ use super::{
     Hpa, MetricSpec, Normalization, Policy, Rules, Target, DEFAULT_CPU_UTILIZATION,
     DEFAULT_DOWNSCALE_STABILIZATION_S, MAX_POLICY_PERIOD_S, MAX_STABILIZATION_S,
 };
-use crate::policy::metric;
-
-fn err<T>(field: &str, message: impl Into<String>) -> Result<T, (String, String)> {
-    Err((field.to_string(), message.into()))
-}
+use crate::policy::{issue, metric};
 
 /// Pool-wide metrics: an `average_value` target on them divides the whole
 /// value (External averageValue) rather than averaging per pod.
@@ -30,14 +26,14 @@ fn positive(field: &str, what: &str, v: f64) -> Result<f64, (String, String)> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {
-        err(field, format!("{what}: expected a number > 0, got {v}"))
+        issue(field, format!("{what}: expected a number > 0, got {v}"))
     }
 }
 
 fn resolve_metric(i: usize, m: &MetricConfig) -> Result<MetricSpec, (String, String)> {
     let at = format!("metrics[{i}] ({})", m.name);
     if m.name.trim().is_empty() {
-        return err("metrics", format!("metrics[{i}]: expected a metric name"));
+        return issue("metrics", format!("metrics[{i}]: expected a metric name"));
     }
     let not_fractions = [
         metric::RPS,
@@ -48,7 +44,7 @@ fn resolve_metric(i: usize, m: &MetricConfig) -> Result<MetricSpec, (String, Str
         metric::LATENCY,
     ];
     if m.utilization.is_some() && not_fractions.contains(&m.name.as_str()) {
-        return err(
+        return issue(
             "metrics",
             format!(
                 "{at}: utilization is a percent of the request, for a metric published as a 0..1 fraction such as cpu; give {} an average_value or a value",
@@ -65,7 +61,7 @@ fn resolve_metric(i: usize, m: &MetricConfig) -> Result<MetricSpec, (String, Str
     .filter(|g| **g)
     .count();
     if given != 1 {
-        return err(
+        return issue(
             "metrics",
             format!(
                 "{at}: give exactly one target: utilization (percent of the request), average_value (per pod) or value (of the whole metric)"
@@ -86,7 +82,7 @@ fn resolve_metric(i: usize, m: &MetricConfig) -> Result<MetricSpec, (String, Str
     let target = match (source, m.utilization, m.average_value, m.value) {
         (MetricSource::Resource, Some(u), _, _) => {
             if u < 1 {
-                return err(
+                return issue(
                     "metrics",
                     format!("{at}: utilization must be greater than 0 (percent)"),
                 );
@@ -103,19 +99,19 @@ fn resolve_metric(i: usize, m: &MetricConfig) -> Result<MetricSpec, (String, Str
             Target::TotalPerPod(milli(positive("metrics", &at, v)?))
         }
         (MetricSource::Resource, ..) => {
-            return err(
+            return issue(
                 "metrics",
                 format!("{at}: a resource metric takes utilization or average_value"),
             )
         }
         (MetricSource::Pods, ..) => {
-            return err(
+            return issue(
                 "metrics",
                 format!("{at}: a pods metric takes average_value"),
             )
         }
         (MetricSource::Object | MetricSource::External, ..) => {
-            return err(
+            return issue(
                 "metrics",
                 format!("{at}: an object or external metric takes value or average_value"),
             )
@@ -174,7 +170,7 @@ fn resolve_rules(
     if let Some(w) = c.stabilization {
         let w = w.secs();
         if !(w.is_finite() && (0.0..=MAX_STABILIZATION_S).contains(&w)) {
-            return err(
+            return issue(
                 &format!("{field}.stabilization"),
                 format!("expected a window between 0 and 3600 s (the API's limit), got {w} s"),
             );
@@ -186,7 +182,7 @@ fn resolve_rules(
     }
     if let Some(ps) = &c.policies {
         if ps.is_empty() {
-            return err(
+            return issue(
                 &format!("{field}.policies"),
                 "must specify at least one policy (or leave policies out for the default)",
             );
@@ -194,14 +190,14 @@ fn resolve_rules(
         rules.policies = Vec::with_capacity(ps.len());
         for (i, p) in ps.iter().enumerate() {
             if p.value == 0 {
-                return err(
+                return issue(
                     &format!("{field}.policies"),
                     format!("policies[{i}]: value must be greater than zero"),
                 );
             }
             let period = p.period.secs();
             if !(period > 0.0 && period <= MAX_POLICY_PERIOD_S) {
-                return err(
+                return issue(
                     &format!("{field}.policies"),
                     format!(
                         "policies[{i}]: period must be greater than 0 and at most 1800 s (the API's limit), got {period} s"
@@ -217,7 +213,7 @@ fn resolve_rules(
     }
     if let Some(t) = c.tolerance {
         if !(t.is_finite() && t >= 0.0) {
-            return err(
+            return issue(
                 &format!("{field}.tolerance"),
                 format!("expected a tolerance >= 0, got {t}"),
             );
@@ -235,13 +231,13 @@ impl Hpa {
     /// direction. `Err((field path below the autoscaler table, message))`.
     pub fn new(cfg: &HpaConfig) -> Result<Hpa, (String, String)> {
         if cfg.min < 1 {
-            return err(
+            return issue(
                 "min",
                 "expected min >= 1 (minReplicas 0 needs the HPAScaleToZero feature gate, which is not modelled)",
             );
         }
         if cfg.max < cfg.min {
-            return err(
+            return issue(
                 "max",
                 format!("expected max >= min, got max {} < min {}", cfg.max, cfg.min),
             );
@@ -261,24 +257,24 @@ impl Hpa {
         };
         let sync = cfg.sync_period.secs();
         if !(sync.is_finite() && sync > 0.0) {
-            return err("sync_period", "expected a sync period > 0");
+            return issue("sync_period", "expected a sync period > 0");
         }
         if !(cfg.tolerance.is_finite() && cfg.tolerance >= 0.0) {
-            return err(
+            return issue(
                 "tolerance",
                 format!("expected a tolerance >= 0, got {}", cfg.tolerance),
             );
         }
         let cpu_init = cfg.cpu_initialization_period.secs();
         if !(cpu_init.is_finite() && cpu_init > 0.0) {
-            return err(
+            return issue(
                 "cpu_initialization_period",
                 "expected a CPU initialization period > 0",
             );
         }
         let readiness = cfg.initial_readiness_delay.secs();
         if !readiness.is_finite() {
-            return err("initial_readiness_delay", "expected a finite delay");
+            return issue("initial_readiness_delay", "expected a finite delay");
         }
         let (mut tolerance_up, mut tolerance_down) = (cfg.tolerance, cfg.tolerance);
         let normalization = match &cfg.behavior {
