@@ -171,7 +171,7 @@ fn resolve_rules(
         let w = w.secs();
         if !(w.is_finite() && (0.0..=MAX_STABILIZATION_S).contains(&w)) {
             return issue(
-                &format!("{field}.stabilization"),
+                format!("{field}.stabilization"),
                 format!("expected a window between 0 and 3600 s (the API's limit), got {w} s"),
             );
         }
@@ -183,7 +183,7 @@ fn resolve_rules(
     if let Some(ps) = &c.policies {
         if ps.is_empty() {
             return issue(
-                &format!("{field}.policies"),
+                format!("{field}.policies"),
                 "must specify at least one policy (or leave policies out for the default)",
             );
         }
@@ -191,14 +191,14 @@ fn resolve_rules(
         for (i, p) in ps.iter().enumerate() {
             if p.value == 0 {
                 return issue(
-                    &format!("{field}.policies"),
+                    format!("{field}.policies"),
                     format!("policies[{i}]: value must be greater than zero"),
                 );
             }
             let period = p.period.secs();
             if !(period > 0.0 && period <= MAX_POLICY_PERIOD_S) {
                 return issue(
-                    &format!("{field}.policies"),
+                    format!("{field}.policies"),
                     format!(
                         "policies[{i}]: period must be greater than 0 and at most 1800 s (the API's limit), got {period} s"
                     ),
@@ -214,7 +214,7 @@ fn resolve_rules(
     if let Some(t) = c.tolerance {
         if !(t.is_finite() && t >= 0.0) {
             return issue(
-                &format!("{field}.tolerance"),
+                format!("{field}.tolerance"),
                 format!("expected a tolerance >= 0, got {t}"),
             );
         }
