@@ -1,7 +1,8 @@
 //! The Kubernetes HorizontalPodAutoscaler (autoscaling/v2) as a pure
 //! controller: the same replica proposals, stabilization windows, scaling
 //! policies and bounds as kube-controller-manager's `podautoscaler`
-//! package, evaluated every sync period on an [`Observation`].
+//! package, evaluated every sync period on an
+//! [`Observation`](crate::policy::Observation).
 //!
 //! Sources, by rule (kubernetes/kubernetes, `pkg/controller/podautoscaler`,
 //! as of v1.33-1.34, and the documentation page "Horizontal Pod
