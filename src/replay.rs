@@ -19,7 +19,7 @@
 //!   at pods (the HPA's handling of unready pods and missing metrics).
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use scalesim_models::autoscaler::{Controller, Decision, Metric, Observation, Pod, PolicyConfig};
+use scalesim_models::policy::{Controller, Decision, Metric, Observation, Pod, PolicyConfig};
 use scalesim_models::traffic::calendar::Calendar;
 use scalesim_models::units::parse_duration;
 use serde::Serialize;

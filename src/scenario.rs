@@ -15,12 +15,12 @@
 
 use crate::diagnostics::{locate, path_at, suggest, Diagnostic, Diagnostics, Source};
 use crate::sweep::SweepConfig;
-use scalesim_models::autoscaler::{PolicyConfig, POLICIES};
-use scalesim_models::aws::{SimpleConfig, StepConfig, TargetConfig};
 use scalesim_models::fleet::cost::CostConfig;
-use scalesim_models::hpa::{Hpa, HpaConfig};
-use scalesim_models::predictive::PredictiveConfig;
-use scalesim_models::schedule::{ScheduledConfig, StaticConfig};
+use scalesim_models::policy::aws::{SimpleConfig, StepConfig, TargetConfig};
+use scalesim_models::policy::hpa::{Hpa, HpaConfig};
+use scalesim_models::policy::predictive::PredictiveConfig;
+use scalesim_models::policy::schedule::{ScheduledConfig, StaticConfig};
+use scalesim_models::policy::{PolicyConfig, POLICIES};
 use scalesim_models::traffic::calendar::{parse_local, parse_offset, Calendar, Zone};
 use scalesim_models::traffic::SourceConfig;
 use scalesim_models::units::Duration;

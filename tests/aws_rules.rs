@@ -1,4 +1,4 @@
-//! The AWS scaling policies (`models/src/aws.rs`) against the behaviour AWS
+//! The AWS scaling policies (`models/src/policy/aws/`) against the behaviour AWS
 //! documents: the worked examples of the *Amazon EC2 Auto Scaling User
 //! Guide* ("Step and simple scaling policies": step adjustments, scaling
 //! adjustment types, instance warm-up; "Scaling cooldowns"; "Target tracking
@@ -7,11 +7,11 @@
 //! ("Using Amazon CloudWatch alarms": M out of N, missing data tables).
 //! Policies are driven directly, one Observation per alarm period.
 
-use scalesim::models::autoscaler::{Controller, Decision, Metric, Observation};
-use scalesim::models::aws::{
+use scalesim::models::policy::aws::{
     round_percent_change, Alarm, AlarmState, Comparison, MissingData, Simple, SimpleConfig, Step,
     StepConfig, TargetConfig, TargetTracking,
 };
+use scalesim::models::policy::{Controller, Decision, Metric, Observation};
 
 /// One evaluation at time `t` with `current` desired and `ready` instances
 /// and one `cpu` datapoint.

@@ -20,11 +20,12 @@
 //!   and the autoscaler pipeline;
 //! - [`measure`]: counters, the measurements common to every component,
 //!   time-series rows and the run's report;
-//! - the scaling policies: [`autoscaler`] (the interface every policy
-//!   implements), [`aws`] (simple, step, target tracking), [`hpa`] (the
-//!   Kubernetes HorizontalPodAutoscaler, autoscaling/v2), [`schedule`]
-//!   (static and scheduled capacity), [`predictive`] (seasonal-naive
-//!   forecast, provisioned ahead);
+//! - [`policy`]: the interface every scaling policy implements, and the
+//!   policies: [`policy::hpa`] (the Kubernetes HorizontalPodAutoscaler,
+//!   autoscaling/v2), [`policy::aws`] (AWS simple, step and
+//!   target-tracking scaling), [`policy::schedule`] (static and scheduled
+//!   capacity), [`policy::predictive`] (seasonal-naive forecast,
+//!   provisioned ahead);
 //! - [`traffic`]: request sources (Poisson / deterministic, Zipf keys,
 //!   request classes, traces), rate patterns ([`traffic::pattern`]),
 //!   calendars ([`traffic::calendar`]) and token laws
@@ -32,16 +33,12 @@
 //! - [`system`]: the system as configured and the checks before a run;
 //! - [`dist`]: service-time laws; [`units`]: durations in scenario files.
 
-pub mod autoscaler;
-pub mod aws;
 pub mod dist;
 pub mod fleet;
 pub mod flow;
-pub mod hpa;
 pub mod kinds;
 pub mod measure;
-pub mod predictive;
-pub mod schedule;
+pub mod policy;
 pub mod system;
 pub mod traffic;
 pub mod units;

@@ -4,9 +4,9 @@
 //! running system is [`crate::flow::System`]; its measurements are in
 //! [`crate::measure`].
 
-use crate::autoscaler::PolicyConfig;
 use crate::fleet::cost::CostConfig;
 use crate::kinds::CheckCx;
+use crate::policy::PolicyConfig;
 use crate::traffic::calendar::Calendar;
 use crate::traffic::SourceConfig;
 use scalesim_sim::{to_secs, Time};

@@ -150,7 +150,7 @@ impl PoolConfig {
                 "expected at least 1 request per instance".into(),
             ));
         }
-        let mut known = crate::autoscaler::metric::POOL.to_vec();
+        let mut known = crate::policy::metric::POOL.to_vec();
         known.push("ready");
         for (i, c) in self.custom_metrics.iter().enumerate() {
             if known.contains(&c.name.as_str()) {

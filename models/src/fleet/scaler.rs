@@ -3,11 +3,11 @@
 //! period, new instances provisioned (boot) and warmed (readiness grace),
 //! removed ones drained and billed.
 
-use crate::autoscaler::{Controller, Metric, Observation, Pod, PolicyConfig};
 use crate::dist::Dist;
 use crate::fleet::pool::{Phase, Pool};
 use crate::flow::{Billing, CompId, Component, Ev, System};
 use crate::measure::{Counters, ScalingEvent};
+use crate::policy::{Controller, Metric, Observation, Pod, PolicyConfig};
 use crate::system::{ConfigIssue, SystemConfig};
 use scalesim_sim::{from_secs, stream, to_secs, Scheduler, SimRng, Time};
 use std::collections::{BTreeMap, VecDeque};
@@ -118,7 +118,7 @@ impl System {
             name: name.to_string(),
             value,
         };
-        use crate::autoscaler::metric as m;
+        use crate::policy::metric as m;
         let mut metrics = vec![
             metric(m::CPU, (d.slots > 0.0).then(|| d.busy / d.slots)),
             metric(m::RPS, per(d.completions as f64 / (dt / 1e9))),
@@ -276,7 +276,7 @@ fn pods(
     now: Time,
     dt: f64,
 ) -> Vec<Pod> {
-    use crate::autoscaler::metric as m;
+    use crate::policy::metric as m;
     let ready = pool.ready();
     let conc = pool.slots().max(1) as f64 / ready.max(1) as f64;
     let shared_cpu = shared_cpu.then(|| {

@@ -387,7 +387,7 @@ pub trait Component {
         _d: &crate::measure::Counters,
         _per: &dyn Fn(f64) -> Option<f64>,
         _dt: f64,
-        _out: &mut Vec<crate::autoscaler::Metric>,
+        _out: &mut Vec<crate::policy::Metric>,
     ) {
     }
 

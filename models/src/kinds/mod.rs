@@ -268,7 +268,7 @@ impl ComponentConfig {
 /// metrics, its kind's own (`batch`, `kv`, `tokens` for serving kinds),
 /// and its custom ratios (empty: the component does not scale).
 pub fn published_metrics(c: &ComponentConfig) -> Vec<String> {
-    use crate::autoscaler::metric as m;
+    use crate::policy::metric as m;
     let Some(p) = c.lifecycle() else {
         return Vec::new();
     };
@@ -327,7 +327,7 @@ impl Component for Kind {
         d: &Counters,
         per: &dyn Fn(f64) -> Option<f64>,
         dt: f64,
-        out: &mut Vec<crate::autoscaler::Metric>,
+        out: &mut Vec<crate::policy::Metric>,
     ) {
         dispatch!(self, k => k.scaling_metrics(d, per, dt, out))
     }

@@ -6,7 +6,7 @@
 //! leave; the next step starts, or a batch-formation timer waits. The fleet
 //! of replicas scales, loads its model, drains and bills like a pool's.
 
-use crate::autoscaler::{metric as m, Metric};
+use crate::policy::{metric as m, Metric};
 pub mod batch;
 pub mod gpu;
 pub mod llm;

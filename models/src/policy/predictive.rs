@@ -9,7 +9,7 @@
 //! target tracking on the current load, so a wrong forecast never leaves
 //! the pool short.
 
-use crate::autoscaler::{metric, Controller, Decision, Observation};
+use crate::policy::{issue, metric, minute, one, Controller, Decision, Observation};
 use crate::units::Duration;
 use serde::Deserialize;
 use std::collections::VecDeque;
@@ -55,12 +55,6 @@ fn ten_minutes() -> Duration {
 fn hour() -> Duration {
     Duration(3600.0)
 }
-fn minute() -> Duration {
-    Duration(60.0)
-}
-fn one() -> u32 {
-    1
-}
 
 /// The running predictive policy.
 pub struct Predictive {
@@ -76,15 +70,14 @@ pub struct Predictive {
 impl Predictive {
     /// Checks the configuration; `Err((field, message))`.
     pub fn new(cfg: &PredictiveConfig) -> Result<Predictive, (String, String)> {
-        let bad = |f: &str, m: &str| Err((f.to_string(), m.to_string()));
         if !(cfg.target_rps.is_finite() && cfg.target_rps > 0.0) {
-            return bad(
+            return issue(
                 "target_rps",
                 "expected requests per second per instance > 0",
             );
         }
         if cfg.min == 0 || cfg.max < cfg.min {
-            return bad("max", "expected 1 <= min <= max");
+            return issue("max", "expected 1 <= min <= max");
         }
         for (f, d) in [
             ("season", cfg.season),
@@ -92,11 +85,11 @@ impl Predictive {
             ("period", cfg.period),
         ] {
             if d.secs() <= 0.0 {
-                return bad(f, "expected a duration > 0");
+                return issue(f, "expected a duration > 0");
             }
         }
         if cfg.lead.secs() + cfg.horizon.secs() >= cfg.season.secs() {
-            return bad("horizon", "lead + horizon must be shorter than the season");
+            return issue("horizon", "lead + horizon must be shorter than the season");
         }
         Ok(Predictive {
             cfg: cfg.clone(),
@@ -223,7 +216,7 @@ impl Controller for Predictive {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::autoscaler::Metric;
+    use crate::policy::Metric;
 
     fn cfg() -> PredictiveConfig {
         PredictiveConfig {

@@ -4,7 +4,7 @@
 //! Black Friday). The desired capacity is a pure function of local time,
 //! evaluated every `period`.
 
-use crate::autoscaler::{Controller, Decision, Observation};
+use crate::policy::{issue, minute, Controller, Decision, Observation};
 use crate::traffic::calendar::Calendar;
 use crate::traffic::pattern::{DailyConfig, TimeRef};
 use crate::units::Duration;
@@ -63,9 +63,6 @@ pub struct ScheduledConfig {
 fn one() -> f64 {
     1.0
 }
-fn minute() -> Duration {
-    Duration(60.0)
-}
 
 /// The running scheduled policy.
 pub struct Scheduled {
@@ -105,16 +102,16 @@ impl Scheduled {
             .map(|k| k.0)
             .unwrap_or(0.0);
         if cfg.capacity == 0 && cfg.off_hours == 0 {
-            return Err(("capacity".into(), "a schedule needs some capacity".into()));
+            return issue("capacity", "a schedule needs some capacity");
         }
         if !(cfg.weekend.is_finite() && cfg.weekend > 0.0) {
-            return Err((
-                "weekend".into(),
+            return issue(
+                "weekend",
                 format!("expected a factor > 0, got {}", cfg.weekend),
-            ));
+            );
         }
         if cfg.period.secs() <= 0.0 {
-            return Err(("period".into(), "expected a period > 0".into()));
+            return issue("period", "expected a period > 0");
         }
         let mut overrides = Vec::new();
         for (i, o) in cfg.overrides.iter().enumerate() {
@@ -127,10 +124,10 @@ impl Scheduled {
                 .resolve(calendar)
                 .map_err(|m| (format!("overrides.{i}.end"), m))?;
             if b <= a {
-                return Err((
+                return issue(
                     format!("overrides.{i}.end"),
-                    "the override ends before it starts".into(),
-                ));
+                    "the override ends before it starts",
+                );
             }
             overrides.push((a, b, o.capacity));
         }

@@ -1,14 +1,60 @@
-//! The autoscaler interface: what a scaling policy sees at an evaluation
-//! and what it decides. Policies are pure state machines over these
-//! values, so the same code runs inside a simulation (fed by the metrics
-//! pipeline of a pool) and in `scalesim replay-policy` (fed by a recorded
-//! metrics CSV), and can be tested against the documented behaviour of the
-//! real controllers without a simulation.
+//! # Scaling policies
 //!
-//! Policies live in their own files: `hpa.rs` (Kubernetes
-//! HorizontalPodAutoscaler, autoscaling/v2), `aws.rs` (AWS simple, step and
-//! target-tracking scaling), `schedule.rs` (static and scheduled capacity),
-//! `predictive.rs`.
+//! The autoscaler interface (this file): what a scaling policy sees at an
+//! evaluation and what it decides. Policies are pure state machines over
+//! these values, so the same code runs inside a simulation (fed by the
+//! metrics pipeline of a pool) and in `scalesim replay-policy` (fed by a
+//! recorded metrics CSV), and can be tested against the documented
+//! behaviour of the real controllers without a simulation.
+//!
+//! The policies, one module each:
+//!
+//! - [`hpa`]: the Kubernetes HorizontalPodAutoscaler (autoscaling/v2);
+//! - [`aws`]: AWS simple, step and target-tracking scaling, driven by a
+//!   model of the CloudWatch alarm;
+//! - [`schedule`]: static and scheduled (clock-driven) capacity;
+//! - [`predictive`]: seasonal-naive forecast, provisioned ahead.
+
+pub mod aws;
+pub mod hpa;
+pub mod predictive;
+pub mod schedule;
+
+// ---------------------------------------------------------------------------
+// Shared by the policies' configurations
+// ---------------------------------------------------------------------------
+
+/// A configuration error at `field` (a path below `[autoscaler.<pool>]`,
+/// which the scenario loader turns into a file position): the
+/// `Err((field, message))` every policy's check returns.
+pub(crate) fn issue<T>(
+    field: impl Into<String>,
+    message: impl Into<String>,
+) -> Result<T, (String, String)> {
+    Err((field.into(), message.into()))
+}
+
+/// Default minimum capacity: 1.
+pub(crate) fn one() -> u32 {
+    1
+}
+
+/// Default evaluation (alarm, schedule) period: 60 s.
+pub(crate) fn minute() -> crate::units::Duration {
+    crate::units::Duration(60.0)
+}
+
+/// Metric names without repeats, in first-seen order (what a policy asks
+/// the pipeline for).
+pub(crate) fn unique(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for n in names {
+        if !v.contains(&n) {
+            v.push(n);
+        }
+    }
+    v
+}
 
 /// Well-known metric names a pool publishes to its autoscaler.
 pub mod metric {
@@ -121,19 +167,19 @@ pub trait Controller {
 #[derive(Clone, Debug, PartialEq)]
 pub enum PolicyConfig {
     /// `policy = "static"`.
-    Static(crate::schedule::StaticConfig),
+    Static(schedule::StaticConfig),
     /// `policy = "scheduled"`.
-    Scheduled(crate::schedule::ScheduledConfig),
+    Scheduled(schedule::ScheduledConfig),
     /// `policy = "hpa"`: Kubernetes HorizontalPodAutoscaler.
-    Hpa(crate::hpa::HpaConfig),
+    Hpa(hpa::HpaConfig),
     /// `policy = "simple"`: AWS simple scaling.
-    Simple(crate::aws::SimpleConfig),
+    Simple(aws::SimpleConfig),
     /// `policy = "step"`: AWS step scaling.
-    Step(crate::aws::StepConfig),
+    Step(aws::StepConfig),
     /// `policy = "target"`: AWS target tracking.
-    Target(crate::aws::TargetConfig),
+    Target(aws::TargetConfig),
     /// `policy = "predictive"`: seasonal forecast, provisioned ahead.
-    Predictive(crate::predictive::PredictiveConfig),
+    Predictive(predictive::PredictiveConfig),
     /// `policy = "hpa"` with `manifest = "<file>.yaml"`: the scenario
     /// loader reads the manifest and replaces this with [`PolicyConfig::Hpa`].
     HpaManifest(String),
@@ -158,14 +204,14 @@ impl PolicyConfig {
     ) -> Result<Option<Box<dyn Controller>>, (String, String)> {
         Ok(match self {
             PolicyConfig::Static(_) => None,
-            PolicyConfig::Scheduled(c) => Some(Box::new(crate::schedule::Scheduled::new(c, cal)?)),
-            PolicyConfig::Hpa(c) => Some(Box::new(crate::hpa::Hpa::new(c)?)),
-            PolicyConfig::Simple(c) => Some(Box::new(crate::aws::Simple::new(c)?)),
-            PolicyConfig::Step(c) => Some(Box::new(crate::aws::Step::new(c)?)),
-            PolicyConfig::Target(c) => Some(Box::new(crate::aws::TargetTracking::new(c)?)),
-            PolicyConfig::Predictive(c) => Some(Box::new(crate::predictive::Predictive::new(c)?)),
+            PolicyConfig::Scheduled(c) => Some(Box::new(schedule::Scheduled::new(c, cal)?)),
+            PolicyConfig::Hpa(c) => Some(Box::new(hpa::Hpa::new(c)?)),
+            PolicyConfig::Simple(c) => Some(Box::new(aws::Simple::new(c)?)),
+            PolicyConfig::Step(c) => Some(Box::new(aws::Step::new(c)?)),
+            PolicyConfig::Target(c) => Some(Box::new(aws::TargetTracking::new(c)?)),
+            PolicyConfig::Predictive(c) => Some(Box::new(predictive::Predictive::new(c)?)),
             PolicyConfig::HpaManifest(_) => {
-                return Err(("manifest".into(), "the manifest was not loaded".into()));
+                return issue("manifest", "the manifest was not loaded");
             }
         })
     }
