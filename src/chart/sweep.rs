@@ -1,0 +1,381 @@
+//! `sweep-<param>`: each plotted metric against one varied parameter.
+
+use super::kit::{
+    decimals, err, fmt_plain, fmt_secs, fmt_usd, fmt_usd_tick, font, label_at, nice_step,
+    register_fonts, DrawResult, DESIRED, FONT, GRID, GRID_LIGHT, LEGEND_SIZE, MARGIN, MUTED,
+    PALETTE, SLO_RED, SUBTITLE_SIZE, TEXT, THROUGHPUT, WIDTH,
+};
+use super::kit::{flow_legend, Axis};
+use crate::study::{CapacityResult, CapacityRow, MetricStat, ParamValue, SweepResults};
+use ndarray::Array2;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::FontStyle;
+use std::error::Error;
+use std::io;
+use std::path::{Path, PathBuf};
+use super::study_kit::*;
+use super::slug;
+use super::pareto::*;
+use super::heatmap::*;
+use super::capacity::*;
+use super::probes::*;
+
+// ---------------------------------------------------------------- sweep
+
+pub(crate) struct SweepPlot {
+    pub(crate) x: Scale,
+    /// How the labels of a categorical x axis are set, when plotters'
+    /// own single row at the usual size would overlap.
+    pub(crate) x_labels: Option<XLabels>,
+    pub(crate) cols: usize,
+    pub(crate) panels: Vec<SweepPanel>,
+}
+
+pub(crate) struct SweepPanel {
+    pub(crate) title: String,
+    pub(crate) y: Scale,
+    pub(crate) series: Vec<Series>,
+}
+
+/// One line: its points (x in drawing units, y values raw).
+pub(crate) struct Series {
+    pub(crate) colour: RGBColor,
+    pub(crate) pts: Vec<SPt>,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct SPt {
+    pub(crate) x: f64,
+    pub(crate) y: f64,
+    pub(crate) lo: f64,
+    pub(crate) hi: f64,
+}
+
+/// The interval of a mean, its lower end kept at 0 or above for a
+/// non-negative mean (metrics here are counts, times, rates and costs).
+pub(crate) fn interval(s: &MetricStat) -> (f64, f64) {
+    let lo = if s.mean >= 0.0 {
+        s.lo().max(0.0)
+    } else {
+        s.lo()
+    };
+    (lo, s.hi())
+}
+
+pub(crate) fn spt(x: f64, s: &MetricStat) -> SPt {
+    let (lo, hi) = if s.ci95.is_finite() {
+        interval(s)
+    } else {
+        (f64::NAN, f64::NAN)
+    };
+    SPt {
+        x,
+        y: s.mean,
+        lo,
+        hi,
+    }
+}
+
+pub(crate) fn replication_note(n: u32) -> String {
+    if n >= 2 {
+        format!("Each point: mean of {n} replications; bars: its 95% confidence interval.")
+    } else {
+        "Each point: one replication (no confidence interval).".into()
+    }
+}
+
+pub(crate) fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Figure {
+    let (vals, numeric) = distinct_values(r.points.iter().filter_map(|pt| pt.params.get(p)));
+    let (x, pos) = param_axis(&vals, numeric, &r.params[p]);
+    let pos_of = |text: &str| vals.iter().position(|v| v.text == text).map(|i| pos[i]);
+    // One group per combination of the other parameters' values, in order
+    // of appearance.
+    let others: Vec<usize> = (0..r.params.len()).filter(|&q| q != p).collect();
+    let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
+    for (i, pt) in r.points.iter().enumerate() {
+        let k: Vec<String> = others
+            .iter()
+            .map(|&q| pt.params.get(q).map(|v| v.text.clone()).unwrap_or_default())
+            .collect();
+        match groups.iter_mut().find(|g| g.0 == k) {
+            Some(g) => g.1.push(i),
+            None => groups.push((k, vec![i])),
+        }
+    }
+    // Lines sharing an x are set slightly apart so their bars stay visible.
+    let gap = pos
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(x.span(), f64::min);
+    let g = groups.len();
+    let dodge = if g > 1 {
+        (x.span() * 0.015).min(gap * 0.5 / g as f64)
+    } else {
+        0.0
+    };
+    let colour = |k: usize| PALETTE[k % PALETTE.len()];
+    let mut panels = Vec::new();
+    for &m in metrics {
+        let name = &r.metrics[m];
+        let unit = unit_of(name);
+        let mut series = Vec::new();
+        let mut all = Vec::new();
+        for (k, (_, members)) in groups.iter().enumerate() {
+            let off = (k as f64 - (g as f64 - 1.0) / 2.0) * dodge;
+            let mut pts: Vec<SPt> = members
+                .iter()
+                .filter_map(|&i| {
+                    let pt = &r.points[i];
+                    let xp = pos_of(&pt.params.get(p)?.text)?;
+                    Some(spt(xp + off, pt.stats.get(m)?))
+                })
+                .filter(|s| s.y.is_finite())
+                .collect();
+            pts.sort_by(|a, b| a.x.total_cmp(&b.x));
+            all.extend(pts.iter().flat_map(|s| [s.y, s.lo, s.hi]));
+            series.push(Series {
+                colour: colour(k),
+                pts,
+            });
+        }
+        panels.push(SweepPanel {
+            title: metric_title(name),
+            y: value_scale(&all, unit, metric_desc(name), 50.0),
+            series,
+        });
+    }
+    let mut head = Header {
+        title: format!("{}: metrics against {}", r.scenario, r.params[p]),
+        subtitle: vec![replication_note(r.replications)],
+        legend: Vec::new(),
+    };
+    if others.is_empty() {
+        head.legend.push(key(
+            format!("{} (mean, 95% CI)", r.params[p]),
+            colour(0),
+            Swatch::LineDot,
+        ));
+    } else {
+        let names: Vec<&str> = others.iter().map(|&q| r.params[q].as_str()).collect();
+        head.subtitle.push(format!(
+            "One line per combination of the other varied parameters ({}); {} points in all.",
+            names.join(", "),
+            r.points.len()
+        ));
+        for (k, (texts, _)) in groups.iter().enumerate() {
+            let label: Vec<String> = others
+                .iter()
+                .zip(texts)
+                .map(|(&q, t)| format!("{}={}", r.params[q], unquote(t)))
+                .collect();
+            head.legend
+                .push(key(label.join(", "), colour(k), Swatch::LineDot));
+        }
+    }
+    let cols = if panels.len() == 1 { 1 } else { 2 };
+    let rows = panels.len().div_ceil(cols) as u32;
+    let x_labels = if numeric {
+        None
+    } else {
+        sweep_x_labels(&x, cols)
+    };
+    let extra = x_labels.as_ref().map_or(0, XLabels::extra);
+    Figure {
+        name: format!("sweep-{}", slug(&r.params[p])),
+        head,
+        body_height: rows * (extra + if cols == 1 { 460 } else { 370 }),
+        body: Body::Sweep(SweepPlot {
+            x,
+            x_labels,
+            cols,
+            panels,
+        }),
+    }
+}
+
+pub(crate) fn draw_sweep<DB: DrawingBackend>(body: &DrawingArea<DB, Shift>, s: &SweepPlot) -> DrawResult {
+    let rows = s.panels.len().div_ceil(s.cols);
+    let areas = body.split_evenly((rows, s.cols));
+    // With labels of our own, plotters draws the ticks without labels.
+    let (x, frame) = match &s.x_labels {
+        Some(l) => (
+            Scale {
+                labels: Vec::new(),
+                ..s.x.clone()
+            },
+            Frame {
+                x_area: PANEL_FRAME.x_area + l.extra(),
+                ..PANEL_FRAME
+            },
+        ),
+        None => (s.x.clone(), PANEL_FRAME),
+    };
+    for (panel, area) in s.panels.iter().zip(&areas) {
+        let y = &panel.y;
+        let mut chart = plot(area, Some(&panel.title), &x, y, frame, true)?;
+        if let Some(l) = &s.x_labels {
+            draw_x_labels(area, &chart, &s.x, l)?;
+        }
+        for line in &panel.series {
+            let c = line.colour;
+            chart
+                .draw_series(LineSeries::new(
+                    line.pts.iter().map(|p| (p.x, y.at_in(p.y))),
+                    c.stroke_width(2),
+                ))
+                .map_err(err)?;
+            let bars: Vec<_> = line
+                .pts
+                .iter()
+                .filter(|p| p.lo.is_finite() && p.hi > p.lo)
+                .map(|p| ((p.x, y.at_in(p.lo)), (p.x, y.at_in(p.hi))))
+                .collect();
+            error_bars(&mut chart, &bars, c.stroke_width(2), 5)?;
+            chart
+                .draw_series(line.pts.iter().flat_map(|p| dot((p.x, y.at_in(p.y)), 4, c)))
+                .map_err(err)?;
+        }
+        if panel.series.iter().all(|l| l.pts.is_empty()) {
+            centre_text(&mut chart, &s.x, y, "no data")?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- category labels
+
+/// The usual size of tick labels (see [`mesh`]).
+pub(crate) const TICK_SIZE: u32 = 15;
+/// Smaller sizes tried, in turn, for staggered category labels.
+pub(crate) const SMALL_TICK_SIZES: [u32; 5] = [14, 13, 12, 11, 10];
+/// The least room between two labels of a row, in pixels.
+pub(crate) const X_LABEL_GAP: i32 = 8;
+/// Where plotters puts the top of an x tick label, below the axis (twice
+/// the tick mark size).
+pub(crate) const X_LABEL_TOP: i32 = 8;
+
+/// How the labels of a categorical x axis are set: in `rows` rows (label
+/// `k` on row `k % rows`), at font `size`, with these texts (shortened
+/// with `…` only when nothing else fits).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct XLabels {
+    pub(crate) size: u32,
+    pub(crate) rows: usize,
+    pub(crate) texts: Vec<String>,
+}
+
+impl XLabels {
+    /// The distance between rows, in pixels.
+    pub(crate) fn pitch(&self) -> i32 {
+        self.size as i32 + 4
+    }
+
+    /// The room the rows past the first take, in pixels.
+    pub(crate) fn extra(&self) -> u32 {
+        (self.rows.saturating_sub(1) as i32 * self.pitch()) as u32
+    }
+}
+
+/// Whether labels of `widths` centred at `centres` (pixels, increasing),
+/// in `rows` rows, stay apart and within `bounds`.
+pub(crate) fn labels_fit(centres: &[i32], widths: &[i32], rows: usize, bounds: (i32, i32)) -> bool {
+    let inside = centres
+        .iter()
+        .zip(widths)
+        .all(|(&c, &w)| c - w / 2 >= bounds.0 && c + (w + 1) / 2 <= bounds.1);
+    let apart = (rows..centres.len()).all(|j| {
+        let i = j - rows;
+        centres[j] - centres[i] >= (widths[i] + widths[j] + 1) / 2 + X_LABEL_GAP
+    });
+    inside && apart
+}
+
+/// `text` cut short with `…` to at most `max` pixels wide.
+pub(crate) fn shorten(text: &str, size: u32, max: i32) -> String {
+    if text_width(text, size, false) <= max {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    (0..chars.len())
+        .rev()
+        .map(|n| format!("{}…", chars[..n].iter().collect::<String>()))
+        .find(|s| text_width(s, size, false) <= max)
+        .unwrap_or_else(|| "…".into())
+}
+
+/// How to set category labels `texts` centred at `centres` (pixels,
+/// increasing) within `bounds`: `None` when one row at the usual size
+/// fits; else two staggered rows at the largest size that fits, down to
+/// 10 px, and failing that labels shortened to fit two rows at 10 px.
+pub(crate) fn category_labels(texts: &[String], centres: &[i32], bounds: (i32, i32)) -> Option<XLabels> {
+    let widths =
+        |size: u32| -> Vec<i32> { texts.iter().map(|t| text_width(t, size, false)).collect() };
+    if labels_fit(centres, &widths(TICK_SIZE), 1, bounds) {
+        return None;
+    }
+    let layout = |size: u32, texts: Vec<String>| XLabels {
+        size,
+        rows: 2,
+        texts,
+    };
+    for size in std::iter::once(TICK_SIZE).chain(SMALL_TICK_SIZES) {
+        if labels_fit(centres, &widths(size), 2, bounds) {
+            return Some(layout(size, texts.to_vec()));
+        }
+    }
+    // Each label no wider than the room to its row's neighbours and to the
+    // bounds.
+    let size = SMALL_TICK_SIZES[SMALL_TICK_SIZES.len() - 1];
+    let n = centres.len();
+    let short = (0..n)
+        .map(|i| {
+            let mut max = (2 * (centres[i] - bounds.0)).min(2 * (bounds.1 - centres[i]) - 1);
+            if i >= 2 {
+                max = max.min(centres[i] - centres[i - 2] - X_LABEL_GAP);
+            }
+            if i + 2 < n {
+                max = max.min(centres[i + 2] - centres[i] - X_LABEL_GAP);
+            }
+            shorten(&texts[i], size, max)
+        })
+        .collect();
+    Some(layout(size, short))
+}
+
+/// The category labels of a sweep's x axis, in panels `cols` to the
+/// figure's width (see [`sweep_figure`]), or `None` for plotters' own.
+pub(crate) fn sweep_x_labels(x: &Scale, cols: usize) -> Option<XLabels> {
+    let f = PANEL_FRAME;
+    let panel = WIDTH as i32 / cols.max(1) as i32;
+    let (left, right) = ((f.left + f.y_area) as i32, panel - f.right as i32);
+    let centres: Vec<i32> = x
+        .labels
+        .iter()
+        .map(|(t, _)| left + ((t - x.lo) / x.span() * f64::from(right - left)).floor() as i32)
+        .collect();
+    let texts: Vec<String> = x.labels.iter().map(|l| l.1.clone()).collect();
+    // Labels may reach into the corner below the y labels, not into the
+    // next panel.
+    category_labels(&texts, &centres, (4, panel - 4))
+}
+
+/// Draws the category labels `l` of `x` below the plot of `chart`.
+pub(crate) fn draw_x_labels<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &Chart2d<DB>,
+    x: &Scale,
+    l: &XLabels,
+) -> DrawResult {
+    let (bx, by) = area.get_base_pixel();
+    let (_, yr) = chart.plotting_area().get_pixel_range();
+    let style = font(l.size).pos(Pos::new(HPos::Center, VPos::Top));
+    for (k, ((t, _), text)) in x.labels.iter().zip(&l.texts).enumerate() {
+        let (px, _) = chart.backend_coord(&(*t, 0.0));
+        let top = yr.end + X_LABEL_TOP + (k % l.rows) as i32 * l.pitch();
+        area.draw(&Text::new(text.clone(), (px - bx, top - by), style.clone()))
+            .map_err(err)?;
+    }
+    Ok(())
+}
