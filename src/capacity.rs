@@ -17,13 +17,13 @@
 //! the pessimistic end of the interval crosses, its `high` where the
 //! optimistic end does. Several objectives: the first to cross binds.
 
+use crate::chart;
 use crate::metrics;
 use crate::objective::{self, Objective};
 use crate::output::columns;
 use crate::run;
 use crate::scenario::{self, Loaded};
 use crate::study::{Acc, CapacityResult, CapacityRow, Failure, MetricStat, ParamValue, Probe};
-use crate::chart;
 use crate::sweep::{num, param_value, thread_pool};
 use indicatif::ProgressBar;
 use rayon::prelude::*;

@@ -14,12 +14,12 @@
 //! any sharding. Memory is bounded by the work in flight (a few runs per
 //! thread), not by the number of runs.
 
+use crate::chart;
 use crate::metrics;
 use crate::output::{columns, human_secs};
 use crate::run;
 use crate::scenario::{self, Loaded};
 use crate::study::{Acc, Failure, ParamValue, PointResult, SweepResults};
-use crate::chart;
 use crate::summary::Named;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;

@@ -1,26 +1,16 @@
 //! `capacity`, `capacity-inverse`: capacity per value of the `per`
 //! parameter, and the value needed for a given load.
 
-use super::kit::{
-    decimals, err, fmt_plain, fmt_secs, fmt_usd, fmt_usd_tick, font, label_at, nice_step,
-    register_fonts, DrawResult, DESIRED, FONT, GRID, GRID_LIGHT, LEGEND_SIZE, MARGIN, MUTED,
-    PALETTE, SLO_RED, SUBTITLE_SIZE, TEXT, THROUGHPUT, WIDTH,
-};
-use super::kit::{flow_legend, Axis};
-use crate::study::{CapacityResult, CapacityRow, MetricStat, ParamValue, SweepResults};
-use ndarray::Array2;
+use super::axis::{unquote, value_scale, Scale, LINEAR};
+use super::draw::{boxed_text, centre_text, dot, err, error_bars, mesh, plot, DrawResult, Frame};
+use super::figure::{key, Body, Figure, Header, Swatch};
+use super::format::{fmt_num, plural, Unit};
+use super::metric::{distinct_values, last_segment, param_axis};
+use super::style::{font, text_width, MUTED, PALETTE, SLO_RED, TEXT};
+use crate::study::{CapacityResult, CapacityRow, ParamValue};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::FontStyle;
-use std::error::Error;
-use std::io;
-use std::path::{Path, PathBuf};
-use super::study_kit::*;
-use super::sweep::*;
-use super::pareto::*;
-use super::heatmap::*;
-use super::probes::*;
 
 // ---------------------------------------------------------------- capacity
 
@@ -68,7 +58,7 @@ pub(crate) fn objectives_text(r: &CapacityResult) -> String {
     }
 }
 
-pub(crate) fn capacity_figure(r: &CapacityResult) -> Figure {
+pub(crate) fn capacity_figure(r: &CapacityResult) -> Figure<CapacityPlot> {
     let per = r.per.clone().unwrap_or_default();
     let (x, pos) = per_axis(r);
     let mut pts = Vec::new();
@@ -157,108 +147,113 @@ pub(crate) fn capacity_figure(r: &CapacityResult) -> Figure {
     Figure {
         name: "capacity".into(),
         head,
-        body_height: 560,
-        body: Body::Capacity(CapacityPlot {
+        body: CapacityPlot {
             x,
             y,
             y2,
             pts,
             fails,
-        }),
+        },
     }
 }
 
-pub(crate) fn draw_capacity<DB: DrawingBackend>(
-    body: &DrawingArea<DB, Shift>,
-    c: &CapacityPlot,
-) -> DrawResult {
-    let (x, y, y2) = (&c.x, &c.y, &c.y2);
-    let mut chart = ChartBuilder::on(body)
-        .margin_top(14)
-        .margin_right(14)
-        .margin_bottom(8)
-        .margin_left(14)
-        .x_label_area_size(56)
-        .y_label_area_size(100)
-        .right_y_label_area_size(110)
-        .build_cartesian_2d(x.axis(), y.axis())
-        .map_err(err)?
-        .set_secondary_coord(x.axis(), y2.axis());
-    // After `set_secondary_coord`, so that the right axis is the secondary's.
-    mesh(&mut chart, x, y, true)?;
-    let y2l = |v: &f64| label_at(&y2.labels, *v);
-    chart
-        .configure_secondary_axes()
-        .y_label_formatter(&y2l)
-        .y_desc(y2.desc.clone())
-        .label_style(font(15))
-        .axis_desc_style(font(16))
-        .axis_style(MUTED.stroke_width(1))
-        .set_all_tick_mark_size(4)
-        .draw()
-        .map_err(err)?;
-    // Cost at capacity, on the right axis.
-    let cost: Vec<(f64, f64)> = c
-        .pts
-        .iter()
-        .filter(|p| p.4.is_finite())
-        .map(|p| (p.0, y2.at_in(p.4)))
-        .collect();
-    let orange = PALETTE[1];
-    chart
-        .draw_secondary_series(DashedLineSeries::new(
-            cost.clone(),
-            10,
-            6,
-            orange.stroke_width(2),
-        ))
-        .map_err(err)?;
-    chart
-        .draw_secondary_series(
-            cost.iter().map(|&p| {
-                EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], orange.filled())
-            }),
-        )
-        .map_err(err)?;
-    // Capacity with its range.
-    let blue = PALETTE[0];
-    chart
-        .draw_series(LineSeries::new(
-            c.pts.iter().map(|p| (p.0, y.at_in(p.1))),
-            blue.stroke_width(3),
-        ))
-        .map_err(err)?;
-    let bars: Vec<_> = c
-        .pts
-        .iter()
-        .filter(|p| p.2.is_finite() && p.3.is_finite() && p.3 > p.2)
-        .map(|p| ((p.0, y.at_in(p.2)), (p.0, y.at_in(p.3))))
-        .collect();
-    error_bars(&mut chart, &bars, blue.stroke_width(2), 6)?;
-    chart
-        .draw_series(c.pts.iter().flat_map(|p| dot((p.0, y.at_in(p.1)), 6, blue)))
-        .map_err(err)?;
-    chart
-        .draw_series(c.pts.iter().map(|p| {
-            EmptyElement::at((p.0, y.at_in(p.1)))
-                + Text::new(
-                    fmt_num(p.1),
-                    (10, -8),
-                    font(15).pos(Pos::new(HPos::Left, VPos::Bottom)),
-                )
-        }))
-        .map_err(err)?;
-    chart
-        .draw_series(
-            c.fails
-                .iter()
-                .map(|&fx| Cross::new((fx, y.lo), 7, SLO_RED.stroke_width(3))),
-        )
-        .map_err(err)?;
-    if c.pts.is_empty() && c.fails.is_empty() {
-        centre_text(&mut chart, x, y, "no data")?;
+impl Body for CapacityPlot {
+    fn height(&self) -> u32 {
+        560
     }
-    Ok(())
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        _root: &DrawingArea<DB, Shift>,
+        body: &DrawingArea<DB, Shift>,
+    ) -> DrawResult {
+        let c = self;
+        let (x, y, y2) = (&c.x, &c.y, &c.y2);
+        let mut chart = ChartBuilder::on(body)
+            .margin_top(14)
+            .margin_right(14)
+            .margin_bottom(8)
+            .margin_left(14)
+            .x_label_area_size(56)
+            .y_label_area_size(100)
+            .right_y_label_area_size(110)
+            .build_cartesian_2d(x.axis(), y.axis())
+            .map_err(err)?
+            .set_secondary_coord(x.axis(), y2.axis());
+        // After `set_secondary_coord`, so that the right axis is the secondary's.
+        mesh(&mut chart, x, y, true)?;
+        let y2l = |v: &f64| y2.label_at(*v);
+        chart
+            .configure_secondary_axes()
+            .y_label_formatter(&y2l)
+            .y_desc(y2.desc.clone())
+            .label_style(font(15))
+            .axis_desc_style(font(16))
+            .axis_style(MUTED.stroke_width(1))
+            .set_all_tick_mark_size(4)
+            .draw()
+            .map_err(err)?;
+        // Cost at capacity, on the right axis.
+        let cost: Vec<(f64, f64)> = c
+            .pts
+            .iter()
+            .filter(|p| p.4.is_finite())
+            .map(|p| (p.0, y2.at_in(p.4)))
+            .collect();
+        let orange = PALETTE[1];
+        chart
+            .draw_secondary_series(DashedLineSeries::new(
+                cost.clone(),
+                10,
+                6,
+                orange.stroke_width(2),
+            ))
+            .map_err(err)?;
+        chart
+            .draw_secondary_series(cost.iter().map(|&p| {
+                EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], orange.filled())
+            }))
+            .map_err(err)?;
+        // Capacity with its range.
+        let blue = PALETTE[0];
+        chart
+            .draw_series(LineSeries::new(
+                c.pts.iter().map(|p| (p.0, y.at_in(p.1))),
+                blue.stroke_width(3),
+            ))
+            .map_err(err)?;
+        let bars: Vec<_> = c
+            .pts
+            .iter()
+            .filter(|p| p.2.is_finite() && p.3.is_finite() && p.3 > p.2)
+            .map(|p| ((p.0, y.at_in(p.2)), (p.0, y.at_in(p.3))))
+            .collect();
+        error_bars(&mut chart, &bars, blue.stroke_width(2), 6)?;
+        chart
+            .draw_series(c.pts.iter().flat_map(|p| dot((p.0, y.at_in(p.1)), 6, blue)))
+            .map_err(err)?;
+        chart
+            .draw_series(c.pts.iter().map(|p| {
+                EmptyElement::at((p.0, y.at_in(p.1)))
+                    + Text::new(
+                        fmt_num(p.1),
+                        (10, -8),
+                        font(15).pos(Pos::new(HPos::Left, VPos::Bottom)),
+                    )
+            }))
+            .map_err(err)?;
+        chart
+            .draw_series(
+                c.fails
+                    .iter()
+                    .map(|&fx| Cross::new((fx, y.lo), 7, SLO_RED.stroke_width(3))),
+            )
+            .map_err(err)?;
+        if c.pts.is_empty() && c.fails.is_empty() {
+            centre_text(&mut chart, x, y, "no data")?;
+        }
+        Ok(())
+    }
 }
 
 pub(crate) struct InversePlot {
@@ -300,7 +295,7 @@ pub(crate) fn needed_steps(rows: &[(f64, f64, String)]) -> Vec<(f64, f64, f64, S
     steps
 }
 
-pub(crate) fn inverse_figure(r: &CapacityResult) -> Figure {
+pub(crate) fn inverse_figure(r: &CapacityResult) -> Figure<InversePlot> {
     let per = r.per.clone().unwrap_or_default();
     let (y, pos) = per_axis(r);
     let text = |row: &CapacityRow| {
@@ -361,20 +356,19 @@ pub(crate) fn inverse_figure(r: &CapacityResult) -> Figure {
         head.legend.push(key(
             format!("beyond every tested {per_name}"),
             SLO_RED,
-            Swatch::Area,
+            Swatch::Area(0.35),
         ));
     }
     Figure {
         name: "capacity-inverse".into(),
         head,
-        body_height: 520,
-        body: Body::Inverse(InversePlot {
+        body: InversePlot {
             x,
             y,
             steps,
             safe,
             per_name,
-        }),
+        },
     }
 }
 
@@ -388,74 +382,103 @@ pub(crate) fn step_path(steps: &[(f64, f64, f64, String)]) -> Vec<(f64, f64)> {
     path
 }
 
-pub(crate) fn draw_inverse<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    body: &DrawingArea<DB, Shift>,
-    p: &InversePlot,
-) -> DrawResult {
-    let (x, y) = (&p.x, &p.y);
-    let f = Frame {
-        top: 14,
-        right: 36,
-        bottom: 8,
-        left: 14,
-        x_area: 56,
-        y_area: 100,
-    };
-    let mut chart = plot(body, None, x, y, f, true)?;
-    if p.steps.is_empty() {
-        return centre_text(&mut chart, x, y, "no tested value meets the objectives");
+impl Body for InversePlot {
+    fn height(&self) -> u32 {
+        520
     }
-    let max = p.steps.last().map_or(0.0, |s| s.1);
-    chart
-        .draw_series(std::iter::once(Rectangle::new(
-            [(max, y.lo), (x.hi, y.hi)],
-            SLO_RED.mix(0.08).filled(),
-        )))
-        .map_err(err)?;
-    chart
-        .draw_series(std::iter::once(
-            EmptyElement::at(((max + x.hi) / 2.0, y.lo))
-                + Text::new(
-                    format!("beyond every tested {}", p.per_name),
-                    (0, -10),
-                    font(15)
-                        .color(&SLO_RED)
-                        .pos(Pos::new(HPos::Center, VPos::Bottom)),
-                ),
-        ))
-        .map_err(err)?;
-    if !p.safe.is_empty() {
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        body: &DrawingArea<DB, Shift>,
+    ) -> DrawResult {
+        let p = self;
+        let (x, y) = (&p.x, &p.y);
+        let f = Frame {
+            top: 14,
+            right: 36,
+            bottom: 8,
+            left: 14,
+            x_area: 56,
+            y_area: 100,
+        };
+        let mut chart = plot(body, None, x, y, f, true)?;
+        if p.steps.is_empty() {
+            return centre_text(&mut chart, x, y, "no tested value meets the objectives");
+        }
+        let max = p.steps.last().map_or(0.0, |s| s.1);
         chart
-            .draw_series(DashedLineSeries::new(
-                step_path(&p.safe),
-                10,
-                6,
-                PALETTE[1].stroke_width(2),
+            .draw_series(std::iter::once(Rectangle::new(
+                [(max, y.lo), (x.hi, y.hi)],
+                SLO_RED.mix(0.08).filled(),
+            )))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at(((max + x.hi) / 2.0, y.lo))
+                    + Text::new(
+                        format!("beyond every tested {}", p.per_name),
+                        (0, -10),
+                        font(15)
+                            .color(&SLO_RED)
+                            .pos(Pos::new(HPos::Center, VPos::Bottom)),
+                    ),
             ))
             .map_err(err)?;
+        if !p.safe.is_empty() {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    step_path(&p.safe),
+                    10,
+                    6,
+                    PALETTE[1].stroke_width(2),
+                ))
+                .map_err(err)?;
+        }
+        let blue = PALETTE[0];
+        chart
+            .draw_series(LineSeries::new(step_path(&p.steps), blue.stroke_width(3)))
+            .map_err(err)?;
+        chart
+            .draw_series(p.steps.iter().flat_map(|s| dot((s.1, s.2), 5, blue)))
+            .map_err(err)?;
+        // Each run labelled with its value and how far it carries, right of
+        // its end (where the next, higher run leaves room), or above the run
+        // when that would leave the plot.
+        let right_edge = chart.plotting_area().get_pixel_range().0.end;
+        for s in &p.steps {
+            let label = format!("{}={}: up to {}", p.per_name, s.3, fmt_num(s.1));
+            let (px, py) = chart.backend_coord(&(s.1, s.2));
+            let w = text_width(&label, 14, false);
+            let spot = if px + 12 + w < right_edge - 4 {
+                (px + 12, py - 8)
+            } else {
+                (px - w - 8, py - 26)
+            };
+            boxed_text(root, &label, spot, 14, TEXT)?;
+        }
+        Ok(())
     }
-    let blue = PALETTE[0];
-    chart
-        .draw_series(LineSeries::new(step_path(&p.steps), blue.stroke_width(3)))
-        .map_err(err)?;
-    chart
-        .draw_series(p.steps.iter().flat_map(|s| dot((s.1, s.2), 5, blue)))
-        .map_err(err)?;
-    // Each run labelled with its value and how far it carries, right of
-    // its end (where the next, higher run leaves room), or above the run
-    // when that would leave the plot.
-    let right_edge = chart.plotting_area().get_pixel_range().0.end;
-    for s in &p.steps {
-        let label = format!("{}={}: up to {}", p.per_name, s.3, fmt_num(s.1));
-        let (px, py) = chart.backend_coord(&(s.1, s.2));
-        let w = text_width(&label, 14, false);
-        let spot = if px + 12 + w < right_edge - 4 {
-            (px + 12, py - 8)
-        } else {
-            (px - w - 8, py - 26)
-        };
-        boxed_text(root, &label, spot, 14, TEXT)?;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needed_steps_take_the_smallest_value() {
+        let rows = vec![
+            (100.0, 2.0, "2".to_string()),
+            (250.0, 4.0, "4".to_string()),
+            (230.0, 6.0, "6".to_string()),
+            (500.0, 8.0, "8".to_string()),
+            (f64::NAN, 1.0, "1".to_string()),
+        ];
+        let s = needed_steps(&rows);
+        let runs: Vec<(f64, f64, f64)> = s.iter().map(|s| (s.0, s.1, s.2)).collect();
+        assert_eq!(
+            runs,
+            vec![(0.0, 100.0, 2.0), (100.0, 250.0, 4.0), (250.0, 500.0, 8.0)]
+        );
     }
-    Ok(())
 }

@@ -1,15 +1,15 @@
 //! `cost`: cumulative cost per priced component, stacked.
 
-use super::kit::*;
-use super::timeline::*;
-use super::windows::*;
+use super::axis::linear_axis;
+use super::figure::{key, Swatch};
+use super::format::{fmt_usd, Unit};
+use super::style::TOTAL;
+use super::timeline::{stacked, Panel, RunFigure};
+use super::windows::Ctx;
 use crate::output::human_secs;
-use crate::scenario::SloConfig;
-use plotters::prelude::*;
-use scalesim_models::system::TsRow;
 
-pub(crate) fn cost_figure(c: &Ctx) -> Figure {
-    let mut fig = Figure::new("cost", c.title("cumulative cost"));
+pub(crate) fn cost_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
+    let mut fig = c.figure("cost", "cumulative cost");
     let comps: Vec<usize> = (0..c.data.comps.len())
         .filter(|&i| {
             c.data.comps[i]
@@ -19,9 +19,10 @@ pub(crate) fn cost_figure(c: &Ctx) -> Figure {
         })
         .collect();
     if comps.is_empty() {
-        fig.subtitle
+        fig.head
+            .subtitle
             .push("Cost accrued since the start, per priced component.".into());
-        fig.message = Some(vec![
+        fig.body.message = Some(vec![
             "No priced components in this scenario.".into(),
             "Give a component an instance_type (from the built-in catalog)".into(),
             "or a price_per_hour to see its cost over time here.".into(),
@@ -42,21 +43,21 @@ pub(crate) fn cost_figure(c: &Ctx) -> Figure {
             .find(|(n, _)| n == name)
             .map(|(_, j)| j.cost_usd)
             .unwrap_or(0.0);
-        fig.legend.push(legend(
+        fig.head.legend.push(key(
             format!("{name}: {}", fmt_usd(total)),
             Ctx::colour(i),
-            Swatch::Area,
+            Swatch::Area(0.55),
         ));
     }
     let k = &c.summary.cost_usd;
     if comps.len() > 1 {
-        fig.legend.push(legend(
+        fig.head.legend.push(key(
             format!("total: {}", fmt_usd(k.total)),
             TOTAL,
             Swatch::Line,
         ));
     }
-    fig.subtitle.push(format!(
+    fig.head.subtitle.push(format!(
         "{} over {} (stacked by component); after warm-up {}/hour, {}/month projected, {} per 1k requests.",
         fmt_usd(k.total),
         human_secs(c.summary.simulated_s),
@@ -65,8 +66,8 @@ pub(crate) fn cost_figure(c: &Ctx) -> Figure {
         fmt_usd(k.per_1k_requests)
     ));
     let (layers, max) = stacked(c, &comps, &pts, Some(0.0));
-    fig.panels.push(Panel {
-        y: linear_axis(max, "cumulative cost (USD)", fmt_usd_tick),
+    fig.body.panels.push(Panel {
+        y: linear_axis(max, "cumulative cost (USD)", Unit::Usd),
         layers,
         hlines: Vec::new(),
         empty: None,

@@ -1,27 +1,23 @@
 //! `heatmap`: p99, cost and error rate over a two-parameter grid.
 
-use super::kit::{
-    decimals, err, fmt_plain, fmt_secs, fmt_usd, fmt_usd_tick, font, label_at, nice_step,
-    register_fonts, DrawResult, DESIRED, FONT, GRID, GRID_LIGHT, LEGEND_SIZE, MARGIN, MUTED,
-    PALETTE, SLO_RED, SUBTITLE_SIZE, TEXT, THROUGHPUT, WIDTH,
-};
-use super::kit::{flow_legend, Axis};
-use crate::study::{CapacityResult, CapacityRow, MetricStat, ParamValue, SweepResults};
+use super::axis::{category_scale, log_majors, ticks_within, Scale};
+use super::draw::{err, plot, DrawResult, Frame};
+use super::figure::{Body, Figure, Header};
+use super::format::{fmt_value, plural, Unit};
+use super::metric::{distinct_values, last_segment, metric_title, unit_of};
+use super::style::{font, text_width, MUTED, TEXT};
+use crate::study::SweepResults;
 use ndarray::Array2;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::FontStyle;
-use std::error::Error;
-use std::io;
-use std::path::{Path, PathBuf};
-use super::study_kit::*;
-use super::sweep::*;
-use super::pareto::*;
-use super::capacity::*;
-use super::probes::*;
 
 // ---------------------------------------------------------------- heatmap
+
+/// The metrics a heatmap shows, when the sweep measured them.
+const HEAT_METRICS: [&str; 3] = ["latency_s.p99", "cost_usd.projected_month", "error_rate"];
+/// Cells without data.
+const NO_DATA: RGBColor = RGBColor(0xc4, 0xc7, 0xcc);
 
 pub(crate) struct HeatPanel {
     pub(crate) title: String,
@@ -85,6 +81,11 @@ pub(crate) fn ramp(stops: &[RGBColor], t: f64) -> RGBColor {
 }
 
 impl HeatPanel {
+    /// Height of the panel: its title, the grid and the x labels.
+    fn height(&self) -> u32 {
+        (self.grid.nrows() as u32 * 64).clamp(192, 520) + 40 + 56 + 14
+    }
+
     /// Position of `v` on the colour scale, 0 to 1.
     pub(crate) fn t(&self, v: f64) -> f64 {
         let f = |v: f64| if self.log { v.max(1e-300).log10() } else { v };
@@ -97,7 +98,7 @@ impl HeatPanel {
     }
 }
 
-pub(crate) fn heatmap_figure(r: &SweepResults) -> Option<Figure> {
+pub(crate) fn heatmap_figure(r: &SweepResults) -> Option<Figure<Vec<HeatPanel>>> {
     let metrics: Vec<usize> = HEAT_METRICS.iter().filter_map(|m| r.metric(m)).collect();
     if metrics.is_empty() || r.points.is_empty() {
         return None;
@@ -109,7 +110,6 @@ pub(crate) fn heatmap_figure(r: &SweepResults) -> Option<Figure> {
     let x = category_scale(&col_texts, &r.params[0]);
     let y = category_scale(&row_texts, &r.params[1]);
     let mut panels = Vec::new();
-    let mut height = 0;
     for &m in &metrics {
         let name = &r.metrics[m];
         let unit = unit_of(name);
@@ -133,8 +133,6 @@ pub(crate) fn heatmap_figure(r: &SweepResults) -> Option<Figure> {
             Unit::Ratio => &REDS,
             _ => &BLUES,
         };
-        let plot_h = (rows.len() as u32 * 64).clamp(192, 520);
-        height += plot_h + 40 + 56 + 14;
         panels.push(HeatPanel {
             title: format!(
                 "{}{}",
@@ -179,24 +177,29 @@ pub(crate) fn heatmap_figure(r: &SweepResults) -> Option<Figure> {
     Some(Figure {
         name: "heatmap".into(),
         head,
-        body_height: height,
-        body: Body::Heatmap(panels),
+        body: panels,
     })
 }
 
-pub(crate) fn draw_heatmaps<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    body: &DrawingArea<DB, Shift>,
-    panels: &[HeatPanel],
-) -> DrawResult {
-    let mut rest = body.clone();
-    for h in panels {
-        let plot_h = (h.grid.nrows() as u32 * 64).clamp(192, 520);
-        let (area, below) = rest.split_vertically(plot_h + 40 + 56 + 14);
-        rest = below;
-        draw_heatmap(root, &area, h)?;
+/// The panels, one below the other.
+impl Body for Vec<HeatPanel> {
+    fn height(&self) -> u32 {
+        self.iter().map(HeatPanel::height).sum()
     }
-    Ok(())
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        body: &DrawingArea<DB, Shift>,
+    ) -> DrawResult {
+        let mut rest = body.clone();
+        for h in self {
+            let (area, below) = rest.split_vertically(h.height());
+            rest = below;
+            draw_heatmap(root, &area, h)?;
+        }
+        Ok(())
+    }
 }
 
 pub(crate) fn draw_heatmap<DB: DrawingBackend>(
@@ -299,13 +302,10 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
     }
     ticks.extend(if h.hi > h.lo {
         if h.log {
-            let (major, _) = log_ticks(h.lo.log10(), h.hi.log10());
+            let major = log_majors(h.lo.log10(), h.hi.log10());
             major.iter().map(|lv| 10f64.powf(*lv)).collect()
         } else {
-            let step = nice_step(h.hi - h.lo, 4.0);
-            let first = (h.lo / step).ceil() as i64;
-            let last = (h.hi / step).floor() as i64;
-            (first..=last).map(|k| k as f64 * step).collect()
+            ticks_within(h.lo, h.hi, 4.0)
         }
     } else {
         Vec::new()

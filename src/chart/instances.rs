@@ -1,15 +1,14 @@
 //! `instances`: instances per component, stacked, and the desired fleet.
 
-use super::kit::*;
-use super::timeline::*;
-use super::windows::*;
+use super::axis::count_axis;
+use super::figure::{key, Swatch};
+use super::style::{DESIRED, TOTAL};
+use super::timeline::{series_layers, stacked, Panel, RunFigure};
+use super::windows::Ctx;
 use crate::output::human_secs;
-use crate::scenario::SloConfig;
-use plotters::prelude::*;
-use scalesim_models::system::TsRow;
 
-pub(crate) fn instances_figure(c: &Ctx) -> Figure {
-    let mut fig = Figure::new("instances", c.title("instances per component"));
+pub(crate) fn instances_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
+    let mut fig = c.figure("instances", "instances per component");
     // Job queues run no instances of their own (their workers do).
     let queues = c.queues();
     let comps: Vec<usize> = (0..c.data.comps.len())
@@ -46,32 +45,32 @@ pub(crate) fn instances_figure(c: &Ctx) -> Figure {
         } else {
             format!("{lo}–{hi}")
         };
-        fig.legend.push(legend(
+        fig.head.legend.push(key(
             format!("{}: {range}", c.data.comps[i].0),
             Ctx::colour(i),
-            Swatch::Area,
+            Swatch::Area(0.55),
         ));
     }
     if comps.len() > 1 {
-        fig.legend.push(legend("total", TOTAL, Swatch::Line));
+        fig.head.legend.push(key("total", TOTAL, Swatch::Line));
     }
     let fleet = if total_lo == total_hi || comps.is_empty() {
         format!("{} instances", total_hi)
     } else {
         format!("{total_lo} to {total_hi} instances")
     };
-    fig.subtitle.push(format!(
+    fig.head.subtitle.push(format!(
         "Stacked by component (pool servers, cache nodes); the whole fleet: {fleet}."
     ));
     if c.banded() {
-        fig.subtitle.push(format!(
+        fig.head.subtitle.push(format!(
             "Each point is the time average of {} windows of {}.",
             c.buckets.k,
             human_secs(c.data.dt.first().copied().unwrap_or(0.0))
         ));
     }
     if comps.is_empty() {
-        fig.message = Some(vec!["No component reports instances.".into()]);
+        fig.body.message = Some(vec!["No component reports instances.".into()]);
         return fig;
     }
     let (mut layers, mut max) = stacked(c, &comps, &pts, Some(f64::NAN));
@@ -98,10 +97,11 @@ pub(crate) fn instances_figure(c: &Ctx) -> Figure {
         let d = c.series(|w| desired(w).map(|n| (n, c.data.dt[w])));
         max = d.iter().flatten().map(|p| p.hi).fold(max, f64::max);
         layers.extend(series_layers(&d, DESIRED, 2, false, |v| v));
-        fig.legend
-            .push(legend("desired (incl. booting)", DESIRED, Swatch::Line));
+        fig.head
+            .legend
+            .push(key("desired (incl. booting)", DESIRED, Swatch::Line));
     }
-    fig.panels.push(Panel {
+    fig.body.panels.push(Panel {
         y: count_axis(max, "instances"),
         layers,
         hlines: Vec::new(),

@@ -1,10 +1,11 @@
 //! `latency`: end-to-end percentiles per window with the SLOs, and each
 //! job queue's job latency.
 
-use super::kit::*;
-use super::timeline::*;
-use super::windows::*;
-use crate::output::human_secs;
+use super::figure::{key, Swatch};
+use super::format::{elapsed_label, fmt_secs};
+use super::style::{MEAN, P50, P95, P99, SLO_RED};
+use super::timeline::{dashed, latency_axis, series_layers, Panel, RunFigure};
+use super::windows::{Ctx, Pt};
 use crate::scenario::SloConfig;
 use plotters::prelude::*;
 use scalesim_models::system::TsRow;
@@ -17,7 +18,7 @@ pub(crate) fn latency_slos(slo: &SloConfig) -> Vec<(&'static str, f64)> {
         .collect()
 }
 
-pub(crate) fn latency_figure(c: &Ctx, slo: &SloConfig) -> Figure {
+pub(crate) fn latency_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
     let queues: Vec<usize> = c
         .queues()
         .into_iter()
@@ -33,7 +34,7 @@ pub(crate) fn latency_figure(c: &Ctx, slo: &SloConfig) -> Figure {
     } else {
         "end-to-end and job latency per window"
     };
-    let mut fig = Figure::new("latency", c.title(title));
+    let mut fig = c.figure("latency", title);
     let l = &c.summary.latency_s;
     let slos = latency_slos(slo);
     let pct = |f: fn(&TsRow) -> f64| {
@@ -65,7 +66,9 @@ pub(crate) fn latency_figure(c: &Ctx, slo: &SloConfig) -> Figure {
     for (name, colour, pts) in &lines {
         let band = c.banded() && name == "p99";
         layers.extend(series_layers(pts, *colour, 2, band, map));
-        fig.legend.push(legend(name.clone(), *colour, Swatch::Line));
+        fig.head
+            .legend
+            .push(key(name.clone(), *colour, Swatch::Line));
     }
     let mut hlines = Vec::new();
     for (name, bound) in &slos {
@@ -73,8 +76,9 @@ pub(crate) fn latency_figure(c: &Ctx, slo: &SloConfig) -> Figure {
         hlines.push((map(*bound), label, SLO_RED));
     }
     if !slos.is_empty() {
-        fig.legend
-            .push(legend("SLO bound", SLO_RED, Swatch::Dashed));
+        fig.head
+            .legend
+            .push(key("SLO bound", SLO_RED, Swatch::Dashed));
     }
     let mut sub = format!(
         "Whole run after warm-up: p50 {}, p95 {}, p99 {}, max {}.",
@@ -104,8 +108,8 @@ pub(crate) fn latency_figure(c: &Ctx, slo: &SloConfig) -> Figure {
     } else {
         sub.push_str(&format!("  {}.", checks.join("; ")));
     }
-    fig.subtitle.push(sub);
-    fig.subtitle.push(format!(
+    fig.head.subtitle.push(sub);
+    fig.head.subtitle.push(format!(
         "{}: percentiles of the requests that completed in each {} window (arrival to answer).",
         if queues.is_empty() {
             "Lines"
@@ -115,7 +119,7 @@ pub(crate) fn latency_figure(c: &Ctx, slo: &SloConfig) -> Figure {
         elapsed_label(c.data.dt.first().copied().unwrap_or(0.0))
     ));
     let empty = lines.iter().all(|l| l.2.iter().all(Option::is_none));
-    fig.panels.push(Panel {
+    fig.body.panels.push(Panel {
         y,
         layers,
         hlines,
@@ -124,7 +128,8 @@ pub(crate) fn latency_figure(c: &Ctx, slo: &SloConfig) -> Figure {
     if !queues.is_empty() {
         job_latency_panel(c, &queues, &mut fig);
     }
-    fig.subtitle
+    fig.head
+        .subtitle
         .extend(c.bucket_note("the lowest and highest window p99"));
     fig
 }
@@ -132,7 +137,7 @@ pub(crate) fn latency_figure(c: &Ctx, slo: &SloConfig) -> Figure {
 /// The latency figure's second panel: the job latency (enqueue to done) of
 /// each queue in `queues`, p99 solid and mean dashed in the queue's colour,
 /// on its own scale (jobs usually take far longer than requests).
-pub(crate) fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut Figure) {
+pub(crate) fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut RunFigure) {
     let mut series = Vec::new();
     let mut notes = Vec::new();
     for &i in queues {
@@ -164,12 +169,12 @@ pub(crate) fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut Figure) {
         let name = &c.data.comps[*i].0;
         layers.extend(dashed(series_layers(mean, colour, 2, false, map)));
         layers.extend(series_layers(p99, colour, 2, c.banded(), map));
-        fig.legend.push(legend(
+        fig.head.legend.push(key(
             format!("{name}: job latency p99"),
             colour,
             Swatch::Line,
         ));
-        fig.legend.push(legend(
+        fig.head.legend.push(key(
             format!("{name}: job latency mean"),
             colour,
             Swatch::Dashed,
@@ -182,11 +187,11 @@ pub(crate) fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut Figure) {
     if !notes.is_empty() {
         sub.push_str(&format!("  After warm-up: {}.", notes.join("; ")));
     }
-    fig.subtitle.push(sub);
+    fig.head.subtitle.push(sub);
     let empty = series
         .iter()
         .all(|s| s.1.iter().chain(&s.2).all(Option::is_none));
-    fig.panels.push(Panel {
+    fig.body.panels.push(Panel {
         y,
         layers,
         hlines: Vec::new(),

@@ -1,15 +1,14 @@
 //! `load`: offered load and throughput, rejections and load forecasts.
 
-use super::kit::*;
-use super::timeline::*;
-use super::windows::*;
-use crate::output::human_secs;
-use crate::scenario::SloConfig;
-use plotters::prelude::*;
-use scalesim_models::system::TsRow;
+use super::axis::linear_axis;
+use super::figure::{key, Swatch};
+use super::format::{fmt_rate, Unit};
+use super::style::{DESIRED, OFFERED, SLO_RED, THROUGHPUT};
+use super::timeline::{max_of, series_layers, Layer, Panel, RunFigure};
+use super::windows::{Ctx, Pt};
 
-pub(crate) fn load_figure(c: &Ctx) -> Figure {
-    let mut fig = Figure::new("load", c.title("offered load and throughput"));
+pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
+    let mut fig = c.figure("load", "offered load and throughput");
     let s = c.summary;
     let offered = c.rate(|r| r.arrivals);
     let done = c.rate(|r| r.completions);
@@ -20,14 +19,15 @@ pub(crate) fn load_figure(c: &Ctx) -> Figure {
     } else {
         0.0
     };
-    fig.subtitle.push(format!(
+    fig.head.subtitle.push(format!(
         "After warm-up: offered {} req/s, throughput {} req/s, {} rejected (error rate {:.3}%).",
         fmt_rate(offered_rps),
         fmt_rate(s.throughput_rps),
         s.requests.rejected,
         s.error_rate * 100.0
     ));
-    fig.subtitle
+    fig.head
+        .subtitle
         .extend(c.bucket_note("the lowest and highest window rates"));
     // Forecasting autoscalers: their load forecast for each moment.
     let forecasts: Vec<(usize, Vec<Option<Pt>>)> = (0..c.data.comps.len())
@@ -53,7 +53,7 @@ pub(crate) fn load_figure(c: &Ctx) -> Figure {
         series.push(&rejects);
     }
     series.extend(forecasts.iter().map(|f| f.1.as_slice()));
-    let y = linear_axis(max_of(series), "requests per second", fmt_plain);
+    let y = linear_axis(max_of(series), "requests per second", Unit::Plain);
     let mut layers = Vec::new();
     // Offered load as a light filled area, so throughput stays readable on top.
     let pts: Vec<Pt> = offered.iter().flatten().copied().collect();
@@ -66,28 +66,30 @@ pub(crate) fn load_figure(c: &Ctx) -> Figure {
     layers.extend(series_layers(&offered, OFFERED, 2, c.banded(), |v| v));
     // No band for throughput: it follows the offered load's band.
     layers.extend(series_layers(&done, THROUGHPUT, 2, false, |v| v));
-    fig.legend
-        .push(legend("offered load (arrivals/s)", OFFERED, Swatch::Area));
-    fig.legend.push(legend(
-        "throughput (completions/s)",
-        THROUGHPUT,
-        Swatch::Line,
+    fig.head.legend.push(key(
+        "offered load (arrivals/s)",
+        OFFERED,
+        Swatch::Area(0.55),
     ));
+    fig.head
+        .legend
+        .push(key("throughput (completions/s)", THROUGHPUT, Swatch::Line));
     if rejected_total > 0 {
         layers.extend(series_layers(&rejects, SLO_RED, 2, c.banded(), |v| v));
-        fig.legend
-            .push(legend("rejections/s (queue full)", SLO_RED, Swatch::Line));
+        fig.head
+            .legend
+            .push(key("rejections/s (queue full)", SLO_RED, Swatch::Line));
     }
     for (i, f) in &forecasts {
         layers.extend(series_layers(f, DESIRED, 2, false, |v| v));
         let name = &c.data.comps[*i].0;
-        fig.legend.push(legend(
+        fig.head.legend.push(key(
             format!("forecast of {name}'s load"),
             DESIRED,
             Swatch::Line,
         ));
     }
-    fig.panels.push(Panel {
+    fig.body.panels.push(Panel {
         y,
         layers,
         hlines: Vec::new(),

@@ -58,45 +58,49 @@
 //! are readable on machines without any system font. Output is
 //! deterministic: the same inputs give byte-identical SVG and PNG files.
 
+mod axis;
 mod capacity;
 mod cost;
+mod draw;
+mod figure;
+mod format;
 mod heatmap;
 mod instances;
-mod kit;
 mod latency;
 mod load;
+mod metric;
 mod pareto;
 mod probes;
 mod serving;
-mod study_kit;
+mod style;
 mod sweep;
 mod timeline;
 mod utilization;
 mod windows;
 
-pub use kit::{register_fonts, PALETTE};
 pub use pareto::pareto_front;
+pub use style::{register_fonts, PALETTE};
 
 use crate::scenario::SloConfig;
 use crate::study::{CapacityResult, SweepResults};
 use crate::summary::Summary;
 use chrono::NaiveDateTime;
-use plotters::prelude::*;
 use scalesim_models::system::RunReport;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use axis::time_axis;
 use capacity::{capacity_figure, inverse_figure};
 use cost::cost_figure;
+use figure::Files;
 use heatmap::heatmap_figure;
 use instances::instances_figure;
-use kit::{render, time_axis, WIDTH};
 use latency::latency_figure;
 use load::load_figure;
 use pareto::{pareto_figure, PARETOS};
 use probes::probes_figure;
 use serving::serving_figure;
-use study_kit::{fonts, write_figures};
+use style::fonts;
 use sweep::sweep_figure;
 use utilization::utilization_figure;
 use windows::{Buckets, Ctx, Windows};
@@ -161,9 +165,7 @@ pub fn draw_charts(
     slo: &SloConfig,
     start: Option<NaiveDateTime>,
 ) -> io::Result<Vec<Chart>> {
-    if !register_fonts() {
-        return Err(io::Error::other("the bundled chart font failed to load"));
-    }
+    fonts()?;
     let data = Windows::new(run);
     let mut x = time_axis(
         run.simulated_s.max(data.t.last().copied().unwrap_or(0.0)),
@@ -190,30 +192,13 @@ pub fn draw_charts(
     }
     let mut out = Vec::with_capacity(figures.len());
     for fig in figures {
-        let svg_path = dir.join(format!("{}.svg", fig.name));
-        let png_path = dir.join(format!("{}.png", fig.name));
-        let lay = fig.layout();
-        let height = lay.height;
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-            render(&fig, &lay, &ctx.x, &root).map_err(io::Error::other)?;
-            root.present()
-                .map_err(|e| io::Error::other(e.to_string()))?;
-        }
-        std::fs::write(&svg_path, &svg)?;
-        {
-            let root = BitMapBackend::new(&png_path, (WIDTH, height)).into_drawing_area();
-            render(&fig, &lay, &ctx.x, &root).map_err(io::Error::other)?;
-            root.present()
-                .map_err(|e| io::Error::other(e.to_string()))?;
-        }
+        let w = fig.write(dir)?;
         out.push(Chart {
             name: fig.name,
-            title: fig.title.clone(),
-            svg,
-            svg_path,
-            png_path,
+            title: fig.head.title,
+            svg: w.svg,
+            svg_path: w.svg_path,
+            png_path: w.png_path,
         });
     }
     Ok(out)
@@ -237,25 +222,25 @@ pub fn sweep_charts(dir: &Path, r: &SweepResults, plot: &[String]) -> io::Result
             }
         }
     }
-    let mut figs = Vec::new();
+    let mut files = Files::new(dir);
     if !metrics.is_empty() && !r.points.is_empty() {
         for p in 0..r.params.len() {
-            figs.push(sweep_figure(r, p, &metrics));
+            files.write(&sweep_figure(r, p, &metrics))?;
         }
     }
     for spec in &PARETOS {
         if let (Some(a), Some(b)) = (r.metric(spec.x), r.metric(spec.y)) {
             if let Some(fig) = pareto_figure(r, a, b, spec) {
-                figs.push(fig);
+                files.write(&fig)?;
             }
         }
     }
     if r.params.len() == 2 {
         if let Some(fig) = heatmap_figure(r) {
-            figs.push(fig);
+            files.write(&fig)?;
         }
     }
-    write_figures(dir, &figs)
+    Ok(files.paths())
 }
 
 /// Draws the charts of a capacity search into `dir` (created if missing)
@@ -264,16 +249,16 @@ pub fn sweep_charts(dir: &Path, r: &SweepResults, plot: &[String]) -> io::Result
 /// `capacity-probes`. Nothing is drawn when there is no row.
 pub fn capacity_charts(dir: &Path, r: &CapacityResult) -> io::Result<Vec<PathBuf>> {
     fonts()?;
-    let mut figs = Vec::new();
+    let mut files = Files::new(dir);
     if !r.rows.is_empty() {
         if r.per.is_some() {
-            figs.push(capacity_figure(r));
-            figs.push(inverse_figure(r));
+            files.write(&capacity_figure(r))?;
+            files.write(&inverse_figure(r))?;
         } else {
-            figs.push(probes_figure(r, &r.rows[0]));
+            files.write(&probes_figure(r, &r.rows[0]))?;
         }
     }
-    write_figures(dir, &figs)
+    Ok(files.paths())
 }
 
 /// File-name form of a parameter path: every character that is not ASCII

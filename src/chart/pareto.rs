@@ -1,27 +1,18 @@
 //! `pareto`, `pareto-tokens`: cost against latency, the Pareto frontier
 //! highlighted.
 
-use super::kit::{
-    decimals, err, fmt_plain, fmt_secs, fmt_usd, fmt_usd_tick, font, label_at, nice_step,
-    register_fonts, DrawResult, DESIRED, FONT, GRID, GRID_LIGHT, LEGEND_SIZE, MARGIN, MUTED,
-    PALETTE, SLO_RED, SUBTITLE_SIZE, TEXT, THROUGHPUT, WIDTH,
+use super::axis::{fitted_scale, unquote, Scale, LINEAR};
+use super::draw::{
+    boxed_text, dot, err, error_bars, place_labels, plot, Anchored, DrawResult, Frame, Rect,
 };
-use super::kit::{flow_legend, Axis};
-use crate::study::{CapacityResult, CapacityRow, MetricStat, ParamValue, SweepResults};
-use ndarray::Array2;
+use super::figure::{key, Body, Figure, Header, Swatch};
+use super::format::{plural, Unit};
+use super::metric::{interval, last_segment};
+use super::style::{bold, font, text_width, DESIRED, MARGIN, MUTED, PALETTE, TEXT, WIDTH};
+use crate::study::{MetricStat, ParamValue, SweepResults};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::FontStyle;
-use std::error::Error;
-use std::io;
-use std::path::{Path, PathBuf};
-use super::study_kit::*;
-use super::study_kit::Rect;
-use super::sweep::*;
-use super::heatmap::*;
-use super::capacity::*;
-use super::probes::*;
 
 /// The Pareto frontier of `points` (x, y), both to minimise: the indices
 /// of the points no other point dominates (lower or equal on both, lower
@@ -53,7 +44,6 @@ pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
     out
 }
 
-
 // ---------------------------------------------------------------- pareto
 
 pub(crate) struct ParetoPlot {
@@ -72,6 +62,8 @@ pub(crate) struct ParetoPlot {
 
 /// Past this many frontier points, the plot numbers them and a key below
 /// it lists their parameters.
+/// Frontier and highlight colour.
+const HIGHLIGHT: RGBColor = DESIRED;
 pub(crate) const MAX_FRONT_LABELS: usize = 8;
 pub(crate) const PARETO_PLOT_HEIGHT: u32 = 640;
 pub(crate) const KEY_ROW: i32 = 22;
@@ -118,7 +110,12 @@ pub(crate) const PARETOS: [ParetoSpec; 2] = [
     },
 ];
 
-pub(crate) fn pareto_figure(r: &SweepResults, lat: usize, cost: usize, spec: &ParetoSpec) -> Option<Figure> {
+pub(crate) fn pareto_figure(
+    r: &SweepResults,
+    lat: usize,
+    cost: usize,
+    spec: &ParetoSpec,
+) -> Option<Figure<ParetoPlot>> {
     let mut pts = Vec::new();
     let mut which = Vec::new();
     for pt in &r.points {
@@ -171,7 +168,7 @@ pub(crate) fn pareto_figure(r: &SweepResults, lat: usize, cost: usize, spec: &Pa
         legend: vec![
             key("configuration", PALETTE[0], Swatch::Dot),
             key("Pareto frontier", HIGHLIGHT, Swatch::LineDot),
-            key("dominated: another configuration is cheaper and faster", MUTED, Swatch::Area),
+            key("dominated: another configuration is cheaper and faster", MUTED, Swatch::Area(0.35)),
         ],
     };
     let key = (front.len() > MAX_FRONT_LABELS).then(|| {
@@ -185,164 +182,171 @@ pub(crate) fn pareto_figure(r: &SweepResults, lat: usize, cost: usize, spec: &Pa
         let cols = ((WIDTH as i32 - 2 * MARGIN) / col_w).clamp(1, 4) as usize;
         (col_w, labels.len().div_ceil(cols))
     });
-    let key_height = key.map_or(0, |(_, rows)| 40 + rows as u32 * KEY_ROW as u32);
     Some(Figure {
         name: spec.name.into(),
         head,
-        body_height: PARETO_PLOT_HEIGHT + key_height,
-        body: Body::Pareto(ParetoPlot {
+        body: ParetoPlot {
             x,
             y,
             pts,
             front,
             labels,
             key,
-        }),
+        },
     })
 }
 
-pub(crate) fn draw_pareto<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    body: &DrawingArea<DB, Shift>,
-    p: &ParetoPlot,
-) -> DrawResult {
-    let (x, y) = (&p.x, &p.y);
-    let f = Frame {
-        top: 12,
-        right: 36,
-        bottom: 8,
-        left: 14,
-        x_area: 56,
-        y_area: 100,
-    };
-    let (area, below) = body.split_vertically(PARETO_PLOT_HEIGHT);
-    let mut chart = plot(&area, None, x, y, f, true)?;
-    let at = |i: usize| (x.at_in(p.pts[i].0.mean), y.at_in(p.pts[i].1.mean));
-    // The staircase of the frontier, and the region it dominates.
-    let mut stair_px: Vec<(i32, i32)> = Vec::new();
-    let mut stair = Vec::new();
-    for (k, &i) in p.front.iter().enumerate() {
-        let (px, py) = at(i);
-        if k > 0 {
-            stair.push((px, stair.last().map_or(py, |s: &(f64, f64)| s.1)));
+impl Body for ParetoPlot {
+    fn height(&self) -> u32 {
+        let key = self
+            .key
+            .map_or(0, |(_, rows)| 40 + rows as u32 * KEY_ROW as u32);
+        PARETO_PLOT_HEIGHT + key
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        body: &DrawingArea<DB, Shift>,
+    ) -> DrawResult {
+        let p = self;
+        let (x, y) = (&p.x, &p.y);
+        let f = Frame {
+            top: 12,
+            right: 36,
+            bottom: 8,
+            left: 14,
+            x_area: 56,
+            y_area: 100,
+        };
+        let (area, below) = body.split_vertically(PARETO_PLOT_HEIGHT);
+        let mut chart = plot(&area, None, x, y, f, true)?;
+        let at = |i: usize| (x.at_in(p.pts[i].0.mean), y.at_in(p.pts[i].1.mean));
+        // The staircase of the frontier, and the region it dominates.
+        let mut stair_px: Vec<(i32, i32)> = Vec::new();
+        let mut stair = Vec::new();
+        for (k, &i) in p.front.iter().enumerate() {
+            let (px, py) = at(i);
+            if k > 0 {
+                stair.push((px, stair.last().map_or(py, |s: &(f64, f64)| s.1)));
+            }
+            stair.push((px, py));
         }
-        stair.push((px, py));
-    }
-    if let (Some(&first), Some(&last)) = (stair.first(), stair.last()) {
-        let mut region = vec![(first.0, y.hi)];
-        region.extend(stair.iter().copied());
-        region.push((x.hi, last.1));
-        region.push((x.hi, y.hi));
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                region,
-                MUTED.mix(0.10).filled(),
-            )))
-            .map_err(err)?;
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(first.0, y.hi), first],
-                6,
-                5,
-                HIGHLIGHT.mix(0.6).stroke_width(1),
-            ))
-            .map_err(err)?;
-        chart
-            .draw_series(DashedLineSeries::new(
-                [last, (x.hi, last.1)],
-                6,
-                5,
-                HIGHLIGHT.mix(0.6).stroke_width(1),
-            ))
-            .map_err(err)?;
-        stair_px = stair.iter().map(|c| chart.backend_coord(c)).collect();
-        chart
-            .draw_series(LineSeries::new(stair, HIGHLIGHT.stroke_width(3)))
-            .map_err(err)?;
-    }
-    // Every configuration, with its intervals.
-    let mut bars = Vec::new();
-    for (a, b) in &p.pts {
-        let (px, py) = (x.at_in(a.mean), y.at_in(b.mean));
-        if a.ci95.is_finite() && a.ci95 > 0.0 {
-            bars.push(((x.at_in(interval(a).0), py), (x.at_in(a.hi()), py)));
-        }
-        if b.ci95.is_finite() && b.ci95 > 0.0 {
-            bars.push(((px, y.at_in(interval(b).0)), (px, y.at_in(b.hi()))));
-        }
-    }
-    error_bars(&mut chart, &bars, PALETTE[0].mix(0.6).stroke_width(1), 4)?;
-    chart
-        .draw_series((0..p.pts.len()).flat_map(|i| dot(at(i), 5, PALETTE[0])))
-        .map_err(err)?;
-    chart
-        .draw_series(p.front.iter().flat_map(|&i| dot(at(i), 7, HIGHLIGHT)))
-        .map_err(err)?;
-    // Labels of the frontier, placed clear of the points and each other.
-    let px: Vec<(i32, i32)> = (0..p.pts.len())
-        .map(|i| chart.backend_coord(&at(i)))
-        .collect();
-    // Other points keep a wider berth, so that no label seems to name them.
-    let mut obstacles: Vec<Rect> = px
-        .iter()
-        .enumerate()
-        .map(|(i, &(a, b))| {
-            let r = if p.front.contains(&i) { 9 } else { 16 };
-            (a - r, b - r, a + r, b + r)
-        })
-        .collect();
-    for w in stair_px.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        obstacles.push((
-            a.0.min(b.0) - 2,
-            a.1.min(b.1) - 2,
-            a.0.max(b.0) + 2,
-            a.1.max(b.1) + 2,
-        ));
-    }
-    let (xr, yr) = chart.plotting_area().get_pixel_range();
-    let size = 14;
-    let shown: Vec<String> = if p.key.is_some() {
-        (1..=p.labels.len()).map(|k| k.to_string()).collect()
-    } else {
-        p.labels.clone()
-    };
-    let items: Vec<Anchored> = p
-        .front
-        .iter()
-        .zip(&shown)
-        .map(|(&i, l)| (px[i], (text_width(l, size, false), size as i32 + 2)))
-        .collect();
-    let spots = place_labels(&items, &obstacles, (xr.start, yr.start, xr.end, yr.end));
-    for (l, spot) in shown.iter().zip(spots) {
-        boxed_text(root, l, spot, size, TEXT)?;
-    }
-    // The key of the numbers, in columns.
-    if let Some((col_w, rows)) = p.key {
-        below
-            .draw(&Text::new(
-                "Pareto frontier, by increasing p99:".to_string(),
-                (MARGIN, 8),
-                (FONT, 15, FontStyle::Bold).into_font().color(&TEXT),
-            ))
-            .map_err(err)?;
-        for (k, l) in p.labels.iter().enumerate() {
-            let (c, r) = (k / rows, k % rows);
-            let (lx, ly) = (MARGIN + c as i32 * col_w, 36 + r as i32 * KEY_ROW);
-            below
-                .draw(&Text::new(
-                    format!("{}", k + 1),
-                    (lx + 22, ly),
-                    (FONT, 14, FontStyle::Bold)
-                        .into_font()
-                        .color(&HIGHLIGHT)
-                        .pos(Pos::new(HPos::Right, VPos::Top)),
+        if let (Some(&first), Some(&last)) = (stair.first(), stair.last()) {
+            let mut region = vec![(first.0, y.hi)];
+            region.extend(stair.iter().copied());
+            region.push((x.hi, last.1));
+            region.push((x.hi, y.hi));
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    region,
+                    MUTED.mix(0.10).filled(),
+                )))
+                .map_err(err)?;
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(first.0, y.hi), first],
+                    6,
+                    5,
+                    HIGHLIGHT.mix(0.6).stroke_width(1),
                 ))
                 .map_err(err)?;
-            below
-                .draw(&Text::new(l.clone(), (lx + 30, ly), font(14)))
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [last, (x.hi, last.1)],
+                    6,
+                    5,
+                    HIGHLIGHT.mix(0.6).stroke_width(1),
+                ))
+                .map_err(err)?;
+            stair_px = stair.iter().map(|c| chart.backend_coord(c)).collect();
+            chart
+                .draw_series(LineSeries::new(stair, HIGHLIGHT.stroke_width(3)))
                 .map_err(err)?;
         }
+        // Every configuration, with its intervals.
+        let mut bars = Vec::new();
+        for (a, b) in &p.pts {
+            let (px, py) = (x.at_in(a.mean), y.at_in(b.mean));
+            if a.ci95.is_finite() && a.ci95 > 0.0 {
+                bars.push(((x.at_in(interval(a).0), py), (x.at_in(a.hi()), py)));
+            }
+            if b.ci95.is_finite() && b.ci95 > 0.0 {
+                bars.push(((px, y.at_in(interval(b).0)), (px, y.at_in(b.hi()))));
+            }
+        }
+        error_bars(&mut chart, &bars, PALETTE[0].mix(0.6).stroke_width(1), 4)?;
+        chart
+            .draw_series((0..p.pts.len()).flat_map(|i| dot(at(i), 5, PALETTE[0])))
+            .map_err(err)?;
+        chart
+            .draw_series(p.front.iter().flat_map(|&i| dot(at(i), 7, HIGHLIGHT)))
+            .map_err(err)?;
+        // Labels of the frontier, placed clear of the points and each other.
+        let px: Vec<(i32, i32)> = (0..p.pts.len())
+            .map(|i| chart.backend_coord(&at(i)))
+            .collect();
+        // Other points keep a wider berth, so that no label seems to name them.
+        let mut obstacles: Vec<Rect> = px
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, b))| {
+                let r = if p.front.contains(&i) { 9 } else { 16 };
+                (a - r, b - r, a + r, b + r)
+            })
+            .collect();
+        for w in stair_px.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            obstacles.push((
+                a.0.min(b.0) - 2,
+                a.1.min(b.1) - 2,
+                a.0.max(b.0) + 2,
+                a.1.max(b.1) + 2,
+            ));
+        }
+        let (xr, yr) = chart.plotting_area().get_pixel_range();
+        let size = 14;
+        let shown: Vec<String> = if p.key.is_some() {
+            (1..=p.labels.len()).map(|k| k.to_string()).collect()
+        } else {
+            p.labels.clone()
+        };
+        let items: Vec<Anchored> = p
+            .front
+            .iter()
+            .zip(&shown)
+            .map(|(&i, l)| (px[i], (text_width(l, size, false), size as i32 + 2)))
+            .collect();
+        let spots = place_labels(&items, &obstacles, (xr.start, yr.start, xr.end, yr.end));
+        for (l, spot) in shown.iter().zip(spots) {
+            boxed_text(root, l, spot, size, TEXT)?;
+        }
+        // The key of the numbers, in columns.
+        if let Some((col_w, rows)) = p.key {
+            below
+                .draw(&Text::new(
+                    "Pareto frontier, by increasing p99:".to_string(),
+                    (MARGIN, 8),
+                    bold(15),
+                ))
+                .map_err(err)?;
+            for (k, l) in p.labels.iter().enumerate() {
+                let (c, r) = (k / rows, k % rows);
+                let (lx, ly) = (MARGIN + c as i32 * col_w, 36 + r as i32 * KEY_ROW);
+                below
+                    .draw(&Text::new(
+                        format!("{}", k + 1),
+                        (lx + 22, ly),
+                        bold(14)
+                            .color(&HIGHLIGHT)
+                            .pos(Pos::new(HPos::Right, VPos::Top)),
+                    ))
+                    .map_err(err)?;
+                below
+                    .draw(&Text::new(l.clone(), (lx + 30, ly), font(14)))
+                    .map_err(err)?;
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }

@@ -1,25 +1,16 @@
 //! `capacity-probes`: each objective at every probe of a capacity search.
 
-use super::kit::{
-    decimals, err, fmt_plain, fmt_secs, fmt_usd, fmt_usd_tick, font, label_at, nice_step,
-    register_fonts, DrawResult, DESIRED, FONT, GRID, GRID_LIGHT, LEGEND_SIZE, MARGIN, MUTED,
-    PALETTE, SLO_RED, SUBTITLE_SIZE, TEXT, THROUGHPUT, WIDTH,
-};
-use super::kit::{flow_legend, Axis};
-use crate::study::{CapacityResult, CapacityRow, MetricStat, ParamValue, SweepResults};
-use ndarray::Array2;
+use super::axis::{fitted_scale, value_scale, Scale, LINEAR};
+use super::capacity::objectives_text;
+use super::draw::{centre_text, dot, err, error_bars, plot, DrawResult, Frame, PANEL_FRAME};
+use super::figure::{key, Body, Figure, Header, Swatch};
+use super::format::{fmt_num, fmt_usd_short, fmt_value, plural, Unit};
+use super::metric::{interval, unit_of};
+use super::style::{font, MUTED, PALETTE, SLO_RED, THROUGHPUT};
+use crate::study::{CapacityResult, CapacityRow, MetricStat};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::FontStyle;
-use std::error::Error;
-use std::io;
-use std::path::{Path, PathBuf};
-use super::study_kit::*;
-use super::sweep::*;
-use super::pareto::*;
-use super::heatmap::*;
-use super::capacity::*;
 
 // ---------------------------------------------------------------- probes
 
@@ -95,7 +86,7 @@ pub(crate) fn parse_objective(text: &str) -> Option<(String, f64, Unit, bool)> {
     Some((name, num, unit, upper))
 }
 
-pub(crate) fn probes_figure(r: &CapacityResult, row: &CapacityRow) -> Figure {
+pub(crate) fn probes_figure(r: &CapacityResult, row: &CapacityRow) -> Figure<Vec<ProbePanel>> {
     let mut xs: Vec<f64> = row.probes.iter().map(|p| p.x).collect();
     xs.extend([row.capacity, row.low, row.high]);
     let x = fitted_scale(&xs, Unit::Plain, r.vary.clone(), LINEAR);
@@ -203,7 +194,7 @@ pub(crate) fn probes_figure(r: &CapacityResult, row: &CapacityRow) -> Figure {
             key("probe meets every objective", THROUGHPUT, Swatch::Dot),
             key("probe fails", SLO_RED, Swatch::Hollow),
             key("objective bound", SLO_RED, Swatch::Dashed),
-            key("capacity and its 95% range", PALETTE[0], Swatch::Area),
+            key("capacity and its 95% range", PALETTE[0], Swatch::Area(0.35)),
         ],
     };
     if let Some(note) = &row.note {
@@ -215,126 +206,159 @@ pub(crate) fn probes_figure(r: &CapacityResult, row: &CapacityRow) -> Figure {
     Figure {
         name: "capacity-probes".into(),
         head,
-        body_height: panels.len() as u32 * 380,
-        body: Body::Probes(panels),
+        body: panels,
     }
 }
 
-pub(crate) fn draw_probes<DB: DrawingBackend>(
-    body: &DrawingArea<DB, Shift>,
-    panels: &[ProbePanel],
-) -> DrawResult {
-    if panels.is_empty() {
-        return Ok(());
+impl Body for Vec<ProbePanel> {
+    fn height(&self) -> u32 {
+        self.len() as u32 * 380
     }
-    let areas = body.split_evenly((panels.len(), 1));
-    for (p, area) in panels.iter().zip(&areas) {
-        let (x, y) = (&p.x, &p.y);
-        let f = Frame {
-            right: 40,
-            x_area: 54,
-            y_area: 100,
-            ..PANEL_FRAME
-        };
-        let mut chart = plot(area, Some(&p.title), x, y, f, true)?;
-        let (cap, low, high) = p.capacity;
-        if low.is_finite() && high.is_finite() && high > low {
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(x.at_in(low), y.lo), (x.at_in(high), y.hi)],
-                    PALETTE[0].mix(0.15).filled(),
-                )))
-                .map_err(err)?;
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        _root: &DrawingArea<DB, Shift>,
+        body: &DrawingArea<DB, Shift>,
+    ) -> DrawResult {
+        let panels = self;
+        if panels.is_empty() {
+            return Ok(());
         }
-        if cap.is_finite() {
-            let cx = x.at_in(cap);
-            chart
-                .draw_series(LineSeries::new(
-                    [(cx, y.lo), (cx, y.hi)],
-                    PALETTE[0].stroke_width(2),
-                ))
-                .map_err(err)?;
-            chart
-                .draw_series(std::iter::once(
-                    EmptyElement::at((cx, y.hi))
-                        + Text::new(
-                            format!("capacity {}", fmt_num(cap)),
-                            (6, 4),
-                            font(14).color(&PALETTE[0]),
-                        ),
-                ))
-                .map_err(err)?;
-        }
-        if let Some((b, label)) = &p.bound {
-            let by = y.at(*b);
-            if by >= y.lo && by <= y.hi {
+        let areas = body.split_evenly((panels.len(), 1));
+        for (p, area) in panels.iter().zip(&areas) {
+            let (x, y) = (&p.x, &p.y);
+            let f = Frame {
+                right: 40,
+                x_area: 54,
+                y_area: 100,
+                ..PANEL_FRAME
+            };
+            let mut chart = plot(area, Some(&p.title), x, y, f, true)?;
+            let (cap, low, high) = p.capacity;
+            if low.is_finite() && high.is_finite() && high > low {
                 chart
-                    .draw_series(DashedLineSeries::new(
-                        [(x.lo, by), (x.hi, by)],
-                        10,
-                        6,
-                        SLO_RED.stroke_width(2),
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x.at_in(low), y.lo), (x.at_in(high), y.hi)],
+                        PALETTE[0].mix(0.15).filled(),
+                    )))
+                    .map_err(err)?;
+            }
+            if cap.is_finite() {
+                let cx = x.at_in(cap);
+                chart
+                    .draw_series(LineSeries::new(
+                        [(cx, y.lo), (cx, y.hi)],
+                        PALETTE[0].stroke_width(2),
                     ))
                     .map_err(err)?;
                 chart
                     .draw_series(std::iter::once(
-                        EmptyElement::at((x.lo, by))
+                        EmptyElement::at((cx, y.hi))
                             + Text::new(
-                                label.clone(),
-                                (8, -4),
-                                font(14)
-                                    .color(&SLO_RED)
-                                    .pos(Pos::new(HPos::Left, VPos::Bottom)),
+                                format!("capacity {}", fmt_num(cap)),
+                                (6, 4),
+                                font(14).color(&PALETTE[0]),
                             ),
                     ))
                     .map_err(err)?;
             }
-        }
-        let mut line: Vec<(f64, f64)> = p
-            .pts
-            .iter()
-            .map(|q| (x.at_in(q.0), y.at_in(q.1.mean)))
-            .collect();
-        line.sort_by(|a, b| a.0.total_cmp(&b.0));
-        chart
-            .draw_series(LineSeries::new(line, MUTED.mix(0.6).stroke_width(1)))
-            .map_err(err)?;
-        for &(px, s, passed) in &p.pts {
-            let colour = if passed { THROUGHPUT } else { SLO_RED };
-            let c = (x.at_in(px), y.at_in(s.mean));
-            if y.at(s.mean) > y.hi {
-                // Clipped: a triangle at the top edge, with the value.
-                chart
-                    .draw_series(std::iter::once(
-                        EmptyElement::at(c)
-                            + TriangleMarker::new((0, 7), 7, colour.filled())
-                            + Text::new(
-                                fmt_value(p.unit, s.mean),
-                                (10, 4),
-                                font(14).color(&colour),
-                            ),
-                    ))
-                    .map_err(err)?;
-                continue;
+            if let Some((b, label)) = &p.bound {
+                let by = y.at(*b);
+                if by >= y.lo && by <= y.hi {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            [(x.lo, by), (x.hi, by)],
+                            10,
+                            6,
+                            SLO_RED.stroke_width(2),
+                        ))
+                        .map_err(err)?;
+                    chart
+                        .draw_series(std::iter::once(
+                            EmptyElement::at((x.lo, by))
+                                + Text::new(
+                                    label.clone(),
+                                    (8, -4),
+                                    font(14)
+                                        .color(&SLO_RED)
+                                        .pos(Pos::new(HPos::Left, VPos::Bottom)),
+                                ),
+                        ))
+                        .map_err(err)?;
+                }
             }
-            if s.ci95.is_finite() && s.ci95 > 0.0 {
-                let bar = ((c.0, y.at_in(interval(&s).0)), (c.0, y.at_in(s.hi())));
-                error_bars(&mut chart, &[bar], colour.stroke_width(1), 4)?;
+            let mut line: Vec<(f64, f64)> = p
+                .pts
+                .iter()
+                .map(|q| (x.at_in(q.0), y.at_in(q.1.mean)))
+                .collect();
+            line.sort_by(|a, b| a.0.total_cmp(&b.0));
+            chart
+                .draw_series(LineSeries::new(line, MUTED.mix(0.6).stroke_width(1)))
+                .map_err(err)?;
+            for &(px, s, passed) in &p.pts {
+                let colour = if passed { THROUGHPUT } else { SLO_RED };
+                let c = (x.at_in(px), y.at_in(s.mean));
+                if y.at(s.mean) > y.hi {
+                    // Clipped: a triangle at the top edge, with the value.
+                    chart
+                        .draw_series(std::iter::once(
+                            EmptyElement::at(c)
+                                + TriangleMarker::new((0, 7), 7, colour.filled())
+                                + Text::new(
+                                    fmt_value(p.unit, s.mean),
+                                    (10, 4),
+                                    font(14).color(&colour),
+                                ),
+                        ))
+                        .map_err(err)?;
+                    continue;
+                }
+                if s.ci95.is_finite() && s.ci95 > 0.0 {
+                    let bar = ((c.0, y.at_in(interval(&s).0)), (c.0, y.at_in(s.hi())));
+                    error_bars(&mut chart, &[bar], colour.stroke_width(1), 4)?;
+                }
+                if passed {
+                    chart.draw_series(dot(c, 5, colour)).map_err(err)?;
+                } else {
+                    chart
+                        .draw_series([
+                            Circle::new(c, 6, WHITE.filled()),
+                            Circle::new(c, 5, colour.stroke_width(2)),
+                        ])
+                        .map_err(err)?;
+                }
             }
-            if passed {
-                chart.draw_series(dot(c, 5, colour)).map_err(err)?;
-            } else {
-                chart
-                    .draw_series([
-                        Circle::new(c, 6, WHITE.filled()),
-                        Circle::new(c, 5, colour.stroke_width(2)),
-                    ])
-                    .map_err(err)?;
+            if p.pts.is_empty() {
+                centre_text(&mut chart, x, y, "no probe")?;
             }
         }
-        if p.pts.is_empty() {
-            centre_text(&mut chart, x, y, "no probe")?;
-        }
+        Ok(())
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objectives_parse() {
+        assert_eq!(
+            parse_objective("p99<500ms"),
+            Some(("p99".into(), 0.5, Unit::Secs, true))
+        );
+        assert_eq!(
+            parse_objective("error_rate<=0.1%"),
+            Some(("error_rate".into(), 0.001, Unit::Ratio, true))
+        );
+        assert_eq!(
+            parse_objective("error_rate<1e-3"),
+            Some(("error_rate".into(), 0.001, Unit::Ratio, true))
+        );
+        assert_eq!(
+            parse_objective("throughput_rps>=100"),
+            Some(("throughput_rps".into(), 100.0, Unit::Rate, false))
+        );
+        assert_eq!(parse_objective("p99").map(|p| p.1), None);
+    }
 }

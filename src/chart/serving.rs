@@ -1,18 +1,19 @@
 //! `llm`: token latencies, tokens/s, KV-cache use and batch size.
 
-use super::kit::*;
-use super::timeline::*;
-use super::windows::*;
-use crate::output::human_secs;
-use crate::scenario::SloConfig;
-use plotters::prelude::*;
-use scalesim_models::system::TsRow;
+use super::axis::{linear_axis, percent_axis, Scale};
+use super::figure::{key, Swatch};
+use super::format::{fmt_secs, fmt_usd, Unit};
+use super::style::SLO_RED;
+use super::timeline::{dashed, latency_axis, max_of, series_layers, Panel, RunFigure};
+use super::windows::Ctx;
 use super::SERVING_CHART;
+use crate::scenario::SloConfig;
+use scalesim_models::system::TsRow;
 
 /// The serving components' chart: token latencies (p99 time to first
 /// token solid, per output token dashed, SLO bounds red), output tokens/s,
 /// KV-cache use and requests per step, one colour per component.
-pub(crate) fn serving_figure(c: &Ctx, slo: &SloConfig) -> Figure {
+pub(crate) fn serving_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
     let comps = c.serving();
     let llms: Vec<usize> = comps
         .iter()
@@ -24,7 +25,7 @@ pub(crate) fn serving_figure(c: &Ctx, slo: &SloConfig) -> Figure {
                 .any(|r| r.is_some_and(|r| r.kv_use.is_some()))
         })
         .collect();
-    let mut fig = Figure::new(SERVING_CHART.0, c.title(SERVING_CHART.1));
+    let mut fig = c.figure(SERVING_CHART.0, SERVING_CHART.1);
     let mut notes = Vec::new();
     for &i in &comps {
         let name = &c.data.comps[i].0;
@@ -46,7 +47,8 @@ pub(crate) fn serving_figure(c: &Ctx, slo: &SloConfig) -> Figure {
             )),
         }
     }
-    fig.subtitle
+    fig.head
+        .subtitle
         .push(format!("After warm-up: {}.", notes.join("; ")));
     if !llms.is_empty() {
         let ttft: Vec<_> = llms
@@ -75,21 +77,24 @@ pub(crate) fn serving_figure(c: &Ctx, slo: &SloConfig) -> Figure {
             let name = &c.data.comps[i].0;
             layers.extend(series_layers(&ttft[k], colour, 2, false, map));
             layers.extend(dashed(series_layers(&tpot[k], colour, 2, false, map)));
-            fig.legend
-                .push(legend(format!("{name}: TTFT p99"), colour, Swatch::Line));
-            fig.legend
-                .push(legend(format!("{name}: TPOT p99"), colour, Swatch::Dashed));
+            fig.head
+                .legend
+                .push(key(format!("{name}: TTFT p99"), colour, Swatch::Line));
+            fig.head
+                .legend
+                .push(key(format!("{name}: TPOT p99"), colour, Swatch::Dashed));
         }
         let hlines: Vec<_> = bounds
             .iter()
             .map(|(label, b)| (map(*b), format!("{label} ≤ {}", fmt_secs(*b)), SLO_RED))
             .collect();
         if !hlines.is_empty() {
-            fig.legend
-                .push(legend("SLO bound", SLO_RED, Swatch::Dashed));
+            fig.head
+                .legend
+                .push(key("SLO bound", SLO_RED, Swatch::Dashed));
         }
         let empty = ttft.iter().all(|s| s.iter().all(Option::is_none));
-        fig.panels.push(Panel {
+        fig.body.panels.push(Panel {
             y,
             layers,
             hlines,
@@ -99,19 +104,19 @@ pub(crate) fn serving_figure(c: &Ctx, slo: &SloConfig) -> Figure {
             c,
             &llms,
             |r| r.tokens_per_s,
-            |max| linear_axis(max, "output tokens/s", fmt_plain),
+            |max| linear_axis(max, "output tokens/s", Unit::Plain),
         );
-        fig.panels.push(tokens);
+        fig.body.panels.push(tokens);
         let kv = component_panel(
             c,
             &llms,
             |r| r.kv_use.map(|v| v * 100.0),
             |max| percent_axis(max, "KV-cache blocks in use"),
         );
-        fig.panels.push(kv);
+        fig.body.panels.push(kv);
     }
     for &i in comps.iter().filter(|i| !llms.contains(i)) {
-        fig.legend.push(legend(
+        fig.head.legend.push(key(
             format!("{}: batch", c.data.comps[i].0),
             Ctx::colour(i),
             Swatch::Line,
@@ -121,18 +126,19 @@ pub(crate) fn serving_figure(c: &Ctx, slo: &SloConfig) -> Figure {
         c,
         &comps,
         |r| r.batch_mean,
-        |max| linear_axis(max, "requests per step", fmt_plain),
+        |max| linear_axis(max, "requests per step", Unit::Plain),
     );
-    fig.panels.push(batch);
+    fig.body.panels.push(batch);
     let tokens = if llms.is_empty() {
         ""
     } else {
         "p99 time to first token (solid) and per output token (dashed) of the requests that finished in each window; output tokens/s; KV-cache blocks in use (time average); "
     };
-    fig.subtitle.push(format!(
+    fig.head.subtitle.push(format!(
         "Panels, top to bottom: {tokens}requests per engine step while stepping."
     ));
-    fig.subtitle
+    fig.head
+        .subtitle
         .extend(c.bucket_note("the lowest and highest window"));
     fig
 }
@@ -143,7 +149,7 @@ pub(crate) fn component_panel(
     c: &Ctx,
     comps: &[usize],
     f: impl Fn(&TsRow) -> Option<f64> + Copy,
-    axis: impl Fn(f64) -> YAxis,
+    axis: impl Fn(f64) -> Scale,
 ) -> Panel {
     let series: Vec<_> = comps.iter().map(|&i| c.comp_series(i, f)).collect();
     let mut layers = Vec::new();

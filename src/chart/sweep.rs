@@ -1,26 +1,17 @@
 //! `sweep-<param>`: each plotted metric against one varied parameter.
 
-use super::kit::{
-    decimals, err, fmt_plain, fmt_secs, fmt_usd, fmt_usd_tick, font, label_at, nice_step,
-    register_fonts, DrawResult, DESIRED, FONT, GRID, GRID_LIGHT, LEGEND_SIZE, MARGIN, MUTED,
-    PALETTE, SLO_RED, SUBTITLE_SIZE, TEXT, THROUGHPUT, WIDTH,
+use super::axis::{unquote, value_scale, Scale};
+use super::draw::{
+    centre_text, dot, err, error_bars, plot, Chart2d, DrawResult, Frame, PANEL_FRAME,
 };
-use super::kit::{flow_legend, Axis};
-use crate::study::{CapacityResult, CapacityRow, MetricStat, ParamValue, SweepResults};
-use ndarray::Array2;
+use super::figure::{key, Body, Figure, Header, Swatch};
+use super::metric::{distinct_values, interval, metric_desc, metric_title, param_axis, unit_of};
+use super::slug;
+use super::style::{font, text_width, PALETTE, TICK_SIZE, WIDTH};
+use crate::study::{MetricStat, SweepResults};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::FontStyle;
-use std::error::Error;
-use std::io;
-use std::path::{Path, PathBuf};
-use super::study_kit::*;
-use super::slug;
-use super::pareto::*;
-use super::heatmap::*;
-use super::capacity::*;
-use super::probes::*;
 
 // ---------------------------------------------------------------- sweep
 
@@ -53,17 +44,6 @@ pub(crate) struct SPt {
     pub(crate) hi: f64,
 }
 
-/// The interval of a mean, its lower end kept at 0 or above for a
-/// non-negative mean (metrics here are counts, times, rates and costs).
-pub(crate) fn interval(s: &MetricStat) -> (f64, f64) {
-    let lo = if s.mean >= 0.0 {
-        s.lo().max(0.0)
-    } else {
-        s.lo()
-    };
-    (lo, s.hi())
-}
-
 pub(crate) fn spt(x: f64, s: &MetricStat) -> SPt {
     let (lo, hi) = if s.ci95.is_finite() {
         interval(s)
@@ -86,7 +66,7 @@ pub(crate) fn replication_note(n: u32) -> String {
     }
 }
 
-pub(crate) fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Figure {
+pub(crate) fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Figure<SweepPlot> {
     let (vals, numeric) = distinct_values(r.points.iter().filter_map(|pt| pt.params.get(p)));
     let (x, pos) = param_axis(&vals, numeric, &r.params[p]);
     let pos_of = |text: &str| vals.iter().position(|v| v.text == text).map(|i| pos[i]);
@@ -175,79 +155,87 @@ pub(crate) fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Fig
         }
     }
     let cols = if panels.len() == 1 { 1 } else { 2 };
-    let rows = panels.len().div_ceil(cols) as u32;
     let x_labels = if numeric {
         None
     } else {
         sweep_x_labels(&x, cols)
     };
-    let extra = x_labels.as_ref().map_or(0, XLabels::extra);
     Figure {
         name: format!("sweep-{}", slug(&r.params[p])),
         head,
-        body_height: rows * (extra + if cols == 1 { 460 } else { 370 }),
-        body: Body::Sweep(SweepPlot {
+        body: SweepPlot {
             x,
             x_labels,
             cols,
             panels,
-        }),
+        },
     }
 }
 
-pub(crate) fn draw_sweep<DB: DrawingBackend>(body: &DrawingArea<DB, Shift>, s: &SweepPlot) -> DrawResult {
-    let rows = s.panels.len().div_ceil(s.cols);
-    let areas = body.split_evenly((rows, s.cols));
-    // With labels of our own, plotters draws the ticks without labels.
-    let (x, frame) = match &s.x_labels {
-        Some(l) => (
-            Scale {
-                labels: Vec::new(),
-                ..s.x.clone()
-            },
-            Frame {
-                x_area: PANEL_FRAME.x_area + l.extra(),
-                ..PANEL_FRAME
-            },
-        ),
-        None => (s.x.clone(), PANEL_FRAME),
-    };
-    for (panel, area) in s.panels.iter().zip(&areas) {
-        let y = &panel.y;
-        let mut chart = plot(area, Some(&panel.title), &x, y, frame, true)?;
-        if let Some(l) = &s.x_labels {
-            draw_x_labels(area, &chart, &s.x, l)?;
-        }
-        for line in &panel.series {
-            let c = line.colour;
-            chart
-                .draw_series(LineSeries::new(
-                    line.pts.iter().map(|p| (p.x, y.at_in(p.y))),
-                    c.stroke_width(2),
-                ))
-                .map_err(err)?;
-            let bars: Vec<_> = line
-                .pts
-                .iter()
-                .filter(|p| p.lo.is_finite() && p.hi > p.lo)
-                .map(|p| ((p.x, y.at_in(p.lo)), (p.x, y.at_in(p.hi))))
-                .collect();
-            error_bars(&mut chart, &bars, c.stroke_width(2), 5)?;
-            chart
-                .draw_series(line.pts.iter().flat_map(|p| dot((p.x, y.at_in(p.y)), 4, c)))
-                .map_err(err)?;
-        }
-        if panel.series.iter().all(|l| l.pts.is_empty()) {
-            centre_text(&mut chart, &s.x, y, "no data")?;
-        }
+impl Body for SweepPlot {
+    fn height(&self) -> u32 {
+        let rows = self.panels.len().div_ceil(self.cols) as u32;
+        let extra = self.x_labels.as_ref().map_or(0, XLabels::extra);
+        rows * (extra + if self.cols == 1 { 460 } else { 370 })
     }
-    Ok(())
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        _root: &DrawingArea<DB, Shift>,
+        body: &DrawingArea<DB, Shift>,
+    ) -> DrawResult {
+        let s = self;
+        let rows = s.panels.len().div_ceil(s.cols);
+        let areas = body.split_evenly((rows, s.cols));
+        // With labels of our own, plotters draws the ticks without labels.
+        let (x, frame) = match &s.x_labels {
+            Some(l) => (
+                Scale {
+                    labels: Vec::new(),
+                    ..s.x.clone()
+                },
+                Frame {
+                    x_area: PANEL_FRAME.x_area + l.extra(),
+                    ..PANEL_FRAME
+                },
+            ),
+            None => (s.x.clone(), PANEL_FRAME),
+        };
+        for (panel, area) in s.panels.iter().zip(&areas) {
+            let y = &panel.y;
+            let mut chart = plot(area, Some(&panel.title), &x, y, frame, true)?;
+            if let Some(l) = &s.x_labels {
+                draw_x_labels(area, &chart, &s.x, l)?;
+            }
+            for line in &panel.series {
+                let c = line.colour;
+                chart
+                    .draw_series(LineSeries::new(
+                        line.pts.iter().map(|p| (p.x, y.at_in(p.y))),
+                        c.stroke_width(2),
+                    ))
+                    .map_err(err)?;
+                let bars: Vec<_> = line
+                    .pts
+                    .iter()
+                    .filter(|p| p.lo.is_finite() && p.hi > p.lo)
+                    .map(|p| ((p.x, y.at_in(p.lo)), (p.x, y.at_in(p.hi))))
+                    .collect();
+                error_bars(&mut chart, &bars, c.stroke_width(2), 5)?;
+                chart
+                    .draw_series(line.pts.iter().flat_map(|p| dot((p.x, y.at_in(p.y)), 4, c)))
+                    .map_err(err)?;
+            }
+            if panel.series.iter().all(|l| l.pts.is_empty()) {
+                centre_text(&mut chart, &s.x, y, "no data")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------- category labels
 
-/// The usual size of tick labels (see [`mesh`]).
-pub(crate) const TICK_SIZE: u32 = 15;
 /// Smaller sizes tried, in turn, for staggered category labels.
 pub(crate) const SMALL_TICK_SIZES: [u32; 5] = [14, 13, 12, 11, 10];
 /// The least room between two labels of a row, in pixels.
@@ -309,7 +297,11 @@ pub(crate) fn shorten(text: &str, size: u32, max: i32) -> String {
 /// increasing) within `bounds`: `None` when one row at the usual size
 /// fits; else two staggered rows at the largest size that fits, down to
 /// 10 px, and failing that labels shortened to fit two rows at 10 px.
-pub(crate) fn category_labels(texts: &[String], centres: &[i32], bounds: (i32, i32)) -> Option<XLabels> {
+pub(crate) fn category_labels(
+    texts: &[String],
+    centres: &[i32],
+    bounds: (i32, i32),
+) -> Option<XLabels> {
     let widths =
         |size: u32| -> Vec<i32> { texts.iter().map(|t| text_width(t, size, false)).collect() };
     if labels_fit(centres, &widths(TICK_SIZE), 1, bounds) {
@@ -378,4 +370,111 @@ pub(crate) fn draw_x_labels<DB: DrawingBackend>(
             .map_err(err)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chart::axis::category_scale;
+    use crate::chart::style::fonts;
+
+    fn centres(n: usize, left: i32, right: i32) -> Vec<i32> {
+        let w = f64::from(right - left) / n as f64;
+        (0..n)
+            .map(|i| left + ((i as f64 + 0.5) * w).floor() as i32)
+            .collect()
+    }
+
+    fn texts(t: &[&str]) -> Vec<String> {
+        t.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The labels of `l` stay apart and within `bounds`.
+    fn readable(l: &XLabels, centres: &[i32], bounds: (i32, i32)) -> bool {
+        let widths: Vec<i32> = l
+            .texts
+            .iter()
+            .map(|t| text_width(t, l.size, false))
+            .collect();
+        labels_fit(centres, &widths, l.rows, bounds)
+    }
+
+    #[test]
+    fn category_labels_stagger_then_shrink_then_shorten() {
+        fonts().unwrap();
+        let policies = texts(&[
+            "fifo",
+            "least_conn",
+            "power_of_two",
+            "round_robin",
+            "random",
+            "hash",
+        ]);
+        // Full width: one row, plotters' own labels.
+        let wide = centres(6, 102, 1172);
+        assert_eq!(category_labels(&policies, &wide, (4, 1196)), None);
+        // A panel of two columns: two rows at the usual size.
+        let half = centres(6, 102, 572);
+        let l = category_labels(&policies, &half, (4, 596)).unwrap();
+        assert_eq!((l.size, l.rows), (TICK_SIZE, 2));
+        assert_eq!(l.texts, policies);
+        assert!(readable(&l, &half, (4, 596)));
+        assert!(!labels_fit(
+            &half,
+            &policies
+                .iter()
+                .map(|t| text_width(t, TICK_SIZE, false))
+                .collect::<Vec<_>>(),
+            1,
+            (4, 596)
+        ));
+        assert_eq!(l.extra(), TICK_SIZE + 4);
+        // Narrower: two rows in a smaller font.
+        let narrow = centres(6, 102, 312);
+        let l = category_labels(&policies, &narrow, (4, 336)).unwrap();
+        assert_eq!(l.rows, 2);
+        assert!(l.size < TICK_SIZE, "{l:?}");
+        assert_eq!(l.texts, policies);
+        assert!(readable(&l, &narrow, (4, 336)));
+        // Far too narrow: shortened with an ellipsis, still apart.
+        let long = texts(&[
+            "weighted_least_connections",
+            "consistent_hash_with_bounded_loads",
+            "power_of_two_choices",
+            "weighted_round_robin",
+            "random",
+            "hash",
+        ]);
+        let l = category_labels(&long, &narrow, (4, 336)).unwrap();
+        assert_eq!((l.size, l.rows), (10, 2));
+        assert!(l.texts.iter().any(|t| t.ends_with('…')), "{l:?}");
+        assert_eq!(l.texts[4], "random");
+        assert!(readable(&l, &narrow, (4, 336)), "{l:?}");
+        // One label too wide for its panel, near the edge: kept inside.
+        let one = texts(&["a_very_long_category_name_indeed_that_cannot_fit"]);
+        let l = category_labels(&one, &[120], (4, 236)).unwrap();
+        assert!(readable(&l, &[120], (4, 236)), "{l:?}");
+        assert_eq!(shorten("random", 15, 1000), "random");
+        assert_eq!(shorten("random", 15, 0), "…");
+    }
+
+    #[test]
+    fn sweep_labels_depend_on_the_panel_width() {
+        fonts().unwrap();
+        let policies = texts(&[
+            "\"fifo\"",
+            "\"least_conn\"",
+            "\"power_of_two\"",
+            "\"round_robin\"",
+            "\"random\"",
+            "\"hash\"",
+        ]);
+        let x = category_scale(&policies, "components.api.balance");
+        assert_eq!(sweep_x_labels(&x, 1), None);
+        let l = sweep_x_labels(&x, 2).unwrap();
+        assert_eq!((l.size, l.rows), (TICK_SIZE, 2));
+        assert_eq!(l.texts[1], "least_conn");
+        let few = category_scale(&texts(&["lru", "lfu", "fifo"]), "policy");
+        assert_eq!(sweep_x_labels(&few, 2), None);
+    }
 }

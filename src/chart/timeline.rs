@@ -1,15 +1,101 @@
-//! The panels of a run's charts: layers over simulated time.
+//! The panels of a run's charts: layers over simulated time, with the
+//! warm-up shaded and reference lines labelled in the right margin.
 
-use super::kit::*;
-use super::windows::*;
-use super::kit::DrawResult;
+use super::axis::{linear_axis, log_axis, Scale, TimeAxis};
+use super::draw::{centre_text, err, plot, Chart2d, DrawResult, Frame};
+use super::figure::{Body, Figure, HeaderStyle};
+use super::format::Unit;
+use super::style::{font, GRID_LIGHT, MUTED, SLO_RED, TOTAL};
+use super::windows::{Ctx, Pt};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+/// A run's chart: its panels over the time axis, or a message.
+pub(crate) type RunFigure<'a> = Figure<TimePlot<'a>, &'static str>;
+
+/// Height of a run chart's single panel.
+const PANEL_HEIGHT: u32 = 470;
+/// Space around each panel's plot, which starts `14 + 96` px from the left.
+const LEFT: u32 = 14;
+const Y_AREA: u32 = 96;
+
+/// The body of a run's chart.
+pub(crate) struct TimePlot<'a> {
+    pub(crate) x: &'a TimeAxis,
+    pub(crate) panels: Vec<Panel>,
+    /// When set, drawn in place of the panels (e.g. nothing is priced).
+    pub(crate) message: Option<Vec<String>>,
+}
+
+impl Body for TimePlot<'_> {
+    /// The legend starts where the plots do; the title stays on one line.
+    const HEADER: HeaderStyle = HeaderStyle {
+        legend_left: (LEFT + Y_AREA) as i32,
+        wrap_title: false,
+        pad: 0,
+    };
+
+    fn height(&self) -> u32 {
+        if self.message.is_some() {
+            300
+        } else if self.panels.len() <= 1 {
+            PANEL_HEIGHT
+        } else {
+            self.panels.len() as u32 * (PANEL_HEIGHT - 110)
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        _root: &DrawingArea<DB, Shift>,
+        body: &DrawingArea<DB, Shift>,
+    ) -> DrawResult {
+        if let Some(lines) = &self.message {
+            return draw_message(body, lines);
+        }
+        let n = self.panels.len().max(1);
+        let areas = body.split_evenly((n, 1));
+        // One right margin for every panel, so that their time axes line up.
+        let labelled = self.panels.iter().any(|p| !p.hlines.is_empty());
+        let right = if labelled { 150 } else { 48 };
+        for (k, (panel, area)) in self.panels.iter().zip(areas.iter()).enumerate() {
+            draw_panel(panel, self.x, area, k + 1 == n, right)?;
+        }
+        Ok(())
+    }
+}
+
+/// A message in a grey box in place of the panels: the first line bold.
+fn draw_message<DB: DrawingBackend>(body: &DrawingArea<DB, Shift>, lines: &[String]) -> DrawResult {
+    let body = body.margin(10, 30, 30, 30);
+    let (bw, bh) = body.dim_in_pixel();
+    body.draw(&Rectangle::new(
+        [(0, 0), (bw as i32 - 1, bh as i32 - 1)],
+        GRID_LIGHT.filled(),
+    ))
+    .map_err(err)?;
+    let mut ty = bh as i32 / 2 - 14 * lines.len() as i32;
+    for (k, line) in lines.iter().enumerate() {
+        let style = if k == 0 {
+            super::style::bold(22)
+        } else {
+            font(18).color(&MUTED)
+        };
+        body.draw(&Text::new(
+            line.clone(),
+            (bw as i32 / 2, ty),
+            style.pos(Pos::new(HPos::Center, VPos::Top)),
+        ))
+        .map_err(err)?;
+        ty += if k == 0 { 40 } else { 28 };
+    }
+    Ok(())
+}
+
 /// One plotting area with its y axis.
 pub(crate) struct Panel {
-    pub(crate) y: YAxis,
+    pub(crate) y: Scale,
     pub(crate) layers: Vec<Layer>,
     /// Horizontal reference lines: (y, label, colour).
     pub(crate) hlines: Vec<(f64, String, RGBColor)>,
@@ -104,7 +190,7 @@ pub(crate) fn latency_axis<'a>(
     lines: impl IntoIterator<Item = &'a [Option<Pt>]> + Clone,
     floor_hi: f64,
     what: &str,
-) -> (YAxis, impl Fn(f64) -> f64 + Copy) {
+) -> (Scale, impl Fn(f64) -> f64 + Copy) {
     let data_max = max_of(lines.clone());
     let hi = data_max.max(floor_hi);
     let data_min = lines
@@ -124,9 +210,9 @@ pub(crate) fn latency_axis<'a>(
         ("ms", 1e3)
     };
     let y = if log {
-        log_axis(data_min, hi, &format!("{what} (log scale)"), fmt_secs)
+        log_axis(data_min, hi, &format!("{what} (log scale)"), Unit::Secs)
     } else {
-        linear_axis(hi * scale, &format!("{what} ({unit})"), fmt_plain)
+        linear_axis(hi * scale, &format!("{what} ({unit})"), Unit::Plain)
     };
     let map = move |v: f64| {
         if log {
@@ -197,67 +283,47 @@ pub(crate) fn stacked(
     (layers, max)
 }
 
-pub(crate) fn draw_panel<DB: DrawingBackend>(
+fn draw_panel<DB: DrawingBackend>(
     p: &Panel,
-    x: &XAxis,
+    x: &TimeAxis,
     area: &DrawingArea<DB, Shift>,
     last: bool,
     right: u32,
 ) -> DrawResult {
-    let mut chart = ChartBuilder::on(area)
-        .margin_left(14)
-        .margin_right(right)
-        .margin_top(8)
-        .margin_bottom(if last { 8 } else { 0 })
-        .x_label_area_size(if last { 50 } else { 30 })
-        .y_label_area_size(96)
-        .build_cartesian_2d(
-            Axis {
-                lo: 0.0,
-                hi: x.hi,
-                major: x.major.clone(),
-                minor: x.minor.clone(),
-            },
-            Axis {
-                lo: p.y.lo,
-                hi: p.y.hi,
-                major: p.y.major.clone(),
-                minor: p.y.minor.clone(),
-            },
-        )
-        .map_err(err)?;
-    let xl = |v: &f64| label_at(&x.labels, *v);
-    let yl = |v: &f64| label_at(&p.y.labels, *v);
-    let mut mesh = chart.configure_mesh();
-    mesh.x_label_formatter(&xl)
-        .y_label_formatter(&yl)
-        .y_desc(p.y.desc.clone())
-        .label_style(font(15))
-        .axis_desc_style(font(16))
-        .bold_line_style(GRID.stroke_width(1))
-        .light_line_style(GRID_LIGHT.stroke_width(1))
-        .axis_style(MUTED.stroke_width(1))
-        .x_label_offset(0)
-        .set_all_tick_mark_size(4);
-    if last {
-        mesh.x_desc(x.desc.clone());
-    }
-    mesh.draw().map_err(err)?;
+    let f = Frame {
+        top: 8,
+        right,
+        bottom: if last { 8 } else { 0 },
+        left: LEFT,
+        x_area: if last { 50 } else { 30 },
+        y_area: Y_AREA,
+    };
+    // Only the last panel describes the time axis.
+    let xs = Scale {
+        desc: if last {
+            x.scale.desc.clone()
+        } else {
+            String::new()
+        },
+        ..x.scale.clone()
+    };
+    let mut chart = plot(area, None, &xs, &p.y, f, true)?;
     draw_layers(&mut chart, area, p, x)
 }
 
-pub(crate) fn draw_layers<DB: DrawingBackend>(
-    chart: &mut ChartContext<DB, Cartesian2d<Axis, Axis>>,
+fn draw_layers<DB: DrawingBackend>(
+    chart: &mut Chart2d<DB>,
     area: &DrawingArea<DB, Shift>,
     p: &Panel,
-    x: &XAxis,
+    x: &TimeAxis,
 ) -> DrawResult {
     let (ylo, yhi) = (p.y.lo, p.y.hi);
+    let xhi = x.scale.hi;
     let small = font(14).color(&MUTED);
     if x.warmup > 0.0 {
         chart
             .draw_series(std::iter::once(Rectangle::new(
-                [(0.0, ylo), (x.warmup.min(x.hi), yhi)],
+                [(0.0, ylo), (x.warmup.min(xhi), yhi)],
                 MUTED.mix(0.10).filled(),
             )))
             .map_err(err)?;
@@ -265,7 +331,7 @@ pub(crate) fn draw_layers<DB: DrawingBackend>(
         chart
             .draw_series(std::iter::once(Text::new(
                 "warm-up".to_string(),
-                (x.warmup.min(x.hi), y),
+                (x.warmup.min(xhi), y),
                 small.pos(Pos::new(HPos::Left, VPos::Top)),
             )))
             .map_err(err)?;
@@ -327,13 +393,13 @@ pub(crate) fn draw_layers<DB: DrawingBackend>(
         }
         chart
             .draw_series(DashedLineSeries::new(
-                [(0.0, *y), (x.hi, *y)],
+                [(0.0, *y), (xhi, *y)],
                 10,
                 6,
                 colour.stroke_width(2),
             ))
             .map_err(err)?;
-        labels.push((chart.backend_coord(&(x.hi, *y)), label, colour));
+        labels.push((chart.backend_coord(&(xhi, *y)), label, colour));
     }
     // Labels in the right margin, pushed apart when lines are close.
     labels.sort_by_key(|l| l.0 .1);
@@ -367,15 +433,7 @@ pub(crate) fn draw_layers<DB: DrawingBackend>(
             .map_err(err)?;
     }
     if let Some(msg) = &p.empty {
-        chart
-            .draw_series(std::iter::once(Text::new(
-                msg.clone(),
-                (x.hi / 2.0, (ylo + yhi) / 2.0),
-                font(18)
-                    .color(&MUTED)
-                    .pos(Pos::new(HPos::Center, VPos::Center)),
-            )))
-            .map_err(err)?;
+        centre_text(chart, &x.scale, &p.y, msg)?;
     }
     Ok(())
 }

@@ -1,21 +1,19 @@
 //! `utilization`: utilization and queue length per pool, queue depths.
 
-use super::kit::*;
-use super::timeline::*;
-use super::windows::*;
-use crate::output::human_secs;
-use crate::scenario::SloConfig;
-use plotters::prelude::*;
-use scalesim_models::system::TsRow;
+use super::axis::{linear_axis, percent_axis};
+use super::figure::{key, Swatch};
+use super::format::{fmt_secs, Unit};
+use super::timeline::{dashed, max_of, series_layers, Panel, RunFigure};
+use super::windows::Ctx;
 
-pub(crate) fn utilization_figure(c: &Ctx) -> Figure {
+pub(crate) fn utilization_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     let queues = c.queues();
     let title = if queues.is_empty() {
         "utilization and queue length per pool"
     } else {
         "utilization and queue length per pool, queue depth"
     };
-    let mut fig = Figure::new("utilization", c.title(title));
+    let mut fig = c.figure("utilization", title);
     let pools: Vec<usize> = (0..c.data.comps.len())
         .filter(|&i| {
             c.data.comps[i]
@@ -76,12 +74,14 @@ pub(crate) fn utilization_figure(c: &Ctx) -> Figure {
             parts.push(format!("{name}: {:.1}% cache hits", h * 100.0));
         }
     }
-    fig.subtitle
+    fig.head
+        .subtitle
         .push(format!("After warm-up: {}.", parts.join("; ")));
-    fig.subtitle
+    fig.head
+        .subtitle
         .extend(c.bucket_note("the lowest and highest window values"));
     if pools.is_empty() && queues.is_empty() {
-        fig.message = Some(vec!["This scenario has no server pools.".into()]);
+        fig.body.message = Some(vec!["This scenario has no server pools.".into()]);
         return fig;
     }
     let util: Vec<_> = pools
@@ -98,8 +98,9 @@ pub(crate) fn utilization_figure(c: &Ctx) -> Figure {
         let colour = Ctx::colour(i);
         ul.extend(series_layers(&util[k], colour, 2, c.banded(), |v| v));
         ql.extend(series_layers(&queue[k], colour, 2, c.banded(), |v| v));
-        fig.legend
-            .push(legend(c.data.comps[i].0.clone(), colour, Swatch::Line));
+        fig.head
+            .legend
+            .push(key(c.data.comps[i].0.clone(), colour, Swatch::Line));
     }
     // Queue depths last, dashed and on top: a depth often runs on its
     // workers' queue line (whose band then shows its range already).
@@ -107,7 +108,7 @@ pub(crate) fn utilization_figure(c: &Ctx) -> Figure {
         let colour = Ctx::colour(i);
         let band = c.banded() && same_as(i).is_none();
         ql.extend(dashed(series_layers(&depth[k], colour, 3, band, |v| v)));
-        fig.legend.push(legend(
+        fig.head.legend.push(key(
             format!("{} (queue depth)", c.data.comps[i].0),
             colour,
             Swatch::Dashed,
@@ -115,7 +116,7 @@ pub(crate) fn utilization_figure(c: &Ctx) -> Figure {
     }
     if !pools.is_empty() {
         let umax = max_of(util.iter().map(Vec::as_slice));
-        fig.panels.push(Panel {
+        fig.body.panels.push(Panel {
             y: percent_axis(umax, "utilization (% of slots busy)"),
             layers: ul,
             hlines: Vec::new(),
@@ -123,7 +124,7 @@ pub(crate) fn utilization_figure(c: &Ctx) -> Figure {
         });
     }
     let qmax = max_of(queue.iter().chain(&depth).map(Vec::as_slice));
-    fig.panels.push(Panel {
+    fig.body.panels.push(Panel {
         y: linear_axis(
             qmax,
             if queues.is_empty() {
@@ -131,7 +132,7 @@ pub(crate) fn utilization_figure(c: &Ctx) -> Figure {
             } else {
                 "mean queue length / depth"
             },
-            fmt_plain,
+            Unit::Plain,
         ),
         layers: ql,
         hlines: Vec::new(),

@@ -1,6 +1,10 @@
 //! A run's time series regrouped by window, and the buckets drawn.
 
-use super::kit::*;
+use super::axis::TimeAxis;
+use super::figure::{Figure, Header};
+use super::format::elapsed_label;
+use super::style::PALETTE;
+use super::timeline::{RunFigure, TimePlot};
 use super::MAX_POINTS;
 use crate::summary::{ComponentJson, Summary};
 use plotters::prelude::*;
@@ -100,7 +104,7 @@ pub(crate) struct Pt {
 pub(crate) struct Ctx<'a> {
     pub(crate) data: &'a Windows<'a>,
     pub(crate) buckets: Buckets,
-    pub(crate) x: XAxis,
+    pub(crate) x: TimeAxis,
     pub(crate) run: &'a RunReport,
     pub(crate) summary: &'a Summary,
 }
@@ -188,7 +192,11 @@ impl Ctx<'_> {
     }
 
     /// Per bucket: figure `f` of component `i`'s rows, time-weighted.
-    pub(crate) fn comp_series(&self, i: usize, f: impl Fn(&TsRow) -> Option<f64>) -> Vec<Option<Pt>> {
+    pub(crate) fn comp_series(
+        &self,
+        i: usize,
+        f: impl Fn(&TsRow) -> Option<f64>,
+    ) -> Vec<Option<Pt>> {
         self.series(|w| {
             self.data.comps[i].2[w]
                 .and_then(&f)
@@ -217,8 +225,21 @@ impl Ctx<'_> {
         PALETTE[i % PALETTE.len()]
     }
 
-    pub(crate) fn title(&self, what: &str) -> String {
-        format!("{}: {what}", self.run.name)
+    /// An empty chart `name` titled `<run>: <what>`.
+    pub(crate) fn figure(&self, name: &'static str, what: &str) -> RunFigure<'_> {
+        Figure {
+            name,
+            head: Header {
+                title: format!("{}: {what}", self.run.name),
+                subtitle: Vec::new(),
+                legend: Vec::new(),
+            },
+            body: TimePlot {
+                x: &self.x,
+                panels: Vec::new(),
+                message: None,
+            },
+        }
     }
 
     /// The note telling how windows were grouped, if they were.
