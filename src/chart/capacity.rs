@@ -2,11 +2,13 @@
 //! parameter, and the value needed for a given load.
 
 use super::axis::{unquote, value_scale, Scale, LINEAR};
-use super::draw::{boxed_text, centre_text, dot, err, error_bars, mesh, plot, DrawResult, Frame};
+use super::draw::{
+    boxed_text, centre_text, dot, err, error_bars, mesh, plot, DrawResult, Frame, PLOT_FRAME,
+};
 use super::figure::{key, Body, Figure, Header, Swatch};
 use super::format::{fmt_num, plural, Unit};
 use super::metric::{distinct_values, last_segment, param_axis};
-use super::style::{font, text_width, MUTED, PALETTE, SLO_RED, TEXT};
+use super::style::{font, text_width, DESC_SIZE, MUTED, PALETTE, SLO_RED, TEXT, TICK_SIZE};
 use crate::study::{CapacityResult, CapacityRow, ParamValue};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -169,17 +171,15 @@ impl Body for CapacityPlot {
     ) -> DrawResult {
         let c = self;
         let (x, y, y2) = (&c.x, &c.y, &c.y2);
-        let mut chart = ChartBuilder::on(body)
-            .margin_top(14)
-            .margin_right(14)
-            .margin_bottom(8)
-            .margin_left(14)
-            .x_label_area_size(56)
-            .y_label_area_size(100)
-            .right_y_label_area_size(110)
-            .build_cartesian_2d(x.axis(), y.axis())
-            .map_err(err)?
-            .set_secondary_coord(x.axis(), y2.axis());
+        let mut chart = Frame {
+            right: 14,
+            ..PLOT_FRAME
+        }
+        .on(body)
+        .right_y_label_area_size(110)
+        .build_cartesian_2d(x.axis(), y.axis())
+        .map_err(err)?
+        .set_secondary_coord(x.axis(), y2.axis());
         // After `set_secondary_coord`, so that the right axis is the secondary's.
         mesh(&mut chart, x, y, true)?;
         let y2l = |v: &f64| y2.label_at(*v);
@@ -187,8 +187,8 @@ impl Body for CapacityPlot {
             .configure_secondary_axes()
             .y_label_formatter(&y2l)
             .y_desc(y2.desc.clone())
-            .label_style(font(15))
-            .axis_desc_style(font(16))
+            .label_style(font(TICK_SIZE))
+            .axis_desc_style(font(DESC_SIZE))
             .axis_style(MUTED.stroke_width(1))
             .set_all_tick_mark_size(4)
             .draw()
@@ -394,15 +394,7 @@ impl Body for InversePlot {
     ) -> DrawResult {
         let p = self;
         let (x, y) = (&p.x, &p.y);
-        let f = Frame {
-            top: 14,
-            right: 36,
-            bottom: 8,
-            left: 14,
-            x_area: 56,
-            y_area: 100,
-        };
-        let mut chart = plot(body, None, x, y, f, true)?;
+        let mut chart = plot(body, None, x, y, PLOT_FRAME, true)?;
         if p.steps.is_empty() {
             return centre_text(&mut chart, x, y, "no tested value meets the objectives");
         }

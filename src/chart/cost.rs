@@ -10,14 +10,7 @@ use crate::output::human_secs;
 
 pub(crate) fn cost_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     let mut fig = c.figure("cost", "cumulative cost");
-    let comps: Vec<usize> = (0..c.data.comps.len())
-        .filter(|&i| {
-            c.data.comps[i]
-                .2
-                .iter()
-                .any(|r| r.is_some_and(|r| r.cost_usd.is_some()))
-        })
-        .collect();
+    let comps: Vec<usize> = c.reporting(|r| r.cost_usd.is_some());
     if comps.is_empty() {
         fig.head
             .subtitle

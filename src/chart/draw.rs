@@ -30,6 +30,33 @@ pub(crate) struct Frame {
     pub(crate) y_area: u32,
 }
 
+impl Frame {
+    /// A chart builder on `area` with this frame.
+    pub(crate) fn on<'a, 'b, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+    ) -> ChartBuilder<'a, 'b, DB> {
+        let mut b = ChartBuilder::on(area);
+        b.margin_top(self.top)
+            .margin_right(self.right)
+            .margin_bottom(self.bottom)
+            .margin_left(self.left)
+            .x_label_area_size(self.x_area)
+            .y_label_area_size(self.y_area);
+        b
+    }
+}
+
+/// The frame of a study chart with one plot as wide as the chart.
+pub(crate) const PLOT_FRAME: Frame = Frame {
+    top: 14,
+    right: 36,
+    bottom: 8,
+    left: 14,
+    x_area: 56,
+    y_area: 100,
+};
+
 /// The frame of a study chart's panels.
 pub(crate) const PANEL_FRAME: Frame = Frame {
     top: 40,
@@ -59,13 +86,8 @@ pub(crate) fn plot<'a, DB: DrawingBackend>(
         ))
         .map_err(err)?;
     }
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(f.top)
-        .margin_right(f.right)
-        .margin_bottom(f.bottom)
-        .margin_left(f.left)
-        .x_label_area_size(f.x_area)
-        .y_label_area_size(f.y_area)
+    let mut chart = f
+        .on(area)
         .build_cartesian_2d(x.axis(), y.axis())
         .map_err(err)?;
     mesh(&mut chart, x, y, grid)?;

@@ -12,13 +12,7 @@ pub(crate) fn instances_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     // Job queues run no instances of their own (their workers do).
     let queues = c.queues();
     let comps: Vec<usize> = (0..c.data.comps.len())
-        .filter(|&i| {
-            !queues.contains(&i)
-                && c.data.comps[i]
-                    .2
-                    .iter()
-                    .any(|r| r.is_some_and(|r| r.instances.is_some()))
-        })
+        .filter(|&i| !queues.contains(&i) && c.reports(i, |r| r.instances.is_some()))
         .collect();
     let value = |i: usize, w: usize| c.data.comps[i].2[w].and_then(|r| r.instances);
     let pts: Vec<_> = comps

@@ -22,12 +22,7 @@ pub(crate) fn latency_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
     let queues: Vec<usize> = c
         .queues()
         .into_iter()
-        .filter(|&i| {
-            c.data.comps[i]
-                .2
-                .iter()
-                .any(|r| r.is_some_and(|r| r.job_p99_s.is_some()))
-        })
+        .filter(|&i| c.reports(i, |r| r.job_p99_s.is_some()))
         .collect();
     let title = if queues.is_empty() {
         "end-to-end latency per window"

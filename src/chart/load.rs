@@ -30,13 +30,9 @@ pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
         .subtitle
         .extend(c.bucket_note("the lowest and highest window rates"));
     // Forecasting autoscalers: their load forecast for each moment.
-    let forecasts: Vec<(usize, Vec<Option<Pt>>)> = (0..c.data.comps.len())
-        .filter(|&i| {
-            c.data.comps[i]
-                .2
-                .iter()
-                .any(|r| r.is_some_and(|r| r.forecast_rps.is_some()))
-        })
+    let forecasts: Vec<(usize, Vec<Option<Pt>>)> = c
+        .reporting(|r| r.forecast_rps.is_some())
+        .into_iter()
         .map(|i| {
             (
                 i,

@@ -4,6 +4,7 @@
 use super::axis::{fitted_scale, unquote, Scale, LINEAR};
 use super::draw::{
     boxed_text, dot, err, error_bars, place_labels, plot, Anchored, DrawResult, Frame, Rect,
+    PLOT_FRAME,
 };
 use super::figure::{key, Body, Figure, Header, Swatch};
 use super::format::{plural, Unit};
@@ -213,11 +214,7 @@ impl Body for ParetoPlot {
         let (x, y) = (&p.x, &p.y);
         let f = Frame {
             top: 12,
-            right: 36,
-            bottom: 8,
-            left: 14,
-            x_area: 56,
-            y_area: 100,
+            ..PLOT_FRAME
         };
         let (area, below) = body.split_vertically(PARETO_PLOT_HEIGHT);
         let mut chart = plot(&area, None, x, y, f, true)?;

@@ -18,12 +18,7 @@ pub(crate) fn serving_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
     let llms: Vec<usize> = comps
         .iter()
         .copied()
-        .filter(|&i| {
-            c.data.comps[i]
-                .2
-                .iter()
-                .any(|r| r.is_some_and(|r| r.kv_use.is_some()))
-        })
+        .filter(|&i| c.reports(i, |r| r.kv_use.is_some()))
         .collect();
     let mut fig = c.figure(SERVING_CHART.0, SERVING_CHART.1);
     let mut notes = Vec::new();

@@ -14,14 +14,7 @@ pub(crate) fn utilization_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
         "utilization and queue length per pool, queue depth"
     };
     let mut fig = c.figure("utilization", title);
-    let pools: Vec<usize> = (0..c.data.comps.len())
-        .filter(|&i| {
-            c.data.comps[i]
-                .2
-                .iter()
-                .any(|r| r.is_some_and(|r| r.utilization.is_some()))
-        })
-        .collect();
+    let pools: Vec<usize> = c.reporting(|r| r.utilization.is_some());
     let queue_len = |i: usize| {
         c.series(|w| c.data.comps[i].2[w].and_then(|r| r.queue_len.map(|q| (q, c.data.dt[w]))))
     };

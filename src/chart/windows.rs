@@ -166,29 +166,30 @@ impl Ctx<'_> {
         })
     }
 
+    /// Whether component `i` reports `f` in some window.
+    pub(crate) fn reports(&self, i: usize, f: impl Fn(&TsRow) -> bool) -> bool {
+        self.data.comps[i].2.iter().any(|r| r.is_some_and(&f))
+    }
+
+    /// The components that report `f` in some window, in scenario order.
+    pub(crate) fn reporting(&self, f: impl Fn(&TsRow) -> bool + Copy) -> Vec<usize> {
+        (0..self.data.comps.len())
+            .filter(|&i| self.reports(i, f))
+            .collect()
+    }
+
     /// The job queues (`kind = "queue"`), in scenario order.
     pub(crate) fn queues(&self) -> Vec<usize> {
         (0..self.data.comps.len())
             .filter(|&i| {
-                let (_, kind, rows) = &self.data.comps[i];
-                *kind == "queue"
-                    || rows
-                        .iter()
-                        .any(|r| r.is_some_and(|r| r.job_p99_s.is_some()))
+                self.data.comps[i].1 == "queue" || self.reports(i, |r| r.job_p99_s.is_some())
             })
             .collect()
     }
 
     /// The LLM and batch components, in scenario order.
     pub(crate) fn serving(&self) -> Vec<usize> {
-        (0..self.data.comps.len())
-            .filter(|&i| {
-                self.data.comps[i]
-                    .2
-                    .iter()
-                    .any(|r| r.is_some_and(|r| r.batch_mean.is_some()))
-            })
-            .collect()
+        self.reporting(|r| r.batch_mean.is_some())
     }
 
     /// Per bucket: figure `f` of component `i`'s rows, time-weighted.
