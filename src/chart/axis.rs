@@ -124,7 +124,7 @@ impl Ranged for Axis {
 
 /// A "nice" step (1, 2, 2.5 or 5 times a power of ten) for about `target`
 /// ticks between 0 and `max`.
-pub(crate) fn nice_step(max: f64, target: f64) -> f64 {
+fn nice_step(max: f64, target: f64) -> f64 {
     let raw = max / target;
     let mag = 10f64.powf(raw.log10().floor());
     let f = raw / mag;

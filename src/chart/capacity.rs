@@ -14,20 +14,20 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-// ---------------------------------------------------------------- capacity
-
+/// The body of the `capacity` chart: capacity per `per` value with its
+/// range, and the cost at capacity on a right axis.
 pub(crate) struct CapacityPlot {
-    pub(crate) x: Scale,
-    pub(crate) y: Scale,
-    pub(crate) y2: Scale,
+    x: Scale,
+    y: Scale,
+    y2: Scale,
     /// Rows with a capacity: x (drawing units), capacity, low, high, cost.
-    pub(crate) pts: Vec<(f64, f64, f64, f64, f64)>,
+    pts: Vec<(f64, f64, f64, f64, f64)>,
     /// x of rows where nothing passes.
-    pub(crate) fails: Vec<f64>,
+    fails: Vec<f64>,
 }
 
 /// The `per` values of the rows in axis order and each row's position.
-pub(crate) fn per_axis(r: &CapacityResult) -> (Scale, Vec<f64>) {
+fn per_axis(r: &CapacityResult) -> (Scale, Vec<f64>) {
     let per = r.per.clone().unwrap_or_default();
     let missing = ParamValue {
         text: "-".into(),
@@ -60,6 +60,7 @@ pub(crate) fn objectives_text(r: &CapacityResult) -> String {
     }
 }
 
+/// The `capacity` chart of a search with a `per` parameter.
 pub(crate) fn capacity_figure(r: &CapacityResult) -> Figure<CapacityPlot> {
     let per = r.per.clone().unwrap_or_default();
     let (x, pos) = per_axis(r);
@@ -256,19 +257,21 @@ impl Body for CapacityPlot {
     }
 }
 
+/// The body of the `capacity-inverse` chart: the step function of the
+/// smallest `per` value that carries a load.
 pub(crate) struct InversePlot {
-    pub(crate) x: Scale,
-    pub(crate) y: Scale,
+    x: Scale,
+    y: Scale,
     /// Steps: (from load, to load, y in drawing units, per text).
-    pub(crate) steps: Vec<(f64, f64, f64, String)>,
+    steps: Vec<(f64, f64, f64, String)>,
     /// The same with the low end of each capacity's range, when it differs.
-    pub(crate) safe: Vec<(f64, f64, f64, String)>,
-    pub(crate) per_name: String,
+    safe: Vec<(f64, f64, f64, String)>,
+    per_name: String,
 }
 
 /// The smallest `per` (by position) that carries each load, as steps:
 /// (from, to, position, text), from load 0 to the largest capacity.
-pub(crate) fn needed_steps(rows: &[(f64, f64, String)]) -> Vec<(f64, f64, f64, String)> {
+fn needed_steps(rows: &[(f64, f64, String)]) -> Vec<(f64, f64, f64, String)> {
     let mut caps: Vec<f64> = rows
         .iter()
         .map(|r| r.0)
@@ -295,6 +298,7 @@ pub(crate) fn needed_steps(rows: &[(f64, f64, String)]) -> Vec<(f64, f64, f64, S
     steps
 }
 
+/// The `capacity-inverse` chart of a search with a `per` parameter.
 pub(crate) fn inverse_figure(r: &CapacityResult) -> Figure<InversePlot> {
     let per = r.per.clone().unwrap_or_default();
     let (y, pos) = per_axis(r);
@@ -373,7 +377,7 @@ pub(crate) fn inverse_figure(r: &CapacityResult) -> Figure<InversePlot> {
 }
 
 /// The path of a step function: horizontal runs joined by vertical jumps.
-pub(crate) fn step_path(steps: &[(f64, f64, f64, String)]) -> Vec<(f64, f64)> {
+fn step_path(steps: &[(f64, f64, f64, String)]) -> Vec<(f64, f64)> {
     let mut path = Vec::new();
     for s in steps {
         path.push((s.0, s.2));

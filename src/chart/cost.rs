@@ -8,6 +8,8 @@ use super::timeline::{stacked, Panel, RunFigure};
 use super::windows::Ctx;
 use crate::output::human_secs;
 
+/// The `cost` chart: cumulative cost per priced component, stacked,
+/// with the total (or a message when nothing is priced).
 pub(crate) fn cost_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     let mut fig = c.figure("cost", "cumulative cost");
     let comps: Vec<usize> = c.reporting(|r| r.cost_usd.is_some());

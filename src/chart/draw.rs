@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::error::Error;
 
-pub(crate) type BoxError = Box<dyn Error + Send + Sync>;
+type BoxError = Box<dyn Error + Send + Sync>;
 pub(crate) type DrawResult = Result<(), BoxError>;
 pub(crate) type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
 
@@ -137,7 +137,7 @@ pub(crate) fn dot(
 }
 
 /// A segment between two points, in drawing units.
-pub(crate) type Segment = ((f64, f64), (f64, f64));
+type Segment = ((f64, f64), (f64, f64));
 
 /// Interval bars from `.0` to `.1` (drawing units), vertical or
 /// horizontal, with caps `cap` pixels long each side.

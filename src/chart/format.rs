@@ -46,7 +46,7 @@ fn grouped(n: i64) -> String {
 }
 
 /// The decimals a tick step needs (`0.25` → 2).
-pub(crate) fn decimals(step: f64) -> usize {
+fn decimals(step: f64) -> usize {
     let mut d = 0;
     while d < 9
         && ((step * 10f64.powi(d as i32)).round() - step * 10f64.powi(d as i32)).abs() > 1e-6
@@ -57,7 +57,7 @@ pub(crate) fn decimals(step: f64) -> usize {
 }
 
 /// A tick with `d` decimals: `0.5`, `250`, `12k`.
-pub(crate) fn fmt_plain(v: f64, d: usize) -> String {
+fn fmt_plain(v: f64, d: usize) -> String {
     if v >= 10_000.0 && d == 0 {
         let k = v / 1000.0;
         format!("{}k", fmt_plain(k, decimals(k)))
@@ -67,7 +67,7 @@ pub(crate) fn fmt_plain(v: f64, d: usize) -> String {
 }
 
 /// A dollar tick with `d` decimals: `$0.5`, `$250`, `$12k`.
-pub(crate) fn fmt_usd_tick(v: f64, d: usize) -> String {
+fn fmt_usd_tick(v: f64, d: usize) -> String {
     if d == 0 && v >= 10_000.0 {
         format!("${}k", fmt_plain(v / 1000.0, decimals(v / 1000.0)))
     } else {
@@ -141,7 +141,7 @@ pub(crate) fn fmt_num(v: f64) -> String {
 }
 
 /// `0.12%`, `45.3%`, `0.0123%`.
-pub(crate) fn fmt_pct(v: f64) -> String {
+fn fmt_pct(v: f64) -> String {
     let x = v * 100.0;
     if x == 0.0 {
         return "0%".into();

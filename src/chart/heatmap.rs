@@ -12,29 +12,28 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-// ---------------------------------------------------------------- heatmap
-
 /// The metrics a heatmap shows, when the sweep measured them.
 const HEAT_METRICS: [&str; 3] = ["latency_s.p99", "cost_usd.projected_month", "error_rate"];
 /// Cells without data.
 const NO_DATA: RGBColor = RGBColor(0xc4, 0xc7, 0xcc);
 
+/// One metric over the grid of the two parameters, with its colour bar.
 pub(crate) struct HeatPanel {
-    pub(crate) title: String,
-    pub(crate) unit: Unit,
+    title: String,
+    unit: Unit,
     /// Rows: values of the 2nd parameter (first at the bottom); columns:
     /// values of the 1st. NaN where no point has a value.
-    pub(crate) grid: Array2<f64>,
-    pub(crate) x: Scale,
-    pub(crate) y: Scale,
-    pub(crate) ramp: &'static [RGBColor],
+    grid: Array2<f64>,
+    x: Scale,
+    y: Scale,
+    ramp: &'static [RGBColor],
     /// Colour scale: log10 when set.
-    pub(crate) log: bool,
-    pub(crate) lo: f64,
-    pub(crate) hi: f64,
+    log: bool,
+    lo: f64,
+    hi: f64,
 }
 
-pub(crate) const BLUES: [RGBColor; 8] = [
+const BLUES: [RGBColor; 8] = [
     RGBColor(0xde, 0xeb, 0xf7),
     RGBColor(0xc6, 0xdb, 0xef),
     RGBColor(0x9e, 0xca, 0xe1),
@@ -44,7 +43,7 @@ pub(crate) const BLUES: [RGBColor; 8] = [
     RGBColor(0x08, 0x51, 0x9c),
     RGBColor(0x08, 0x30, 0x6b),
 ];
-pub(crate) const GREENS: [RGBColor; 8] = [
+const GREENS: [RGBColor; 8] = [
     RGBColor(0xe5, 0xf5, 0xe0),
     RGBColor(0xc7, 0xe9, 0xc0),
     RGBColor(0xa1, 0xd9, 0x9b),
@@ -54,7 +53,7 @@ pub(crate) const GREENS: [RGBColor; 8] = [
     RGBColor(0x00, 0x6d, 0x2c),
     RGBColor(0x00, 0x44, 0x1b),
 ];
-pub(crate) const REDS: [RGBColor; 8] = [
+const REDS: [RGBColor; 8] = [
     RGBColor(0xfe, 0xe8, 0xc8),
     RGBColor(0xfd, 0xd4, 0x9e),
     RGBColor(0xfd, 0xbb, 0x84),
@@ -66,7 +65,7 @@ pub(crate) const REDS: [RGBColor; 8] = [
 ];
 
 /// The colour at `t` in 0..=1 along `stops`.
-pub(crate) fn ramp(stops: &[RGBColor], t: f64) -> RGBColor {
+fn ramp(stops: &[RGBColor], t: f64) -> RGBColor {
     let t = if t.is_finite() {
         t.clamp(0.0, 1.0)
     } else {
@@ -98,6 +97,8 @@ impl HeatPanel {
     }
 }
 
+/// The `heatmap` chart of a sweep over exactly two parameters: one panel
+/// per metric of [`HEAT_METRICS`] it measured.
 pub(crate) fn heatmap_figure(r: &SweepResults) -> Option<Figure<Vec<HeatPanel>>> {
     let metrics: Vec<usize> = HEAT_METRICS.iter().filter_map(|m| r.metric(m)).collect();
     if metrics.is_empty() || r.points.is_empty() {
@@ -202,7 +203,7 @@ impl Body for Vec<HeatPanel> {
     }
 }
 
-pub(crate) fn draw_heatmap<DB: DrawingBackend>(
+fn draw_heatmap<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     area: &DrawingArea<DB, Shift>,
     h: &HeatPanel,

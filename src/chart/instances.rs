@@ -7,6 +7,8 @@ use super::timeline::{series_layers, stacked, Panel, RunFigure};
 use super::windows::Ctx;
 use crate::output::human_secs;
 
+/// The `instances` chart: instances per component, stacked, with the
+/// total and, when an autoscaler boots instances, the desired fleet.
 pub(crate) fn instances_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     let mut fig = c.figure("instances", "instances per component");
     // Job queues run no instances of their own (their workers do).

@@ -11,13 +11,15 @@ use plotters::prelude::*;
 use scalesim_models::system::TsRow;
 
 /// Latency objectives of `slo`: (label, bound in seconds).
-pub(crate) fn latency_slos(slo: &SloConfig) -> Vec<(&'static str, f64)> {
+fn latency_slos(slo: &SloConfig) -> Vec<(&'static str, f64)> {
     slo.latency_bounds()
         .into_iter()
         .map(|(k, v)| (if k == "p999" { "p99.9" } else { k }, v))
         .collect()
 }
 
+/// The `latency` chart: p50/p95/p99 (and the mean with a mean SLO) per
+/// window with each latency SLO, then each job queue's job latency.
 pub(crate) fn latency_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
     let queues: Vec<usize> = c
         .queues()
@@ -132,7 +134,7 @@ pub(crate) fn latency_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
 /// The latency figure's second panel: the job latency (enqueue to done) of
 /// each queue in `queues`, p99 solid and mean dashed in the queue's colour,
 /// on its own scale (jobs usually take far longer than requests).
-pub(crate) fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut RunFigure) {
+fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut RunFigure) {
     let mut series = Vec::new();
     let mut notes = Vec::new();
     for &i in queues {

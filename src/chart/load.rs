@@ -7,6 +7,8 @@ use super::style::{DESIRED, OFFERED, SLO_RED, THROUGHPUT};
 use super::timeline::{max_of, series_layers, Layer, Panel, RunFigure};
 use super::windows::{Ctx, Pt};
 
+/// The `load` chart: offered load as a light area, throughput on top,
+/// rejections/s when any and each forecasting autoscaler's forecast.
 pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     let mut fig = c.figure("load", "offered load and throughput");
     let s = c.summary;

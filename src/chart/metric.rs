@@ -21,7 +21,7 @@ pub(crate) fn load_at_least(metric: &str) -> Option<(&str, &str)> {
 
 /// `ttft` or `tpot` and the statistic of a token-latency metric
 /// (`llm.ttft_s.p99`, `components.<llm>.tpot_s.mean`).
-pub(crate) fn token_latency(metric: &str) -> Option<(&str, &str)> {
+fn token_latency(metric: &str) -> Option<(&str, &str)> {
     let (head, k) = metric.rsplit_once('.')?;
     let what = head.rsplit('.').next()?.strip_suffix("_s")?;
     matches!(what, "ttft" | "tpot" | "itl").then_some((what, k))

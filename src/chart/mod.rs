@@ -2,12 +2,16 @@
 //! multi-run studies (sweeps, capacity searches), all with plotters as
 //! SVG and PNG.
 //!
-//! One kit draws them all: [`figure`] (the header — title, wrapped
-//! subtitle, legend above the plot, never on the data — and writing each
-//! figure as SVG and PNG), [`axis`] (scales, ticks and the time axis),
-//! [`format`] (number formatting), [`draw`] (plots and marks) and
-//! [`style`] (colours, sizes, the bundled font). Each figure has its own
-//! file.
+//! One kit draws them all: `figure.rs` (a figure's header — title,
+//! wrapped subtitle, legend above the plot, never on the data — and
+//! writing it as SVG and PNG), `axis.rs` (scales, ticks, the time axis),
+//! `format.rs` (numbers), `draw.rs` (plots and marks) and `style.rs`
+//! (colours, sizes, the bundled font). Each figure has its own file: the
+//! run's `load.rs`, `latency.rs`, `utilization.rs`, `instances.rs`,
+//! `cost.rs` and `serving.rs` (over `windows.rs`, the time series by
+//! window, and `timeline.rs`, their panels over time); the studies'
+//! `sweep.rs`, `pareto.rs`, `heatmap.rs`, `capacity.rs` and `probes.rs`
+//! (with `metric.rs`, what a metric is in words and units).
 //!
 //! # The charts of a run
 //!
@@ -229,10 +233,8 @@ pub fn sweep_charts(dir: &Path, r: &SweepResults, plot: &[String]) -> io::Result
         }
     }
     for spec in &PARETOS {
-        if let (Some(a), Some(b)) = (r.metric(spec.x), r.metric(spec.y)) {
-            if let Some(fig) = pareto_figure(r, a, b, spec) {
-                files.write(&fig)?;
-            }
+        if let Some(fig) = pareto_figure(r, spec) {
+            files.write(&fig)?;
         }
     }
     if r.params.len() == 2 {

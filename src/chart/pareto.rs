@@ -45,32 +45,32 @@ pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
     out
 }
 
-// ---------------------------------------------------------------- pareto
-
+/// The body of a Pareto chart: every configuration, the frontier and
+/// its labels (or numbers and a key).
 pub(crate) struct ParetoPlot {
-    pub(crate) x: Scale,
-    pub(crate) y: Scale,
+    x: Scale,
+    y: Scale,
     /// (p99, cost) of every point with both means.
-    pub(crate) pts: Vec<(MetricStat, MetricStat)>,
+    pts: Vec<(MetricStat, MetricStat)>,
     /// Indices into `pts`, by increasing p99.
-    pub(crate) front: Vec<usize>,
+    front: Vec<usize>,
     /// Label of each frontier point (aligned with `front`).
-    pub(crate) labels: Vec<String>,
+    labels: Vec<String>,
     /// With many frontier points, the plot shows their numbers and this
     /// key lists them in columns: (column width, rows).
-    pub(crate) key: Option<(i32, usize)>,
+    key: Option<(i32, usize)>,
 }
 
-/// Past this many frontier points, the plot numbers them and a key below
-/// it lists their parameters.
 /// Frontier and highlight colour.
 const HIGHLIGHT: RGBColor = DESIRED;
-pub(crate) const MAX_FRONT_LABELS: usize = 8;
-pub(crate) const PARETO_PLOT_HEIGHT: u32 = 640;
-pub(crate) const KEY_ROW: i32 = 22;
+/// Past this many frontier points, the plot numbers them and a key below
+/// it lists their parameters.
+const MAX_FRONT_LABELS: usize = 8;
+const PARETO_PLOT_HEIGHT: u32 = 640;
+const KEY_ROW: i32 = 22;
 
 /// `instances=8, capacity=1000`.
-pub(crate) fn short_label(r: &SweepResults, params: &[ParamValue]) -> String {
+fn short_label(r: &SweepResults, params: &[ParamValue]) -> String {
     r.params
         .iter()
         .zip(params)
@@ -81,12 +81,12 @@ pub(crate) fn short_label(r: &SweepResults, params: &[ParamValue]) -> String {
 
 /// A Pareto chart: two metrics to minimise, latency across and cost up.
 pub(crate) struct ParetoSpec {
-    pub(crate) name: &'static str,
-    pub(crate) x: &'static str,
-    pub(crate) y: &'static str,
-    pub(crate) x_label: &'static str,
-    pub(crate) y_label: &'static str,
-    pub(crate) title: &'static str,
+    name: &'static str,
+    x: &'static str,
+    y: &'static str,
+    x_label: &'static str,
+    y_label: &'static str,
+    title: &'static str,
 }
 
 /// The Pareto charts a sweep draws when it measured both metrics:
@@ -111,12 +111,10 @@ pub(crate) const PARETOS: [ParetoSpec; 2] = [
     },
 ];
 
-pub(crate) fn pareto_figure(
-    r: &SweepResults,
-    lat: usize,
-    cost: usize,
-    spec: &ParetoSpec,
-) -> Option<Figure<ParetoPlot>> {
+/// The Pareto chart `spec` of a sweep, when it measured both metrics
+/// and some point has both means.
+pub(crate) fn pareto_figure(r: &SweepResults, spec: &ParetoSpec) -> Option<Figure<ParetoPlot>> {
+    let (lat, cost) = (r.metric(spec.x)?, r.metric(spec.y)?);
     let mut pts = Vec::new();
     let mut which = Vec::new();
     for pt in &r.points {

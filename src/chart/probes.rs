@@ -12,25 +12,25 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-// ---------------------------------------------------------------- probes
-
+/// One panel of the `capacity-probes` chart: an objective's metric at
+/// every probe, its bound, and the capacity found.
 pub(crate) struct ProbePanel {
-    pub(crate) title: String,
-    pub(crate) unit: Unit,
-    pub(crate) x: Scale,
-    pub(crate) y: Scale,
+    title: String,
+    unit: Unit,
+    x: Scale,
+    y: Scale,
     /// (x, the objective's metric, passed every objective).
-    pub(crate) pts: Vec<(f64, MetricStat, bool)>,
+    pts: Vec<(f64, MetricStat, bool)>,
     /// The bound and its label.
-    pub(crate) bound: Option<(f64, String)>,
+    bound: Option<(f64, String)>,
     /// Capacity, low, high.
-    pub(crate) capacity: (f64, f64, f64),
+    capacity: (f64, f64, f64),
 }
 
 /// An objective as text, e.g. `p99<500ms`, `error_rate<=0.1%`: the
 /// metric, the bound (seconds for durations, a fraction for percentages),
 /// how to read it, and whether the bound is an upper one (`<`, `<=`).
-pub(crate) fn parse_objective(text: &str) -> Option<(String, f64, Unit, bool)> {
+fn parse_objective(text: &str) -> Option<(String, f64, Unit, bool)> {
     let i = text.find(['<', '>'])?;
     let upper = text[i..].starts_with('<');
     let name = text[..i].trim().to_string();
@@ -86,6 +86,8 @@ pub(crate) fn parse_objective(text: &str) -> Option<(String, f64, Unit, bool)> {
     Some((name, num, unit, upper))
 }
 
+/// The `capacity-probes` chart of `row`, a search without `per`: one
+/// panel per objective.
 pub(crate) fn probes_figure(r: &CapacityResult, row: &CapacityRow) -> Figure<Vec<ProbePanel>> {
     let mut xs: Vec<f64> = row.probes.iter().map(|p| p.x).collect();
     xs.extend([row.capacity, row.low, row.high]);

@@ -140,7 +140,7 @@ pub(crate) fn serving_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
 
 /// A panel with one line (and band) per component of `comps`, figure `f`
 /// of its rows, on the axis `axis` makes for the largest value.
-pub(crate) fn component_panel(
+fn component_panel(
     c: &Ctx,
     comps: &[usize],
     f: impl Fn(&TsRow) -> Option<f64> + Copy,

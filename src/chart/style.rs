@@ -28,7 +28,7 @@ pub(crate) const LEGEND_SIZE: u32 = 16;
 pub(crate) const TICK_SIZE: u32 = 15;
 /// The size of axis descriptions.
 pub(crate) const DESC_SIZE: u32 = 16;
-pub(crate) const FONT: &str = "sans-serif";
+const FONT: &str = "sans-serif";
 
 pub(crate) const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
 pub(crate) const MUTED: RGBColor = RGBColor(0x5f, 0x63, 0x68);

@@ -13,38 +13,38 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-// ---------------------------------------------------------------- sweep
-
+/// The body of a `sweep-<param>` chart: small multiples, one panel per
+/// metric, in `cols` columns over the parameter's axis `x`.
 pub(crate) struct SweepPlot {
-    pub(crate) x: Scale,
+    x: Scale,
     /// How the labels of a categorical x axis are set, when plotters'
     /// own single row at the usual size would overlap.
-    pub(crate) x_labels: Option<XLabels>,
-    pub(crate) cols: usize,
-    pub(crate) panels: Vec<SweepPanel>,
+    x_labels: Option<XLabels>,
+    cols: usize,
+    panels: Vec<SweepPanel>,
 }
 
-pub(crate) struct SweepPanel {
-    pub(crate) title: String,
-    pub(crate) y: Scale,
-    pub(crate) series: Vec<Series>,
+struct SweepPanel {
+    title: String,
+    y: Scale,
+    series: Vec<Series>,
 }
 
 /// One line: its points (x in drawing units, y values raw).
-pub(crate) struct Series {
-    pub(crate) colour: RGBColor,
-    pub(crate) pts: Vec<SPt>,
+struct Series {
+    colour: RGBColor,
+    pts: Vec<SPt>,
 }
 
 #[derive(Clone, Copy)]
-pub(crate) struct SPt {
-    pub(crate) x: f64,
-    pub(crate) y: f64,
-    pub(crate) lo: f64,
-    pub(crate) hi: f64,
+struct SPt {
+    x: f64,
+    y: f64,
+    lo: f64,
+    hi: f64,
 }
 
-pub(crate) fn spt(x: f64, s: &MetricStat) -> SPt {
+fn spt(x: f64, s: &MetricStat) -> SPt {
     let (lo, hi) = if s.ci95.is_finite() {
         interval(s)
     } else {
@@ -58,7 +58,7 @@ pub(crate) fn spt(x: f64, s: &MetricStat) -> SPt {
     }
 }
 
-pub(crate) fn replication_note(n: u32) -> String {
+fn replication_note(n: u32) -> String {
     if n >= 2 {
         format!("Each point: mean of {n} replications; bars: its 95% confidence interval.")
     } else {
@@ -66,6 +66,8 @@ pub(crate) fn replication_note(n: u32) -> String {
     }
 }
 
+/// The `sweep-<param>` chart of parameter `p`: each metric of `metrics`
+/// against it, one line per combination of the other parameters.
 pub(crate) fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Figure<SweepPlot> {
     let (vals, numeric) = distinct_values(r.points.iter().filter_map(|pt| pt.params.get(p)));
     let (x, pos) = param_axis(&vals, numeric, &r.params[p]);
@@ -237,26 +239,26 @@ impl Body for SweepPlot {
 // ---------------------------------------------------------------- category labels
 
 /// Smaller sizes tried, in turn, for staggered category labels.
-pub(crate) const SMALL_TICK_SIZES: [u32; 5] = [14, 13, 12, 11, 10];
+const SMALL_TICK_SIZES: [u32; 5] = [14, 13, 12, 11, 10];
 /// The least room between two labels of a row, in pixels.
-pub(crate) const X_LABEL_GAP: i32 = 8;
+const X_LABEL_GAP: i32 = 8;
 /// Where plotters puts the top of an x tick label, below the axis (twice
 /// the tick mark size).
-pub(crate) const X_LABEL_TOP: i32 = 8;
+const X_LABEL_TOP: i32 = 8;
 
 /// How the labels of a categorical x axis are set: in `rows` rows (label
 /// `k` on row `k % rows`), at font `size`, with these texts (shortened
 /// with `…` only when nothing else fits).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct XLabels {
-    pub(crate) size: u32,
-    pub(crate) rows: usize,
-    pub(crate) texts: Vec<String>,
+struct XLabels {
+    size: u32,
+    rows: usize,
+    texts: Vec<String>,
 }
 
 impl XLabels {
     /// The distance between rows, in pixels.
-    pub(crate) fn pitch(&self) -> i32 {
+    fn pitch(&self) -> i32 {
         self.size as i32 + 4
     }
 
@@ -268,7 +270,7 @@ impl XLabels {
 
 /// Whether labels of `widths` centred at `centres` (pixels, increasing),
 /// in `rows` rows, stay apart and within `bounds`.
-pub(crate) fn labels_fit(centres: &[i32], widths: &[i32], rows: usize, bounds: (i32, i32)) -> bool {
+fn labels_fit(centres: &[i32], widths: &[i32], rows: usize, bounds: (i32, i32)) -> bool {
     let inside = centres
         .iter()
         .zip(widths)
@@ -281,7 +283,7 @@ pub(crate) fn labels_fit(centres: &[i32], widths: &[i32], rows: usize, bounds: (
 }
 
 /// `text` cut short with `…` to at most `max` pixels wide.
-pub(crate) fn shorten(text: &str, size: u32, max: i32) -> String {
+fn shorten(text: &str, size: u32, max: i32) -> String {
     if text_width(text, size, false) <= max {
         return text.to_string();
     }
@@ -297,11 +299,7 @@ pub(crate) fn shorten(text: &str, size: u32, max: i32) -> String {
 /// increasing) within `bounds`: `None` when one row at the usual size
 /// fits; else two staggered rows at the largest size that fits, down to
 /// 10 px, and failing that labels shortened to fit two rows at 10 px.
-pub(crate) fn category_labels(
-    texts: &[String],
-    centres: &[i32],
-    bounds: (i32, i32),
-) -> Option<XLabels> {
+fn category_labels(texts: &[String], centres: &[i32], bounds: (i32, i32)) -> Option<XLabels> {
     let widths =
         |size: u32| -> Vec<i32> { texts.iter().map(|t| text_width(t, size, false)).collect() };
     if labels_fit(centres, &widths(TICK_SIZE), 1, bounds) {
@@ -338,7 +336,7 @@ pub(crate) fn category_labels(
 
 /// The category labels of a sweep's x axis, in panels `cols` to the
 /// figure's width (see [`sweep_figure`]), or `None` for plotters' own.
-pub(crate) fn sweep_x_labels(x: &Scale, cols: usize) -> Option<XLabels> {
+fn sweep_x_labels(x: &Scale, cols: usize) -> Option<XLabels> {
     let f = PANEL_FRAME;
     let panel = WIDTH as i32 / cols.max(1) as i32;
     let (left, right) = ((f.left + f.y_area) as i32, panel - f.right as i32);
@@ -354,7 +352,7 @@ pub(crate) fn sweep_x_labels(x: &Scale, cols: usize) -> Option<XLabels> {
 }
 
 /// Draws the category labels `l` of `x` below the plot of `chart`.
-pub(crate) fn draw_x_labels<DB: DrawingBackend>(
+fn draw_x_labels<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     chart: &Chart2d<DB>,
     x: &Scale,

@@ -6,6 +6,8 @@ use super::format::{fmt_secs, Unit};
 use super::timeline::{dashed, max_of, series_layers, Panel, RunFigure};
 use super::windows::Ctx;
 
+/// The `utilization` chart: utilization per pool, then mean queue
+/// length per pool and each job queue's depth (dashed).
 pub(crate) fn utilization_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     let queues = c.queues();
     let title = if queues.is_empty() {

@@ -12,8 +12,6 @@ use scalesim_models::system::{RunReport, TsRow};
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-// ---------------------------------------------------------------- data
-
 /// The time series regrouped by window: `_system` rows and, per component
 /// in scenario order, its row of each window.
 pub(crate) struct Windows<'a> {
