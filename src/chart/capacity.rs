@@ -3,7 +3,8 @@
 
 use super::axis::{unquote, value_scale, Scale, LINEAR};
 use super::draw::{
-    boxed_text, centre_text, dot, err, error_bars, mesh, plot, DrawResult, Frame, PLOT_FRAME,
+    boxed_text, centre_text, dashes, dot, err, error_bars, mesh, plot, DrawResult, Frame,
+    PLOT_FRAME,
 };
 use super::figure::{key, Body, Figure, Header, Swatch};
 use super::format::{fmt_num, plural, Unit};
@@ -203,12 +204,7 @@ impl Body for CapacityPlot {
             .collect();
         let orange = PALETTE[1];
         chart
-            .draw_secondary_series(DashedLineSeries::new(
-                cost.clone(),
-                10,
-                6,
-                orange.stroke_width(2),
-            ))
+            .draw_secondary_series(dashes(cost.clone(), orange))
             .map_err(err)?;
         chart
             .draw_secondary_series(cost.iter().map(|&p| {
@@ -423,12 +419,7 @@ impl Body for InversePlot {
             .map_err(err)?;
         if !p.safe.is_empty() {
             chart
-                .draw_series(DashedLineSeries::new(
-                    step_path(&p.safe),
-                    10,
-                    6,
-                    PALETTE[1].stroke_width(2),
-                ))
+                .draw_series(dashes(step_path(&p.safe), PALETTE[1]))
                 .map_err(err)?;
         }
         let blue = PALETTE[0];

@@ -3,7 +3,7 @@
 use super::axis::linear_axis;
 use super::figure::{key, Swatch};
 use super::format::{fmt_usd, Unit};
-use super::style::TOTAL;
+use super::style::{palette, TOTAL};
 use super::timeline::{stacked, Panel, RunFigure};
 use super::windows::Ctx;
 use crate::output::human_secs;
@@ -40,7 +40,7 @@ pub(crate) fn cost_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
             .unwrap_or(0.0);
         fig.head.legend.push(key(
             format!("{name}: {}", fmt_usd(total)),
-            Ctx::colour(i),
+            palette(i),
             Swatch::Area(0.55),
         ));
     }

@@ -123,6 +123,16 @@ pub(crate) fn mesh<DB: DrawingBackend>(
     m.draw().map_err(err)
 }
 
+/// A line in the house dash (10 px dashes, 6 px apart, 2 px wide): bounds
+/// and secondary series.
+pub(crate) fn dashes<I>(points: I, colour: RGBColor) -> DashedLineSeries<I::IntoIter, i32>
+where
+    I: IntoIterator,
+    I::IntoIter: Clone,
+{
+    DashedLineSeries::new(points, 10, 6, colour.stroke_width(2))
+}
+
 /// A filled marker with a white ring, so overlapping markers stay apart.
 pub(crate) fn dot(
     c: (f64, f64),

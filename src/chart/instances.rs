@@ -2,7 +2,7 @@
 
 use super::axis::count_axis;
 use super::figure::{key, Swatch};
-use super::style::{DESIRED, TOTAL};
+use super::style::{palette, DESIRED, TOTAL};
 use super::timeline::{series_layers, stacked, Panel, RunFigure};
 use super::windows::Ctx;
 use crate::output::human_secs;
@@ -43,7 +43,7 @@ pub(crate) fn instances_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
         };
         fig.head.legend.push(key(
             format!("{}: {range}", c.data.comps[i].0),
-            Ctx::colour(i),
+            palette(i),
             Swatch::Area(0.55),
         ));
     }

@@ -3,7 +3,7 @@
 
 use super::figure::{key, Swatch};
 use super::format::{elapsed_label, fmt_secs};
-use super::style::{MEAN, P50, P95, P99, SLO_RED};
+use super::style::{palette, MEAN, P50, P95, P99, SLO_RED};
 use super::timeline::{dashed, latency_axis, series_layers, Panel, RunFigure};
 use super::windows::{Ctx, Pt};
 use crate::scenario::SloConfig;
@@ -162,7 +162,7 @@ fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut RunFigure) {
     );
     let mut layers = Vec::new();
     for (i, p99, mean) in &series {
-        let colour = Ctx::colour(*i);
+        let colour = palette(*i);
         let name = &c.data.comps[*i].0;
         layers.extend(dashed(series_layers(mean, colour, 2, false, map)));
         layers.extend(series_layers(p99, colour, 2, c.banded(), map));

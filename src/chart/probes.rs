@@ -2,7 +2,9 @@
 
 use super::axis::{fitted_scale, value_scale, Scale, LINEAR};
 use super::capacity::objectives_text;
-use super::draw::{centre_text, dot, err, error_bars, plot, DrawResult, Frame, PANEL_FRAME};
+use super::draw::{
+    centre_text, dashes, dot, err, error_bars, plot, DrawResult, Frame, PANEL_FRAME,
+};
 use super::figure::{key, Body, Figure, Header, Swatch};
 use super::format::{fmt_num, fmt_usd_short, fmt_value, plural, Unit};
 use super::metric::{interval, unit_of};
@@ -268,12 +270,7 @@ impl Body for Vec<ProbePanel> {
                 let by = y.at(*b);
                 if by >= y.lo && by <= y.hi {
                     chart
-                        .draw_series(DashedLineSeries::new(
-                            [(x.lo, by), (x.hi, by)],
-                            10,
-                            6,
-                            SLO_RED.stroke_width(2),
-                        ))
+                        .draw_series(dashes([(x.lo, by), (x.hi, by)], SLO_RED))
                         .map_err(err)?;
                     chart
                         .draw_series(std::iter::once(

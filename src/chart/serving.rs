@@ -3,7 +3,7 @@
 use super::axis::{linear_axis, percent_axis, Scale};
 use super::figure::{key, Swatch};
 use super::format::{fmt_secs, fmt_usd, Unit};
-use super::style::SLO_RED;
+use super::style::{palette, SLO_RED};
 use super::timeline::{dashed, latency_axis, max_of, series_layers, Panel, RunFigure};
 use super::windows::Ctx;
 use super::SERVING_CHART;
@@ -68,7 +68,7 @@ pub(crate) fn serving_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
         );
         let mut layers = Vec::new();
         for (k, &i) in llms.iter().enumerate() {
-            let colour = Ctx::colour(i);
+            let colour = palette(i);
             let name = &c.data.comps[i].0;
             layers.extend(series_layers(&ttft[k], colour, 2, false, map));
             layers.extend(dashed(series_layers(&tpot[k], colour, 2, false, map)));
@@ -113,7 +113,7 @@ pub(crate) fn serving_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
     for &i in comps.iter().filter(|i| !llms.contains(i)) {
         fig.head.legend.push(key(
             format!("{}: batch", c.data.comps[i].0),
-            Ctx::colour(i),
+            palette(i),
             Swatch::Line,
         ));
     }
@@ -149,7 +149,7 @@ fn component_panel(
     let series: Vec<_> = comps.iter().map(|&i| c.comp_series(i, f)).collect();
     let mut layers = Vec::new();
     for (pts, &i) in series.iter().zip(comps) {
-        layers.extend(series_layers(pts, Ctx::colour(i), 2, c.banded(), |v| v));
+        layers.extend(series_layers(pts, palette(i), 2, c.banded(), |v| v));
     }
     Panel {
         y: axis(max_of(series.iter().map(|s| s.as_slice()))),

@@ -17,6 +17,12 @@ pub const PALETTE: [RGBColor; 9] = [
     RGBColor(0xba, 0xb0, 0xac), // grey
 ];
 
+/// The `i`-th colour of [`PALETTE`], round again past its end: a
+/// component's by its position in the scenario, a line's by its rank.
+pub(crate) fn palette(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
 /// Width of every chart.
 pub(crate) const WIDTH: u32 = 1200;
 /// Left and right margin of the header text.

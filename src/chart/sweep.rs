@@ -7,7 +7,7 @@ use super::draw::{
 use super::figure::{key, Body, Figure, Header, Swatch};
 use super::metric::{distinct_values, interval, metric_desc, metric_title, param_axis, unit_of};
 use super::slug;
-use super::style::{font, text_width, PALETTE, TICK_SIZE, WIDTH};
+use super::style::{font, palette, text_width, TICK_SIZE, WIDTH};
 use crate::study::{MetricStat, SweepResults};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -97,7 +97,6 @@ pub(crate) fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Fig
     } else {
         0.0
     };
-    let colour = |k: usize| PALETTE[k % PALETTE.len()];
     let mut panels = Vec::new();
     for &m in metrics {
         let name = &r.metrics[m];
@@ -118,7 +117,7 @@ pub(crate) fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Fig
             pts.sort_by(|a, b| a.x.total_cmp(&b.x));
             all.extend(pts.iter().flat_map(|s| [s.y, s.lo, s.hi]));
             series.push(Series {
-                colour: colour(k),
+                colour: palette(k),
                 pts,
             });
         }
@@ -136,7 +135,7 @@ pub(crate) fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Fig
     if others.is_empty() {
         head.legend.push(key(
             format!("{} (mean, 95% CI)", r.params[p]),
-            colour(0),
+            palette(0),
             Swatch::LineDot,
         ));
     } else {
@@ -153,7 +152,7 @@ pub(crate) fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Fig
                 .map(|(&q, t)| format!("{}={}", r.params[q], unquote(t)))
                 .collect();
             head.legend
-                .push(key(label.join(", "), colour(k), Swatch::LineDot));
+                .push(key(label.join(", "), palette(k), Swatch::LineDot));
         }
     }
     let cols = if panels.len() == 1 { 1 } else { 2 };

@@ -2,10 +2,10 @@
 //! warm-up shaded and reference lines labelled in the right margin.
 
 use super::axis::{linear_axis, log_axis, Scale, TimeAxis};
-use super::draw::{centre_text, err, plot, Chart2d, DrawResult, Frame};
+use super::draw::{centre_text, dashes, err, plot, Chart2d, DrawResult, Frame};
 use super::figure::{Body, Figure, HeaderStyle};
 use super::format::Unit;
-use super::style::{font, GRID_LIGHT, MUTED, SLO_RED, TOTAL};
+use super::style::{font, palette, GRID_LIGHT, MUTED, SLO_RED, TOTAL};
 use super::windows::{Ctx, Pt};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -255,7 +255,7 @@ pub(crate) fn stacked(
             .chain(pts[k].iter().map(|p| p.map(|p| p.v).unwrap_or(0.0)))
             .collect();
         let top: Vec<f64> = base.iter().zip(&vals).map(|(b, v)| b + v).collect();
-        let colour = Ctx::colour(i);
+        let colour = palette(i);
         layers.push(Layer::Area {
             lower: xs.iter().copied().zip(base.iter().copied()).collect(),
             upper: xs.iter().copied().zip(top.iter().copied()).collect(),
@@ -392,12 +392,7 @@ fn draw_layers<DB: DrawingBackend>(
             continue;
         }
         chart
-            .draw_series(DashedLineSeries::new(
-                [(0.0, *y), (xhi, *y)],
-                10,
-                6,
-                colour.stroke_width(2),
-            ))
+            .draw_series(dashes([(0.0, *y), (xhi, *y)], *colour))
             .map_err(err)?;
         labels.push((chart.backend_coord(&(xhi, *y)), label, colour));
     }

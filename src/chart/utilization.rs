@@ -3,6 +3,7 @@
 use super::axis::{linear_axis, percent_axis};
 use super::figure::{key, Swatch};
 use super::format::{fmt_secs, Unit};
+use super::style::palette;
 use super::timeline::{dashed, max_of, series_layers, Panel, RunFigure};
 use super::windows::Ctx;
 
@@ -90,7 +91,7 @@ pub(crate) fn utilization_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     let mut ul = Vec::new();
     let mut ql = Vec::new();
     for (k, &i) in pools.iter().enumerate() {
-        let colour = Ctx::colour(i);
+        let colour = palette(i);
         ul.extend(series_layers(&util[k], colour, 2, c.banded(), |v| v));
         ql.extend(series_layers(&queue[k], colour, 2, c.banded(), |v| v));
         fig.head
@@ -100,7 +101,7 @@ pub(crate) fn utilization_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     // Queue depths last, dashed and on top: a depth often runs on its
     // workers' queue line (whose band then shows its range already).
     for (k, &i) in queues.iter().enumerate() {
-        let colour = Ctx::colour(i);
+        let colour = palette(i);
         let band = c.banded() && same_as(i).is_none();
         ql.extend(dashed(series_layers(&depth[k], colour, 3, band, |v| v)));
         fig.head.legend.push(key(

@@ -3,11 +3,9 @@
 use super::axis::TimeAxis;
 use super::figure::{Figure, Header};
 use super::format::elapsed_label;
-use super::style::PALETTE;
 use super::timeline::{RunFigure, TimePlot};
 use super::MAX_POINTS;
 use crate::summary::{ComponentJson, Summary};
-use plotters::prelude::*;
 use scalesim_models::system::{RunReport, TsRow};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -219,11 +217,6 @@ impl Ctx<'_> {
         self.comp_series(i, |r| f(r).filter(|v| *v > 0.0))
     }
 
-    /// The colour of component `i` (scenario order).
-    pub(crate) fn colour(i: usize) -> RGBColor {
-        PALETTE[i % PALETTE.len()]
-    }
-
     /// An empty chart `name` titled `<run>: <what>`.
     pub(crate) fn figure(&self, name: &'static str, what: &str) -> RunFigure<'_> {
         Figure {
@@ -258,5 +251,21 @@ impl Ctx<'_> {
 
     pub(crate) fn banded(&self) -> bool {
         self.buckets.k > 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_cover_every_window_once() {
+        for n in [0, 1, 599, 600, 601, 10080] {
+            let b = Buckets::new(n);
+            assert!(b.ranges.len() <= MAX_POINTS);
+            let covered: usize = b.ranges.iter().map(|r| r.len()).sum();
+            assert_eq!(covered, n);
+            assert!(b.ranges.windows(2).all(|w| w[0].end == w[1].start));
+        }
     }
 }
