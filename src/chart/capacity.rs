@@ -171,8 +171,7 @@ impl Body for CapacityPlot {
         _root: &DrawingArea<DB, Shift>,
         body: &DrawingArea<DB, Shift>,
     ) -> DrawResult {
-        let c = self;
-        let (x, y, y2) = (&c.x, &c.y, &c.y2);
+        let (x, y, y2) = (&self.x, &self.y, &self.y2);
         let mut chart = Frame {
             right: 14,
             ..PLOT_FRAME
@@ -196,7 +195,7 @@ impl Body for CapacityPlot {
             .draw()
             .map_err(err)?;
         // Cost at capacity, on the right axis.
-        let cost: Vec<(f64, f64)> = c
+        let cost: Vec<(f64, f64)> = self
             .pts
             .iter()
             .filter(|p| p.4.is_finite())
@@ -215,11 +214,11 @@ impl Body for CapacityPlot {
         let blue = PALETTE[0];
         chart
             .draw_series(LineSeries::new(
-                c.pts.iter().map(|p| (p.0, y.at_in(p.1))),
+                self.pts.iter().map(|p| (p.0, y.at_in(p.1))),
                 blue.stroke_width(3),
             ))
             .map_err(err)?;
-        let bars: Vec<_> = c
+        let bars: Vec<_> = self
             .pts
             .iter()
             .filter(|p| p.2.is_finite() && p.3.is_finite() && p.3 > p.2)
@@ -227,10 +226,14 @@ impl Body for CapacityPlot {
             .collect();
         error_bars(&mut chart, &bars, blue.stroke_width(2), 6)?;
         chart
-            .draw_series(c.pts.iter().flat_map(|p| dot((p.0, y.at_in(p.1)), 6, blue)))
+            .draw_series(
+                self.pts
+                    .iter()
+                    .flat_map(|p| dot((p.0, y.at_in(p.1)), 6, blue)),
+            )
             .map_err(err)?;
         chart
-            .draw_series(c.pts.iter().map(|p| {
+            .draw_series(self.pts.iter().map(|p| {
                 EmptyElement::at((p.0, y.at_in(p.1)))
                     + Text::new(
                         fmt_num(p.1),
@@ -241,12 +244,12 @@ impl Body for CapacityPlot {
             .map_err(err)?;
         chart
             .draw_series(
-                c.fails
+                self.fails
                     .iter()
                     .map(|&fx| Cross::new((fx, y.lo), 7, SLO_RED.stroke_width(3))),
             )
             .map_err(err)?;
-        if c.pts.is_empty() && c.fails.is_empty() {
+        if self.pts.is_empty() && self.fails.is_empty() {
             centre_text(&mut chart, x, y, "no data")?;
         }
         Ok(())
@@ -392,13 +395,12 @@ impl Body for InversePlot {
         root: &DrawingArea<DB, Shift>,
         body: &DrawingArea<DB, Shift>,
     ) -> DrawResult {
-        let p = self;
-        let (x, y) = (&p.x, &p.y);
+        let (x, y) = (&self.x, &self.y);
         let mut chart = plot(body, None, x, y, PLOT_FRAME, true)?;
-        if p.steps.is_empty() {
+        if self.steps.is_empty() {
             return centre_text(&mut chart, x, y, "no tested value meets the objectives");
         }
-        let max = p.steps.last().map_or(0.0, |s| s.1);
+        let max = self.steps.last().map_or(0.0, |s| s.1);
         chart
             .draw_series(std::iter::once(Rectangle::new(
                 [(max, y.lo), (x.hi, y.hi)],
@@ -409,7 +411,7 @@ impl Body for InversePlot {
             .draw_series(std::iter::once(
                 EmptyElement::at(((max + x.hi) / 2.0, y.lo))
                     + Text::new(
-                        format!("beyond every tested {}", p.per_name),
+                        format!("beyond every tested {}", self.per_name),
                         (0, -10),
                         font(15)
                             .color(&SLO_RED)
@@ -417,24 +419,27 @@ impl Body for InversePlot {
                     ),
             ))
             .map_err(err)?;
-        if !p.safe.is_empty() {
+        if !self.safe.is_empty() {
             chart
-                .draw_series(dashes(step_path(&p.safe), PALETTE[1]))
+                .draw_series(dashes(step_path(&self.safe), PALETTE[1]))
                 .map_err(err)?;
         }
         let blue = PALETTE[0];
         chart
-            .draw_series(LineSeries::new(step_path(&p.steps), blue.stroke_width(3)))
+            .draw_series(LineSeries::new(
+                step_path(&self.steps),
+                blue.stroke_width(3),
+            ))
             .map_err(err)?;
         chart
-            .draw_series(p.steps.iter().flat_map(|s| dot((s.1, s.2), 5, blue)))
+            .draw_series(self.steps.iter().flat_map(|s| dot((s.1, s.2), 5, blue)))
             .map_err(err)?;
         // Each run labelled with its value and how far it carries, right of
         // its end (where the next, higher run leaves room), or above the run
         // when that would leave the plot.
         let right_edge = chart.plotting_area().get_pixel_range().0.end;
-        for s in &p.steps {
-            let label = format!("{}={}: up to {}", p.per_name, s.3, fmt_num(s.1));
+        for s in &self.steps {
+            let label = format!("{}={}: up to {}", self.per_name, s.3, fmt_num(s.1));
             let (px, py) = chart.backend_coord(&(s.1, s.2));
             let w = text_width(&label, 14, false);
             let spot = if px + 12 + w < right_edge - 4 {

@@ -3,7 +3,9 @@
 //! PNG.
 
 use super::draw::{err, DrawResult};
-use super::style::{bold, font, text_width, LEGEND_SIZE, MARGIN, SUBTITLE_SIZE, TITLE_SIZE, WIDTH};
+use super::style::{
+    bold, font, text_width, LEGEND_SIZE, MARGIN, MUTED, SUBTITLE_SIZE, TITLE_SIZE, WIDTH,
+};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::io;
@@ -228,7 +230,7 @@ impl<B: Body, N: AsRef<str>> Figure<B, N> {
             ))
             .map_err(err)?;
         }
-        let muted = font(SUBTITLE_SIZE).color(&super::style::MUTED);
+        let muted = font(SUBTITLE_SIZE).color(&MUTED);
         for (y, line) in &lay.subtitle {
             root.draw(&Text::new(line.clone(), (MARGIN, *y), muted.clone()))
                 .map_err(err)?;

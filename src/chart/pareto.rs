@@ -208,19 +208,18 @@ impl Body for ParetoPlot {
         root: &DrawingArea<DB, Shift>,
         body: &DrawingArea<DB, Shift>,
     ) -> DrawResult {
-        let p = self;
-        let (x, y) = (&p.x, &p.y);
+        let (x, y) = (&self.x, &self.y);
         let f = Frame {
             top: 12,
             ..PLOT_FRAME
         };
         let (area, below) = body.split_vertically(PARETO_PLOT_HEIGHT);
         let mut chart = plot(&area, None, x, y, f, true)?;
-        let at = |i: usize| (x.at_in(p.pts[i].0.mean), y.at_in(p.pts[i].1.mean));
+        let at = |i: usize| (x.at_in(self.pts[i].0.mean), y.at_in(self.pts[i].1.mean));
         // The staircase of the frontier, and the region it dominates.
         let mut stair_px: Vec<(i32, i32)> = Vec::new();
         let mut stair = Vec::new();
-        for (k, &i) in p.front.iter().enumerate() {
+        for (k, &i) in self.front.iter().enumerate() {
             let (px, py) = at(i);
             if k > 0 {
                 stair.push((px, stair.last().map_or(py, |s: &(f64, f64)| s.1)));
@@ -261,7 +260,7 @@ impl Body for ParetoPlot {
         }
         // Every configuration, with its intervals.
         let mut bars = Vec::new();
-        for (a, b) in &p.pts {
+        for (a, b) in &self.pts {
             let (px, py) = (x.at_in(a.mean), y.at_in(b.mean));
             if a.ci95.is_finite() && a.ci95 > 0.0 {
                 bars.push(((x.at_in(interval(a).0), py), (x.at_in(a.hi()), py)));
@@ -272,13 +271,13 @@ impl Body for ParetoPlot {
         }
         error_bars(&mut chart, &bars, PALETTE[0].mix(0.6).stroke_width(1), 4)?;
         chart
-            .draw_series((0..p.pts.len()).flat_map(|i| dot(at(i), 5, PALETTE[0])))
+            .draw_series((0..self.pts.len()).flat_map(|i| dot(at(i), 5, PALETTE[0])))
             .map_err(err)?;
         chart
-            .draw_series(p.front.iter().flat_map(|&i| dot(at(i), 7, HIGHLIGHT)))
+            .draw_series(self.front.iter().flat_map(|&i| dot(at(i), 7, HIGHLIGHT)))
             .map_err(err)?;
         // Labels of the frontier, placed clear of the points and each other.
-        let px: Vec<(i32, i32)> = (0..p.pts.len())
+        let px: Vec<(i32, i32)> = (0..self.pts.len())
             .map(|i| chart.backend_coord(&at(i)))
             .collect();
         // Other points keep a wider berth, so that no label seems to name them.
@@ -286,7 +285,7 @@ impl Body for ParetoPlot {
             .iter()
             .enumerate()
             .map(|(i, &(a, b))| {
-                let r = if p.front.contains(&i) { 9 } else { 16 };
+                let r = if self.front.contains(&i) { 9 } else { 16 };
                 (a - r, b - r, a + r, b + r)
             })
             .collect();
@@ -301,12 +300,12 @@ impl Body for ParetoPlot {
         }
         let (xr, yr) = chart.plotting_area().get_pixel_range();
         let size = 14;
-        let shown: Vec<String> = if p.key.is_some() {
-            (1..=p.labels.len()).map(|k| k.to_string()).collect()
+        let shown: Vec<String> = if self.key.is_some() {
+            (1..=self.labels.len()).map(|k| k.to_string()).collect()
         } else {
-            p.labels.clone()
+            self.labels.clone()
         };
-        let items: Vec<Anchored> = p
+        let items: Vec<Anchored> = self
             .front
             .iter()
             .zip(&shown)
@@ -317,7 +316,7 @@ impl Body for ParetoPlot {
             boxed_text(root, l, spot, size, TEXT)?;
         }
         // The key of the numbers, in columns.
-        if let Some((col_w, rows)) = p.key {
+        if let Some((col_w, rows)) = self.key {
             below
                 .draw(&Text::new(
                     "Pareto frontier, by increasing p99:".to_string(),
@@ -325,7 +324,7 @@ impl Body for ParetoPlot {
                     bold(15),
                 ))
                 .map_err(err)?;
-            for (k, l) in p.labels.iter().enumerate() {
+            for (k, l) in self.labels.iter().enumerate() {
                 let (c, r) = (k / rows, k % rows);
                 let (lx, ly) = (MARGIN + c as i32 * col_w, 36 + r as i32 * KEY_ROW);
                 below

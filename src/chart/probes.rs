@@ -224,12 +224,11 @@ impl Body for Vec<ProbePanel> {
         _root: &DrawingArea<DB, Shift>,
         body: &DrawingArea<DB, Shift>,
     ) -> DrawResult {
-        let panels = self;
-        if panels.is_empty() {
+        if self.is_empty() {
             return Ok(());
         }
-        let areas = body.split_evenly((panels.len(), 1));
-        for (p, area) in panels.iter().zip(&areas) {
+        let areas = body.split_evenly((self.len(), 1));
+        for (p, area) in self.iter().zip(&areas) {
             let (x, y) = (&p.x, &p.y);
             let f = Frame {
                 right: 40,

@@ -185,28 +185,27 @@ impl Body for SweepPlot {
         _root: &DrawingArea<DB, Shift>,
         body: &DrawingArea<DB, Shift>,
     ) -> DrawResult {
-        let s = self;
-        let rows = s.panels.len().div_ceil(s.cols);
-        let areas = body.split_evenly((rows, s.cols));
+        let rows = self.panels.len().div_ceil(self.cols);
+        let areas = body.split_evenly((rows, self.cols));
         // With labels of our own, plotters draws the ticks without labels.
-        let (x, frame) = match &s.x_labels {
+        let (x, frame) = match &self.x_labels {
             Some(l) => (
                 Scale {
                     labels: Vec::new(),
-                    ..s.x.clone()
+                    ..self.x.clone()
                 },
                 Frame {
                     x_area: PANEL_FRAME.x_area + l.extra(),
                     ..PANEL_FRAME
                 },
             ),
-            None => (s.x.clone(), PANEL_FRAME),
+            None => (self.x.clone(), PANEL_FRAME),
         };
-        for (panel, area) in s.panels.iter().zip(&areas) {
+        for (panel, area) in self.panels.iter().zip(&areas) {
             let y = &panel.y;
             let mut chart = plot(area, Some(&panel.title), &x, y, frame, true)?;
-            if let Some(l) = &s.x_labels {
-                draw_x_labels(area, &chart, &s.x, l)?;
+            if let Some(l) = &self.x_labels {
+                draw_x_labels(area, &chart, &self.x, l)?;
             }
             for line in &panel.series {
                 let c = line.colour;
@@ -228,7 +227,7 @@ impl Body for SweepPlot {
                     .map_err(err)?;
             }
             if panel.series.iter().all(|l| l.pts.is_empty()) {
-                centre_text(&mut chart, &s.x, y, "no data")?;
+                centre_text(&mut chart, &self.x, y, "no data")?;
             }
         }
         Ok(())

@@ -5,7 +5,7 @@ use super::axis::{linear_axis, log_axis, Scale, TimeAxis};
 use super::draw::{centre_text, dashes, err, plot, Chart2d, DrawResult, Frame};
 use super::figure::{Body, Figure, HeaderStyle};
 use super::format::Unit;
-use super::style::{font, palette, GRID_LIGHT, MUTED, SLO_RED, TOTAL};
+use super::style::{bold, font, palette, GRID_LIGHT, MUTED, SLO_RED, TOTAL};
 use super::windows::{Ctx, Pt};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -78,7 +78,7 @@ fn draw_message<DB: DrawingBackend>(body: &DrawingArea<DB, Shift>, lines: &[Stri
     let mut ty = bh as i32 / 2 - 14 * lines.len() as i32;
     for (k, line) in lines.iter().enumerate() {
         let style = if k == 0 {
-            super::style::bold(22)
+            bold(22)
         } else {
             font(18).color(&MUTED)
         };
