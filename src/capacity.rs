@@ -17,13 +17,13 @@
 //! the pessimistic end of the interval crosses, its `high` where the
 //! optimistic end does. Several objectives: the first to cross binds.
 
+use crate::chart;
 use crate::metrics;
 use crate::objective::{self, Objective};
 use crate::output::columns;
 use crate::run;
 use crate::scenario::{self, Loaded};
 use crate::study::{Acc, CapacityResult, CapacityRow, Failure, MetricStat, ParamValue, Probe};
-use crate::study_charts;
 use crate::sweep::{num, param_value, thread_pool};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -606,7 +606,7 @@ pub fn write(dir: &Path, r: &CapacityResult) -> io::Result<()> {
     }
     w.flush()?;
     std::fs::write(dir.join("capacity.json"), json(r))?;
-    study_charts::capacity_charts(dir, r)?;
+    chart::capacity_charts(dir, r)?;
     Ok(())
 }
 

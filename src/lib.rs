@@ -2,13 +2,15 @@
 //!
 //! The command-line package: scenario loading and validation
 //! ([`scenario`], [`diagnostics`]), running ([`run`]), the JSON summary
-//! ([`summary`]), output files ([`output`]), and the charts ([`charts`])
-//! and HTML report ([`report`]) of a run. The engine lives in the
+//! ([`summary`]), output files ([`output`]), the HTML report of a run
+//! ([`report`]), the multi-run studies ([`study`], [`sweep`],
+//! [`capacity`], [`compare`]), and the charts of runs and studies
+//! ([`chart`]: one chart kit, one file per figure). The engine lives in the
 //! `scalesim-sim` crate (`sim/`), the component models in `scalesim-models`
 //! (`models/`).
 
 pub mod capacity;
-pub mod charts;
+pub mod chart;
 pub mod compare;
 pub mod diagnostics;
 pub mod metrics;
@@ -19,7 +21,6 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod study;
-pub mod study_charts;
 pub mod summary;
 pub mod sweep;
 pub mod trace;

@@ -1,12 +1,12 @@
 //! `report.html`: one self-contained page per run, with the summary
 //! tables (requests, latency, components, cost, SLO verdict) and the
-//! charts of [`crate::charts`] inlined as SVG.
+//! charts of [`crate::chart`] inlined as SVG.
 //!
 //! The page loads nothing from outside (no scripts, fonts, stylesheets or
 //! images), and holds no timestamp and no engine timing, so the same run
 //! gives a byte-identical file.
 
-use crate::charts::{self, Chart};
+use crate::chart::{self, Chart};
 use crate::output::{fmt_metric, human_secs};
 use crate::scenario::SloConfig;
 use crate::summary::Summary;
@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// Draws every chart ([`charts::draw_charts`]) and writes `report.html`
+/// Draws every chart ([`chart::draw_charts`]) and writes `report.html`
 /// into `dir`; returns every file written (the charts' SVG and PNG, then
 /// the report). `start` is the local wall-clock time at t = 0, if known.
 pub fn write_all(
@@ -26,7 +26,7 @@ pub fn write_all(
     slo: &SloConfig,
     start: Option<NaiveDateTime>,
 ) -> io::Result<Vec<PathBuf>> {
-    let charts = charts::draw_charts(dir, run, summary, slo, start)?;
+    let charts = chart::draw_charts(dir, run, summary, slo, start)?;
     let mut paths: Vec<PathBuf> = charts
         .iter()
         .flat_map(|c| [c.svg_path.clone(), c.png_path.clone()])

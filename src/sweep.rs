@@ -14,12 +14,12 @@
 //! any sharding. Memory is bounded by the work in flight (a few runs per
 //! thread), not by the number of runs.
 
+use crate::chart;
 use crate::metrics;
 use crate::output::{columns, human_secs};
 use crate::run;
 use crate::scenario::{self, Loaded};
 use crate::study::{Acc, Failure, ParamValue, PointResult, SweepResults};
-use crate::study_charts;
 use crate::summary::Named;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -678,7 +678,7 @@ pub fn write_results(
     let json = manifest_json(r, plan, fingerprint, plot, None)?;
     std::fs::write(dir.join("sweep.json"), &json)?;
     let plot = chart_metrics(plot, &r.metrics);
-    study_charts::sweep_charts(dir, r, &plot)?;
+    chart::sweep_charts(dir, r, &plot)?;
     Ok(json)
 }
 

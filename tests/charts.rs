@@ -3,7 +3,7 @@
 //! scenario and the SLO, calendar axes, long runs, unpriced scenarios,
 //! and byte-identical output for the same run.
 
-use scalesim::charts::{self, CHARTS};
+use scalesim::chart::{self, CHARTS};
 use scalesim::report;
 use scalesim::scenario::{load_str, Loaded};
 use std::path::{Path, PathBuf};
@@ -252,7 +252,7 @@ fn write_charts_lists_svg_and_png_of_each_chart() {
     let dir = out_dir("api");
     let l = loaded(SMALL, &["duration=30m", "warmup=0"]);
     let r = scalesim::run::run(&l, 0).unwrap();
-    let paths = charts::write_charts(&dir, &r.report, &r.summary, &l.scenario.slo, None).unwrap();
+    let paths = chart::write_charts(&dir, &r.report, &r.summary, &l.scenario.slo, None).unwrap();
     let names: Vec<String> = paths
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())

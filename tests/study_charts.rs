@@ -3,10 +3,10 @@
 //! titles and labels, the same results give byte-identical files, and the
 //! Pareto frontier is selected correctly.
 
+use scalesim::chart::{capacity_charts, pareto_front, slug, sweep_charts};
 use scalesim::study::{
     Acc, CapacityResult, CapacityRow, MetricStat, ParamValue, PointResult, Probe, SweepResults,
 };
-use scalesim::study_charts::{capacity_charts, pareto_front, slug, sweep_charts};
 use std::path::{Path, PathBuf};
 
 /// A fresh, empty directory under the system temp dir.

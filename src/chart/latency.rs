@@ -1,0 +1,197 @@
+//! `latency`: end-to-end percentiles per window with the SLOs, and each
+//! job queue's job latency.
+
+use super::figure::{key, Swatch};
+use super::format::{elapsed_label, fmt_secs};
+use super::style::{palette, MEAN, P50, P95, P99, SLO_RED};
+use super::timeline::{dashed, latency_axis, series_layers, Panel, RunFigure};
+use super::windows::{Ctx, Pt};
+use crate::scenario::SloConfig;
+use plotters::prelude::*;
+use scalesim_models::system::TsRow;
+
+/// Latency objectives of `slo`: (label, bound in seconds).
+fn latency_slos(slo: &SloConfig) -> Vec<(&'static str, f64)> {
+    slo.latency_bounds()
+        .into_iter()
+        .map(|(k, v)| (if k == "p999" { "p99.9" } else { k }, v))
+        .collect()
+}
+
+/// The `latency` chart: p50/p95/p99 (and the mean with a mean SLO) per
+/// window with each latency SLO, then each job queue's job latency.
+pub(crate) fn latency_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
+    let queues: Vec<usize> = c
+        .queues()
+        .into_iter()
+        .filter(|&i| c.reports(i, |r| r.job_p99_s.is_some()))
+        .collect();
+    let title = if queues.is_empty() {
+        "end-to-end latency per window"
+    } else {
+        "end-to-end and job latency per window"
+    };
+    let mut fig = c.figure("latency", title);
+    let l = &c.summary.latency_s;
+    let slos = latency_slos(slo);
+    let pct = |f: fn(&TsRow) -> f64| {
+        c.series(|i| {
+            let r = c.data.system[i];
+            (r.completions > 0).then(|| (f(r), r.completions as f64))
+        })
+    };
+    let mut lines: Vec<(String, RGBColor, Vec<Option<Pt>>)> = Vec::new();
+    if slo.mean.is_some() {
+        lines.push(("mean".into(), MEAN, pct(|r| r.mean_s)));
+    }
+    lines.push(("p50".into(), P50, pct(|r| r.p50_s)));
+    lines.push(("p95".into(), P95, pct(|r| r.p95_s)));
+    lines.push(("p99".into(), P99, pct(|r| r.p99_s)));
+    let slo_max = slos.iter().map(|s| s.1).fold(0.0, f64::max);
+    let (y, map) = latency_axis(
+        lines.iter().map(|l| l.2.as_slice()),
+        slo_max,
+        if queues.is_empty() {
+            "latency"
+        } else {
+            "request latency"
+        },
+    );
+    let mut layers = Vec::new();
+    // Only the p99 gets a min/max band: overlapping bands would hide the
+    // lines, and the highest p99 is what an SLO review looks for.
+    for (name, colour, pts) in &lines {
+        let band = c.banded() && name == "p99";
+        layers.extend(series_layers(pts, *colour, 2, band, map));
+        fig.head
+            .legend
+            .push(key(name.clone(), *colour, Swatch::Line));
+    }
+    let mut hlines = Vec::new();
+    for (name, bound) in &slos {
+        let label = format!("SLO {name} ≤ {}", fmt_secs(*bound));
+        hlines.push((map(*bound), label, SLO_RED));
+    }
+    if !slos.is_empty() {
+        fig.head
+            .legend
+            .push(key("SLO bound", SLO_RED, Swatch::Dashed));
+    }
+    let mut sub = format!(
+        "Whole run after warm-up: p50 {}, p95 {}, p99 {}, max {}.",
+        fmt_secs(l.p50),
+        fmt_secs(l.p95),
+        fmt_secs(l.p99),
+        fmt_secs(l.max),
+    );
+    let checks: Vec<String> = c
+        .summary
+        .slo
+        .checks
+        .iter()
+        .filter(|k| k.metric != "error_rate" && k.metric != "bounded_in_flight")
+        .map(|k| {
+            format!(
+                "SLO {} {} ≤ {}: {}",
+                k.metric,
+                fmt_secs(k.value),
+                fmt_secs(k.limit),
+                if k.passed { "pass" } else { "FAIL" }
+            )
+        })
+        .collect();
+    if checks.is_empty() {
+        sub.push_str("  No latency SLO set.");
+    } else {
+        sub.push_str(&format!("  {}.", checks.join("; ")));
+    }
+    fig.head.subtitle.push(sub);
+    fig.head.subtitle.push(format!(
+        "{}: percentiles of the requests that completed in each {} window (arrival to answer).",
+        if queues.is_empty() {
+            "Lines"
+        } else {
+            "Upper panel"
+        },
+        elapsed_label(c.data.dt.first().copied().unwrap_or(0.0))
+    ));
+    let empty = lines.iter().all(|l| l.2.iter().all(Option::is_none));
+    fig.body.panels.push(Panel {
+        y,
+        layers,
+        hlines,
+        empty: empty.then(|| "no request completed".into()),
+    });
+    if !queues.is_empty() {
+        job_latency_panel(c, &queues, &mut fig);
+    }
+    fig.head
+        .subtitle
+        .extend(c.bucket_note("the lowest and highest window p99"));
+    fig
+}
+
+/// The latency figure's second panel: the job latency (enqueue to done) of
+/// each queue in `queues`, p99 solid and mean dashed in the queue's colour,
+/// on its own scale (jobs usually take far longer than requests).
+fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut RunFigure) {
+    let mut series = Vec::new();
+    let mut notes = Vec::new();
+    for &i in queues {
+        let name = &c.data.comps[i].0;
+        let p99 = c.job_series(i, |r| r.job_p99_s);
+        let mean = c.job_series(i, |r| r.job_mean_s);
+        if let Some(j) = c.component(name) {
+            if let Some(jl) = &j.job_latency_s {
+                notes.push(format!(
+                    "{name}: mean {}, p99 {}, max {}, {} done, {} failed",
+                    fmt_secs(jl.mean),
+                    fmt_secs(jl.p99),
+                    fmt_secs(jl.max),
+                    j.jobs_completed.unwrap_or(0),
+                    j.jobs_failed.unwrap_or(0)
+                ));
+            }
+        }
+        series.push((i, p99, mean));
+    }
+    let (y, map) = latency_axis(
+        series.iter().flat_map(|s| [s.1.as_slice(), s.2.as_slice()]),
+        0.0,
+        "job latency",
+    );
+    let mut layers = Vec::new();
+    for (i, p99, mean) in &series {
+        let colour = palette(*i);
+        let name = &c.data.comps[*i].0;
+        layers.extend(dashed(series_layers(mean, colour, 2, false, map)));
+        layers.extend(series_layers(p99, colour, 2, c.banded(), map));
+        fig.head.legend.push(key(
+            format!("{name}: job latency p99"),
+            colour,
+            Swatch::Line,
+        ));
+        fig.head.legend.push(key(
+            format!("{name}: job latency mean"),
+            colour,
+            Swatch::Dashed,
+        ));
+    }
+    let mut sub = String::from(
+        "Lower panel: job latency (enqueue to done) of the jobs finished in each window; \
+         callers wait only for the ack, so it is not in the request latency above.",
+    );
+    if !notes.is_empty() {
+        sub.push_str(&format!("  After warm-up: {}.", notes.join("; ")));
+    }
+    fig.head.subtitle.push(sub);
+    let empty = series
+        .iter()
+        .all(|s| s.1.iter().chain(&s.2).all(Option::is_none));
+    fig.body.panels.push(Panel {
+        y,
+        layers,
+        hlines: Vec::new(),
+        empty: empty.then(|| "no job finished".into()),
+    });
+}

@@ -1,0 +1,97 @@
+//! `load`: offered load and throughput, rejections and load forecasts.
+
+use super::axis::linear_axis;
+use super::figure::{key, Swatch};
+use super::format::{fmt_rate, Unit};
+use super::style::{DESIRED, OFFERED, SLO_RED, THROUGHPUT};
+use super::timeline::{max_of, series_layers, Layer, Panel, RunFigure};
+use super::windows::{Ctx, Pt};
+
+/// The `load` chart: offered load as a light area, throughput on top,
+/// rejections/s when any and each forecasting autoscaler's forecast.
+pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
+    let mut fig = c.figure("load", "offered load and throughput");
+    let s = c.summary;
+    let offered = c.rate(|r| r.arrivals);
+    let done = c.rate(|r| r.completions);
+    let rejected_total: u64 = c.data.system.iter().map(|r| r.rejections).sum();
+    let rejects = c.rate(|r| r.rejections);
+    let offered_rps = if s.measured_s > 0.0 {
+        s.requests.arrived as f64 / s.measured_s
+    } else {
+        0.0
+    };
+    fig.head.subtitle.push(format!(
+        "After warm-up: offered {} req/s, throughput {} req/s, {} rejected (error rate {:.3}%).",
+        fmt_rate(offered_rps),
+        fmt_rate(s.throughput_rps),
+        s.requests.rejected,
+        s.error_rate * 100.0
+    ));
+    fig.head
+        .subtitle
+        .extend(c.bucket_note("the lowest and highest window rates"));
+    // Forecasting autoscalers: their load forecast for each moment.
+    let forecasts: Vec<(usize, Vec<Option<Pt>>)> = c
+        .reporting(|r| r.forecast_rps.is_some())
+        .into_iter()
+        .map(|i| {
+            (
+                i,
+                c.series(|w| {
+                    c.data.comps[i].2[w]
+                        .and_then(|r| r.forecast_rps)
+                        .map(|f| (f, c.data.dt[w]))
+                }),
+            )
+        })
+        .collect();
+    let mut series: Vec<&[Option<Pt>]> = vec![&offered, &done];
+    if rejected_total > 0 {
+        series.push(&rejects);
+    }
+    series.extend(forecasts.iter().map(|f| f.1.as_slice()));
+    let y = linear_axis(max_of(series), "requests per second", Unit::Plain);
+    let mut layers = Vec::new();
+    // Offered load as a light filled area, so throughput stays readable on top.
+    let pts: Vec<Pt> = offered.iter().flatten().copied().collect();
+    layers.push(Layer::Area {
+        lower: pts.iter().map(|p| (p.x, 0.0)).collect(),
+        upper: pts.iter().map(|p| (p.x, p.v)).collect(),
+        colour: OFFERED,
+        opacity: 0.12,
+    });
+    layers.extend(series_layers(&offered, OFFERED, 2, c.banded(), |v| v));
+    // No band for throughput: it follows the offered load's band.
+    layers.extend(series_layers(&done, THROUGHPUT, 2, false, |v| v));
+    fig.head.legend.push(key(
+        "offered load (arrivals/s)",
+        OFFERED,
+        Swatch::Area(0.55),
+    ));
+    fig.head
+        .legend
+        .push(key("throughput (completions/s)", THROUGHPUT, Swatch::Line));
+    if rejected_total > 0 {
+        layers.extend(series_layers(&rejects, SLO_RED, 2, c.banded(), |v| v));
+        fig.head
+            .legend
+            .push(key("rejections/s (queue full)", SLO_RED, Swatch::Line));
+    }
+    for (i, f) in &forecasts {
+        layers.extend(series_layers(f, DESIRED, 2, false, |v| v));
+        let name = &c.data.comps[*i].0;
+        fig.head.legend.push(key(
+            format!("forecast of {name}'s load"),
+            DESIRED,
+            Swatch::Line,
+        ));
+    }
+    fig.body.panels.push(Panel {
+        y,
+        layers,
+        hlines: Vec::new(),
+        empty: pts.is_empty().then(|| "no traffic recorded".into()),
+    });
+    fig
+}

@@ -1,0 +1,115 @@
+//! The house style: sizes, colours and the bundled font.
+
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+/// Colours of components, by their position in the scenario (Tableau 10
+/// without its red, which marks SLOs and rejections).
+pub const PALETTE: [RGBColor; 9] = [
+    RGBColor(0x4e, 0x79, 0xa7), // blue
+    RGBColor(0xf2, 0x8e, 0x2b), // orange
+    RGBColor(0x59, 0xa1, 0x4f), // green
+    RGBColor(0xb0, 0x7a, 0xa1), // purple
+    RGBColor(0x76, 0xb7, 0xb2), // teal
+    RGBColor(0x9c, 0x75, 0x5f), // brown
+    RGBColor(0xed, 0xc9, 0x48), // yellow
+    RGBColor(0xff, 0x9d, 0xa7), // pink
+    RGBColor(0xba, 0xb0, 0xac), // grey
+];
+
+/// The `i`-th colour of [`PALETTE`], round again past its end: a
+/// component's by its position in the scenario, a line's by its rank.
+pub(crate) fn palette(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Width of every chart.
+pub(crate) const WIDTH: u32 = 1200;
+/// Left and right margin of the header text.
+pub(crate) const MARGIN: i32 = 24;
+pub(crate) const TITLE_SIZE: u32 = 26;
+pub(crate) const SUBTITLE_SIZE: u32 = 16;
+pub(crate) const LEGEND_SIZE: u32 = 16;
+/// The size of tick labels.
+pub(crate) const TICK_SIZE: u32 = 15;
+/// The size of axis descriptions.
+pub(crate) const DESC_SIZE: u32 = 16;
+const FONT: &str = "sans-serif";
+
+pub(crate) const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
+pub(crate) const MUTED: RGBColor = RGBColor(0x5f, 0x63, 0x68);
+pub(crate) const GRID: RGBColor = RGBColor(0xd0, 0xd4, 0xd9);
+pub(crate) const GRID_LIGHT: RGBColor = RGBColor(0xec, 0xee, 0xf1);
+/// SLOs, rejections, failures.
+pub(crate) const SLO_RED: RGBColor = RGBColor(0xd6, 0x27, 0x28);
+/// The total over stacked components.
+pub(crate) const TOTAL: RGBColor = RGBColor(0x33, 0x33, 0x33);
+/// Desired capacity and forecasts; the highlight of study charts.
+pub(crate) const DESIRED: RGBColor = RGBColor(0xe6, 0x55, 0x0d);
+pub(crate) const OFFERED: RGBColor = RGBColor(0x5b, 0x6b, 0x7f);
+/// Throughput; what passes.
+pub(crate) const THROUGHPUT: RGBColor = RGBColor(0x1b, 0x9e, 0x77);
+pub(crate) const P50: RGBColor = RGBColor(0x6b, 0xae, 0xd6);
+pub(crate) const P95: RGBColor = RGBColor(0x21, 0x71, 0xb5);
+pub(crate) const P99: RGBColor = RGBColor(0x08, 0x30, 0x6b);
+pub(crate) const MEAN: RGBColor = RGBColor(0x7b, 0x7b, 0x7b);
+
+static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+
+/// Registers the bundled DejaVu Sans as plotters' `sans-serif` (regular
+/// and bold). Idempotent; returns false if a font failed to load.
+pub fn register_fonts() -> bool {
+    static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ONCE.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, REGULAR).is_ok()
+            && plotters::style::register_font(FONT, FontStyle::Bold, BOLD).is_ok()
+    })
+}
+
+/// Registers the bundled font (see [`register_fonts`]), which drawing and
+/// text measurements need.
+pub(crate) fn fonts() -> std::io::Result<()> {
+    if register_fonts() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(
+            "the bundled chart font failed to load",
+        ))
+    }
+}
+
+/// Text in the house font.
+pub(crate) fn font(size: u32) -> TextStyle<'static> {
+    (FONT, size).into_font().color(&TEXT)
+}
+
+/// Bold text in the house font.
+pub(crate) fn bold(size: u32) -> TextStyle<'static> {
+    (FONT, size, FontStyle::Bold).into_font().color(&TEXT)
+}
+
+/// The width of `text` in pixels, from the bundled font (so the layout is
+/// the same in SVG and PNG).
+pub(crate) fn text_width(text: &str, size: u32, bold: bool) -> i32 {
+    let f = if bold {
+        (FONT, size, FontStyle::Bold).into_font()
+    } else {
+        (FONT, size).into_font()
+    };
+    f.box_size(text)
+        .map(|b| b.0 as i32)
+        .unwrap_or(text.chars().count() as i32 * size as i32 / 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_fonts_load() {
+        assert!(register_fonts());
+        let (w, h) = (FONT, 16).into_font().box_size("scalesim").unwrap();
+        assert!(w > 40 && h > 8, "{w}x{h}");
+    }
+}
