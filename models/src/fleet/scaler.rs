@@ -5,7 +5,7 @@
 
 use crate::dist::Dist;
 use crate::fleet::pool::{Phase, Pool};
-use crate::flow::{Billing, CompId, Component, Ev, System};
+use crate::flow::{CompId, Component, Ev, System};
 use crate::measure::{Counters, ScalingEvent};
 use crate::policy::{Controller, Metric, Observation, Pod, PolicyConfig};
 use crate::system::{ConfigIssue, SystemConfig};
@@ -208,13 +208,9 @@ impl System {
             self.stats[c].scale_outs += 1;
         } else {
             let gone = pool.remove(current - decision.desired, now);
-            let billing = Billing {
-                hourly: self.hourly[c],
-                cost: &self.cfg.cost,
-            };
             for inst in gone {
                 let since = pool.instances()[inst as usize].requested_at;
-                self.stats[c].closed_cost += billing.closed(since, now);
+                self.stats[c].closed_cost += self.flow.closed(comp, since, now);
             }
             self.stats[c].scale_ins += 1;
             self.fleet_changed(c, now);

@@ -184,20 +184,29 @@ pub enum Action {
     Answer(Option<VisitId>, ReqId, Outcome),
 }
 
-/// Billing of a component's instances.
-#[derive(Clone, Copy)]
-pub struct Billing<'a> {
-    /// Price per instance-hour (None: not priced).
-    pub hourly: Option<f64>,
+/// The state every component's visits share: the requests, visits and
+/// classes in flight, the action stack, and what billing needs.
+pub(crate) struct Flow {
+    /// End of warm-up.
+    pub(crate) warmup: Time,
+    pub(crate) visits: Slab<Visit>,
+    pub(crate) requests: Slab<Request>,
+    pub(crate) classes: Vec<Class>,
+    /// Actions still to carry out, the next on top. A kind pushes what it
+    /// emits in order; the router then reverses that segment, so the first
+    /// emitted is on top.
+    pub(crate) stack: Vec<Action>,
+    /// Price per instance-hour of each component (None: not priced).
+    pub(crate) hourly: Vec<Option<f64>>,
     /// Billing rules.
-    pub cost: &'a CostConfig,
+    pub(crate) cost: CostConfig,
 }
 
-impl Billing<'_> {
-    /// The bill of an instance run from `since` to `now`, USD (0 if not
-    /// priced).
-    pub fn closed(&self, since: Time, now: Time) -> f64 {
-        match self.hourly {
+impl Flow {
+    /// The bill of an instance of component `c` run from `since` to `now`,
+    /// USD (0 if not priced).
+    pub(crate) fn closed(&self, c: CompId, since: Time, now: Time) -> f64 {
+        match self.hourly[c.index()] {
             Some(h) => self
                 .cost
                 .bill(h, scalesim_sim::to_secs(now.saturating_sub(since))),
@@ -210,53 +219,62 @@ impl Billing<'_> {
 pub struct Cx<'a> {
     /// Simulated time now.
     pub now: Time,
-    /// End of warm-up.
-    pub warmup: Time,
     /// The component handling this.
     pub me: CompId,
     /// Its measurements common to every kind.
     pub stats: &'a mut Stats,
-    /// Every visit in flight.
-    pub visits: &'a mut Slab<Visit>,
-    /// Every request in flight.
-    pub requests: &'a mut Slab<Request>,
-    /// Every request class.
-    pub classes: &'a mut [Class],
-    /// How its instances are billed.
-    pub billing: Billing<'a>,
+    pub(crate) flow: &'a mut Flow,
     pub(crate) sched: &'a mut Scheduler<Ev>,
-    pub(crate) out: &'a mut Vec<Action>,
 }
 
 impl Cx<'_> {
+    /// End of warm-up: what happens before it is not measured.
+    #[inline]
+    pub fn warmup(&self) -> Time {
+        self.flow.warmup
+    }
+
+    /// Request class `class` (its per-class measurements).
+    #[inline]
+    pub fn class_mut(&mut self, class: u16) -> &mut Class {
+        &mut self.flow.classes[class as usize]
+    }
+
+    /// An instance of this component requested at `since` is gone now:
+    /// close its bill.
+    #[inline]
+    pub fn close_instance(&mut self, since: Time) {
+        self.stats.closed_cost += self.flow.closed(self.me, since, self.now);
+    }
+
     /// Visit `v`.
     #[inline]
     pub fn visit(&self, v: VisitId) -> Visit {
-        self.visits[v.slot()]
+        self.flow.visits[v.slot()]
     }
 
     /// Visit `v`, to change its `step` or `inst`.
     #[inline]
     pub fn visit_mut(&mut self, v: VisitId) -> &mut Visit {
-        &mut self.visits[v.slot()]
+        &mut self.flow.visits[v.slot()]
     }
 
     /// The request of visit `v`.
     #[inline]
     pub fn request_of(&self, v: VisitId) -> Request {
-        self.requests[self.visits[v.slot()].req.0]
+        self.flow.requests[self.flow.visits[v.slot()].req.0]
     }
 
     /// Whether request `r` reads or writes.
     #[inline]
     pub fn op(&self, r: &Request) -> Op {
-        self.classes[r.class as usize].op
+        self.flow.classes[r.class as usize].op
     }
 
     /// Starts a request of its own (a job) from `r`, arriving now; send it
     /// on its way with [`Cx::spawn`].
     pub fn new_request(&mut self, r: Request) -> ReqId {
-        ReqId(self.requests.insert(r))
+        ReqId(self.flow.requests.insert(r))
     }
 
     /// Schedules this component's event `tag` after `dt`.
@@ -277,25 +295,25 @@ impl Cx<'_> {
     /// Visit `from` calls component `to`.
     #[inline]
     pub fn call(&mut self, from: VisitId, to: CompId) {
-        self.out.push(Action::Call { from, to });
+        self.flow.stack.push(Action::Call { from, to });
     }
 
     /// Request `req` starts at `to` with no caller.
     #[inline]
     pub fn spawn(&mut self, to: CompId, req: ReqId) {
-        self.out.push(Action::Spawn { to, req });
+        self.flow.stack.push(Action::Spawn { to, req });
     }
 
     /// Visit `v` ends.
     #[inline]
     pub fn leave(&mut self, v: VisitId, outcome: Outcome) {
-        self.out.push(Action::Leave(v, outcome));
+        self.flow.stack.push(Action::Leave(v, outcome));
     }
 
     /// Visit `v` is refused before it holds anything.
     #[inline]
     pub fn refuse(&mut self, v: VisitId) {
-        self.out.push(Action::Refuse(v));
+        self.flow.stack.push(Action::Refuse(v));
     }
 
     /// Runs this component's event `tag` once what was emitted before it
@@ -303,29 +321,29 @@ impl Cx<'_> {
     #[inline]
     pub fn run(&mut self, tag: u8, a: u32, b: u32) {
         let comp = self.me;
-        self.out.push(Action::Run(Wake { comp, tag, a, b }));
+        self.flow.stack.push(Action::Run(Wake { comp, tag, a, b }));
     }
 
     /// Visit `v` began service: if it is the first stop of a job, the
     /// job's origin is told.
     #[inline]
     pub fn started(&mut self, v: VisitId) {
-        let visit = self.visits[v.slot()];
-        if visit.parent.is_none() {
-            self.out.push(Action::Started(visit.req));
+        let visit = self.flow.visits[v.slot()];
+        if visit.parent.is_none() && self.flow.requests[visit.req.0].origin.is_some() {
+            self.flow.stack.push(Action::Started(visit.req));
         }
     }
 
     /// Whether anything was emitted since `mark` (see [`Cx::mark`]).
     #[inline]
     pub fn emitted_since(&self, mark: usize) -> bool {
-        self.out.len() > mark
+        self.flow.stack.len() > mark
     }
 
     /// A mark for [`Cx::emitted_since`].
     #[inline]
     pub fn mark(&self) -> usize {
-        self.out.len()
+        self.flow.stack.len()
     }
 }
 

@@ -5,7 +5,7 @@
 //! allocates nothing per event once warm.
 
 use super::{
-    Action, Billing, Caller, Class, CompId, Component, Cx, Outcome, ReqId, Request, Visit, VisitId,
+    Action, Caller, Class, CompId, Component, Cx, Flow, Outcome, ReqId, Request, Visit, VisitId,
     Wake,
 };
 use crate::fleet::pool::LEVELS;
@@ -58,11 +58,13 @@ pub struct System {
     pub(crate) cfg: SystemConfig,
     /// Each source with the global index of its first class.
     sources: Vec<(Source, u16)>,
-    pub(crate) classes: Vec<Class>,
     pub(crate) comps: Vec<Kind>,
+    /// Per component: its kind asks for its caller's instance
+    /// ([`Component::wants_caller`], fixed once built).
+    wants_caller: Vec<bool>,
     pub(crate) stats: Vec<Stats>,
-    /// Price per instance-hour of each component (None: not priced).
-    pub(crate) hourly: Vec<Option<f64>>,
+    /// Requests, visits, classes and actions in flight.
+    pub(crate) flow: Flow,
     /// Accrued cost of each component at the end of warm-up.
     pub(crate) cost_at_warmup: Vec<Option<f64>>,
     /// Per component, the balanced fleet's load integrals at warm-up.
@@ -71,12 +73,6 @@ pub struct System {
     pub(crate) scaling_events: Vec<ScalingEvent>,
     /// End-to-end figures.
     pub(crate) sys: Stats,
-    requests: Slab<Request>,
-    visits: Slab<Visit>,
-    /// Actions still to carry out, the next on top.
-    stack: Vec<Action>,
-    /// Actions a kind has just emitted, in order.
-    out: Vec<Action>,
     pub(crate) counted_arrived: u64,
     pub(crate) counted_completed: u64,
     pub(crate) counted_rejected: u64,
@@ -173,22 +169,29 @@ impl System {
             .iter()
             .map(|(_, c)| c.pricing().hourly(&cfg.cost).ok().flatten())
             .collect();
+        let n = comps.len();
+        let wants_caller = comps.iter().map(|k| k.wants_caller()).collect();
+        let flow = Flow {
+            warmup: cfg.warmup,
+            visits: Slab::new(),
+            requests: Slab::new(),
+            classes,
+            stack: Vec::with_capacity(64),
+            hourly,
+            cost: cfg.cost.clone(),
+        };
         Ok(System {
             cfg,
             sources,
-            classes,
             comps,
+            wants_caller,
             stats,
-            cost_at_warmup: vec![None; hourly.len()],
-            load_at_warmup: vec![None; hourly.len()],
-            hourly,
+            flow,
+            cost_at_warmup: vec![None; n],
+            load_at_warmup: vec![None; n],
             scalers,
             scaling_events: Vec::new(),
             sys: Stats::default(),
-            requests: Slab::new(),
-            visits: Slab::new(),
-            stack: Vec::new(),
-            out: Vec::new(),
             counted_arrived: 0,
             counted_completed: 0,
             counted_rejected: 0,
@@ -237,34 +240,27 @@ impl System {
         f: impl FnOnce(&mut Kind, &mut Cx) -> R,
     ) -> R {
         let i = c.index();
+        let mark = self.flow.stack.len();
         let mut cx = Cx {
             now: s.now(),
-            warmup: self.cfg.warmup,
             me: c,
             stats: &mut self.stats[i],
-            visits: &mut self.visits,
-            requests: &mut self.requests,
-            classes: &mut self.classes,
-            billing: Billing {
-                hourly: self.hourly[i],
-                cost: &self.cfg.cost,
-            },
+            flow: &mut self.flow,
             sched: s,
-            out: &mut self.out,
         };
         let r = f(&mut self.comps[i], &mut cx);
-        while let Some(a) = self.out.pop() {
-            self.stack.push(a);
+        if self.flow.stack.len() > mark + 1 {
+            self.flow.stack[mark..].reverse();
         }
         r
     }
 
     /// Carries out the stacked actions (and those they lead to).
     pub(crate) fn drain(&mut self, s: &mut Scheduler<Ev>) {
-        while let Some(a) = self.stack.pop() {
+        while let Some(a) = self.flow.stack.pop() {
             match a {
                 Action::Call { from, to } => {
-                    let req = self.visits[from.slot()].req;
+                    let req = self.flow.visits[from.slot()].req;
                     self.enter(s, to, req, Some(from));
                 }
                 Action::Spawn { to, req } => self.enter(s, to, req, None),
@@ -279,10 +275,10 @@ impl System {
 
     fn on_arrival(&mut self, s: &mut Scheduler<Ev>, src: u16) {
         let now = s.now();
-        if self.requests.len() >= self.cfg.max_in_flight {
+        if self.flow.requests.len() >= self.cfg.max_in_flight {
             self.runaway = Some(Runaway {
                 at_s: to_secs(now),
-                in_flight: self.requests.len(),
+                in_flight: self.flow.requests.len(),
                 limit: self.cfg.max_in_flight,
             });
             s.stop();
@@ -296,11 +292,11 @@ impl System {
             s.at(t, Ev::Arrival(src));
         }
         let class = *first_class + c as u16;
-        let to = self.classes[class as usize].entry;
+        let to = self.flow.classes[class as usize].entry;
         let counted = now >= self.cfg.warmup;
         self.counted_arrived += counted as u64;
-        self.classes[class as usize].arrived += counted as u64;
-        let req = ReqId(self.requests.insert(Request {
+        self.flow.classes[class as usize].arrived += counted as u64;
+        let req = ReqId(self.flow.requests.insert(Request {
             arrival: now,
             key,
             class,
@@ -318,7 +314,7 @@ impl System {
     /// Request `req` reaches component `comp`, called by visit `parent`.
     fn enter(&mut self, s: &mut Scheduler<Ev>, comp: CompId, req: ReqId, parent: Option<VisitId>) {
         let now = s.now();
-        let v = VisitId::from_slot(self.visits.insert(Visit {
+        let v = VisitId::from_slot(self.flow.visits.insert(Visit {
             req,
             parent,
             comp,
@@ -339,10 +335,10 @@ impl System {
         let Some(p) = parent else {
             return (0, 0);
         };
-        if !self.comps[comp.index()].wants_caller() {
+        if !self.wants_caller[comp.index()] {
             return (0, 0);
         }
-        let caller = self.visits[p.slot()];
+        let caller = self.flow.visits[p.slot()];
         match self.comps[caller.comp.index()].fleet() {
             Some(pool) => (
                 caller.inst,
@@ -354,11 +350,11 @@ impl System {
 
     /// Visit `v` is refused before it holds anything.
     fn refuse(&mut self, s: &mut Scheduler<Ev>, v: VisitId) {
-        let visit = self.visits[v.slot()];
+        let visit = self.flow.visits[v.slot()];
         let st = &mut self.stats[visit.comp.index()];
         st.rejections += 1;
         st.in_system.add(s.now(), -1.0);
-        self.visits.remove(v.slot());
+        self.flow.visits.remove(v.slot());
         self.answer(s, visit.parent, visit.req, Outcome::Rejected);
     }
 
@@ -366,8 +362,8 @@ impl System {
     /// hears the answer.
     fn leave(&mut self, s: &mut Scheduler<Ev>, v: VisitId, outcome: Outcome) {
         let now = s.now();
-        let visit = self.visits[v.slot()];
-        self.visits.remove(v.slot());
+        let visit = self.flow.visits[v.slot()];
+        self.flow.visits.remove(v.slot());
         let st = &mut self.stats[visit.comp.index()];
         st.in_system.add(now, -1.0);
         if outcome == Outcome::Ok {
@@ -382,9 +378,15 @@ impl System {
                 st.response.record(rt);
             }
         }
-        self.stack
-            .push(Action::Answer(visit.parent, visit.req, outcome));
+        // The answer goes up once what the kind emits on release is done.
+        let mark = self.flow.stack.len();
         self.with_kind(s, visit.comp, |k, cx| k.on_leave(cx, &visit, outcome));
+        if self.flow.stack.len() == mark {
+            self.answer(s, visit.parent, visit.req, outcome);
+        } else {
+            let answer = Action::Answer(visit.parent, visit.req, outcome);
+            self.flow.stack.insert(mark, answer);
+        }
     }
 
     /// The answer of a visit reaches its parent visit (or ends the request).
@@ -398,7 +400,7 @@ impl System {
         match parent {
             None => self.finish(s, req, outcome),
             Some(p) => {
-                let comp = self.visits[p.slot()].comp;
+                let comp = self.flow.visits[p.slot()].comp;
                 self.with_kind(s, comp, |k, cx| k.on_answer(cx, p, outcome));
             }
         }
@@ -407,7 +409,7 @@ impl System {
     /// Request `req` began service at its first stop: a job's origin is
     /// told once.
     fn started(&mut self, s: &mut Scheduler<Ev>, req: ReqId) {
-        let r = &mut self.requests[req.0];
+        let r = &mut self.flow.requests[req.0];
         let Some(origin) = r.origin.filter(|_| !r.started) else {
             return;
         };
@@ -419,8 +421,8 @@ impl System {
     /// Request `req` ended.
     fn finish(&mut self, s: &mut Scheduler<Ev>, req: ReqId, outcome: Outcome) {
         let now = s.now();
-        let r = self.requests[req.0];
-        self.requests.remove(req.0);
+        let r = self.flow.requests[req.0];
+        self.flow.requests.remove(req.0);
         if let Some(origin) = r.origin {
             self.with_kind(s, origin, |k, cx| k.on_job_done(cx, &r, outcome));
             return;
@@ -434,7 +436,7 @@ impl System {
                 if r.counted {
                     self.counted_completed += 1;
                     self.latency.record(lat);
-                    let c = &mut self.classes[r.class as usize];
+                    let c = &mut self.flow.classes[r.class as usize];
                     c.completed += 1;
                     c.latency.record(lat);
                 }
@@ -442,7 +444,7 @@ impl System {
             Outcome::Rejected => {
                 self.sys.rejections += 1;
                 self.counted_rejected += r.counted as u64;
-                self.classes[r.class as usize].rejected += r.counted as u64;
+                self.flow.classes[r.class as usize].rejected += r.counted as u64;
             }
         }
     }

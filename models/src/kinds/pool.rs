@@ -86,7 +86,7 @@ impl PoolKind {
         let visit = cx.visit(v);
         let wait = to_secs(cx.now - visit.enter);
         cx.stats.window_wait.add(wait);
-        if visit.enter >= cx.warmup {
+        if visit.enter >= cx.warmup() {
             cx.stats.wait.add(wait);
         }
         let dt = self.pool.service_time();
@@ -108,7 +108,7 @@ impl PoolKind {
                         return;
                     }
                     cp.in_use[i] += 1;
-                    if cx.now >= cx.warmup {
+                    if cx.now >= cx.warmup() {
                         self.conn_wait.add(0.0);
                     }
                 }
@@ -130,7 +130,7 @@ impl PoolKind {
         match cp.waiting[i].pop_front() {
             Some((w, since)) => {
                 let wait = to_secs(cx.now - since);
-                if cx.now >= cx.warmup {
+                if cx.now >= cx.warmup() {
                     self.conn_wait.add(wait);
                 }
                 cx.call(w, self.calls[k]);
@@ -174,8 +174,7 @@ impl Component for PoolKind {
         let r = self.pool.release(visit.inst, now);
         cx.stats.busy.set(now, self.pool.busy() as f64);
         if r.gone {
-            let since = self.pool.instances()[visit.inst as usize].requested_at;
-            cx.stats.closed_cost += cx.billing.closed(since, now);
+            cx.close_instance(self.pool.instances()[visit.inst as usize].requested_at);
         }
         if let Some((next, inst)) = r.next {
             cx.stats.queue.add(now, -1.0);

@@ -49,7 +49,7 @@ impl System {
     }
 
     fn cost_of(&self, i: usize, t: Time, run: impl Fn(f64, f64) -> f64) -> Option<f64> {
-        let h = self.hourly[i]?;
+        let h = self.flow.hourly[i]?;
         Some(match self.comps[i].fleet() {
             Some(pool) => {
                 self.stats[i].closed_cost
@@ -96,6 +96,7 @@ impl System {
             cost_measured_usd,
             scaling_events: self.scaling_events,
             classes: self
+                .flow
                 .classes
                 .into_iter()
                 .map(|c| ClassReport {

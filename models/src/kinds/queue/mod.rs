@@ -93,7 +93,7 @@ impl Component for QueueKind {
         cx.stats.queue.add(cx.now, -1.0);
         let wait = to_secs(cx.now - job.arrival);
         cx.stats.window_wait.add(wait);
-        if job.arrival >= cx.warmup {
+        if job.arrival >= cx.warmup() {
             cx.stats.wait.add(wait);
         }
     }
@@ -108,12 +108,12 @@ impl Component for QueueKind {
             Outcome::Ok => {
                 let lat = cx.now - job.arrival;
                 self.job_window.record(lat);
-                if job.arrival >= cx.warmup {
+                if job.arrival >= cx.warmup() {
                     self.jobs_done += 1;
                     self.job_latency.record(lat);
                 }
             }
-            Outcome::Rejected => self.jobs_failed += (job.arrival >= cx.warmup) as u64,
+            Outcome::Rejected => self.jobs_failed += (job.arrival >= cx.warmup()) as u64,
         }
     }
 

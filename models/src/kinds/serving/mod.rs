@@ -276,7 +276,7 @@ impl ServingKind {
     /// the next step starts.
     fn on_step(&mut self, cx: &mut Cx, inst: u32) {
         let now = cx.now;
-        let warmup = cx.warmup;
+        let warmup = cx.warmup();
         let before = self.figures(inst);
         let mut done = std::mem::take(&mut self.done);
         let mut visits = std::mem::take(&mut self.done_visits);
@@ -318,7 +318,7 @@ impl ServingKind {
             }
             if f.job.arrived >= warmup {
                 let class = cx.request_of(VisitId::from_slot(f.job.visit)).class;
-                if let Some(t) = &mut cx.classes[class as usize].tokens {
+                if let Some(t) = &mut cx.class_mut(class).tokens {
                     t.0.record(ttft);
                     if let Some(p) = tpot {
                         t.1.record(p);
@@ -365,8 +365,7 @@ impl Component for ServingKind {
         let r = self.pool.release(visit.inst, now);
         debug_assert!(r.next.is_none(), "engines queue their own requests");
         if r.gone {
-            let since = self.pool.instances()[visit.inst as usize].requested_at;
-            cx.stats.closed_cost += cx.billing.closed(since, now);
+            cx.close_instance(self.pool.instances()[visit.inst as usize].requested_at);
             self.capacity_changed(cx.stats, now);
         }
     }
