@@ -272,13 +272,18 @@ impl System {
         }
     }
 
+    /// One of a component's own events, scheduled or run.
+    fn wake(&mut self, s: &mut Scheduler<Ev>, w: Wake) {
+        self.with_kind(s, w.comp, |k, cx| k.on_wake(cx, w));
+    }
+
     /// The actions other than calls and leaves.
     #[inline(never)]
     fn rare(&mut self, s: &mut Scheduler<Ev>, a: Action) {
         match a {
             Action::Spawn { to, req } => self.enter(s, to, req, None),
             Action::Refuse(v) => self.refuse(s, v),
-            Action::Run(w) => self.with_kind(s, w.comp, |k, cx| k.on_wake(cx, w)),
+            Action::Run(w) => self.wake(s, w),
             Action::Started(req) => self.started(s, req),
             Action::Answer(parent, req, outcome) => self.answer(s, parent, req, outcome),
             Action::Call { .. } | Action::Leave(..) => unreachable!("handled by drain"),
@@ -468,7 +473,7 @@ impl Model for System {
     fn handle(&mut self, ev: Ev, s: &mut Scheduler<Ev>) {
         match ev {
             Ev::Arrival(src) => self.on_arrival(s, src),
-            Ev::Wake(w) => self.with_kind(s, w.comp, |k, cx| k.on_wake(cx, w)),
+            Ev::Wake(w) => self.wake(s, w),
             Ev::Sample => {
                 let now = s.now();
                 self.sample(now);
