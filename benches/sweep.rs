@@ -11,7 +11,7 @@
 use divan::counter::ItemsCount;
 use divan::{black_box, Bencher};
 use scalesim::scenario::load_str;
-use scalesim::sweep::{Options, Sweep};
+use scalesim::study::sweep::{Options, Sweep};
 
 const SCENARIO: &str = r#"
 name = "bench-sweep"

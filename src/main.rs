@@ -1,8 +1,10 @@
 //! The `scalesim` command line (CONTRACT.md §1).
 
 use clap::{Args, Parser, Subcommand};
+use scalesim::output::{self, report};
 use scalesim::study::Failure;
-use scalesim::{capacity, compare, objective, output, replay, report, run, scenario, sweep};
+use scalesim::study::{capacity, compare, objective, sweep};
+use scalesim::{replay, run, scenario};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -549,7 +551,7 @@ fn cmd_merge(a: MergeArgs) -> Result<ExitCode, Failure> {
     let plot: Vec<String> = a
         .plot
         .iter()
-        .map(|m| scalesim::metrics::resolve(m))
+        .map(|m| scalesim::study::metrics::resolve(m))
         .collect();
     let r = sweep::merge(&a.dirs, &a.out, &plot)?;
     if a.json {

@@ -1,7 +1,7 @@
 //! Running a loaded scenario: build the system, run it, time it, summarise.
 
+use crate::output::summary::Summary;
 use crate::scenario::Loaded;
-use crate::summary::Summary;
 use scalesim_models::system::RunReport;
 use scalesim_models::System;
 use std::time::Instant;
@@ -27,9 +27,9 @@ pub fn run(loaded: &Loaded, replication: u32) -> Result<Run, String> {
 }
 
 /// Runs replication `replication` and returns its summary flattened to
-/// named numbers (see [`crate::metrics::flatten`]).
+/// named numbers (see [`crate::study::metrics::flatten`]).
 pub fn metrics(loaded: &Loaded, replication: u32) -> Result<Vec<(String, f64)>, String> {
-    run(loaded, replication).map(|r| crate::metrics::flatten(&r.summary))
+    run(loaded, replication).map(|r| crate::study::metrics::flatten(&r.summary))
 }
 
 /// The metric names a run of `loaded` reports (they depend on its
@@ -41,7 +41,7 @@ pub fn metric_names(loaded: &Loaded) -> Result<Vec<String>, String> {
     cfg.warmup = 0;
     let report = build(cfg)?.run();
     let summary = Summary::new(&report, &loaded.scenario.slo, 0.0);
-    Ok(crate::metrics::flatten(&summary)
+    Ok(crate::study::metrics::flatten(&summary)
         .into_iter()
         .map(|(k, _)| k)
         .collect())

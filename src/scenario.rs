@@ -14,7 +14,7 @@
 //!    dotted path.
 
 use crate::diagnostics::{locate, path_at, suggest, Diagnostic, Diagnostics, Source};
-use crate::sweep::SweepConfig;
+use crate::study::sweep::SweepConfig;
 use scalesim_models::fleet::cost::CostConfig;
 use scalesim_models::policy::aws::{SimpleConfig, StepConfig, TargetConfig};
 use scalesim_models::policy::hpa::{Hpa, HpaConfig};
@@ -164,7 +164,7 @@ pub struct Scenario {
     pub sweep: Option<SweepConfig>,
     /// Defaults for `scalesim capacity` (ignored by `run`).
     #[serde(default)]
-    pub capacity: Option<crate::capacity::CapacityConfig>,
+    pub capacity: Option<crate::study::capacity::CapacityConfig>,
     /// Named sets of `--set` edits for `scalesim compare`: each variant is
     /// a table of dotted paths to values (ignored by `run`).
     #[serde(default)]
@@ -607,7 +607,7 @@ fn check_studies(s: &Scenario) -> Vec<scalesim_models::system::ConfigIssue> {
     use scalesim_models::system::ConfigIssue;
     let mut out = Vec::new();
     if let Some(cfg) = &s.sweep {
-        if let Err(message) = crate::sweep::Plan::new(cfg) {
+        if let Err(message) = crate::study::sweep::Plan::new(cfg) {
             out.push(ConfigIssue {
                 path: "sweep".into(),
                 message,
@@ -615,13 +615,13 @@ fn check_studies(s: &Scenario) -> Vec<scalesim_models::system::ConfigIssue> {
         }
     }
     if let Some(c) = &s.capacity {
-        if let Some(Err(message)) = c.slo.as_deref().map(crate::objective::parse_list) {
+        if let Some(Err(message)) = c.slo.as_deref().map(crate::study::objective::parse_list) {
             out.push(ConfigIssue {
                 path: "capacity.slo".into(),
                 message,
             });
         }
-        if let Some(Err(message)) = c.per.as_deref().map(crate::capacity::parse_per) {
+        if let Some(Err(message)) = c.per.as_deref().map(crate::study::capacity::parse_per) {
             out.push(ConfigIssue {
                 path: "capacity.per".into(),
                 message,

@@ -16,10 +16,10 @@
 //!   coalescing a popular key's expiry sends a stampede (every miss during
 //!   the backend's answer goes through).
 
+use scalesim::output::summary::{ComponentJson, Summary};
 use scalesim::run::run;
 use scalesim::scenario::load_str;
 use scalesim::sim::stats::student_t_ci;
-use scalesim::summary::{ComponentJson, Summary};
 
 fn summary(text: &str, rep: u32) -> Summary {
     let loaded = load_str("layers.toml", text, &[], "layers").unwrap_or_else(|d| panic!("{d}"));

@@ -4,7 +4,7 @@
 //! and byte-identical output for the same run.
 
 use scalesim::chart::{self, CHARTS};
-use scalesim::report;
+use scalesim::output::report;
 use scalesim::scenario::{load_str, Loaded};
 use std::path::{Path, PathBuf};
 use std::time::Instant;

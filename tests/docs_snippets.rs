@@ -33,7 +33,7 @@
 //! the Markdown file and the line of the snippet (or of the alternative).
 
 use scalesim::scenario::{load_str, Loaded};
-use scalesim::sweep::Sweep;
+use scalesim::study::sweep::Sweep;
 use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item};
 

@@ -12,10 +12,10 @@
 //! - `compare` finds a fifth server better on latency, worse on cost, and
 //!   gates a rollout that breaks an SLO.
 
-use scalesim::capacity::{self, Search};
-use scalesim::objective;
 use scalesim::scenario::{load_str, Loaded};
-use scalesim::sweep::{self, Options, Shard, Sweep};
+use scalesim::study::capacity::{self, Search};
+use scalesim::study::objective;
+use scalesim::study::sweep::{self, Options, Shard, Sweep};
 use std::path::PathBuf;
 
 mod common;

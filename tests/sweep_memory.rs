@@ -77,8 +77,8 @@ grid = { "components.api.instances" = [2] }
 fn peak(reps: u32) -> usize {
     let text = SCENARIO.replace("REPS", &reps.to_string());
     let loaded = scalesim::scenario::load_str("memory.toml", &text, &[], "memory").unwrap();
-    let sweep = scalesim::sweep::Sweep::new(loaded).unwrap();
-    let opts = scalesim::sweep::Options {
+    let sweep = scalesim::study::sweep::Sweep::new(loaded).unwrap();
+    let opts = scalesim::study::sweep::Options {
         threads: Some(2),
         ..Default::default()
     };

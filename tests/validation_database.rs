@@ -13,10 +13,10 @@
 //! database with room for every query is an M/M/2 queue: the wait for a
 //! connection is Erlang C's Wq.
 
+use scalesim::output::summary::Summary;
 use scalesim::run::run;
 use scalesim::scenario::load_str;
 use scalesim::sim::stats::student_t_ci;
-use scalesim::summary::Summary;
 
 const DB: &str = r#"
 name = "replicas"

@@ -85,9 +85,9 @@ mod windows;
 pub use pareto::pareto_front;
 pub use style::{register_fonts, PALETTE};
 
+use crate::output::summary::Summary;
 use crate::scenario::SloConfig;
 use crate::study::{CapacityResult, SweepResults};
-use crate::summary::Summary;
 use chrono::NaiveDateTime;
 use scalesim_models::system::RunReport;
 use std::io;

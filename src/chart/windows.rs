@@ -5,7 +5,7 @@ use super::figure::{Figure, Header};
 use super::format::elapsed_label;
 use super::timeline::{RunFigure, TimePlot};
 use super::MAX_POINTS;
-use crate::summary::{ComponentJson, Summary};
+use crate::output::summary::{ComponentJson, Summary};
 use scalesim_models::system::{RunReport, TsRow};
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -7,6 +7,13 @@
 //! Every aggregate here is accumulated in run order, so the same runs give
 //! bit-identical figures however they were scheduled.
 
+pub mod capacity;
+pub mod compare;
+pub mod merge;
+pub mod metrics;
+pub mod objective;
+pub mod sweep;
+
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Confidence level of every interval scalesim reports.

@@ -18,13 +18,14 @@
 //! optimistic end does. Several objectives: the first to cross binds.
 
 use crate::chart;
-use crate::metrics;
-use crate::objective::{self, Objective};
 use crate::output::columns;
 use crate::run;
 use crate::scenario::{self, Loaded};
+use crate::study::merge::num;
+use crate::study::metrics;
+use crate::study::objective::{self, Objective};
+use crate::study::sweep::{param_value, thread_pool};
 use crate::study::{Acc, CapacityResult, CapacityRow, Failure, MetricStat, ParamValue, Probe};
-use crate::sweep::{num, param_value, thread_pool};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -147,7 +148,7 @@ pub fn capacity(
         if let Ok(style) = indicatif::ProgressStyle::with_template(
             "{spinner} capacity search: {pos} runs  {rate}  elapsed {elapsed}",
         ) {
-            b.set_style(style.with_key("rate", crate::sweep::rate));
+            b.set_style(style.with_key("rate", crate::study::sweep::rate));
         }
         b
     } else {

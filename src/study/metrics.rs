@@ -8,7 +8,7 @@
 //! per-check SLO list (its values repeat `latency_s` and `error_rate`).
 //! Flags become 0/1: `slo.passed`, `runaway`.
 
-use crate::summary::Summary;
+use crate::output::summary::Summary;
 use serde_json::Value;
 
 /// Short names accepted wherever a metric is named: the latency keys of

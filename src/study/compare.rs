@@ -9,13 +9,13 @@
 //! on the mean of its metric over the replications; B fails the gate when
 //! it breaks an objective that A meets.
 
-use crate::metrics;
-use crate::objective::{self, Objective};
 use crate::output::{columns, human_secs};
 use crate::run;
 use crate::scenario::{self, Loaded};
+use crate::study::metrics;
+use crate::study::objective::{self, Objective};
+use crate::study::sweep::{settings, thread_pool};
 use crate::study::{Acc, Failure, MetricStat};
-use crate::sweep::{settings, thread_pool};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;

@@ -7,9 +7,9 @@
 //! gives a byte-identical file.
 
 use crate::chart::{self, Chart};
+use crate::output::summary::Summary;
 use crate::output::{fmt_metric, human_secs};
 use crate::scenario::SloConfig;
-use crate::summary::Summary;
 use chrono::NaiveDateTime;
 use scalesim_models::system::RunReport;
 use std::fmt::Write as _;

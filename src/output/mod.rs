@@ -1,7 +1,10 @@
 //! Writing a run's results: `summary.json`, `timeseries.csv`, and the
 //! human-readable summary table.
 
-use crate::summary::Summary;
+pub mod report;
+pub mod summary;
+
+use crate::output::summary::Summary;
 use scalesim_models::system::{ScalingEvent, TsRow};
 use std::fmt::Write as _;
 use std::io;

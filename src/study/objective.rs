@@ -6,8 +6,8 @@
 //! (the value a long run would converge to); confidence intervals say how
 //! sure that verdict is.
 
-use crate::metrics;
 use crate::scenario::SloConfig;
+use crate::study::metrics;
 use scalesim_models::units::parse_duration;
 
 /// A comparison operator.
