@@ -8,6 +8,7 @@
 //! its markers stand. They are plain fields, not a flattened sub-struct:
 //! `#[serde(flatten)]` does not combine with `deny_unknown_fields`, and the
 //! order of declaration is the order serde lists the expected fields in.
+//! `fleet_pool!` copies them into a [`crate::fleet::pool::PoolConfig`].
 
 /// A configuration struct with the shared fleet fields in place of the
 /// markers `@provision,` and `@monitor,` in its field list; every field
@@ -80,4 +81,23 @@ macro_rules! fleet_config {
     };
 }
 
+/// `PoolConfig { <the shared fleet fields of $src>, ..$base }`: a kind's
+/// instances as a pool.
+macro_rules! fleet_pool {
+    ($src:expr, $base:expr) => {{
+        let src = $src;
+        $crate::fleet::pool::PoolConfig {
+            price_per_hour: src.price_per_hour,
+            spot: src.spot,
+            provision_time: src.provision_time.clone(),
+            ready_delay: src.ready_delay,
+            metric_period: src.metric_period,
+            metric_delay: src.metric_delay,
+            custom_metrics: src.custom_metrics.clone(),
+            ..$base
+        }
+    }};
+}
+
 pub(crate) use fleet_config;
+pub(crate) use fleet_pool;

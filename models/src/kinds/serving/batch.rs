@@ -13,7 +13,7 @@
 //! exact mean wait (see `tests/validation_llm.rs`).
 
 use crate::fleet::balance::Policy;
-use crate::fleet::config::fleet_config;
+use crate::fleet::config::{fleet_config, fleet_pool};
 use crate::fleet::pool::PoolConfig;
 use crate::kinds::serving::replica::Plan;
 use crate::units::Duration;
@@ -108,14 +108,7 @@ impl BatchConfig {
     pub fn pool(&self) -> PoolConfig {
         PoolConfig {
             instance_type: self.instance_type.clone(),
-            price_per_hour: self.price_per_hour,
-            spot: self.spot,
-            provision_time: self.provision_time.clone(),
-            ready_delay: self.ready_delay,
-            metric_period: self.metric_period,
-            metric_delay: self.metric_delay,
-            custom_metrics: self.custom_metrics.clone(),
-            ..PoolConfig::engine_slots(self.instances, self.balance)
+            ..fleet_pool!(self, PoolConfig::engine_slots(self.instances, self.balance))
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::dist::DistConfig;
 use crate::fleet::balance::Policy;
-use crate::fleet::config::fleet_config;
+use crate::fleet::config::{fleet_config, fleet_pool};
 use crate::fleet::pool::PoolConfig;
 use crate::kinds::serving::gpu::{
     resolve_gpu, resolve_model, Dtype, GpuOverride, GpuSpec, ModelOverride, ModelSpec,
@@ -407,13 +407,8 @@ impl LlmConfig {
         });
         PoolConfig {
             price_per_hour: self.replica_price(),
-            spot: self.spot,
             provision_time: Some(boot),
-            ready_delay: self.ready_delay,
-            metric_period: self.metric_period,
-            metric_delay: self.metric_delay,
-            custom_metrics: self.custom_metrics.clone(),
-            ..PoolConfig::engine_slots(self.replicas, self.balance)
+            ..fleet_pool!(self, PoolConfig::engine_slots(self.replicas, self.balance))
         }
     }
 }
