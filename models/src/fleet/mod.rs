@@ -5,6 +5,7 @@
 //! drives them ([`Scaler`]).
 
 pub mod balance;
+pub(crate) mod config;
 pub mod cost;
 pub mod pool;
 mod scaler;

@@ -15,7 +15,8 @@
 
 use crate::dist::{Dist, DistConfig};
 use crate::fleet::balance::{Balancer, Policy, DEFAULT_VNODES};
-use crate::fleet::cost::{Pricing, SpotConfig};
+use crate::fleet::config::fleet_config;
+use crate::fleet::cost::Pricing;
 use crate::units::Duration;
 use scalesim_sim::stats::TimeAvg;
 use scalesim_sim::{SimRng, Time};
@@ -27,72 +28,51 @@ pub const MAX_INSTANCES: u32 = 100_000;
 /// Most slots (instances x concurrency) one pool may have.
 pub const MAX_SLOTS: u64 = 10_000_000;
 
-/// `[components.<name>]` with `kind = "pool"`.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct PoolConfig {
-    /// Always "pool" (read by the scenario loader to pick this type).
-    #[serde(default)]
-    pub kind: Option<String>,
-    /// Number of instances (servers).
-    pub instances: u32,
-    /// Requests one instance serves at once.
-    #[serde(default = "one")]
-    pub concurrency: u32,
-    /// Service-time law of the local work.
-    pub service: DistConfig,
-    /// Waiting room; absent = unbounded, 0 = none.
-    #[serde(default)]
-    pub queue_capacity: Option<u64>,
-    /// Downstream components called in order after the local service,
-    /// while holding the slot.
-    #[serde(default)]
-    pub calls: Vec<String>,
-    /// Catalog instance type, for cost (see [`crate::fleet::cost`]).
-    #[serde(default)]
-    pub instance_type: Option<String>,
-    /// Price per instance-hour, USD (wins over the catalog).
-    #[serde(default)]
-    pub price_per_hour: Option<f64>,
-    /// Share of instances on spot, and its discount.
-    #[serde(default)]
-    pub spot: Option<SpotConfig>,
-    /// Time from requesting an instance to its boot (e.g. uniform 2-5 min
-    /// for VMs, 10-40 s for pods, minutes for GPU model loading).
-    #[serde(default)]
-    pub provision_time: Option<DistConfig>,
-    /// Health-check grace after boot: the instance is up but takes no work
-    /// and is not in the metrics.
-    #[serde(default)]
-    pub ready_delay: Duration,
-    /// The autoscaler's metric window (default: its evaluation period).
-    #[serde(default)]
-    pub metric_period: Option<Duration>,
-    /// Delay before a metric window is visible to the autoscaler.
-    #[serde(default)]
-    pub metric_delay: Duration,
-    /// Custom ratio metrics published to the autoscaler:
-    /// `[{ name = "queue_per_rps", ratio = ["queue_total", "rps"] }]`;
-    /// `"ready"` names the ready instance count.
-    #[serde(default)]
-    pub custom_metrics: Vec<CustomMetric>,
-    /// How arrivals are spread over instances (default `fifo`: one shared
-    /// queue; any other policy gives each instance its own queue).
-    #[serde(default)]
-    pub balance: Policy,
-    /// Per-instance weights for `balance = "weighted"`: instance i weighs
-    /// `weights[i % len]`.
-    #[serde(default)]
-    pub weights: Vec<u32>,
-    /// Ring points per instance for `balance = "hash"` (default 100).
-    #[serde(default)]
-    pub virtual_nodes: Option<u32>,
-    /// Connection pools: the most calls one instance has open at once to
-    /// a called component, e.g. `{ db = 10 }`; a call beyond it waits for
-    /// a connection (a FIFO per instance), measured as the pool's
-    /// connection wait.
-    #[serde(default)]
-    pub connections: std::collections::BTreeMap<String, u32>,
+fleet_config! {
+    /// `[components.<name>]` with `kind = "pool"`.
+    #[derive(Clone, Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct PoolConfig {
+        /// Always "pool" (read by the scenario loader to pick this type).
+        #[serde(default)]
+        pub kind: Option<String>,
+        /// Number of instances (servers).
+        pub instances: u32,
+        /// Requests one instance serves at once.
+        #[serde(default = "one")]
+        pub concurrency: u32,
+        /// Service-time law of the local work.
+        pub service: DistConfig,
+        /// Waiting room; absent = unbounded, 0 = none.
+        #[serde(default)]
+        pub queue_capacity: Option<u64>,
+        /// Downstream components called in order after the local service,
+        /// while holding the slot.
+        #[serde(default)]
+        pub calls: Vec<String>,
+        /// Catalog instance type, for cost (see [`crate::fleet::cost`]).
+        #[serde(default)]
+        pub instance_type: Option<String>,
+        @provision,
+        @monitor,
+        /// How arrivals are spread over instances (default `fifo`: one shared
+        /// queue; any other policy gives each instance its own queue).
+        #[serde(default)]
+        pub balance: Policy,
+        /// Per-instance weights for `balance = "weighted"`: instance i weighs
+        /// `weights[i % len]`.
+        #[serde(default)]
+        pub weights: Vec<u32>,
+        /// Ring points per instance for `balance = "hash"` (default 100).
+        #[serde(default)]
+        pub virtual_nodes: Option<u32>,
+        /// Connection pools: the most calls one instance has open at once to
+        /// a called component, e.g. `{ db = 10 }`; a call beyond it waits for
+        /// a connection (a FIFO per instance), measured as the pool's
+        /// connection wait.
+        #[serde(default)]
+        pub connections: std::collections::BTreeMap<String, u32>,
+    }
 }
 
 /// A metric defined as the ratio of two published metrics.

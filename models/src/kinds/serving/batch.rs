@@ -12,65 +12,47 @@
 //! ends, Q' = max(Q - b, 0) + A with A ~ Poisson(lambda D), gives its
 //! exact mean wait (see `tests/validation_llm.rs`).
 
-use crate::dist::DistConfig;
 use crate::fleet::balance::Policy;
-use crate::fleet::cost::SpotConfig;
-use crate::fleet::pool::{CustomMetric, PoolConfig};
+use crate::fleet::config::{fleet_config, fleet_pool};
+use crate::fleet::pool::PoolConfig;
 use crate::kinds::serving::replica::Plan;
 use crate::units::Duration;
 use scalesim_sim::{from_secs, Time};
 use serde::Deserialize;
 use std::collections::VecDeque;
 
-/// `[components.<name>]` with `kind = "batch"`.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct BatchConfig {
-    /// Always "batch" (read by the scenario loader to pick this type).
-    #[serde(default)]
-    pub kind: Option<String>,
-    /// Model instances, each batching on its own.
-    pub instances: u32,
-    /// Most requests in one batch.
-    pub max_batch: u32,
-    /// Longest wait of the oldest queued request for a fuller batch.
-    #[serde(default)]
-    pub max_queue_delay: Duration,
-    /// Time of a batch: `base` ...
-    pub base: Duration,
-    /// ... plus `per_item` for each request in it.
-    #[serde(default)]
-    pub per_item: Duration,
-    /// Most requests waiting per instance; absent = unbounded.
-    #[serde(default)]
-    pub queue_capacity: Option<u64>,
-    /// How requests are spread over instances (default `least_conn`).
-    #[serde(default = "default_balance")]
-    pub balance: Policy,
-    /// Catalog instance type, for cost.
-    #[serde(default)]
-    pub instance_type: Option<String>,
-    /// Price per instance-hour, USD.
-    #[serde(default)]
-    pub price_per_hour: Option<f64>,
-    /// Share of instances on spot, and its discount.
-    #[serde(default)]
-    pub spot: Option<SpotConfig>,
-    /// Time from requesting an instance to serving (model load).
-    #[serde(default)]
-    pub provision_time: Option<DistConfig>,
-    /// Health-check grace after boot.
-    #[serde(default)]
-    pub ready_delay: Duration,
-    /// The autoscaler's metric window.
-    #[serde(default)]
-    pub metric_period: Option<Duration>,
-    /// Delay before a metric window is visible to the autoscaler.
-    #[serde(default)]
-    pub metric_delay: Duration,
-    /// Custom ratio metrics published to the autoscaler.
-    #[serde(default)]
-    pub custom_metrics: Vec<CustomMetric>,
+fleet_config! {
+    /// `[components.<name>]` with `kind = "batch"`.
+    #[derive(Clone, Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct BatchConfig {
+        /// Always "batch" (read by the scenario loader to pick this type).
+        #[serde(default)]
+        pub kind: Option<String>,
+        /// Model instances, each batching on its own.
+        pub instances: u32,
+        /// Most requests in one batch.
+        pub max_batch: u32,
+        /// Longest wait of the oldest queued request for a fuller batch.
+        #[serde(default)]
+        pub max_queue_delay: Duration,
+        /// Time of a batch: `base` ...
+        pub base: Duration,
+        /// ... plus `per_item` for each request in it.
+        #[serde(default)]
+        pub per_item: Duration,
+        /// Most requests waiting per instance; absent = unbounded.
+        #[serde(default)]
+        pub queue_capacity: Option<u64>,
+        /// How requests are spread over instances (default `least_conn`).
+        #[serde(default = "default_balance")]
+        pub balance: Policy,
+        /// Catalog instance type, for cost.
+        #[serde(default)]
+        pub instance_type: Option<String>,
+        @provision,
+        @monitor,
+    }
 }
 
 fn default_balance() -> Policy {
@@ -126,14 +108,7 @@ impl BatchConfig {
     pub fn pool(&self) -> PoolConfig {
         PoolConfig {
             instance_type: self.instance_type.clone(),
-            price_per_hour: self.price_per_hour,
-            spot: self.spot,
-            provision_time: self.provision_time.clone(),
-            ready_delay: self.ready_delay,
-            metric_period: self.metric_period,
-            metric_delay: self.metric_delay,
-            custom_metrics: self.custom_metrics.clone(),
-            ..PoolConfig::engine_slots(self.instances, self.balance)
+            ..fleet_pool!(self, PoolConfig::engine_slots(self.instances, self.balance))
         }
     }
 }

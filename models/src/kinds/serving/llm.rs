@@ -6,8 +6,8 @@
 
 use crate::dist::DistConfig;
 use crate::fleet::balance::Policy;
-use crate::fleet::cost::SpotConfig;
-use crate::fleet::pool::{CustomMetric, PoolConfig};
+use crate::fleet::config::{fleet_config, fleet_pool};
+use crate::fleet::pool::PoolConfig;
 use crate::kinds::serving::gpu::{
     resolve_gpu, resolve_model, Dtype, GpuOverride, GpuSpec, ModelOverride, ModelSpec,
 };
@@ -40,109 +40,91 @@ impl SchedulerKind {
     }
 }
 
-/// `[components.<name>]` with `kind = "llm"`.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct LlmConfig {
-    /// Always "llm" (read by the scenario loader to pick this type).
-    #[serde(default)]
-    pub kind: Option<String>,
-    /// Model-server replicas, each on `tensor_parallel` GPUs.
-    pub replicas: u32,
-    /// GPU type from the catalog (see [`crate::kinds::serving::gpu::gpu_catalog`]).
-    pub gpu: String,
-    /// Fields replacing the catalog's figures for `gpu`.
-    #[serde(default)]
-    pub gpu_spec: GpuOverride,
-    /// GPUs per replica (tensor parallelism).
-    #[serde(default = "one")]
-    pub tensor_parallel: u32,
-    /// Model from the catalog (see [`crate::kinds::serving::gpu::model_catalog`]).
-    pub model: String,
-    /// Fields replacing the catalog's shape for `model`.
-    #[serde(default)]
-    pub model_spec: ModelOverride,
-    /// Weight precision (default bf16).
-    #[serde(default)]
-    pub dtype: Dtype,
-    /// KV-cache precision (default bf16).
-    #[serde(default)]
-    pub kv_dtype: Dtype,
-    /// Batch scheduler (default `chunked`).
-    #[serde(default)]
-    pub scheduler: SchedulerKind,
-    /// Most running requests per replica (default: vLLM's, 1024 on GPUs of
-    /// 70 GiB or more other than A100, else 256).
-    #[serde(default)]
-    pub max_num_seqs: Option<u32>,
-    /// Token budget of one step (default: vLLM's, 8192 on GPUs of 70 GiB
-    /// or more other than A100, else 2048; `continuous`: at least the
-    /// longest context).
-    #[serde(default)]
-    pub max_num_batched_tokens: Option<u32>,
-    /// Longest prompt + output accepted (default: the model's context).
-    #[serde(default)]
-    pub max_model_len: Option<u32>,
-    /// `static`: most requests in a batch (default 16).
-    #[serde(default)]
-    pub max_batch: Option<u32>,
-    /// `static`: longest wait of a batch's first request before the batch
-    /// starts anyway (default 100 ms).
-    #[serde(default)]
-    pub max_wait: Option<Duration>,
-    /// Tokens per KV block (default 16).
-    #[serde(default = "default_block")]
-    pub block_size: u32,
-    /// Share of GPU memory the server may use (default 0.9).
-    #[serde(default = "default_util")]
-    pub gpu_memory_utilization: f64,
-    /// Memory held back besides weights and KV, GiB per GPU (default:
-    /// 1.4 GiB plus the activations of the largest step).
-    #[serde(default)]
-    pub memory_reserve_gib: Option<f64>,
-    /// KV blocks per replica, given directly (wins over the memory plan).
-    #[serde(default)]
-    pub kv_blocks: Option<u64>,
-    /// Roofline calibration.
-    #[serde(default)]
-    pub efficiency: Efficiency,
-    /// Every step takes exactly this long (for validation against
-    /// bulk-service queues); default: the roofline.
-    #[serde(default)]
-    pub step_time: Option<Duration>,
-    /// Most requests waiting per replica; an arrival beyond is rejected
-    /// (default: unbounded, as vLLM).
-    #[serde(default)]
-    pub queue_capacity: Option<u64>,
-    /// How requests are spread over replicas (default `least_conn`).
-    #[serde(default = "default_balance")]
-    pub balance: Policy,
-    /// Price per replica-hour, USD (default: the GPU's x tensor_parallel).
-    #[serde(default)]
-    pub price_per_hour: Option<f64>,
-    /// Share of replicas on spot, and its discount.
-    #[serde(default)]
-    pub spot: Option<SpotConfig>,
-    /// Time from requesting a replica to serving: default 60 s to start
-    /// the server plus the weights read at `load_gbs`.
-    #[serde(default)]
-    pub provision_time: Option<DistConfig>,
-    /// Weight-loading bandwidth for the default cold start, GB/s
-    /// (default 2).
-    #[serde(default = "default_load")]
-    pub load_gbs: f64,
-    /// Health-check grace after the model is loaded.
-    #[serde(default)]
-    pub ready_delay: Duration,
-    /// The autoscaler's metric window (default: its evaluation period).
-    #[serde(default)]
-    pub metric_period: Option<Duration>,
-    /// Delay before a metric window is visible to the autoscaler.
-    #[serde(default)]
-    pub metric_delay: Duration,
-    /// Custom ratio metrics published to the autoscaler.
-    #[serde(default)]
-    pub custom_metrics: Vec<CustomMetric>,
+fleet_config! {
+    /// `[components.<name>]` with `kind = "llm"`.
+    #[derive(Clone, Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct LlmConfig {
+        /// Always "llm" (read by the scenario loader to pick this type).
+        #[serde(default)]
+        pub kind: Option<String>,
+        /// Model-server replicas, each on `tensor_parallel` GPUs.
+        pub replicas: u32,
+        /// GPU type from the catalog (see [`crate::kinds::serving::gpu::gpu_catalog`]).
+        pub gpu: String,
+        /// Fields replacing the catalog's figures for `gpu`.
+        #[serde(default)]
+        pub gpu_spec: GpuOverride,
+        /// GPUs per replica (tensor parallelism).
+        #[serde(default = "one")]
+        pub tensor_parallel: u32,
+        /// Model from the catalog (see [`crate::kinds::serving::gpu::model_catalog`]).
+        pub model: String,
+        /// Fields replacing the catalog's shape for `model`.
+        #[serde(default)]
+        pub model_spec: ModelOverride,
+        /// Weight precision (default bf16).
+        #[serde(default)]
+        pub dtype: Dtype,
+        /// KV-cache precision (default bf16).
+        #[serde(default)]
+        pub kv_dtype: Dtype,
+        /// Batch scheduler (default `chunked`).
+        #[serde(default)]
+        pub scheduler: SchedulerKind,
+        /// Most running requests per replica (default: vLLM's, 1024 on GPUs of
+        /// 70 GiB or more other than A100, else 256).
+        #[serde(default)]
+        pub max_num_seqs: Option<u32>,
+        /// Token budget of one step (default: vLLM's, 8192 on GPUs of 70 GiB
+        /// or more other than A100, else 2048; `continuous`: at least the
+        /// longest context).
+        #[serde(default)]
+        pub max_num_batched_tokens: Option<u32>,
+        /// Longest prompt + output accepted (default: the model's context).
+        #[serde(default)]
+        pub max_model_len: Option<u32>,
+        /// `static`: most requests in a batch (default 16).
+        #[serde(default)]
+        pub max_batch: Option<u32>,
+        /// `static`: longest wait of a batch's first request before the batch
+        /// starts anyway (default 100 ms).
+        #[serde(default)]
+        pub max_wait: Option<Duration>,
+        /// Tokens per KV block (default 16).
+        #[serde(default = "default_block")]
+        pub block_size: u32,
+        /// Share of GPU memory the server may use (default 0.9).
+        #[serde(default = "default_util")]
+        pub gpu_memory_utilization: f64,
+        /// Memory held back besides weights and KV, GiB per GPU (default:
+        /// 1.4 GiB plus the activations of the largest step).
+        #[serde(default)]
+        pub memory_reserve_gib: Option<f64>,
+        /// KV blocks per replica, given directly (wins over the memory plan).
+        #[serde(default)]
+        pub kv_blocks: Option<u64>,
+        /// Roofline calibration.
+        #[serde(default)]
+        pub efficiency: Efficiency,
+        /// Every step takes exactly this long (for validation against
+        /// bulk-service queues); default: the roofline.
+        #[serde(default)]
+        pub step_time: Option<Duration>,
+        /// Most requests waiting per replica; an arrival beyond is rejected
+        /// (default: unbounded, as vLLM).
+        #[serde(default)]
+        pub queue_capacity: Option<u64>,
+        /// How requests are spread over replicas (default `least_conn`).
+        #[serde(default = "default_balance")]
+        pub balance: Policy,
+        @provision,
+        /// Weight-loading bandwidth for the default cold start, GB/s
+        /// (default 2).
+        #[serde(default = "default_load")]
+        pub load_gbs: f64,
+        @monitor,
+    }
 }
 
 fn one() -> u32 {
@@ -425,13 +407,8 @@ impl LlmConfig {
         });
         PoolConfig {
             price_per_hour: self.replica_price(),
-            spot: self.spot,
             provision_time: Some(boot),
-            ready_delay: self.ready_delay,
-            metric_period: self.metric_period,
-            metric_delay: self.metric_delay,
-            custom_metrics: self.custom_metrics.clone(),
-            ..PoolConfig::engine_slots(self.replicas, self.balance)
+            ..fleet_pool!(self, PoolConfig::engine_slots(self.replicas, self.balance))
         }
     }
 }
