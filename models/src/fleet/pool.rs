@@ -747,26 +747,11 @@ mod tests {
 
     fn balanced(slots: u32, cap: Option<u64>, balance: Policy) -> Pool {
         let cfg = PoolConfig {
-            kind: None,
-            instances: slots,
-            concurrency: 1,
             service: DistConfig::Const {
                 value: Duration(1.0),
             },
             queue_capacity: cap,
-            calls: vec![],
-            instance_type: None,
-            price_per_hour: None,
-            spot: None,
-            provision_time: None,
-            ready_delay: Duration(0.0),
-            metric_period: None,
-            metric_delay: Duration(0.0),
-            custom_metrics: Vec::new(),
-            balance,
-            weights: Vec::new(),
-            virtual_nodes: None,
-            connections: Default::default(),
+            ..PoolConfig::engine_slots(slots, balance)
         };
         Pool::new(
             &cfg,

@@ -413,16 +413,19 @@ impl LlmConfig {
     }
 }
 
+/// One Llama-3-8B replica on an H100 with `scheduler` and the YAML lines
+/// `extra` (the unit tests' configuration).
+#[cfg(test)]
+pub(crate) fn test_config(scheduler: &str, extra: &str) -> LlmConfig {
+    let text =
+        format!("replicas: 1\ngpu: H100-SXM\nmodel: Llama-3-8B\nscheduler: {scheduler}\n{extra}");
+    serde_yaml_ng::from_str(&text).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_config as cfg;
     use super::*;
-
-    fn cfg(scheduler: &str, extra: &str) -> LlmConfig {
-        let text = format!(
-            "replicas: 1\ngpu: H100-SXM\nmodel: Llama-3-8B\nscheduler: {scheduler}\n{extra}"
-        );
-        serde_yaml_ng::from_str(&text).unwrap()
-    }
 
     #[test]
     fn plans_follow_vllm_defaults_and_catch_bad_numbers() {

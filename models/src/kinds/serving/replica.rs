@@ -631,15 +631,8 @@ impl Replica {
 
 #[cfg(test)]
 mod tests {
-    use super::super::llm::LlmConfig;
+    use super::super::llm::test_config as cfg;
     use super::*;
-
-    fn cfg(scheduler: &str, extra: &str) -> LlmConfig {
-        let text = format!(
-            "replicas: 1\ngpu: H100-SXM\nmodel: Llama-3-8B\nscheduler: {scheduler}\n{extra}"
-        );
-        serde_yaml_ng::from_str(&text).unwrap()
-    }
 
     fn job(visit: u32, prompt: u32, output: u32) -> Job {
         Job {
