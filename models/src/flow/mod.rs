@@ -359,6 +359,13 @@ pub trait Component {
         false
     }
 
+    /// Whether [`Component::on_leave`] has anything to release. A kind
+    /// whose visits hold nothing once answered says `false`, and the router
+    /// skips the call (fixed once built, like [`Component::wants_caller`]).
+    fn releases_on_leave(&self) -> bool {
+        true
+    }
+
     /// Visit `v` arrives (already counted as an arrival and in the system).
     fn enter(&mut self, cx: &mut Cx, v: VisitId, caller: Caller);
 

@@ -18,6 +18,19 @@ use scalesim_sim::stats::LatencyHist;
 use scalesim_sim::{stream, to_secs, Model, RunOutcome, Scheduler, Slab, Time};
 use std::collections::BTreeMap;
 
+/// `kind!(self, s, comp, method(args))`: calls `method` of component
+/// `comp`'s kind with what it sees of the run, then orders what it emitted
+/// (as [`System::with_kind`] does, written out so the kind's code inlines
+/// into the router's).
+macro_rules! kind {
+    ($sys:ident, $s:ident, $c:expr, $method:ident($($arg:expr),*)) => {{
+        let mark = $sys.flow.stack.len();
+        let (k, mut cx) = $sys.parts($s, $c);
+        k.$method(&mut cx, $($arg),*);
+        $sys.emitted(mark);
+    }};
+}
+
 /// The engine events of a system. Small and `Copy`: state lives in slabs.
 #[derive(Clone, Copy, Debug)]
 pub enum Ev {
@@ -53,15 +66,24 @@ pub enum Ev {
     },
 }
 
+/// The optional calls a component's kind wants.
+#[derive(Clone, Copy)]
+struct Hooks {
+    /// [`Component::wants_caller`].
+    caller: bool,
+    /// [`Component::releases_on_leave`].
+    leave: bool,
+}
+
 /// A built system, ready to run.
 pub struct System {
     pub(crate) cfg: SystemConfig,
     /// Each source with the global index of its first class.
     sources: Vec<(Source, u16)>,
     pub(crate) comps: Vec<Kind>,
-    /// Per component: its kind asks for its caller's instance
-    /// ([`Component::wants_caller`], fixed once built).
-    wants_caller: Vec<bool>,
+    /// Per component: which optional calls its kind wants (fixed once
+    /// built).
+    hooks: Vec<Hooks>,
     pub(crate) stats: Vec<Stats>,
     /// Requests, visits, classes and actions in flight.
     pub(crate) flow: Flow,
@@ -170,7 +192,13 @@ impl System {
             .map(|(_, c)| c.pricing().hourly(&cfg.cost).ok().flatten())
             .collect();
         let n = comps.len();
-        let wants_caller = comps.iter().map(|k| k.wants_caller()).collect();
+        let hooks = comps
+            .iter()
+            .map(|k| Hooks {
+                caller: k.wants_caller(),
+                leave: k.releases_on_leave(),
+            })
+            .collect();
         let flow = Flow {
             warmup: cfg.warmup,
             visits: Slab::new(),
@@ -184,7 +212,7 @@ impl System {
             cfg,
             sources,
             comps,
-            wants_caller,
+            hooks,
             stats,
             flow,
             cost_at_warmup: vec![None; n],
@@ -231,28 +259,45 @@ impl System {
     }
 
     /// Calls `f` with component `c`'s kind and what it sees of the run;
-    /// what it emits goes on the stack, first emitted on top.
-    #[inline]
+    /// what it emits goes on the stack, first emitted on top (the hot
+    /// paths use [`kind!`], the same without a closure).
     pub(crate) fn with_kind<R>(
         &mut self,
         s: &mut Scheduler<Ev>,
         c: CompId,
         f: impl FnOnce(&mut Kind, &mut Cx) -> R,
     ) -> R {
-        let i = c.index();
         let mark = self.flow.stack.len();
-        let mut cx = Cx {
+        let (k, mut cx) = self.parts(s, c);
+        let r = f(k, &mut cx);
+        self.emitted(mark);
+        r
+    }
+
+    /// Component `c`'s kind and what it sees of the run, borrowed apart.
+    #[inline(always)]
+    pub(crate) fn parts<'a>(
+        &'a mut self,
+        s: &'a mut Scheduler<Ev>,
+        c: CompId,
+    ) -> (&'a mut Kind, Cx<'a>) {
+        let i = c.index();
+        let cx = Cx {
             now: s.now(),
             me: c,
             stats: &mut self.stats[i],
             flow: &mut self.flow,
             sched: s,
         };
-        let r = f(&mut self.comps[i], &mut cx);
+        (&mut self.comps[i], cx)
+    }
+
+    /// What a kind emitted above `mark` goes first emitted on top.
+    #[inline(always)]
+    pub(crate) fn emitted(&mut self, mark: usize) {
         if self.flow.stack.len() > mark + 1 {
             self.flow.stack[mark..].reverse();
         }
-        r
     }
 
     /// Carries out the stacked actions (and those they lead to).
@@ -273,8 +318,9 @@ impl System {
     }
 
     /// One of a component's own events, scheduled or run.
+    #[inline(always)]
     fn wake(&mut self, s: &mut Scheduler<Ev>, w: Wake) {
-        self.with_kind(s, w.comp, |k, cx| k.on_wake(cx, w));
+        kind!(self, s, w.comp, on_wake(w));
     }
 
     /// The actions other than calls and leaves.
@@ -329,6 +375,7 @@ impl System {
     }
 
     /// Request `req` reaches component `comp`, called by visit `parent`.
+    #[inline(always)]
     fn enter(&mut self, s: &mut Scheduler<Ev>, comp: CompId, req: ReqId, parent: Option<VisitId>) {
         let now = s.now();
         let v = VisitId::from_slot(self.flow.visits.insert(Visit {
@@ -343,7 +390,7 @@ impl System {
         let st = &mut self.stats[comp.index()];
         st.arrivals += 1;
         st.in_system.add(now, 1.0);
-        self.with_kind(s, comp, |k, cx| k.enter(cx, v, caller));
+        kind!(self, s, comp, enter(v, caller));
     }
 
     /// The caller's instance and its generation, for kinds that ask.
@@ -352,7 +399,7 @@ impl System {
         let Some(p) = parent else {
             return (0, 0);
         };
-        if !self.wants_caller[comp.index()] {
+        if !self.hooks[comp.index()].caller {
             return (0, 0);
         }
         let caller = self.flow.visits[p.slot()];
@@ -377,6 +424,7 @@ impl System {
 
     /// Visit `v` ends: its kind releases what it holds, then its parent
     /// hears the answer.
+    #[inline(always)]
     fn leave(&mut self, s: &mut Scheduler<Ev>, v: VisitId, outcome: Outcome) {
         let now = s.now();
         let visit = self.flow.visits[v.slot()];
@@ -397,7 +445,9 @@ impl System {
         }
         // The answer goes up once what the kind emits on release is done.
         let mark = self.flow.stack.len();
-        self.with_kind(s, visit.comp, |k, cx| k.on_leave(cx, &visit, outcome));
+        if self.hooks[visit.comp.index()].leave {
+            kind!(self, s, visit.comp, on_leave(&visit, outcome));
+        }
         if self.flow.stack.len() == mark {
             self.answer(s, visit.parent, visit.req, outcome);
         } else {
@@ -407,6 +457,7 @@ impl System {
     }
 
     /// The answer of a visit reaches its parent visit (or ends the request).
+    #[inline(always)]
     fn answer(
         &mut self,
         s: &mut Scheduler<Ev>,
@@ -418,7 +469,7 @@ impl System {
             None => self.finish(s, req, outcome),
             Some(p) => {
                 let comp = self.flow.visits[p.slot()].comp;
-                self.with_kind(s, comp, |k, cx| k.on_answer(cx, p, outcome));
+                kind!(self, s, comp, on_answer(p, outcome));
             }
         }
     }

@@ -201,9 +201,10 @@ macro_rules! registry {
         }
 
         /// A component as it runs: static dispatch over the registry's
-        /// kinds, dynamic for a plug-in.
+        /// kinds, dynamic for a plug-in. Each kind's state is boxed, so the
+        /// table of components stays small whatever a kind holds.
         pub enum Kind {
-            $( $(#[$doc])* $Variant($Runtime), )*
+            $( $(#[$doc])* $Variant(Box<$Runtime>), )*
             /// A kind defined outside this crate.
             Plugin(Box<dyn Component>),
         }
@@ -283,19 +284,22 @@ impl Component for Kind {
     fn wants_caller(&self) -> bool {
         dispatch!(self, k => k.wants_caller())
     }
-    #[inline]
+    fn releases_on_leave(&self) -> bool {
+        dispatch!(self, k => k.releases_on_leave())
+    }
+    #[inline(always)]
     fn enter(&mut self, cx: &mut Cx, v: VisitId, caller: Caller) {
         dispatch!(self, k => k.enter(cx, v, caller))
     }
-    #[inline]
+    #[inline(always)]
     fn on_wake(&mut self, cx: &mut Cx, w: Wake) {
         dispatch!(self, k => k.on_wake(cx, w))
     }
-    #[inline]
+    #[inline(always)]
     fn on_answer(&mut self, cx: &mut Cx, v: VisitId, outcome: Outcome) {
         dispatch!(self, k => k.on_answer(cx, v, outcome))
     }
-    #[inline]
+    #[inline(always)]
     fn on_leave(&mut self, cx: &mut Cx, visit: &Visit, outcome: Outcome) {
         dispatch!(self, k => k.on_leave(cx, visit, outcome))
     }

@@ -80,6 +80,7 @@ impl PoolKind {
 
     /// Visit `v` has taken a slot of `inst`: count its wait, draw its
     /// service.
+    #[inline]
     fn start_service(&mut self, cx: &mut Cx, v: VisitId, inst: u32) {
         cx.visit_mut(v).inst = inst;
         cx.started(v);
@@ -94,6 +95,7 @@ impl PoolKind {
     }
 
     /// Visit `v` makes its next call, or ends.
+    #[inline]
     fn next_call(&mut self, cx: &mut Cx, v: VisitId) {
         let visit = cx.visit(v);
         let k = visit.step as usize;
@@ -120,6 +122,7 @@ impl PoolKind {
 
     /// Visit `v`'s call number `step - 1` has answered: its connection (if
     /// limited) goes to the next visit of that instance waiting for one.
+    #[inline]
     fn release_connection(&mut self, cx: &mut Cx, v: VisitId) {
         let visit = cx.visit(v);
         let k = visit.step as usize - 1;
@@ -141,6 +144,7 @@ impl PoolKind {
 }
 
 impl Component for PoolKind {
+    #[inline]
     fn enter(&mut self, cx: &mut Cx, v: VisitId, _caller: Caller) {
         let key = cx.request_of(v).key;
         match self.pool.admit(v.slot(), key, cx.now) {
@@ -153,11 +157,13 @@ impl Component for PoolKind {
         }
     }
 
+    #[inline]
     fn on_wake(&mut self, cx: &mut Cx, w: Wake) {
         debug_assert_eq!(w.tag, SERVED);
         self.next_call(cx, VisitId::from_slot(w.a));
     }
 
+    #[inline]
     fn on_answer(&mut self, cx: &mut Cx, v: VisitId, outcome: Outcome) {
         let mark = cx.mark();
         self.release_connection(cx, v);
@@ -169,6 +175,7 @@ impl Component for PoolKind {
         }
     }
 
+    #[inline]
     fn on_leave(&mut self, cx: &mut Cx, visit: &Visit, _outcome: Outcome) {
         let now = cx.now;
         let r = self.pool.release(visit.inst, now);
@@ -238,6 +245,6 @@ impl KindConfig for PoolConfig {
     }
 
     fn build(&self, b: &BuildCx) -> Kind {
-        Kind::Pool(PoolKind::new(self, b.label, b.seed, b.rep, b.id))
+        Kind::Pool(Box::new(PoolKind::new(self, b.label, b.seed, b.rep, b.id)))
     }
 }

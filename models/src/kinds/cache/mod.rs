@@ -127,6 +127,7 @@ impl CacheKind {
     }
 
     /// The lookup of visit `v` is done.
+    #[inline]
     fn looked(&mut self, cx: &mut Cx, v: VisitId) {
         let visit = cx.visit(v);
         let key = cx.request_of(v).key;
@@ -162,10 +163,15 @@ impl CacheKind {
 }
 
 impl Component for CacheKind {
+    fn releases_on_leave(&self) -> bool {
+        false
+    }
+
     fn wants_caller(&self) -> bool {
         self.per_instance
     }
 
+    #[inline]
     fn enter(&mut self, cx: &mut Cx, v: VisitId, caller: Caller) {
         let now = cx.now;
         let (index, gen) = caller;
@@ -199,11 +205,13 @@ impl Component for CacheKind {
         cx.after(dt, LOOKED, v.slot(), 0);
     }
 
+    #[inline]
     fn on_wake(&mut self, cx: &mut Cx, w: Wake) {
         debug_assert_eq!(w.tag, LOOKED);
         self.looked(cx, VisitId::from_slot(w.a));
     }
 
+    #[inline]
     fn on_answer(&mut self, cx: &mut Cx, v: VisitId, outcome: Outcome) {
         let visit = cx.visit(v);
         if visit.step == WRITE {
@@ -314,6 +322,6 @@ impl KindConfig for CacheConfig {
     }
 
     fn build(&self, b: &BuildCx) -> Kind {
-        Kind::Cache(CacheKind::new(self, b.label, b.seed, b.rep, b.id))
+        Kind::Cache(Box::new(CacheKind::new(self, b.label, b.seed, b.rep, b.id)))
     }
 }

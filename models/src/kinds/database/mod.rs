@@ -60,6 +60,10 @@ impl DatabaseKind {
 }
 
 impl Component for DatabaseKind {
+    fn releases_on_leave(&self) -> bool {
+        false
+    }
+
     fn enter(&mut self, cx: &mut Cx, v: VisitId, _caller: Caller) {
         let r = cx.request_of(v);
         let write = cx.op(&r) == Op::Write;
@@ -132,9 +136,9 @@ impl KindConfig for DatabaseConfig {
     }
 
     fn build(&self, b: &BuildCx) -> Kind {
-        Kind::Database(DatabaseKind::new(
+        Kind::Database(Box::new(DatabaseKind::new(
             self, b.name, b.label, b.seed, b.rep, b.id,
-        ))
+        )))
     }
 }
 

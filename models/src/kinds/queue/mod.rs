@@ -61,6 +61,10 @@ impl QueueKind {
 }
 
 impl Component for QueueKind {
+    fn releases_on_leave(&self) -> bool {
+        false
+    }
+
     fn enter(&mut self, cx: &mut Cx, v: VisitId, _caller: Caller) {
         if self.capacity.is_some_and(|c| self.depth >= c) {
             cx.refuse(v);
@@ -164,6 +168,6 @@ impl KindConfig for QueueConfig {
     }
 
     fn build(&self, b: &BuildCx) -> Kind {
-        Kind::Queue(QueueKind::new(self, b.label, b.seed, b.rep, b.id))
+        Kind::Queue(Box::new(QueueKind::new(self, b.label, b.seed, b.rep, b.id)))
     }
 }

@@ -510,7 +510,7 @@ impl KindConfig for LlmConfig {
     }
 
     fn build(&self, b: &BuildCx) -> Kind {
-        Kind::Llm(ServingKind::llm(self, b.label, b.seed, b.rep))
+        Kind::Llm(Box::new(ServingKind::llm(self, b.label, b.seed, b.rep)))
     }
 }
 
@@ -540,6 +540,6 @@ impl KindConfig for BatchConfig {
     }
 
     fn build(&self, b: &BuildCx) -> Kind {
-        Kind::Batch(ServingKind::batch(self, b.label, b.seed, b.rep))
+        Kind::Batch(Box::new(ServingKind::batch(self, b.label, b.seed, b.rep)))
     }
 }

@@ -47,6 +47,10 @@ impl ShardsKind {
 }
 
 impl Component for ShardsKind {
+    fn releases_on_leave(&self) -> bool {
+        false
+    }
+
     fn enter(&mut self, cx: &mut Cx, v: VisitId, _caller: Caller) {
         let r = cx.request_of(v);
         if self.scatter[r.class as usize] {
@@ -145,8 +149,8 @@ impl KindConfig for ShardsConfig {
     }
 
     fn build(&self, b: &BuildCx) -> Kind {
-        Kind::Shards(ShardsKind::new(
+        Kind::Shards(Box::new(ShardsKind::new(
             self, b.name, b.label, b.seed, b.rep, b.id, b.classes,
-        ))
+        )))
     }
 }
