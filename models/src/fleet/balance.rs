@@ -131,16 +131,22 @@ impl Balancer {
         }
     }
 
+    /// Moves the rotating start to the next of `n` ready instances and
+    /// returns it (one division only when the ready set shrank).
+    #[inline]
+    fn advance(&mut self, n: usize) -> usize {
+        let s = self.next + 1;
+        self.next = if s < n { s } else { s % n };
+        self.next
+    }
+
     /// The instance for a request with `key`, among `ready` (not empty),
     /// where `load[i]` is instance i's requests in service or queued.
     #[inline]
     pub fn pick(&mut self, ready: &[u32], load: &[u32], key: u64, rng: &mut SimRng) -> u32 {
         let n = ready.len();
         match self.policy {
-            Policy::Fifo | Policy::RoundRobin => {
-                self.next = (self.next + 1) % n;
-                ready[self.next]
-            }
+            Policy::Fifo | Policy::RoundRobin => ready[self.advance(n)],
             Policy::Random => ready[rng.random_range(0..n)],
             Policy::PowerOfTwo => {
                 if n == 1 {
@@ -159,11 +165,11 @@ impl Balancer {
                 }
             }
             Policy::LeastConn => {
-                // Scan from a rotating start so ties take turns.
-                self.next = (self.next + 1) % n;
-                let mut best = ready[self.next];
-                for k in 1..n {
-                    let i = ready[(self.next + k) % n];
+                // Scan from a rotating start so ties take turns: the
+                // instances after the start, then those before it.
+                let start = self.advance(n);
+                let mut best = ready[start];
+                for &i in ready[start + 1..].iter().chain(&ready[..start]) {
                     if load[i as usize] < load[best as usize] {
                         best = i;
                     }

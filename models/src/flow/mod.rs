@@ -184,6 +184,73 @@ pub enum Action {
     Answer(Option<VisitId>, ReqId, Outcome),
 }
 
+/// An [`Action`] as the stack stores it: two whole words, written and read
+/// as such (an enum written field by field and read back whole stalls the
+/// processor's store forwarding on every action).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Packed(u64, u64);
+
+impl Action {
+    /// Its stack form: the first word holds the variant (bits 0-7), a
+    /// 32-bit id (bits 8-39), a component (bits 40-55) and an outcome or
+    /// event tag (bits 56-63); the second word a second 32-bit number.
+    #[inline(always)]
+    pub(crate) fn pack(self) -> Packed {
+        let w = |v: u64, id: u32, comp: u16, last: u8| {
+            v | (id as u64) << 8 | (comp as u64) << 40 | (last as u64) << 56
+        };
+        match self {
+            Action::Call { from, to } => Packed(w(0, from.0.get(), to.0, 0), 0),
+            Action::Spawn { to, req } => Packed(w(1, req.0, to.0, 0), 0),
+            Action::Leave(v, o) => Packed(w(2, v.0.get(), 0, o as u8), 0),
+            Action::Refuse(v) => Packed(w(3, v.0.get(), 0, 0), 0),
+            Action::Run(k) => Packed(w(4, k.a, k.comp.0, k.tag), k.b as u64),
+            Action::Started(req) => Packed(w(5, req.0, 0, 0), 0),
+            Action::Answer(p, req, o) => {
+                Packed(w(6, req.0, 0, o as u8), p.map_or(0, |p| p.0.get()) as u64)
+            }
+        }
+    }
+}
+
+impl Packed {
+    /// The action it stores.
+    #[inline(always)]
+    pub(crate) fn unpack(self) -> Action {
+        let Packed(w, second) = self;
+        let id = (w >> 8) as u32;
+        let comp = CompId((w >> 40) as u16);
+        let last = (w >> 56) as u8;
+        let visit = || VisitId(NonZeroU32::new(id).expect("a packed visit id is not 0"));
+        let outcome = if last == 0 {
+            Outcome::Ok
+        } else {
+            Outcome::Rejected
+        };
+        match w as u8 {
+            0 => Action::Call {
+                from: visit(),
+                to: comp,
+            },
+            1 => Action::Spawn { to: comp, req: ReqId(id) },
+            2 => Action::Leave(visit(), outcome),
+            3 => Action::Refuse(visit()),
+            4 => Action::Run(Wake {
+                comp,
+                tag: last,
+                a: id,
+                b: second as u32,
+            }),
+            5 => Action::Started(ReqId(id)),
+            _ => Action::Answer(
+                NonZeroU32::new(second as u32).map(VisitId),
+                ReqId(id),
+                outcome,
+            ),
+        }
+    }
+}
+
 /// The state every component's visits share: the requests, visits and
 /// classes in flight, the action stack, and what billing needs.
 pub(crate) struct Flow {
@@ -195,7 +262,7 @@ pub(crate) struct Flow {
     /// Actions still to carry out, the next on top. A kind pushes what it
     /// emits in order; the router then reverses that segment, so the first
     /// emitted is on top.
-    pub(crate) stack: Vec<Action>,
+    pub(crate) stack: Vec<Packed>,
     /// Price per instance-hour of each component (None: not priced).
     pub(crate) hourly: Vec<Option<f64>>,
     /// Billing rules.
@@ -295,25 +362,25 @@ impl Cx<'_> {
     /// Visit `from` calls component `to`.
     #[inline]
     pub fn call(&mut self, from: VisitId, to: CompId) {
-        self.flow.stack.push(Action::Call { from, to });
+        self.flow.stack.push(Action::Call { from, to }.pack());
     }
 
     /// Request `req` starts at `to` with no caller.
     #[inline]
     pub fn spawn(&mut self, to: CompId, req: ReqId) {
-        self.flow.stack.push(Action::Spawn { to, req });
+        self.flow.stack.push(Action::Spawn { to, req }.pack());
     }
 
     /// Visit `v` ends.
     #[inline]
     pub fn leave(&mut self, v: VisitId, outcome: Outcome) {
-        self.flow.stack.push(Action::Leave(v, outcome));
+        self.flow.stack.push(Action::Leave(v, outcome).pack());
     }
 
     /// Visit `v` is refused before it holds anything.
     #[inline]
     pub fn refuse(&mut self, v: VisitId) {
-        self.flow.stack.push(Action::Refuse(v));
+        self.flow.stack.push(Action::Refuse(v).pack());
     }
 
     /// Runs this component's event `tag` once what was emitted before it
@@ -321,7 +388,7 @@ impl Cx<'_> {
     #[inline]
     pub fn run(&mut self, tag: u8, a: u32, b: u32) {
         let comp = self.me;
-        self.flow.stack.push(Action::Run(Wake { comp, tag, a, b }));
+        self.flow.stack.push(Action::Run(Wake { comp, tag, a, b }).pack());
     }
 
     /// Visit `v` began service: if it is the first stop of a job, the
@@ -330,7 +397,7 @@ impl Cx<'_> {
     pub fn started(&mut self, v: VisitId) {
         let visit = self.flow.visits[v.slot()];
         if visit.parent.is_none() && self.flow.requests[visit.req.0].origin.is_some() {
-            self.flow.stack.push(Action::Started(visit.req));
+            self.flow.stack.push(Action::Started(visit.req).pack());
         }
     }
 

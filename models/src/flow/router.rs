@@ -306,7 +306,7 @@ impl System {
         // rest apart (conditional branches predict better than one
         // indirect jump over every action).
         while let Some(a) = self.flow.stack.pop() {
-            match a {
+            match a.unpack() {
                 Action::Call { from, to } => {
                     let req = self.flow.visits[from.slot()].req;
                     self.enter(s, to, req, Some(from));
@@ -452,7 +452,7 @@ impl System {
             self.answer(s, visit.parent, visit.req, outcome);
         } else {
             let answer = Action::Answer(visit.parent, visit.req, outcome);
-            self.flow.stack.insert(mark, answer);
+            self.flow.stack.insert(mark, answer.pack());
         }
     }
 
