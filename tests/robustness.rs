@@ -294,3 +294,21 @@ proptest! {
         prop_assert!(outcome.unwrap().is_ok(), "a loaded scenario failed to build: {:?}", sets);
     }
 }
+
+/// An in-flight cap past what visit and request numbering (and memory)
+/// allow is refused at load, naming the field and the bound.
+#[test]
+fn an_absurd_in_flight_cap_is_refused_with_its_bound() {
+    let sets = ["max_in_flight=1000000000".to_string()];
+    let d = match scalesim::scenario::load_str("robust.toml", BASE, &sets, "robust") {
+        Ok(_) => panic!("max_in_flight = 10^9 must be refused"),
+        Err(d) => d,
+    };
+    let text = format!("{d:?}");
+    assert!(
+        text.contains("max_in_flight") && text.contains("at most 100000000"),
+        "{text}"
+    );
+    let ok = ["max_in_flight=100000000".to_string()];
+    assert!(scalesim::scenario::load_str("robust.toml", BASE, &ok, "robust").is_ok());
+}

@@ -21,6 +21,10 @@ pub use crate::measure::{
 /// At most this many time-series windows per run.
 pub const MAX_WINDOWS: u64 = 1_000_000;
 
+/// The most requests in flight a run may allow (`max_in_flight`): far
+/// below the 2^32 slots visits and requests are numbered with.
+pub const MAX_IN_FLIGHT: usize = 100_000_000;
+
 /// Everything needed to build and run a system.
 #[derive(Clone, Debug)]
 pub struct SystemConfig {
@@ -120,6 +124,16 @@ impl SystemConfig {
         }
         if self.max_in_flight == 0 {
             issue("max_in_flight".into(), "expected at least 1".into());
+        } else if self.max_in_flight > MAX_IN_FLIGHT {
+            // Each request in flight holds its own and its visits' state
+            // (about 100 bytes): 10^8 of them is already ~10 GB.
+            issue(
+                "max_in_flight".into(),
+                format!(
+                    "{} is too many (at most {MAX_IN_FLIGHT}: each request in flight takes memory)",
+                    self.max_in_flight
+                ),
+            );
         }
         if let Err((path, m)) = self.cost.check() {
             issue(path, m);

@@ -49,7 +49,9 @@ impl VisitId {
     /// The id of slab slot `i`.
     #[inline]
     pub fn from_slot(i: u32) -> VisitId {
-        VisitId(NonZeroU32::new(i.wrapping_add(1)).expect("fewer than 2^32 - 1 visits"))
+        // Without a branch: slots stay far below 2^32 - 1 (visits in flight
+        // are bounded by `max_in_flight`), where this would saturate.
+        VisitId(NonZeroU32::MIN.saturating_add(i))
     }
 
     /// Its slab slot.
@@ -192,7 +194,7 @@ pub(crate) struct Packed(u64, u64);
 
 impl Action {
     /// Its stack form: the first word holds the variant (bits 0-7), a
-    /// 32-bit id (bits 8-39), a component (bits 40-55) and an outcome or
+    /// 32-bit id or visit slot (bits 8-39), a component (bits 40-55) and an outcome or
     /// event tag (bits 56-63); the second word a second 32-bit number.
     #[inline(always)]
     pub(crate) fn pack(self) -> Packed {
@@ -200,10 +202,10 @@ impl Action {
             v | (id as u64) << 8 | (comp as u64) << 40 | (last as u64) << 56
         };
         match self {
-            Action::Call { from, to } => Packed(w(0, from.0.get(), to.0, 0), 0),
+            Action::Call { from, to } => Packed(w(0, from.slot(), to.0, 0), 0),
             Action::Spawn { to, req } => Packed(w(1, req.0, to.0, 0), 0),
-            Action::Leave(v, o) => Packed(w(2, v.0.get(), 0, o as u8), 0),
-            Action::Refuse(v) => Packed(w(3, v.0.get(), 0, 0), 0),
+            Action::Leave(v, o) => Packed(w(2, v.slot(), 0, o as u8), 0),
+            Action::Refuse(v) => Packed(w(3, v.slot(), 0, 0), 0),
             Action::Run(k) => Packed(w(4, k.a, k.comp.0, k.tag), k.b as u64),
             Action::Started(req) => Packed(w(5, req.0, 0, 0), 0),
             Action::Answer(p, req, o) => {
@@ -221,7 +223,7 @@ impl Packed {
         let id = (w >> 8) as u32;
         let comp = CompId((w >> 40) as u16);
         let last = (w >> 56) as u8;
-        let visit = || VisitId(NonZeroU32::new(id).expect("a packed visit id is not 0"));
+        let visit = || VisitId::from_slot(id);
         let outcome = if last == 0 {
             Outcome::Ok
         } else {
@@ -232,7 +234,10 @@ impl Packed {
                 from: visit(),
                 to: comp,
             },
-            1 => Action::Spawn { to: comp, req: ReqId(id) },
+            1 => Action::Spawn {
+                to: comp,
+                req: ReqId(id),
+            },
             2 => Action::Leave(visit(), outcome),
             3 => Action::Refuse(visit()),
             4 => Action::Run(Wake {
@@ -388,7 +393,9 @@ impl Cx<'_> {
     #[inline]
     pub fn run(&mut self, tag: u8, a: u32, b: u32) {
         let comp = self.me;
-        self.flow.stack.push(Action::Run(Wake { comp, tag, a, b }).pack());
+        self.flow
+            .stack
+            .push(Action::Run(Wake { comp, tag, a, b }).pack());
     }
 
     /// Visit `v` began service: if it is the first stop of a job, the
