@@ -335,10 +335,17 @@ impl ServingKind {
         for &visit in &visits {
             cx.leave(VisitId::from_slot(visit), Outcome::Ok);
         }
+        let left = !visits.is_empty();
         visits.clear();
         self.done = done;
         self.done_visits = visits;
-        cx.run(KICK, inst, 0);
+        // The next step starts once the finished requests have left (their
+        // answers may bring new ones); when none finished, at once.
+        if left {
+            cx.run(KICK, inst, 0);
+        } else {
+            self.kick(cx, inst);
+        }
     }
 }
 
