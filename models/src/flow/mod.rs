@@ -202,9 +202,9 @@ impl Action {
             v | (id as u64) << 8 | (comp as u64) << 40 | (last as u64) << 56
         };
         match self {
-            Action::Call { from, to } => Packed(w(0, from.slot(), to.0, 0), 0),
+            Action::Call { from, to } => Packed(w(Packed::CALL as u64, from.slot(), to.0, 0), 0),
             Action::Spawn { to, req } => Packed(w(1, req.0, to.0, 0), 0),
-            Action::Leave(v, o) => Packed(w(2, v.slot(), 0, o as u8), 0),
+            Action::Leave(v, o) => Packed(w(Packed::LEAVE as u64, v.slot(), 0, o as u8), 0),
             Action::Refuse(v) => Packed(w(3, v.slot(), 0, 0), 0),
             Action::Run(k) => Packed(w(4, k.a, k.comp.0, k.tag), k.b as u64),
             Action::Started(req) => Packed(w(5, req.0, 0, 0), 0),
@@ -216,41 +216,77 @@ impl Action {
 }
 
 impl Packed {
-    /// The action it stores.
+    /// The variant of [`Action::Call`].
+    pub(crate) const CALL: u8 = 0;
+    /// The variant of [`Action::Leave`].
+    pub(crate) const LEAVE: u8 = 2;
+
+    /// Which action (the order of [`Action::pack`]).
     #[inline(always)]
-    pub(crate) fn unpack(self) -> Action {
-        let Packed(w, second) = self;
-        let id = (w >> 8) as u32;
-        let comp = CompId((w >> 40) as u16);
-        let last = (w >> 56) as u8;
-        let visit = || VisitId::from_slot(id);
-        let outcome = if last == 0 {
+    pub(crate) fn variant(self) -> u8 {
+        self.0 as u8
+    }
+
+    /// Its 32-bit id or number.
+    #[inline(always)]
+    fn id(self) -> u32 {
+        (self.0 >> 8) as u32
+    }
+
+    /// Its visit (actions on a visit).
+    #[inline(always)]
+    pub(crate) fn visit(self) -> VisitId {
+        VisitId::from_slot(self.id())
+    }
+
+    /// Its component.
+    #[inline(always)]
+    pub(crate) fn comp(self) -> CompId {
+        CompId((self.0 >> 40) as u16)
+    }
+
+    /// Its last byte: an outcome or an event tag.
+    #[inline(always)]
+    fn last(self) -> u8 {
+        (self.0 >> 56) as u8
+    }
+
+    /// Its outcome (actions that end something).
+    #[inline(always)]
+    pub(crate) fn outcome(self) -> Outcome {
+        if self.last() == 0 {
             Outcome::Ok
         } else {
             Outcome::Rejected
-        };
-        match w as u8 {
-            0 => Action::Call {
-                from: visit(),
-                to: comp,
+        }
+    }
+
+    /// The action it stores.
+    #[inline(always)]
+    pub(crate) fn unpack(self) -> Action {
+        let (id, second) = (self.id(), self.1 as u32);
+        match self.variant() {
+            Packed::CALL => Action::Call {
+                from: self.visit(),
+                to: self.comp(),
             },
             1 => Action::Spawn {
-                to: comp,
+                to: self.comp(),
                 req: ReqId(id),
             },
-            2 => Action::Leave(visit(), outcome),
-            3 => Action::Refuse(visit()),
+            Packed::LEAVE => Action::Leave(self.visit(), self.outcome()),
+            3 => Action::Refuse(self.visit()),
             4 => Action::Run(Wake {
-                comp,
-                tag: last,
+                comp: self.comp(),
+                tag: self.last(),
                 a: id,
-                b: second as u32,
+                b: second,
             }),
             5 => Action::Started(ReqId(id)),
             _ => Action::Answer(
-                NonZeroU32::new(second as u32).map(VisitId),
+                NonZeroU32::new(second).map(VisitId),
                 ReqId(id),
-                outcome,
+                self.outcome(),
             ),
         }
     }

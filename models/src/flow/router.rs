@@ -5,8 +5,8 @@
 //! allocates nothing per event once warm.
 
 use super::{
-    Action, Caller, Class, CompId, Component, Cx, Flow, Outcome, ReqId, Request, Visit, VisitId,
-    Wake,
+    Action, Caller, Class, CompId, Component, Cx, Flow, Outcome, Packed, ReqId, Request, Visit,
+    VisitId, Wake,
 };
 use crate::fleet::pool::LEVELS;
 use crate::fleet::Scaler;
@@ -305,14 +305,16 @@ impl System {
         // Calls and leaves are nearly all the traffic: tested first, the
         // rest apart (conditional branches predict better than one
         // indirect jump over every action).
-        while let Some(a) = self.flow.stack.pop() {
-            match a.unpack() {
-                Action::Call { from, to } => {
+        // They are read straight from their packed words.
+        while let Some(p) = self.flow.stack.pop() {
+            match p.variant() {
+                Packed::CALL => {
+                    let from = p.visit();
                     let req = self.flow.visits[from.slot()].req;
-                    self.enter(s, to, req, Some(from));
+                    self.enter(s, p.comp(), req, Some(from));
                 }
-                Action::Leave(v, outcome) => self.leave(s, v, outcome),
-                other => self.rare(s, other),
+                Packed::LEAVE => self.leave(s, p.visit(), p.outcome()),
+                _ => self.rare(s, p.unpack()),
             }
         }
     }
