@@ -169,9 +169,11 @@ impl Balancer {
                 // instances after the start, then those before it.
                 let start = self.advance(n);
                 let mut best = ready[start];
+                let mut lowest = load[best as usize];
                 for &i in ready[start + 1..].iter().chain(&ready[..start]) {
-                    if load[i as usize] < load[best as usize] {
-                        best = i;
+                    let l = load[i as usize];
+                    if l < lowest {
+                        (best, lowest) = (i, l);
                     }
                 }
                 best
