@@ -194,34 +194,47 @@ pub(crate) struct Packed(u64, u64);
 
 impl Action {
     /// Its stack form: the first word holds the variant (bits 0-7), a
-    /// 32-bit id or visit slot (bits 8-39), a component (bits 40-55) and an outcome or
-    /// event tag (bits 56-63); the second word a second 32-bit number.
+    /// 32-bit id (a visit's slot, a request, a wake's first number; bits
+    /// 8-39), a component (bits 40-55) and an outcome or wake tag (bits
+    /// 56-63); the second word a wake's second number, or an answer's
+    /// parent visit (its id, 0 for none).
     #[inline(always)]
     pub(crate) fn pack(self) -> Packed {
-        let w = |v: u64, id: u32, comp: u16, last: u8| {
-            v | (id as u64) << 8 | (comp as u64) << 40 | (last as u64) << 56
+        let w = |v: u8, id: u32, comp: u16, last: u8| {
+            v as u64 | (id as u64) << 8 | (comp as u64) << 40 | (last as u64) << 56
         };
         match self {
-            Action::Call { from, to } => Packed(w(Packed::CALL as u64, from.slot(), to.0, 0), 0),
-            Action::Spawn { to, req } => Packed(w(1, req.0, to.0, 0), 0),
-            Action::Leave(v, o) => Packed(w(Packed::LEAVE as u64, v.slot(), 0, o as u8), 0),
-            Action::Refuse(v) => Packed(w(3, v.slot(), 0, 0), 0),
-            Action::Run(k) => Packed(w(4, k.a, k.comp.0, k.tag), k.b as u64),
-            Action::Started(req) => Packed(w(5, req.0, 0, 0), 0),
-            Action::Answer(p, req, o) => {
-                Packed(w(6, req.0, 0, o as u8), p.map_or(0, |p| p.0.get()) as u64)
-            }
+            Action::Call { from, to } => Packed(w(Packed::CALL, from.slot(), to.0, 0), 0),
+            Action::Spawn { to, req } => Packed(w(Packed::SPAWN, req.0, to.0, 0), 0),
+            Action::Leave(v, o) => Packed(w(Packed::LEAVE, v.slot(), 0, o as u8), 0),
+            Action::Refuse(v) => Packed(w(Packed::REFUSE, v.slot(), 0, 0), 0),
+            Action::Run(k) => Packed(w(Packed::RUN, k.a, k.comp.0, k.tag), k.b as u64),
+            Action::Started(req) => Packed(w(Packed::STARTED, req.0, 0, 0), 0),
+            Action::Answer(p, req, o) => Packed(
+                w(Packed::ANSWER, req.0, 0, o as u8),
+                p.map_or(0, |p| p.0.get()) as u64,
+            ),
         }
     }
 }
 
 impl Packed {
-    /// The variant of [`Action::Call`].
+    /// [`Action::Call`].
     pub(crate) const CALL: u8 = 0;
-    /// The variant of [`Action::Leave`].
+    /// [`Action::Spawn`].
+    const SPAWN: u8 = 1;
+    /// [`Action::Leave`].
     pub(crate) const LEAVE: u8 = 2;
+    /// [`Action::Refuse`].
+    const REFUSE: u8 = 3;
+    /// [`Action::Run`].
+    const RUN: u8 = 4;
+    /// [`Action::Started`].
+    const STARTED: u8 = 5;
+    /// [`Action::Answer`].
+    const ANSWER: u8 = 6;
 
-    /// Which action (the order of [`Action::pack`]).
+    /// Which action (one of the constants above).
     #[inline(always)]
     pub(crate) fn variant(self) -> u8 {
         self.0 as u8
@@ -245,7 +258,7 @@ impl Packed {
         CompId((self.0 >> 40) as u16)
     }
 
-    /// Its last byte: an outcome or an event tag.
+    /// Its last byte: an outcome or a wake tag.
     #[inline(always)]
     fn last(self) -> u8 {
         (self.0 >> 56) as u8
@@ -270,19 +283,20 @@ impl Packed {
                 from: self.visit(),
                 to: self.comp(),
             },
-            1 => Action::Spawn {
+            Packed::SPAWN => Action::Spawn {
                 to: self.comp(),
                 req: ReqId(id),
             },
             Packed::LEAVE => Action::Leave(self.visit(), self.outcome()),
-            3 => Action::Refuse(self.visit()),
-            4 => Action::Run(Wake {
+            Packed::REFUSE => Action::Refuse(self.visit()),
+            Packed::RUN => Action::Run(Wake {
                 comp: self.comp(),
                 tag: self.last(),
                 a: id,
                 b: second,
             }),
-            5 => Action::Started(ReqId(id)),
+            Packed::STARTED => Action::Started(ReqId(id)),
+            // Packed::ANSWER, the only other variant `pack` writes.
             _ => Action::Answer(
                 NonZeroU32::new(second).map(VisitId),
                 ReqId(id),

@@ -259,8 +259,9 @@ impl System {
     }
 
     /// Calls `f` with component `c`'s kind and what it sees of the run;
-    /// what it emits goes on the stack, first emitted on top (the hot
-    /// paths use [`kind!`], the same without a closure).
+    /// what it emits goes on the stack, first emitted on top. For the
+    /// fleet's code outside this file; the router itself uses `kind!`, the
+    /// same without a closure.
     pub(crate) fn with_kind<R>(
         &mut self,
         s: &mut Scheduler<Ev>,
@@ -302,10 +303,10 @@ impl System {
 
     /// Carries out the stacked actions (and those they lead to).
     pub(crate) fn drain(&mut self, s: &mut Scheduler<Ev>) {
-        // Calls and leaves are nearly all the traffic: tested first, the
-        // rest apart (conditional branches predict better than one
-        // indirect jump over every action).
-        // They are read straight from their packed words.
+        // Calls and leaves are nearly all the traffic: tested first and
+        // read straight from their packed words, the rest apart
+        // (conditional branches predict better than one indirect jump over
+        // every action).
         while let Some(p) = self.flow.stack.pop() {
             match p.variant() {
                 Packed::CALL => {
@@ -485,7 +486,7 @@ impl System {
         };
         r.started = true;
         let job = *r;
-        self.with_kind(s, origin, |k, cx| k.on_job_started(cx, &job));
+        kind!(self, s, origin, on_job_started(&job));
     }
 
     /// Request `req` ended.
@@ -494,7 +495,7 @@ impl System {
         let r = self.flow.requests[req.0];
         self.flow.requests.remove(req.0);
         if let Some(origin) = r.origin {
-            self.with_kind(s, origin, |k, cx| k.on_job_done(cx, &r, outcome));
+            kind!(self, s, origin, on_job_done(&r, outcome));
             return;
         }
         self.sys.in_system.add(now, -1.0);
