@@ -16,6 +16,7 @@ pub mod output;
 pub mod replay;
 pub mod run;
 pub mod scenario;
+pub mod slo;
 pub mod study;
 pub mod trace;
 

@@ -37,80 +37,7 @@ use toml_edit::{DocumentMut, ImDocument};
 /// The component kinds this version knows (the models' registry).
 pub use scalesim_models::kinds::KINDS;
 
-/// Service-level objectives: a failed one makes `run` exit 1.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SloConfig {
-    /// Bound on mean latency.
-    pub mean: Option<Duration>,
-    /// Bound on median latency.
-    pub p50: Option<Duration>,
-    /// Bound on the 90th percentile.
-    pub p90: Option<Duration>,
-    /// Bound on the 95th percentile.
-    pub p95: Option<Duration>,
-    /// Bound on the 99th percentile.
-    pub p99: Option<Duration>,
-    /// Bound on the 99.9th percentile.
-    pub p999: Option<Duration>,
-    /// Bound on the maximum.
-    pub max: Option<Duration>,
-    /// Bound on (rejected + timed out + failed) / arrived.
-    pub error_rate: Option<f64>,
-    /// Bounds on the time to first token of the LLM components' requests.
-    pub ttft_p50: Option<Duration>,
-    /// 90th percentile.
-    pub ttft_p90: Option<Duration>,
-    /// 95th percentile.
-    pub ttft_p95: Option<Duration>,
-    /// 99th percentile.
-    pub ttft_p99: Option<Duration>,
-    /// Bounds on their time per output token.
-    pub tpot_p50: Option<Duration>,
-    /// 90th percentile.
-    pub tpot_p90: Option<Duration>,
-    /// 95th percentile.
-    pub tpot_p95: Option<Duration>,
-    /// 99th percentile.
-    pub tpot_p99: Option<Duration>,
-}
-
-impl SloConfig {
-    /// The latency objectives that are set: (metric key as in the summary's
-    /// `latency_s`, bound in seconds), from mean to max.
-    pub fn latency_bounds(&self) -> Vec<(&'static str, f64)> {
-        [
-            ("mean", self.mean),
-            ("p50", self.p50),
-            ("p90", self.p90),
-            ("p95", self.p95),
-            ("p99", self.p99),
-            ("p999", self.p999),
-            ("max", self.max),
-        ]
-        .into_iter()
-        .filter_map(|(n, d)| d.map(|d| (n, d.secs())))
-        .collect()
-    }
-
-    /// The token-latency objectives that are set: (`ttft` or `tpot`,
-    /// percentile key as in the summary's `llm` block, bound in seconds).
-    pub fn token_bounds(&self) -> Vec<(&'static str, &'static str, f64)> {
-        [
-            ("ttft", "p50", self.ttft_p50),
-            ("ttft", "p90", self.ttft_p90),
-            ("ttft", "p95", self.ttft_p95),
-            ("ttft", "p99", self.ttft_p99),
-            ("tpot", "p50", self.tpot_p50),
-            ("tpot", "p90", self.tpot_p90),
-            ("tpot", "p95", self.tpot_p95),
-            ("tpot", "p99", self.tpot_p99),
-        ]
-        .into_iter()
-        .filter_map(|(w, n, d)| d.map(|d| (w, n, d.secs())))
-        .collect()
-    }
-}
+pub use crate::slo::SloConfig;
 
 /// A scenario file as written (see CONTRACT.md §2 and the README).
 #[derive(Clone, Debug, Deserialize)]
@@ -552,8 +479,11 @@ pub fn load_str(
             *policy = PolicyConfig::Hpa(cfg);
         }
     }
-    let mut issues = to_system(&scenario, &calendar, 0).check();
-    issues.extend(check_slo(&scenario.slo));
+    let system = to_system(&scenario, &calendar, 0);
+    let mut issues = system.check();
+    if issues.is_empty() {
+        issues.extend(check_slo(&scenario, &system, &doc));
+    }
     issues.extend(check_studies(&scenario));
     if !issues.is_empty() {
         return Err(Diagnostics(
@@ -639,14 +569,47 @@ fn check_studies(s: &Scenario) -> Vec<scalesim_models::system::ConfigIssue> {
     out
 }
 
-fn check_slo(slo: &SloConfig) -> Vec<scalesim_models::system::ConfigIssue> {
-    match slo.error_rate {
-        Some(e) if !(0.0..=1.0).contains(&e) => vec![scalesim_models::system::ConfigIssue {
-            path: "slo.error_rate".into(),
-            message: format!("expected a fraction between 0 and 1, got {e}"),
-        }],
-        _ => vec![],
+/// The `[slo]` table against the system it judges: names that exist,
+/// objectives each scope measures, shares as fractions, latency bounds
+/// that do not read as milliseconds written as seconds.
+fn check_slo(
+    s: &Scenario,
+    system: &SystemConfig,
+    doc: &DocumentMut,
+) -> Vec<scalesim_models::system::ConfigIssue> {
+    let classes: Vec<String> = s
+        .traffic
+        .iter()
+        .flat_map(|(n, src)| {
+            src.classes().into_iter().map(move |c| {
+                if c.name.is_empty() {
+                    n.clone()
+                } else {
+                    format!("{n}.{}", c.name)
+                }
+            })
+        })
+        .collect();
+    let components: Vec<(String, &'static str, bool)> = system
+        .expanded()
+        .components
+        .iter()
+        .map(|(n, c)| (n.clone(), c.kind(), c.lifecycle().is_some()))
+        .collect();
+    let names = crate::slo::Names {
+        classes: &classes,
+        components: &components,
+    };
+    let mut out = crate::slo::check(&s.slo, &names);
+    if let Some(t) = doc.get("slo").and_then(|t| t.as_table()) {
+        for (path, v) in crate::slo::bare_seconds(t) {
+            out.push(scalesim_models::system::ConfigIssue {
+                message: crate::slo::bare_seconds_message(&path, v),
+                path,
+            });
+        }
     }
+    out
 }
 
 /// The text of `src` parsed with spans, for locating later messages.

@@ -107,9 +107,92 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
+/// A share of a whole: a fraction (`0.7`) or a percent string (`"70%"`),
+/// stored as the fraction. Whether a value above 1 makes sense is the
+/// field's to say ([`above_one`] words the usual mistake).
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
+pub struct Fraction(pub f64);
+
+impl Fraction {
+    /// The fraction (0.7 for "70%").
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+/// Parses `"70%"`, `"0.5%"` or a bare `"0.7"` into a fraction.
+pub fn parse_fraction(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    // A percent is parsed as the decimal it is, shifted: "99.9%" is
+    // 0.999 exactly as written, not 99.9 / 100 rounded twice.
+    let num = match t.strip_suffix('%') {
+        Some(n) if !n.trim().is_empty() => format!("{}e-2", n.trim()),
+        Some(_) => String::new(),
+        None => t.to_string(),
+    };
+    match num.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!(
+            "invalid share {s:?}: expected a fraction like 0.7 or a percent like \"70%\""
+        )),
+    }
+}
+
+/// The message for a fraction field `name` given a bare number above 1,
+/// which is nearly always a percent written without its sign.
+pub fn above_one(name: &str, v: f64) -> String {
+    format!(
+        "{name} = {v} is above 1: a fraction is expected here; did you mean {} or \"{v}%\"?",
+        v / 100.0
+    )
+}
+
+impl<'de> Deserialize<'de> for Fraction {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Fraction;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a share: a fraction like 0.7, or a percent like \"70%\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Fraction, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Fraction, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Fraction, E> {
+                if v.is_finite() && v >= 0.0 {
+                    Ok(Fraction(v))
+                } else {
+                    Err(E::custom(format!(
+                        "a share must be a finite, non-negative number, got {v}"
+                    )))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Fraction, E> {
+                parse_fraction(v).map(Fraction).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shares_as_fractions_or_percents() {
+        assert_eq!(parse_fraction("70%").unwrap(), 0.7);
+        assert_eq!(parse_fraction("99.9%").unwrap(), 0.999);
+        assert_eq!(parse_fraction("0.1 %").unwrap(), 0.001);
+        assert_eq!(parse_fraction("0.25").unwrap(), 0.25);
+        for s in ["", "%", "70 percent", "-5%", "inf"] {
+            assert!(parse_fraction(s).is_err(), "{s} should fail");
+        }
+        assert!(above_one("threshold", 70.0).contains("did you mean 0.7 or \"70%\""));
+    }
 
     #[test]
     fn parses_units_and_compounds() {

@@ -55,6 +55,19 @@ impl<T: Copy> Slab<T> {
         self.len() == 0
     }
 
+    /// The live entries, in index order. Builds a mask of the free slots
+    /// first (one allocation): for end-of-run reports, not the hot path.
+    pub fn live(&self) -> impl Iterator<Item = &T> {
+        let mut free = vec![false; self.items.len()];
+        for &i in &self.free {
+            free[i as usize] = true;
+        }
+        self.items
+            .iter()
+            .zip(free)
+            .filter_map(|(v, f)| (!f).then_some(v))
+    }
+
     /// Peak number of entries ever live at once (the arena's size).
     pub fn capacity_used(&self) -> usize {
         self.items.len()

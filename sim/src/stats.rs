@@ -17,6 +17,16 @@ pub struct LatencyHist {
     max_ns: u64,
 }
 
+impl std::fmt::Debug for LatencyHist {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LatencyHist")
+            .field("count", &self.count())
+            .field("mean_s", &self.mean_s())
+            .field("max_s", &self.max_s())
+            .finish()
+    }
+}
+
 impl Default for LatencyHist {
     fn default() -> Self {
         Self::new()

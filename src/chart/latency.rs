@@ -12,7 +12,8 @@ use scalesim_models::system::TsRow;
 
 /// Latency objectives of `slo`: (label, bound in seconds).
 fn latency_slos(slo: &SloConfig) -> Vec<(&'static str, f64)> {
-    slo.latency_bounds()
+    slo.run()
+        .latency_bounds()
         .into_iter()
         .map(|(k, v)| (if k == "p999" { "p99.9" } else { k }, v))
         .collect()

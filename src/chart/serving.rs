@@ -55,6 +55,7 @@ pub(crate) fn serving_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
             .map(|&i| c.comp_series(i, |r| r.tpot_p99_s))
             .collect();
         let bounds: Vec<(String, f64)> = slo
+            .run()
             .token_bounds()
             .into_iter()
             .filter(|b| b.1 == "p99")

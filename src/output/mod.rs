@@ -157,12 +157,18 @@ pub fn table(s: &Summary) -> String {
     );
     let _ = writeln!(
         o,
-        "requests  arrived {}  completed {}  rejected {}  in flight at end {}  error rate {:.4}%  throughput {:.2}/s",
+        "requests  arrived {}  completed {}  rejected {}  in flight at end {}{}  error rate {:.4}%  availability {:.4}%  throughput {:.2}/s",
         r.arrived,
         r.completed,
         r.rejected,
         r.in_flight_at_end,
+        if r.timed_out_at_end > 0 {
+            format!(" ({} timed out at the end)", r.timed_out_at_end)
+        } else {
+            String::new()
+        },
         s.error_rate * 100.0,
+        s.availability * 100.0,
         s.throughput_rps
     );
     let l = &s.latency_s;
@@ -280,15 +286,35 @@ pub fn table(s: &Summary) -> String {
     if s.slo.checks.is_empty() {
         let _ = writeln!(o, "SLO       none set");
     } else {
+        let w = s
+            .slo
+            .checks
+            .iter()
+            .map(|c| c.metric.len())
+            .max()
+            .unwrap_or(0)
+            .max(18);
         for c in &s.slo.checks {
-            let _ = writeln!(
-                o,
-                "SLO       {:<18} {:>12} <= {:<12} {}",
-                c.metric,
-                fmt_metric(&c.metric, c.value),
-                fmt_metric(&c.metric, c.limit),
-                if c.passed { "pass" } else { "FAIL" }
-            );
+            let verdict = if c.passed { "pass" } else { "FAIL" };
+            let _ = match &c.note {
+                Some(note) => writeln!(o, "SLO       {:<w$} {verdict}: {note}", c.metric),
+                None => writeln!(
+                    o,
+                    "SLO       {:<w$} {:>12} {} {:<12} {verdict}{}",
+                    c.metric,
+                    fmt_check(c.unit, c.value),
+                    c.op,
+                    fmt_check(c.unit, c.limit),
+                    match c.unfinished {
+                        Some(n) if c.unit == "s" => {
+                            format!("  (counting {n} unfinished at their age)")
+                        }
+                        Some(n) =>
+                            format!("  (counting {n} unfinished past the grace as timed out)"),
+                        None => String::new(),
+                    }
+                ),
+            };
         }
         let _ = writeln!(
             o,
@@ -338,6 +364,17 @@ pub fn columns<S: AsRef<str>>(lines: &[Vec<S>], label_first: bool) -> String {
         o.push('\n');
     }
     o
+}
+
+/// An SLO check's figure in its unit (`s`, `share`, `count`).
+pub fn fmt_check(unit: &str, v: f64) -> String {
+    match unit {
+        "s" if v.is_nan() => "none".into(),
+        "s" => human_secs(v),
+        "share" if v.is_nan() => "none".into(),
+        "share" => format!("{:.4}%", v * 100.0),
+        _ => format!("{v}"),
+    }
 }
 
 /// An SLO figure in its metric's unit (latency, percent, count).

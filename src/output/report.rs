@@ -8,7 +8,7 @@
 
 use crate::chart::{self, Chart};
 use crate::output::summary::Summary;
-use crate::output::{fmt_metric, human_secs};
+use crate::output::{fmt_check, human_secs};
 use crate::scenario::SloConfig;
 use chrono::NaiveDateTime;
 use scalesim_models::system::RunReport;
@@ -134,8 +134,12 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
     card("completed", thousands(r.completed));
     card("rejected", thousands(r.rejected));
     card("in flight at end", thousands(r.in_flight_at_end));
+    if r.timed_out_at_end > 0 {
+        card("timed out at the end", thousands(r.timed_out_at_end));
+    }
     card("throughput", format!("{:.2} req/s", s.throughput_rps));
     card("error rate", format!("{:.4}%", s.error_rate * 100.0));
+    card("availability", format!("{:.4}%", s.availability * 100.0));
     if s.cost_usd.total > 0.0 {
         card("cost of the run", usd(s.cost_usd.total));
         card("per month (projected)", usd(s.cost_usd.projected_month));
@@ -169,17 +173,25 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
         o.push_str("<p>No SLO is set in this scenario (add an <code>[slo]</code> table).</p>\n");
     } else {
         o.push_str(
-            "<table>\n<tr><th>objective</th><th>measured</th><th>bound</th><th>verdict</th></tr>\n",
+            "<table>\n<tr><th>objective</th><th>measured</th><th>bound</th><th>verdict</th><th>note</th></tr>\n",
         );
         for c in &s.slo.checks {
+            let note = match (&c.note, c.unfinished) {
+                (Some(n), _) => n.clone(),
+                (None, Some(n)) if c.unit == "s" => format!("counting {n} unfinished at their age"),
+                (None, Some(n)) => format!("counting {n} unfinished past the grace as timed out"),
+                (None, None) => String::new(),
+            };
             let _ = writeln!(
                 o,
-                "<tr><td>{}</td><td>{}</td><td>≤ {}</td><td class=\"{}\">{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{} {}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
                 esc(&c.metric),
-                esc(&fmt_metric(&c.metric, c.value)),
-                esc(&fmt_metric(&c.metric, c.limit)),
+                esc(&fmt_check(c.unit, c.value)),
+                if c.op == ">=" { "≥" } else { "≤" },
+                esc(&fmt_check(c.unit, c.limit)),
                 if c.passed { "pass" } else { "fail" },
-                if c.passed { "pass" } else { "FAIL" }
+                if c.passed { "pass" } else { "FAIL" },
+                esc(&note)
             );
         }
         o.push_str("</table>\n");
@@ -367,7 +379,7 @@ mod tests {
         assert_eq!(thousands(4289215), "4,289,215");
         assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
         assert_eq!(strip_prolog("<?xml version=\"1.0\"?>\n<svg/>"), "<svg/>");
-        assert_eq!(fmt_metric("error_rate", 0.001), "0.1000%");
+        assert_eq!(fmt_check("share", 0.001), "0.1000%");
         assert_eq!(usd(17.3), "$17.30");
     }
 }

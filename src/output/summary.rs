@@ -2,6 +2,7 @@
 //! added) and the SLO verdict.
 
 use crate::scenario::SloConfig;
+use crate::slo::{judge, split_unfinished, Slo};
 use scalesim_models::fleet::cost::HOURS_PER_MONTH;
 use scalesim_models::system::{ComponentReport, RunReport};
 use scalesim_models::traffic::Op;
@@ -26,8 +27,12 @@ pub struct Summary {
     pub latency_s: Latency,
     /// Completed requests per second.
     pub throughput_rps: f64,
-    /// (rejected + timed_out + failed) / arrived.
+    /// (rejected + timed_out + failed) / judged, where judged is arrived
+    /// less the requests unfinished at the end within the grace (their
+    /// outcome is unknown).
     pub error_rate: f64,
+    /// 1 - error_rate: the share of judged requests answered.
+    pub availability: f64,
     /// Per-component figures, in file order.
     pub components: ComponentMap,
     /// Cost (priced instance types arrive with the cost model).
@@ -54,12 +59,38 @@ pub struct Requests {
     pub completed: u64,
     /// Refused by a full queue.
     pub rejected: u64,
-    /// Timed out (timeouts arrive with the failure models).
+    /// Timed out: today the requests unfinished at the end older than
+    /// `slo.unfinished_grace` (timed out at the end of the run).
     pub timed_out: u64,
     /// Failed otherwise.
     pub failed: u64,
-    /// Still in flight when the run ended.
+    /// Still in flight when the run ended (timed out at the end or not).
     pub in_flight_at_end: u64,
+    /// Of those, older than the grace: counted in `timed_out`.
+    pub timed_out_at_end: u64,
+    /// Ages at the end of the unfinished requests, seconds (0 when every
+    /// request finished).
+    pub unfinished_age_s: Ages,
+}
+
+/// Ages of unfinished work at the end of a run, seconds.
+#[derive(Clone, Debug, Serialize)]
+pub struct Ages {
+    /// Median.
+    pub p50: f64,
+    /// Oldest.
+    pub max: f64,
+}
+
+impl Ages {
+    /// The ages (ascending, ns) summarised; zeros when there are none.
+    fn of(ages: &[scalesim_sim::Time]) -> Ages {
+        let at = |i: usize| ages.get(i).map_or(0.0, |&a| scalesim_sim::to_secs(a));
+        Ages {
+            p50: at(ages.len() / 2),
+            max: at(ages.len().wrapping_sub(1)),
+        }
+    }
 }
 
 /// Latency statistics in seconds.
@@ -197,6 +228,13 @@ pub struct ComponentJson {
     /// Queues: enqueue-to-done time of the jobs worked off, seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job_latency_s: Option<Latency>,
+    /// Queues: jobs accepted after warm-up and not done at the end
+    /// (waiting or being worked on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs_unfinished: Option<u64>,
+    /// Queues: jobs no worker had started at the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_backlog_at_end: Option<u64>,
     /// LLM components: GPUs in service, time-averaged (replicas x
     /// tensor_parallel).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -300,6 +338,12 @@ pub struct ClassJson {
     pub completed: u64,
     /// Rejected.
     pub rejected: u64,
+    /// Still in flight at the end.
+    pub in_flight_at_end: u64,
+    /// Of those, older than the grace (timed out at the end).
+    pub timed_out_at_end: u64,
+    /// (rejected + timed out at the end) / judged, as the run's.
+    pub error_rate: f64,
     /// End-to-end latency, seconds.
     pub latency_s: Latency,
     /// Classes with token counts: time to first token of their LLM
@@ -326,32 +370,6 @@ pub struct Cost {
     pub per_hour: f64,
     /// per_hour x 730 hours.
     pub projected_month: f64,
-}
-
-/// The SLO verdict.
-#[derive(Clone, Debug, Serialize)]
-pub struct Slo {
-    /// True when every check passed.
-    pub passed: bool,
-    /// One entry per objective in the scenario (and one for a runaway).
-    pub checks: Vec<SloCheck>,
-    /// Minutes after warm-up spent in sampling windows that broke an
-    /// objective: a window's mean/p50/p95/p99 above its bound, or its
-    /// rejected share above `error_rate` (0 without objectives).
-    pub violation_minutes: f64,
-}
-
-/// One objective and how the run did.
-#[derive(Clone, Debug, Serialize)]
-pub struct SloCheck {
-    /// `p99`, `error_rate`, ... or `bounded_in_flight`.
-    pub metric: String,
-    /// The objective's bound.
-    pub limit: f64,
-    /// What the run measured.
-    pub value: f64,
-    /// value <= limit.
-    pub passed: bool,
 }
 
 /// The runaway report.
@@ -383,11 +401,12 @@ impl Summary {
     pub fn new(r: &RunReport, slo: &SloConfig, wall_s: f64) -> Summary {
         let h = &r.latency;
         let latency = Latency::of(h);
-        let errors = r.rejected;
-        let error_rate = if r.arrived == 0 {
+        let (young, old) = split_unfinished(&r.unfinished, slo.grace_s());
+        let judged = r.arrived - young;
+        let error_rate = if judged == 0 {
             0.0
         } else {
-            errors as f64 / r.arrived as f64
+            (r.rejected + old) as f64 / judged as f64
         };
         let components = Named(
             r.components
@@ -396,7 +415,8 @@ impl Summary {
                 .collect(),
         );
         let llm = llm_block(r);
-        let slo = check_slo(slo, &latency, error_rate, r, llm.as_ref());
+        let grace = slo.grace_s();
+        let slo = judge(slo, r);
         Summary {
             scenario: r.name.clone(),
             seed: r.seed,
@@ -406,13 +426,16 @@ impl Summary {
                 arrived: r.arrived,
                 completed: r.completed,
                 rejected: r.rejected,
-                timed_out: 0,
+                timed_out: old,
                 failed: 0,
                 in_flight_at_end: r.in_flight_at_end,
+                timed_out_at_end: old,
+                unfinished_age_s: Ages::of(&r.unfinished),
             },
             latency_s: latency,
             throughput_rps: r.completed as f64 / r.measured_s,
             error_rate,
+            availability: 1.0 - error_rate,
             components,
             cost_usd: cost(r),
             slo,
@@ -420,6 +443,7 @@ impl Summary {
                 r.classes
                     .iter()
                     .map(|c| {
+                        let (young, old) = split_unfinished(&c.unfinished, grace);
                         let json = ClassJson {
                             op: match c.op {
                                 Op::Read => "read",
@@ -428,6 +452,13 @@ impl Summary {
                             arrived: c.arrived,
                             completed: c.completed,
                             rejected: c.rejected,
+                            in_flight_at_end: c.unfinished.len() as u64,
+                            timed_out_at_end: old,
+                            error_rate: if c.arrived == young {
+                                0.0
+                            } else {
+                                (c.rejected + old) as f64 / (c.arrived - young) as f64
+                            },
                             latency_s: Latency::of(&c.latency),
                             ttft_s: c.tokens.as_ref().map(|t| Latency::of(&t.0)),
                             tpot_s: c.tokens.as_ref().map(|t| Latency::of(&t.1)),
@@ -580,6 +611,8 @@ fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
         jobs_completed: c.jobs.as_ref().map(|j| j.done),
         jobs_failed: c.jobs.as_ref().map(|j| j.failed),
         job_latency_s: c.jobs.as_ref().map(|j| Latency::of(&j.latency)),
+        jobs_unfinished: c.jobs.as_ref().map(|j| j.unfinished.len() as u64),
+        job_backlog_at_end: c.jobs.as_ref().map(|j| j.backlog_at_end),
         load_at_least: c.load_at_least.map(|l| {
             Named(
                 l.iter()
@@ -596,112 +629,4 @@ fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
             }
         }),
     }
-}
-
-fn check_slo(
-    slo: &SloConfig,
-    l: &Latency,
-    error_rate: f64,
-    r: &RunReport,
-    llm: Option<&LlmJson>,
-) -> Slo {
-    let mut checks = Vec::new();
-    for (what, name, limit) in slo.token_bounds() {
-        let lat = llm.map(|b| if what == "ttft" { &b.ttft_s } else { &b.tpot_s });
-        let value = lat.map(|x| x.get(name)).unwrap_or(f64::NAN);
-        checks.push(SloCheck {
-            metric: format!("{what}_{name}"),
-            limit,
-            value,
-            // No LLM request measured is no evidence of meeting a bound.
-            passed: llm.is_some_and(|b| b.tokens_out > 0) && value <= limit,
-        });
-    }
-    for (name, limit) in slo.latency_bounds() {
-        let value = l.get(name);
-        checks.push(SloCheck {
-            metric: name.into(),
-            limit,
-            value,
-            // No completed request is no evidence of meeting a bound.
-            passed: r.completed > 0 && value <= limit,
-        });
-    }
-    if let Some(limit) = slo.error_rate {
-        checks.push(SloCheck {
-            metric: "error_rate".into(),
-            limit,
-            value: error_rate,
-            passed: error_rate <= limit,
-        });
-    }
-    if let Some(w) = &r.runaway {
-        checks.push(SloCheck {
-            metric: "bounded_in_flight".into(),
-            limit: w.limit as f64,
-            value: w.in_flight as f64,
-            passed: false,
-        });
-    }
-    Slo {
-        passed: checks.iter().all(|c| c.passed),
-        checks,
-        violation_minutes: violation_minutes(slo, r),
-    }
-}
-
-/// Minutes of `_system` windows (after warm-up) that broke an objective
-/// of `slo` (objectives a window does not measure, p90/p999/max, are left
-/// to the whole-run check).
-fn violation_minutes(slo: &SloConfig, r: &RunReport) -> f64 {
-    let warmup = r.simulated_s - r.measured_s;
-    let bounds = slo.latency_bounds();
-    let token_bounds: Vec<(&str, f64)> = slo
-        .token_bounds()
-        .into_iter()
-        .filter(|b| b.1 == "p99")
-        .map(|(w, _, l)| (w, l))
-        .collect();
-    let mut prev = 0.0;
-    let mut seconds = 0.0;
-    // Rows come window by window, each window's `_system` row last: an LLM
-    // component's row may break a token bound of its window.
-    let mut tokens_late = false;
-    for w in &r.timeseries {
-        if w.component != "_system" {
-            tokens_late |= token_bounds.iter().any(|&(what, limit)| {
-                let v = if what == "ttft" {
-                    w.ttft_p99_s
-                } else {
-                    w.tpot_p99_s
-                };
-                v.is_some_and(|v| v > limit)
-            });
-            continue;
-        }
-        let start = std::mem::replace(&mut prev, w.t_s);
-        let window_tokens_late = std::mem::take(&mut tokens_late);
-        if start + 1e-9 < warmup {
-            continue;
-        }
-        let late = w.completions > 0
-            && bounds.iter().any(|&(k, limit)| {
-                let v = match k {
-                    "mean" => w.mean_s,
-                    "p50" => w.p50_s,
-                    "p95" => w.p95_s,
-                    "p99" => w.p99_s,
-                    _ => return false,
-                };
-                v > limit
-            });
-        let failing = match slo.error_rate {
-            Some(limit) if w.arrivals > 0 => w.rejections as f64 / w.arrivals as f64 > limit,
-            _ => false,
-        };
-        if late || window_tokens_late || failing {
-            seconds += w.t_s - start;
-        }
-    }
-    seconds / 60.0
 }

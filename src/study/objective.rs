@@ -128,6 +128,7 @@ fn parse_one(s: &str) -> Result<Objective, String> {
 /// value is at most the bound).
 pub fn from_slo(slo: &SloConfig) -> Vec<Objective> {
     let mut out: Vec<Objective> = slo
+        .run()
         .latency_bounds()
         .into_iter()
         .map(|(k, b)| Objective {
@@ -137,7 +138,7 @@ pub fn from_slo(slo: &SloConfig) -> Vec<Objective> {
             bound: b,
         })
         .collect();
-    for (what, k, b) in slo.token_bounds() {
+    for (what, k, b) in slo.run().token_bounds() {
         let metric = format!("llm.{what}_s.{k}");
         out.push(Objective {
             text: format!("{what}_{k}<={}", crate::output::fmt_metric(&metric, b)),
@@ -146,7 +147,7 @@ pub fn from_slo(slo: &SloConfig) -> Vec<Objective> {
             bound: b,
         });
     }
-    if let Some(e) = slo.error_rate {
+    if let Some(e) = slo.error_rate.map(|f| f.get()) {
         out.push(Objective {
             text: format!("error_rate<={e}"),
             metric: "error_rate".into(),

@@ -76,6 +76,34 @@ impl System {
             comp.finish_report(&mut me, &components);
             components[i] = me;
         }
+        // What never finished: each request or job in flight at the end,
+        // at its age then (a lower bound of its latency).
+        let mut unfinished = Vec::new();
+        let mut classes_unfinished = vec![Vec::new(); self.flow.classes.len()];
+        for r in self.flow.requests.live() {
+            let age = end.saturating_sub(r.arrival);
+            match r.origin {
+                Some(q) if r.arrival >= warm => {
+                    if let Some(j) = components[q.index()].jobs.as_mut() {
+                        j.unfinished.push(age);
+                    }
+                }
+                None if r.counted => {
+                    unfinished.push(age);
+                    classes_unfinished[r.class as usize].push(age);
+                }
+                _ => {}
+            }
+        }
+        unfinished.sort_unstable();
+        classes_unfinished
+            .iter_mut()
+            .for_each(|a| a.sort_unstable());
+        for c in &mut components {
+            if let Some(j) = c.jobs.as_mut() {
+                j.unfinished.sort_unstable();
+            }
+        }
         let cost_usd = components.iter().filter_map(|c| c.cost_usd).sum();
         let cost_measured_usd = components.iter().filter_map(|c| c.cost_measured_usd).sum();
         RunReport {
@@ -88,6 +116,7 @@ impl System {
             rejected: self.counted_rejected,
             in_flight_at_end: self.counted_arrived - self.counted_completed - self.counted_rejected,
             latency: self.latency,
+            unfinished,
             components,
             timeseries: self.rows,
             runaway: self.runaway,
@@ -99,13 +128,15 @@ impl System {
                 .flow
                 .classes
                 .into_iter()
-                .map(|c| ClassReport {
+                .zip(classes_unfinished)
+                .map(|(c, unfinished)| ClassReport {
                     name: c.name,
                     op: c.op,
                     arrived: c.arrived,
                     completed: c.completed,
                     rejected: c.rejected,
                     latency: c.latency,
+                    unfinished,
                     tokens: c.tokens.map(|t| *t),
                 })
                 .collect(),
@@ -128,6 +159,7 @@ impl System {
             mean_in_system: d.in_system / span,
             mean_response_s: st.response.mean_s(),
             p99_response_s: st.response.quantile_s(0.99),
+            response: st.response.clone(),
             instances: Some(cfg.instances()),
             instances_mean: cfg.instances() as f64,
             instances_max: cfg.instances(),

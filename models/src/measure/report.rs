@@ -4,6 +4,7 @@
 use crate::fleet::pool::LEVELS;
 use crate::traffic::Op;
 use scalesim_sim::stats::LatencyHist;
+use scalesim_sim::Time;
 
 /// One change of desired capacity.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +38,9 @@ pub struct ClassReport {
     pub rejected: u64,
     /// Their end-to-end latency.
     pub latency: LatencyHist,
+    /// Ages at the end of the run of those still in flight then, ascending,
+    /// ns (each a lower bound of its latency: censored by the end).
+    pub unfinished: Vec<Time>,
     /// Classes with token counts: time to first token and per output
     /// token of their visits to LLM components.
     pub tokens: Option<(LatencyHist, LatencyHist)>,
@@ -51,6 +55,12 @@ pub struct JobReport {
     pub failed: u64,
     /// Enqueue-to-done time of the jobs done.
     pub latency: LatencyHist,
+    /// Ages at the end of the run of the accepted jobs not done then
+    /// (waiting or being worked on), ascending, ns: lower bounds of their
+    /// latency.
+    pub unfinished: Vec<Time>,
+    /// Jobs (accepted at any time) no worker had started at the end.
+    pub backlog_at_end: u64,
 }
 
 impl std::fmt::Debug for JobReport {
@@ -59,6 +69,8 @@ impl std::fmt::Debug for JobReport {
             .field("done", &self.done)
             .field("failed", &self.failed)
             .field("latency_mean_s", &self.latency.mean_s())
+            .field("unfinished", &self.unfinished.len())
+            .field("backlog_at_end", &self.backlog_at_end)
             .finish()
     }
 }
@@ -154,6 +166,8 @@ pub struct ComponentReport {
     pub mean_response_s: f64,
     /// 99th percentile of that time.
     pub p99_response_s: f64,
+    /// The distribution of that time.
+    pub response: LatencyHist,
     /// Instances (pools).
     pub instances: Option<u32>,
     /// Cache hits.
@@ -267,6 +281,9 @@ pub struct RunReport {
     pub in_flight_at_end: u64,
     /// End-to-end latency of completed counted requests.
     pub latency: LatencyHist,
+    /// Ages at the end of the counted requests still in flight then,
+    /// ascending, ns.
+    pub unfinished: Vec<Time>,
     /// Per-component figures, in configuration order.
     pub components: Vec<ComponentReport>,
     /// The time series.

@@ -128,6 +128,10 @@ impl Component for QueueKind {
             done: self.jobs_done,
             failed: self.jobs_failed,
             latency: self.job_latency.clone(),
+            // The unfinished jobs' ages are filled by the collector, which
+            // sees every request in flight.
+            unfinished: Vec::new(),
+            backlog_at_end: self.depth,
         });
     }
 

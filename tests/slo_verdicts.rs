@@ -1,0 +1,303 @@
+//! Verdicts a planner can trust (issue 13): work that never finished
+//! counts against the SLO, job latency and growing backlogs are judged,
+//! objectives per class and per component, and units that cannot be
+//! misread.
+//!
+//! Expected figures come from the flows. A server that never answers
+//! (one instance, a 1 h service) beside a healthy pool: its class's
+//! requests (λ = 1/s for T = 1,200 s) all stay in flight; those of the
+//! last 30 s (the grace) are not judged, the rest (~1,170) time out at
+//! the end. With the healthy class at 10/s, error rate = 1,170 / (13,200 -
+//! 30) = 0.089; Poisson counts move it by a few percent of itself.
+
+use scalesim::output::summary::Summary;
+use scalesim::run::run;
+use scalesim::scenario::load_str;
+
+fn summary(text: &str) -> Summary {
+    let loaded = match load_str("slo.toml", text, &[], "slo") {
+        Ok(l) => l,
+        Err(d) => panic!("scenario does not load: {d}\n{text}"),
+    };
+    run(&loaded, 0).expect("runs").summary
+}
+
+fn load_error(text: &str) -> String {
+    match load_str("slo.toml", text, &[], "slo") {
+        Ok(_) => panic!("expected a load error:\n{text}"),
+        Err(d) => d.to_string(),
+    }
+}
+
+fn check<'a>(s: &'a Summary, metric: &str) -> &'a scalesim::slo::SloCheck {
+    s.slo
+        .checks
+        .iter()
+        .find(|c| c.metric == metric)
+        .unwrap_or_else(|| panic!("no check {metric}: {:?}", s.slo.checks))
+}
+
+const OVERLOADED: &str = r#"
+duration = "20m"
+seed = 3
+[traffic.web]
+rate = 11
+mix = [
+  { name = "ok", weight = 10, to = "api" },
+  { name = "stuck", weight = 1, to = "stuck" },
+]
+[components.api]
+kind = "pool"
+instances = 4
+service = { dist = "exp", mean = "100ms" }
+[components.stuck]
+kind = "pool"
+instances = 1
+service = { dist = "const", value = "1h" }
+"#;
+
+#[test]
+fn requests_left_in_flight_count_as_timed_out_and_fail_the_slo() {
+    let s = summary(&format!(
+        "{OVERLOADED}[slo]\np95 = \"2s\"\nerror_rate = 0.01\n"
+    ));
+    let r = &s.requests;
+    assert!((1_050..1_350).contains(&r.in_flight_at_end), "{r:?}");
+    assert_eq!(r.arrived, r.completed + r.rejected + r.in_flight_at_end);
+    assert_eq!(r.timed_out, r.timed_out_at_end);
+    // The unfinished younger than the grace: the last 30 s of the stuck
+    // class (and a healthy request or two in service).
+    let young = r.in_flight_at_end - r.timed_out_at_end;
+    assert!((12..=60).contains(&young), "young {young}");
+    assert!(
+        (0.080..0.098).contains(&s.error_rate),
+        "error rate {} (theory 0.089)",
+        s.error_rate
+    );
+    assert!((s.availability - (1.0 - s.error_rate)).abs() < 1e-12);
+    let e = check(&s, "error_rate");
+    assert!(!e.passed && e.unfinished == Some(r.timed_out_at_end));
+    // The p95 counts each unfinished request at its age: a lower bound of
+    // its latency, far above the completed requests' own p95.
+    let p95 = check(&s, "p95");
+    assert!(
+        !p95.passed && p95.value > 60.0 && s.latency_s.p95 < 1.0,
+        "{p95:?}"
+    );
+    assert_eq!(p95.unfinished, Some(r.in_flight_at_end));
+    // The stuck class fails on its own; the healthy one is clean.
+    let stuck = &s.classes.0.iter().find(|c| c.0 == "web.stuck").unwrap().1;
+    assert!(stuck.error_rate > 0.9 && stuck.timed_out_at_end > 1_000);
+    let ok = &s.classes.0.iter().find(|c| c.0 == "web.ok").unwrap().1;
+    assert_eq!(ok.timed_out_at_end, 0);
+    assert!(!s.slo.passed);
+}
+
+#[test]
+fn a_longer_grace_judges_no_request_timed_out_but_latency_still_fails() {
+    let s = summary(&format!(
+        "{OVERLOADED}[slo]\np95 = \"2s\"\nerror_rate = 0.01\nunfinished_grace = \"1h\"\n"
+    ));
+    assert_eq!(s.requests.timed_out_at_end, 0);
+    assert_eq!(s.error_rate, 0.0);
+    assert!(check(&s, "error_rate").passed);
+    assert!(!check(&s, "p95").passed, "the ages still count");
+    assert!(!s.slo.passed);
+}
+
+#[test]
+fn a_healthy_run_leaves_nothing_timed_out_and_names_no_unfinished() {
+    let s = summary(
+        r#"
+duration = "10m"
+seed = 4
+[traffic.web]
+rate = 5
+to = "api"
+[components.api]
+kind = "pool"
+instances = 1
+service = { dist = "exp", mean = "100ms" }
+[slo]
+p99 = "5s"
+error_rate = 0.001
+availability = "99.9%"
+"#,
+    );
+    assert_eq!(s.requests.timed_out_at_end, 0);
+    assert_eq!(s.error_rate, 0.0);
+    let a = check(&s, "availability");
+    assert_eq!((a.op, a.limit, a.value, a.passed), (">=", 0.999, 1.0, true));
+    assert!(
+        s.slo.checks.iter().all(|c| c.unfinished.is_none()),
+        "{:?}",
+        s.slo.checks
+    );
+    assert!(s.slo.passed);
+}
+
+const JOBS: &str = r#"
+duration = "2h"
+seed = 5
+sample = "5m"
+[traffic.web]
+rate = 20
+to = "jobs"
+[components.jobs]
+kind = "queue"
+workers = "workers"
+[components.workers]
+kind = "pool"
+instances = 1
+concurrency = WORKERS
+service = { dist = "exp", mean = "1s" }
+"#;
+
+#[test]
+fn a_backlog_that_grows_through_the_run_fails_it_and_jobs_judge_by_age() {
+    // 20 jobs/s into 15 workers of 1 job/s: the backlog grows by 5/s.
+    let s = summary(&format!(
+        "{}[slo]\njob_p99 = \"1m\"\n",
+        JOBS.replace("WORKERS", "15")
+    ));
+    let b = check(&s, "components.jobs.bounded_backlog");
+    assert!(!b.passed && b.value > 30_000.0, "{b:?}");
+    assert!(b.note.as_deref().unwrap().contains("does not keep up"));
+    let j = check(&s, "job_p99");
+    assert!(!j.passed, "{j:?}");
+    let q = &s.components.0.iter().find(|c| c.0 == "jobs").unwrap().1;
+    assert!(q.jobs_unfinished.unwrap() > 30_000);
+    assert!(q.job_backlog_at_end.unwrap() > 30_000);
+    assert!(!s.slo.passed);
+}
+
+#[test]
+fn a_queue_that_keeps_up_is_not_flagged() {
+    // 20 jobs/s into 30 workers: ρ = 0.67, a short backlog.
+    let s = summary(&format!(
+        "{}[slo]\njob_p99 = \"1m\"\n",
+        JOBS.replace("WORKERS", "30")
+    ));
+    assert!(s
+        .slo
+        .checks
+        .iter()
+        .all(|c| c.metric != "components.jobs.bounded_backlog"));
+    assert!(check(&s, "job_p99").passed);
+    assert!(s.slo.passed, "{:?}", s.slo.checks);
+}
+
+const TWO_CLASSES: &str = r#"
+duration = "20m"
+warmup = "1m"
+seed = 6
+[traffic.web]
+rate = 20
+mix = [
+  { name = "fast", weight = 1, to = "fn" },
+  { name = "slow", weight = 1, to = "llm" },
+]
+[components.fn]
+kind = "pool"
+instances = 4
+service = { dist = "const", value = "130ms" }
+[components.llm]
+kind = "pool"
+instances = 12
+service = { dist = "exp", mean = "1s" }
+"#;
+
+#[test]
+fn each_class_and_component_is_judged_on_its_own_figures() {
+    let s = summary(&format!(
+        r#"{TWO_CLASSES}
+[slo.classes."web.fast"]
+p95 = "200ms"
+[slo.classes."web.slow"]
+p95 = "200ms"
+[slo.components.llm]
+utilization = 0.6
+peak_utilization = "95%"
+[slo.components.fn]
+p99 = "150ms"
+"#
+    ));
+    // The fast class: a constant 130 ms (λ/c·μ = 10/(4/0.13) = 0.33: a
+    // short wait); the slow one, exp(1 s), cannot meet 200 ms.
+    assert!(check(&s, "classes.web.fast.p95").passed);
+    assert!(!check(&s, "classes.web.slow.p95").passed);
+    // 10/s into 12 servers of 1/s: ρ = 0.83 over the run.
+    let u = check(&s, "components.llm.utilization");
+    assert!(!u.passed && (0.78..0.88).contains(&u.value), "{u:?}");
+    let pk = check(&s, "components.llm.peak_utilization");
+    assert!(pk.value >= u.value && pk.value <= 1.0, "{pk:?}");
+    assert!(check(&s, "components.fn.p99").value >= 0.13);
+    let fast = &s.classes.0.iter().find(|c| c.0 == "web.fast").unwrap().1;
+    assert_eq!(fast.error_rate, 0.0);
+}
+
+#[test]
+fn objectives_name_what_exists_and_what_their_scope_measures() {
+    let e = load_error(&format!(
+        "{TWO_CLASSES}[slo.classes.\"web.fsat\"]\np95 = \"1s\"\n"
+    ));
+    assert!(
+        e.contains("slo.classes.web.fsat") && e.contains("did you mean \"web.fast\""),
+        "{e}"
+    );
+    let e = load_error(&format!("{TWO_CLASSES}[slo.components.lm]\np95 = \"1s\"\n"));
+    assert!(
+        e.contains("no component \"lm\"") && e.contains("\"llm\""),
+        "{e}"
+    );
+    let e = load_error(&format!("{TWO_CLASSES}[slo]\nutilization = 0.6\n"));
+    assert!(
+        e.contains("slo.utilization") && e.contains("[slo.components.<name>]"),
+        "{e}"
+    );
+    let e = load_error(&format!(
+        "{TWO_CLASSES}[slo.components.fn]\njob_p99 = \"1m\"\n"
+    ));
+    assert!(e.contains("measured by queues"), "{e}");
+    let e = load_error(&format!(
+        "{TWO_CLASSES}[slo.classes.\"web.fast\"]\nutilization = 0.5\n"
+    ));
+    assert!(e.contains("no utilization or jobs"), "{e}");
+}
+
+#[test]
+fn units_that_cannot_be_misread() {
+    // A bare number is seconds: 200 is refused as likely milliseconds.
+    let e = load_error(&format!("{OVERLOADED}[slo]\np95 = 200\n"));
+    assert!(
+        e.contains("slo.toml:") && e.contains("`slo.p95`") && e.contains("write \"200ms\""),
+        "{e}"
+    );
+    let e = load_error(&format!(
+        "{TWO_CLASSES}[slo.classes.\"web.fast\"]\np99 = 150\n"
+    ));
+    assert!(e.contains("slo.classes.web.fast.p99"), "{e}");
+    // Small bare numbers are plain seconds.
+    let s = summary(&format!("{OVERLOADED}[slo]\np95 = 2\n"));
+    assert_eq!(check(&s, "p95").limit, 2.0);
+    // A share above 1 is a percent without its sign.
+    let e = load_error(&format!("{OVERLOADED}[slo]\nerror_rate = 5\n"));
+    assert!(e.contains("did you mean 0.05 or \"5%\""), "{e}");
+    let s = summary(&format!("{OVERLOADED}[slo]\nerror_rate = \"0.1%\"\n"));
+    assert_eq!(check(&s, "error_rate").limit, 0.001);
+}
+
+#[test]
+fn a_runaway_says_what_happened() {
+    let s = summary(&format!("max_in_flight = 500\n{OVERLOADED}"));
+    assert!(s.runaway.is_some());
+    let c = check(&s, "bounded_in_flight");
+    assert!(!c.passed);
+    let note = c.note.as_deref().unwrap();
+    assert!(
+        note.contains("stopped") && note.contains("max_in_flight cap of 500"),
+        "{note}"
+    );
+    let table = scalesim::output::table(&s);
+    assert!(!table.contains("<= 500"), "{table}");
+}
