@@ -372,7 +372,10 @@ pub fn fmt_check(unit: &str, v: f64) -> String {
         "s" if v.is_nan() => "none".into(),
         "s" => human_secs(v),
         "share" if v.is_nan() => "none".into(),
-        "share" => format!("{:.4}%", v * 100.0),
+        "share" => {
+            let p = format!("{:.4}", v * 100.0);
+            format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
+        }
         _ => format!("{v}"),
     }
 }

@@ -379,7 +379,9 @@ mod tests {
         assert_eq!(thousands(4289215), "4,289,215");
         assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
         assert_eq!(strip_prolog("<?xml version=\"1.0\"?>\n<svg/>"), "<svg/>");
-        assert_eq!(fmt_check("share", 0.001), "0.1000%");
+        assert_eq!(fmt_check("share", 0.001), "0.1%");
+        assert_eq!(fmt_check("share", 0.296388), "29.6388%");
+        assert_eq!(fmt_check("share", 0.0), "0%");
         assert_eq!(usd(17.3), "$17.30");
     }
 }

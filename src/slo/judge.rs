@@ -250,76 +250,140 @@ fn component_measured(c: &ComponentReport, r: &RunReport, grace: f64) -> Measure
     m
 }
 
-/// The checks of one scope's objectives `o` on `m`, named `<prefix><key>`.
-fn judge_scope(prefix: &str, o: &Objectives, m: &Measured, out: &mut Vec<SloCheck>) {
-    let check = |key: String, unit, limit, value, passed: bool, unfinished: u64| SloCheck {
-        metric: format!("{prefix}{key}"),
+/// What an objective bounds.
+#[derive(Clone, Copy)]
+enum What {
+    /// A statistic (`mean`, `p95`, ...) of TTFT (true) or TPOT (false).
+    Token(bool, &'static str),
+    /// A statistic of end-to-end (or a component's response) latency.
+    Latency(&'static str),
+    /// A statistic of job latency.
+    Job(&'static str),
+    ErrorRate,
+    Availability,
+    Utilization,
+    PeakUtilization,
+}
+
+/// One objective of a scope, before any run: what it bounds, its key
+/// (`p95`, `job_p99`, ...), operator, unit and limit.
+struct Bound {
+    what: What,
+    key: String,
+    op: &'static str,
+    unit: &'static str,
+    limit: f64,
+}
+
+/// The objectives `o` sets, in the order the verdict lists them.
+fn bounds(o: &Objectives) -> Vec<Bound> {
+    let b = |what, key: String, unit, limit| Bound {
+        what,
+        key,
         op: "<=",
         unit,
         limit,
-        value,
-        passed,
-        unfinished: (unfinished > 0).then_some(unfinished),
-        note: None,
     };
-    for (what, key, limit) in o.token_bounds() {
-        let value = m.tokens.as_ref().map_or(f64::NAN, |t| {
-            stat(if what == "ttft" { &t.0 } else { &t.1 }, key)
-        });
-        // No LLM request measured is no evidence of meeting a bound.
-        let passed = m.tokens.is_some() && value <= limit;
-        out.push(check(format!("{what}_{key}"), "s", limit, value, passed, 0));
+    let mut out = Vec::new();
+    for (w, k, l) in o.token_bounds() {
+        out.push(b(What::Token(w == "ttft", k), format!("{w}_{k}"), "s", l));
     }
-    // The unfinished are named in a check only where they moved its value.
-    for (key, limit) in o.latency_bounds() {
-        let value = stat(&m.latency, key);
-        // No completed request is no evidence of meeting a bound.
-        let passed = m.completed > 0 && value <= limit;
-        let moved = value != stat(&m.done, key);
-        let n = if moved { m.unfinished } else { 0 };
-        out.push(check(key.into(), "s", limit, value, passed, n));
+    for (k, l) in o.latency_bounds() {
+        out.push(b(What::Latency(k), k.into(), "s", l));
     }
-    for (key, limit) in o.job_bounds() {
-        let value = m.jobs.as_ref().map_or(f64::NAN, |j| stat(&j.0, key));
-        let passed = m.jobs.as_ref().is_some_and(|j| j.1.count() > 0) && value <= limit;
-        let n = match &m.jobs {
-            Some(j) if value != stat(&j.1, key) => j.2,
-            _ => 0,
-        };
-        out.push(check(format!("job_{key}"), "s", limit, value, passed, n));
+    for (k, l) in o.job_bounds() {
+        out.push(b(What::Job(k), format!("job_{k}"), "s", l));
     }
-    if let Some(limit) = o.error_rate.map(|f| f.get()) {
-        let v = m.error_rate();
-        out.push(check(
-            "error_rate".into(),
-            "share",
-            limit,
-            v,
-            v <= limit,
-            m.timed_out,
-        ));
-    }
-    if let Some(limit) = o.availability.map(|f| f.get()) {
-        let v = 1.0 - m.error_rate();
-        let mut c = check(
-            "availability".into(),
-            "share",
-            limit,
-            v,
-            v >= limit,
-            m.timed_out,
-        );
-        c.op = ">=";
-        out.push(c);
-    }
-    for (key, limit, value) in [
-        ("utilization", o.utilization, m.utilization),
-        ("peak_utilization", o.peak_utilization, m.peak_utilization),
-    ] {
-        if let Some(limit) = limit.map(|f| f.get()) {
-            let v = value.unwrap_or(f64::NAN);
-            out.push(check(key.into(), "share", limit, v, v <= limit, 0));
+    let shares = [
+        (What::ErrorRate, "error_rate", o.error_rate),
+        (What::Availability, "availability", o.availability),
+        (What::Utilization, "utilization", o.utilization),
+        (
+            What::PeakUtilization,
+            "peak_utilization",
+            o.peak_utilization,
+        ),
+    ];
+    for (what, key, f) in shares {
+        if let Some(f) = f {
+            let mut x = b(what, key.into(), "share", f.get());
+            if matches!(what, What::Availability) {
+                x.op = ">=";
+            }
+            out.push(x);
         }
+    }
+    out
+}
+
+/// Every objective of `slo`, every scope, as (metric as in the verdict's
+/// checks, operator, unit, limit), in the verdict's order: what a study
+/// judges before it has run.
+pub fn objectives(slo: &SloConfig) -> Vec<(String, &'static str, &'static str, f64)> {
+    let scopes = std::iter::once((String::new(), slo.run()))
+        .chain(
+            slo.classes
+                .iter()
+                .map(|(n, o)| (format!("classes.{n}."), o.clone())),
+        )
+        .chain(
+            slo.components
+                .iter()
+                .map(|(n, o)| (format!("components.{n}."), o.clone())),
+        );
+    scopes
+        .flat_map(|(prefix, o)| {
+            bounds(&o)
+                .into_iter()
+                .map(move |b| (format!("{prefix}{}", b.key), b.op, b.unit, b.limit))
+        })
+        .collect()
+}
+
+/// The checks of one scope's objectives `o` on `m`, named `<prefix><key>`.
+/// The unfinished are named in a check only where they moved its value.
+fn judge_scope(prefix: &str, o: &Objectives, m: &Measured, out: &mut Vec<SloCheck>) {
+    for b in bounds(o) {
+        // (value, evidence that it was measured, unfinished it counts)
+        let (value, measured, unfinished) = match b.what {
+            // No LLM request measured is no evidence of meeting a bound.
+            What::Token(ttft, k) => match &m.tokens {
+                Some(t) => (stat(if ttft { &t.0 } else { &t.1 }, k), true, 0),
+                None => (f64::NAN, false, 0),
+            },
+            // No completed request is no evidence of meeting a bound.
+            What::Latency(k) => {
+                let v = stat(&m.latency, k);
+                let moved = v != stat(&m.done, k);
+                (v, m.completed > 0, if moved { m.unfinished } else { 0 })
+            }
+            What::Job(k) => match &m.jobs {
+                Some(j) => {
+                    let v = stat(&j.0, k);
+                    (v, j.1.count() > 0, if v != stat(&j.1, k) { j.2 } else { 0 })
+                }
+                None => (f64::NAN, false, 0),
+            },
+            What::ErrorRate => (m.error_rate(), true, m.timed_out),
+            What::Availability => (1.0 - m.error_rate(), true, m.timed_out),
+            What::Utilization => (m.utilization.unwrap_or(f64::NAN), true, 0),
+            What::PeakUtilization => (m.peak_utilization.unwrap_or(f64::NAN), true, 0),
+        };
+        let meets = if b.op == ">=" {
+            value >= b.limit
+        } else {
+            value <= b.limit
+        };
+        out.push(SloCheck {
+            metric: format!("{prefix}{}", b.key),
+            op: b.op,
+            unit: b.unit,
+            limit: b.limit,
+            value,
+            passed: measured && meets,
+            unfinished: (unfinished > 0).then_some(unfinished),
+            note: None,
+        });
     }
 }
 

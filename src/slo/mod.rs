@@ -9,7 +9,7 @@
 
 mod judge;
 
-pub use judge::{judge, split_unfinished, Slo, SloCheck};
+pub use judge::{judge, objectives, split_unfinished, Slo, SloCheck};
 
 use scalesim_models::system::ConfigIssue;
 use scalesim_models::units::{above_one, Duration, Fraction};

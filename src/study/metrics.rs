@@ -5,7 +5,9 @@
 //!
 //! Left out: the scenario name and seed (identical for every replication),
 //! the `engine` block (wall-clock figures, not deterministic) and the
-//! per-check SLO list (its values repeat `latency_s` and `error_rate`).
+//! guards of the SLO list (a runaway, a growing backlog: present in some
+//! runs only). Each objective's check is `slo.<metric>` (`slo.p95`,
+//! `slo.classes.web.p95`: the value the verdict judged).
 //! Flags become 0/1: `slo.passed`, `runaway`.
 
 use crate::output::summary::Summary;
@@ -48,6 +50,17 @@ pub fn flatten(s: &Summary) -> Vec<(String, f64)> {
                 }
                 if let Some(m) = v.get("violation_minutes").and_then(Value::as_f64) {
                     out.push(("slo.violation_minutes".into(), m));
+                }
+                let checks = v.get("checks").and_then(Value::as_array);
+                for c in checks.into_iter().flatten() {
+                    let (Some(metric), None) =
+                        (c.get("metric").and_then(Value::as_str), c.get("note"))
+                    else {
+                        continue;
+                    };
+                    // A value without evidence (NaN) is written as null.
+                    let value = c.get("value").and_then(Value::as_f64).unwrap_or(f64::NAN);
+                    out.push((format!("slo.{metric}"), value + 0.0));
                 }
             }
             _ => walk(k, v, &mut out),

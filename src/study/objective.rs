@@ -124,38 +124,19 @@ fn parse_one(s: &str) -> Result<Objective, String> {
     })
 }
 
-/// The objectives of a scenario's `[slo]` table (a run passes each when its
-/// value is at most the bound).
+/// The objectives of a scenario's `[slo]` table, every scope, each judged
+/// on the value the run's own verdict judged (`slo.<check>`: with the
+/// unfinished work counted, CONTRACT.md §4).
 pub fn from_slo(slo: &SloConfig) -> Vec<Objective> {
-    let mut out: Vec<Objective> = slo
-        .run()
-        .latency_bounds()
+    crate::slo::objectives(slo)
         .into_iter()
-        .map(|(k, b)| Objective {
-            text: format!("{k}<={}", crate::output::fmt_metric(k, b)),
-            metric: format!("latency_s.{k}"),
-            op: Op::Le,
-            bound: b,
+        .map(|(metric, op, unit, bound)| Objective {
+            text: format!("{metric}{op}{}", crate::output::fmt_check(unit, bound)),
+            metric: format!("slo.{metric}"),
+            op: if op == ">=" { Op::Ge } else { Op::Le },
+            bound,
         })
-        .collect();
-    for (what, k, b) in slo.run().token_bounds() {
-        let metric = format!("llm.{what}_s.{k}");
-        out.push(Objective {
-            text: format!("{what}_{k}<={}", crate::output::fmt_metric(&metric, b)),
-            metric,
-            op: Op::Le,
-            bound: b,
-        });
-    }
-    if let Some(e) = slo.error_rate.map(|f| f.get()) {
-        out.push(Objective {
-            text: format!("error_rate<={e}"),
-            metric: "error_rate".into(),
-            op: Op::Le,
-            bound: e,
-        });
-    }
-    out
+        .collect()
 }
 
 /// Checks that every objective names a metric in `names`; the message
