@@ -14,12 +14,14 @@ use scalesim::models::policy::aws::{
 use scalesim::models::policy::{Controller, Decision, Metric, Observation};
 
 /// One evaluation at time `t` with `current` desired and `ready` instances
-/// and one `cpu` datapoint.
+/// and one CPU datapoint, published as `cpu` (scalesim's share) and as
+/// `cpu_percent`, a metric of AWS's own unit for the guide's examples
+/// written in percent (a `cpu` threshold of 50 is refused as a percent).
 fn eval(c: &mut dyn Controller, t: f64, current: u32, ready: u32, cpu: Option<f64>) -> Decision {
-    let metrics = [Metric {
-        name: "cpu".into(),
+    let metrics = ["cpu", "cpu_percent"].map(|name| Metric {
+        name: name.into(),
         value: cpu,
-    }];
+    });
     c.evaluate(&Observation {
         now_s: t,
         current,
@@ -52,11 +54,11 @@ policy = "step"
 min = 1
 max = 100
 warmup = 0
-scale_out = { metric = "cpu", comparison = ">=", threshold = 50, adjustment_type = "PercentChangeInCapacity", steps = [
+scale_out = { metric = "cpu_percent", comparison = ">=", threshold = 50, adjustment_type = "PercentChangeInCapacity", steps = [
     { lower = 0, upper = 10, change = 0 },
     { lower = 10, upper = 20, change = 10 },
     { lower = 20, change = 30 } ] }
-scale_in = { metric = "cpu", comparison = "<=", threshold = 50, adjustment_type = "PercentChangeInCapacity", steps = [
+scale_in = { metric = "cpu_percent", comparison = "<=", threshold = 50, adjustment_type = "PercentChangeInCapacity", steps = [
     { lower = -10, upper = 0, change = 0 },
     { lower = -20, upper = -10, change = -10 },
     { upper = -20, change = -30 } ] }
@@ -472,7 +474,7 @@ fn step_matches_the_aggregated_datapoints() {
             r#"
             max = 100
             warmup = 0
-            metric = "cpu"
+            metric = "cpu_percent"
             comparison = ">="
             threshold = 50
             evaluation_periods = 3

@@ -301,3 +301,62 @@ fn a_runaway_says_what_happened() {
     let table = scalesim::output::table(&s);
     assert!(!table.contains("<= 500"), "{table}");
 }
+
+/// An example scenario's text with `--set` overrides, loaded.
+fn load_example(file: &str, sets: &[&str]) -> Result<scalesim::scenario::Loaded, String> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    load_str(file, &text, &sets, "x").map_err(|d| d.to_string())
+}
+
+#[test]
+fn policy_levels_on_shares_refuse_percent_numbers_and_take_percent_strings() {
+    // AWS's CPUUtilization is in percent; scalesim's cpu is a fraction.
+    let e = load_example("scenarios/target-week.toml", &["autoscaler.api.target=70"]).unwrap_err();
+    assert!(
+        e.contains("`autoscaler.api.target`") && e.contains("did you mean 0.7 or \"70%\""),
+        "{e}"
+    );
+    let l = load_example(
+        "scenarios/target-week.toml",
+        &["autoscaler.api.target=\"70%\""],
+    )
+    .unwrap();
+    let a = l
+        .scenario
+        .autoscaler
+        .0
+        .iter()
+        .find(|(n, _)| n == "api")
+        .unwrap();
+    assert!(format!("{:?}", a.1).contains("target: 0.7"), "{:?}", a.1);
+    let e = load_example(
+        "scenarios/flapping.toml",
+        &["autoscaler.api.scale_in.threshold=40"],
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("scale_in.threshold") && e.contains("did you mean 0.4?"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_duration_where_a_law_is_expected_is_a_constant() {
+    let s = summary(&OVERLOADED.replace(
+        "service = { dist = \"const\", value = \"1h\" }",
+        "service = \"1h\"",
+    ));
+    assert!(
+        s.requests.in_flight_at_end > 1_000,
+        "the stuck server still holds for an hour"
+    );
+    let e = load_error(&OVERLOADED.replace(
+        "service = { dist = \"exp\", mean = \"100ms\" }",
+        "service = [1]",
+    ));
+    assert!(
+        e.contains("a duration for a constant (\"20ms\") or a table such as"),
+        "{e}"
+    );
+}

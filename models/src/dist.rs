@@ -6,6 +6,9 @@
 //! measure; they are converted to the textbook parameters here:
 //! lognormal sigma^2 = ln(1 + cv^2), mu = ln(mean) - sigma^2 / 2;
 //! gamma shape k = 1 / cv^2, scale theta = mean * cv^2.
+//!
+//! Where a law is expected a duration is a constant: `service = "20ms"` is
+//! `service = { dist = "const", value = "20ms" }`.
 
 use crate::units::Duration;
 use rand::Rng;
@@ -14,9 +17,15 @@ use scalesim_sim::{from_secs, SimRng, Time};
 use serde::Deserialize;
 
 /// A service-time law as written in a scenario, e.g.
-/// `{ dist = "lognormal", mean = "20ms", cv = 1.5 }`.
+/// `{ dist = "lognormal", mean = "20ms", cv = 1.5 }`, or a duration for a
+/// constant.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(
+    remote = "Self",
+    tag = "dist",
+    rename_all = "lowercase",
+    deny_unknown_fields
+)]
 pub enum DistConfig {
     /// Exponential with the given mean.
     Exp {
@@ -49,6 +58,38 @@ pub enum DistConfig {
         /// Upper bound.
         max: Duration,
     },
+}
+
+impl<'de> Deserialize<'de> for DistConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, value::MapAccessDeserializer, MapAccess, Visitor};
+        use std::fmt;
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DistConfig;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a law: a duration for a constant (\"20ms\") or a table such as { dist = \"exp\", mean = \"20ms\" } (dist: exp, const, lognormal, gamma, uniform)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DistConfig, E> {
+                crate::units::parse_duration(v)
+                    .map(|s| DistConfig::Const { value: Duration(s) })
+                    .map_err(E::custom)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DistConfig, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DistConfig, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DistConfig, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistConfig, A::Error> {
+                DistConfig::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl DistConfig {

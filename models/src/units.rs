@@ -147,6 +147,12 @@ pub fn above_one(name: &str, v: f64) -> String {
     )
 }
 
+/// Reads a plain level or a percent string (`"70%"` is 0.7) into an
+/// `f64` field: `#[serde(deserialize_with = "crate::units::de_share")]`.
+pub fn de_share<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Fraction::deserialize(d).map(Fraction::get)
+}
+
 impl<'de> Deserialize<'de> for Fraction {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;

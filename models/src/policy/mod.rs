@@ -78,6 +78,14 @@ pub mod metric {
     pub const TOKENS: &str = "tokens";
     /// LLM and batch components: mean requests per step while stepping.
     pub const BATCH: &str = "batch";
+
+    /// True for the metrics that are shares of a whole (0..1): a target or
+    /// threshold above 1 on them is a percent written as a number (AWS's
+    /// own `CPUUtilization` is in percent: `threshold = 70` is copied
+    /// from it), refused with the fraction it likely means.
+    pub fn is_share(name: &str) -> bool {
+        name == CPU || name == KV
+    }
     /// Every metric a pool publishes.
     pub const POOL: [&str; 7] = [CPU, RPS, QUEUE, QUEUE_TOTAL, IN_FLIGHT, LATENCY, P99];
 }

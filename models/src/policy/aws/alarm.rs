@@ -367,6 +367,17 @@ impl AlarmConfig {
                 format!("expected a finite threshold, got {}", self.threshold),
             );
         }
+        if crate::policy::metric::is_share(&self.metric) && self.threshold > 1.0 {
+            return issue(
+                join(prefix, "threshold"),
+                format!(
+                    "threshold = {} is above 1: {} is a fraction here; did you mean {}?",
+                    self.threshold,
+                    self.metric,
+                    self.threshold / 100.0
+                ),
+            );
+        }
         if n == 0 {
             return issue(
                 join(prefix, "evaluation_periods"),

@@ -41,7 +41,8 @@ aws_table! {
         pub policy: Option<String>,
         /// The tracked metric (a utilization: it must fall as capacity grows).
         pub metric: String,
-        /// Target value of the metric.
+        /// Target value of the metric (a share such as cpu: 0.7 or "70%").
+        #[serde(deserialize_with = "crate::units::de_share")]
         pub target: f64,
         @group,
         /// Instance warm-up (default 300 s).
@@ -75,6 +76,9 @@ impl TargetConfig {
                 "target",
                 format!("expected a target value > 0, got {}", self.target),
             );
+        }
+        if crate::policy::metric::is_share(&self.metric) && self.target > 1.0 {
+            return issue("target", crate::units::above_one("target", self.target));
         }
         if !(self.scale_in_ratio > 0.0 && self.scale_in_ratio <= 1.0) {
             return issue(
