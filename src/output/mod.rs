@@ -220,6 +220,33 @@ pub fn table(s: &Summary) -> String {
             pct(c.hit_ratio),
         );
     }
+    // The busiest window of each component with instances or a queue:
+    // what the whole-run means above hide.
+    let mut first = true;
+    for (name, c) in &s.components.0 {
+        let Some(p) = c
+            .peak
+            .as_ref()
+            .filter(|p| p.utilization.is_some() || c.kind == "queue")
+        else {
+            continue;
+        };
+        let _ = writeln!(
+            o,
+            "{}peak      {name}: {}queue {:.1}  p99 {}  in the {} window ending {} after the start; busiest hour from {} at {:.1} req/s",
+            if first { "\n" } else { "" },
+            p.utilization
+                .map(|u| format!("{:.1}% busy  ", u * 100.0))
+                .unwrap_or_default(),
+            p.queue_len.unwrap_or(0.0),
+            human_secs(p.p99_s),
+            human_secs(p.window_s),
+            human_secs(p.at_s),
+            human_secs(p.busiest_hour_start_s),
+            p.busiest_hour_arrivals_per_s,
+        );
+        first = false;
+    }
     // A queue's row above is its callers' view (response = the ack) with
     // the job wait and the mean depth in `wait` and `queue`; its jobs'
     // own latency, enqueue to done, goes on a line of its own.

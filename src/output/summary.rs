@@ -4,7 +4,7 @@
 use crate::scenario::SloConfig;
 use crate::slo::{judge, split_unfinished, Slo};
 use scalesim_models::fleet::cost::HOURS_PER_MONTH;
-use scalesim_models::system::{ComponentReport, RunReport};
+use scalesim_models::system::{ComponentReport, RunReport, TsRow};
 use scalesim_models::traffic::Op;
 use scalesim_sim::stats::LatencyHist;
 use serde::ser::{SerializeMap, Serializer};
@@ -195,6 +195,11 @@ pub struct ComponentJson {
     /// hits / (hits + misses).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hit_ratio: Option<f64>,
+    /// The busiest sampling window after warm-up (by utilization where
+    /// the component has one, else by queue length, else by arrivals):
+    /// what the whole-run means hide.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak: Option<Peak>,
     /// Coalescing caches: misses that waited for another miss of their key
     /// (the backend saw misses - coalesced).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -411,7 +416,7 @@ impl Summary {
         let components = Named(
             r.components
                 .iter()
-                .map(|c| (c.name.clone(), component(c, r.measured_s)))
+                .map(|c| (c.name.clone(), component(c, r)))
                 .collect(),
         );
         let llm = llm_block(r);
@@ -553,7 +558,81 @@ fn llm_block(r: &RunReport) -> Option<LlmJson> {
     })
 }
 
-fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
+/// A component's busiest sampling window, and its busiest hour.
+#[derive(Clone, Debug, Serialize)]
+pub struct Peak {
+    /// End of the window, seconds since the start.
+    pub at_s: f64,
+    /// Length of the window, seconds.
+    pub window_s: f64,
+    /// Busy slots / slots in the window (components with instances).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilization: Option<f64>,
+    /// Time-averaged queue length in the window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_len: Option<f64>,
+    /// 99th percentile of the response times that ended in the window.
+    pub p99_s: f64,
+    /// Arrivals per second in the window.
+    pub arrivals_per_s: f64,
+    /// Start of the hour (whole windows) with the most arrivals, seconds.
+    pub busiest_hour_start_s: f64,
+    /// Arrivals per second over that hour.
+    pub busiest_hour_arrivals_per_s: f64,
+}
+
+/// The peak of component `name` over the windows after `warmup` s.
+fn peak(rows: &[TsRow], name: &str, warmup: f64) -> Option<Peak> {
+    let mut start = 0.0;
+    // (window start, row) of every window wholly after warm-up.
+    let mut w: Vec<(f64, &TsRow)> = Vec::new();
+    for r in rows.iter().filter(|r| r.component == name) {
+        if start + 1e-9 >= warmup {
+            w.push((start, r));
+        }
+        start = r.t_s;
+    }
+    let key = |r: &TsRow| {
+        r.utilization
+            .or(r.queue_len)
+            .unwrap_or(r.arrivals as f64 / 1e12)
+    };
+    let &(from, top) = w
+        .iter()
+        .reduce(|a, b| if key(b.1) > key(a.1) { b } else { a })?;
+    let dt = (top.t_s - from).max(1e-9);
+    // The busiest hour: consecutive windows covering an hour; the whole
+    // measured run when it is shorter.
+    let total: u64 = w.iter().map(|x| x.1.arrivals).sum();
+    let whole = (w[w.len() - 1].1.t_s - w[0].0).max(1e-9);
+    let (mut best, mut best_rate) = (w[0].0, total as f64 / whole);
+    let (mut found, mut j, mut sum) = (false, 0, 0u64);
+    for i in 0..w.len() {
+        sum += w[i].1.arrivals;
+        while j < i && w[i].1.t_s - w[j].0 > 3600.0 + 1e-9 {
+            sum -= w[j].1.arrivals;
+            j += 1;
+        }
+        let span = w[i].1.t_s - w[j].0;
+        let rate = sum as f64 / span.max(1e-9);
+        if span >= 3600.0 - 1e-9 && (!found || rate > best_rate) {
+            (best, best_rate, found) = (w[j].0, rate, true);
+        }
+    }
+    Some(Peak {
+        at_s: top.t_s,
+        window_s: dt,
+        utilization: top.utilization,
+        queue_len: top.queue_len,
+        p99_s: top.p99_s,
+        arrivals_per_s: top.arrivals as f64 / dt,
+        busiest_hour_start_s: best,
+        busiest_hour_arrivals_per_s: best_rate,
+    })
+}
+
+fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
+    let measured_s = r.measured_s;
     let lookups = c.hits.unwrap_or(0) + c.misses.unwrap_or(0);
     let llm = c.serving.as_ref().filter(|v| v.gpus_per_instance > 0);
     let gpus = llm.map(|v| c.instances_mean * v.gpus_per_instance as f64);
@@ -621,6 +700,7 @@ fn component(c: &ComponentReport, measured_s: f64) -> ComponentJson {
                     .collect(),
             )
         }),
+        peak: peak(&r.timeseries, &c.name, r.simulated_s - r.measured_s),
         hit_ratio: c.hits.map(|h| {
             if lookups == 0 {
                 0.0
