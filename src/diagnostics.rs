@@ -6,6 +6,16 @@ use std::fmt;
 use std::ops::Range;
 use toml_edit::{ImDocument, Item, TableLike};
 
+/// A value quoted in a message, cut to its first 80 characters (a 5 MB
+/// cell is not echoed whole).
+pub fn echo(s: &str) -> String {
+    const MAX: usize = 80;
+    match s.char_indices().nth(MAX) {
+        None => format!("{s:?}"),
+        Some((i, _)) => format!("{:?}… ({} bytes)", &s[..i], s.len()),
+    }
+}
+
 /// One problem found in a scenario file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {

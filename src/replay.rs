@@ -18,7 +18,8 @@
 //!   `pod<N>_age` (seconds) and `pod<N>_<metric>`, for policies that look
 //!   at pods (the HPA's handling of unready pods and missing metrics).
 
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::{echo, Diagnostic, Diagnostics};
+use scalesim_models::limits::{MAX_HISTORY, MAX_INSTANCES, MAX_REPLAY_ROWS};
 use scalesim_models::policy::{Controller, Decision, Metric, Observation, Pod, PolicyConfig};
 use scalesim_models::traffic::calendar::Calendar;
 use scalesim_models::units::parse_duration;
@@ -39,10 +40,18 @@ pub struct Step {
 }
 
 fn error(file: &str, line: Option<usize>, message: String) -> Diagnostics {
+    // "column `x`: ..." names the field.
+    let (field, message) = match message
+        .strip_prefix("column `")
+        .and_then(|r| r.split_once("`: "))
+    {
+        Some((f, m)) => (Some(f.to_string()), m.to_string()),
+        None => (None, message),
+    };
     Diagnostics(vec![Diagnostic {
         file: file.to_string(),
         line_col: line.map(|l| (l, 1)),
-        field: None,
+        field,
         message,
         snippet: None,
         from_override: None,
@@ -64,8 +73,11 @@ pub fn load_policy(path: &Path) -> Result<PolicyConfig, Diagnostics> {
     crate::scenario::policy_from_toml(&file, &text)
 }
 
-/// Parses the metrics CSV into observations.
-pub fn load_metrics(path: &Path) -> Result<Vec<Row>, Diagnostics> {
+/// Parses the metrics CSV into observations. `history` is the policy's
+/// longest window of past evaluations and its field
+/// ([`PolicyConfig::history_s`]): rows so dense that a window holds more
+/// than [`MAX_HISTORY`] of them are refused (every evaluation scans them).
+pub fn load_metrics(path: &Path, history: (&str, f64)) -> Result<Vec<Row>, Diagnostics> {
     let file = path.display().to_string();
     let mut rdr = csv::ReaderBuilder::new()
         .comment(Some(b'#'))
@@ -97,13 +109,35 @@ pub fn load_metrics(path: &Path) -> Result<Vec<Row>, Diagnostics> {
             .and_then(|r| r.split_once('_'))
             .and_then(|(n, f)| n.parse::<usize>().ok().map(|n| (n, f.to_string())));
         match pod {
+            Some((n, _)) if n >= MAX_INSTANCES as usize => {
+                return Err(error(
+                    &file,
+                    Some(1),
+                    format!(
+                        "column `{}`: pod index {n} is past the {MAX_INSTANCES} instances one pool may have (memory: a pod is kept for every index up to the highest)",
+                        h.chars().take(80).collect::<String>()
+                    ),
+                ));
+            }
             Some((n, f)) => pod_cols.push((i, n, f)),
             None => metric_cols.push((i, h.clone())),
         }
     }
     let npods = pod_cols.iter().map(|p| p.1 + 1).max().unwrap_or(0);
-    let mut rows = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    // Start of the rows within `history` of the newest (a sliding window).
+    let mut window_start = 0;
     for rec in rdr.records() {
+        if rows.len() >= MAX_REPLAY_ROWS {
+            let line = rec
+                .ok()
+                .and_then(|r| r.position().map(|p| p.line() as usize));
+            return Err(error(
+                &file,
+                line,
+                format!("more than {MAX_REPLAY_ROWS} rows (time: each row is one evaluation of the policy); replay a shorter span"),
+            ));
+        }
         let rec = rec.map_err(|e| {
             let line = e.position().map(|p| p.line() as usize);
             error(&file, line, format!("malformed CSV: {e}"))
@@ -123,7 +157,7 @@ pub fn load_metrics(path: &Path) -> Result<Vec<Row>, Diagnostics> {
                     error(
                         &file,
                         line,
-                        format!("column `{what}`: expected a number, got {c:?}"),
+                        format!("column `{what}`: expected a number, got {}", echo(c)),
                     )
                 })
         };
@@ -136,15 +170,55 @@ pub fn load_metrics(path: &Path) -> Result<Vec<Row>, Diagnostics> {
                     &file,
                     line,
                     format!(
-                        "column `time`: expected seconds or a duration, got {:?}",
-                        cell(time)
+                        "column `time`: expected seconds or a duration, got {}",
+                        echo(cell(time))
                     ),
                 )
             })?;
+        if !t.is_finite() {
+            return Err(error(
+                &file,
+                line,
+                format!(
+                    "column `time`: expected a finite time, got {}",
+                    echo(cell(time))
+                ),
+            ));
+        }
+        if let Some(prev) = rows.last().map(|r| r.0) {
+            if t <= prev {
+                return Err(error(
+                    &file,
+                    line,
+                    format!("column `time`: times must increase from row to row (one evaluation each); {t} s follows {prev} s"),
+                ));
+            }
+        }
+        let (hist_field, hist) = history;
+        while window_start < rows.len() && rows[window_start].0 <= t - hist {
+            window_start += 1;
+        }
+        if (rows.len() - window_start) as u64 >= MAX_HISTORY {
+            return Err(error(
+                &file,
+                line,
+                format!(
+                    "column `time`: more than {MAX_HISTORY} rows within {hist} s (the policy's {hist_field}), which each evaluation scans (time); space the rows further apart"
+                ),
+            ));
+        }
         let current = num(replicas, "replicas")?
-            .filter(|v| *v >= 0.0)
-            .ok_or_else(|| error(&file, line, "column `replicas`: expected a count".into()))?
-            as u32;
+            .filter(|v| (0.0..=u32::MAX as f64).contains(v))
+            .ok_or_else(|| {
+                error(
+                    &file,
+                    line,
+                    format!(
+                        "column `replicas`: expected a count, got {}",
+                        echo(cell(replicas))
+                    ),
+                )
+            })? as u32;
         let ready_n = match ready {
             Some(r) => num(r, "ready")?.map(|v| v as u32).unwrap_or(current),
             None => current,

@@ -393,7 +393,7 @@ impl SystemConfig {
             out.push((
                 at(period_field),
                 format!(
-                    "an evaluation every {period} s keeps {kept:.0} of them over the policy's {hist} s `{hist_field}`, above {} (time: every evaluation scans them); give a longer period",
+                    "an evaluation every {period} s keeps {kept:.0} of them over the policy's {hist} s {hist_field}, above {} (time: every evaluation scans them); give a longer period",
                     limits::MAX_HISTORY
                 ),
             ));

@@ -225,13 +225,14 @@ impl PolicyConfig {
     /// every evaluation (stabilization windows, warm-ups and cooldowns, a
     /// forecasting season), seconds; with the evaluation spacing it bounds
     /// the work of an evaluation ([`crate::limits::MAX_HISTORY`]).
+    /// Returns (what the span is, seconds).
     pub fn history_s(&self) -> (&'static str, f64) {
         match self {
             PolicyConfig::Static(_) | PolicyConfig::HpaManifest(_) => ("period", 0.0),
             PolicyConfig::Scheduled(_) => ("period", 0.0),
             // The validated bounds of every HPA window and policy period.
             PolicyConfig::Hpa(_) => (
-                "sync_period",
+                "stabilization windows",
                 hpa::MAX_STABILIZATION_S.max(hpa::MAX_POLICY_PERIOD_S),
             ),
             PolicyConfig::Simple(c) => ("cooldown", c.cooldown.secs()),
