@@ -64,11 +64,23 @@ pub type Row = (f64, u32, u32, Vec<Metric>, Vec<Pod>);
 /// Reads a policy file: a TOML policy table (or an HPA YAML manifest).
 pub fn load_policy(path: &Path) -> Result<PolicyConfig, Diagnostics> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| error(&file, None, format!("cannot read the policy file: {e}")))?;
+    let text = crate::scenario::read_text(path).map_err(|(lc, e)| {
+        let mut d = error(&file, None, format!("cannot read the policy file: {e}"));
+        d.0[0].line_col = lc;
+        d
+    })?;
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
     if yaml {
-        return crate::scenario::policy_from_manifest(&text).map_err(|m| error(&file, None, m));
+        return crate::scenario::policy_from_manifest(&text).map_err(|e| {
+            Diagnostics(vec![Diagnostic {
+                file: file.clone(),
+                line_col: e.line_col,
+                field: e.path,
+                message: e.message,
+                snippet: None,
+                from_override: None,
+            }])
+        });
     }
     crate::scenario::policy_from_toml(&file, &text)
 }

@@ -369,6 +369,9 @@ impl SourceConfig {
             crate::traffic::pattern::check_factors("on_factor", &[o.on_factor, o.off_factor])
                 .or_else(|(_, m)| issue("onoff", m))?;
         }
+        // The factors the trace itself adds (its counts, and no arrivals
+        // before its start): a deterministic counts replay may have them.
+        let mut trace_factors = 0;
         match (&self.trace, &self.trace_data) {
             (
                 Some(t),
@@ -400,9 +403,11 @@ impl SourceConfig {
                 }
                 end = start + counts.len() as f64 * interval;
                 factors.push(Factor::Timeline(Knots(k)));
+                trace_factors = 1;
                 if *start > 0.0 {
                     // No arrivals before the trace starts.
                     factors.push(Factor::Timeline(Knots(vec![(*start, 0.0), (*start, 1.0)])));
+                    trace_factors = 2;
                 }
             }
             (Some(_), Some(TraceData::Timestamps(ts))) => {
@@ -425,7 +430,7 @@ impl SourceConfig {
                 || self.growth.is_some()
                 || !self.bursts.is_empty()
                 || self.onoff.is_some();
-            if patterned || (exact_counts && factors.len() > 1) {
+            if patterned || (exact_counts && factors.len() > trace_factors) {
                 return issue(
                     "arrivals",
                     "deterministic arrivals need a constant rate or a counts trace alone; use arrivals = \"poisson\" with patterns",
