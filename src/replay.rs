@@ -220,7 +220,7 @@ pub fn load_metrics(path: &Path, history: (&str, f64)) -> Result<Vec<Row>, Diagn
             ));
         }
         let current = num(replicas, "replicas")?
-            .filter(|v| (0.0..=u32::MAX as f64).contains(v))
+            .filter(|v| (0.0..=MAX_INSTANCES as f64).contains(v))
             .ok_or_else(|| {
                 error(
                     &file,
@@ -232,7 +232,20 @@ pub fn load_metrics(path: &Path, history: (&str, f64)) -> Result<Vec<Row>, Diagn
                 )
             })? as u32;
         let ready_n = match ready {
-            Some(r) => num(r, "ready")?.map(|v| v as u32).unwrap_or(current),
+            Some(r) => match num(r, "ready")? {
+                Some(v) if (0.0..=MAX_INSTANCES as f64).contains(&v) => v as u32,
+                Some(_) => {
+                    return Err(error(
+                        &file,
+                        line,
+                        format!(
+                            "column `ready`: expected a count from 0 to {MAX_INSTANCES}, got {}",
+                            echo(cell(r))
+                        ),
+                    ))
+                }
+                None => current,
+            },
             None => current,
         };
         let metrics: Vec<Metric> = metric_cols
