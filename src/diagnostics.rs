@@ -16,6 +16,21 @@ pub fn echo(s: &str) -> String {
     }
 }
 
+/// A message cut to about 1000 characters: its start and its end (what
+/// was expected), with how much was left out (a parser may quote a whole
+/// 5 MB value).
+pub fn shorten(m: &str) -> std::borrow::Cow<'_, str> {
+    const HEAD: usize = 600;
+    const TAIL: usize = 200;
+    let n = m.chars().count();
+    if n <= HEAD + TAIL + 200 {
+        return m.into();
+    }
+    let head: String = m.chars().take(HEAD).collect();
+    let tail: String = m.chars().skip(n - TAIL).collect();
+    format!("{head}… ({} characters cut) …{tail}", n - HEAD - TAIL).into()
+}
+
 /// One problem found in a scenario file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -43,7 +58,7 @@ impl fmt::Display for Diagnostic {
         if let Some(field) = &self.field {
             write!(f, "`{field}`: ")?;
         }
-        write!(f, "{}", self.message)?;
+        write!(f, "{}", shorten(&self.message))?;
         if let Some(o) = &self.from_override {
             write!(f, " (value given by --set {o})")?;
         }

@@ -213,6 +213,35 @@ fn syntax_errors_say_what_and_where() {
     // The snippet of a long line is cut around the caret.
     let line = e.lines().nth(2).unwrap_or("");
     assert!(line.chars().count() < 100, "{line}");
+    // A parser quoting a 5 MB value is cut.
+    let e = refused(
+        &BASE.replace(
+            "instances = 2",
+            &format!("instances = \"{}\"", "x".repeat(5_000_000)),
+        ),
+        &[],
+    );
+    contains_all(
+        &e,
+        &[
+            "`components.api.instances`",
+            "characters cut",
+            "expected u32",
+        ],
+    );
+    assert!(e.len() < 2000, "{} bytes", e.len());
+    // Counts of hidden components (shards) are bounded before expansion.
+    let shards = "name = \"x\"\nduration = \"1h\"\n[traffic.web]\nrate = 1\nto = \"db\"\nkeys = { count = 10, zipf = 0 }\n[components.db]\nkind = \"shards\"\nshards = 4000000000\nshard = { instances = 1, service = { dist = \"exp\", mean = \"1ms\" } }\n";
+    let e = refused(shards, &[]);
+    contains_all(&e, &["`components.db.shards`"]);
+    let e = refused(
+        shards,
+        &[
+            "components.db.shards=4096",
+            "components.db.shard.instances=1000",
+        ],
+    );
+    contains_all(&e, &["`components`", "instances together", "1000000"]);
     // Invalid UTF-8 is located.
     let dir = temp("utf8");
     let f = dir.join("bad.toml");

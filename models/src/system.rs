@@ -123,22 +123,6 @@ impl SystemConfig {
                 ),
             );
         }
-        if self.sample > 0 && self.duration / self.sample <= MAX_WINDOWS {
-            // Rows are kept for every window and every component (shards
-            // and database pools count) plus the `_system` row.
-            let comps = self.expanded().components.len() as u64 + 1;
-            let rows = (self.duration / self.sample).saturating_add(1) * comps;
-            if rows > limits::MAX_SERIES_ROWS {
-                issue(
-                    "sample".into(),
-                    format!(
-                        "{} windows x {comps} components (with `_system`) is {rows} time-series rows, above the {} one run keeps (memory: every row is held to the end); use a longer sample interval",
-                        self.duration / self.sample,
-                        limits::MAX_SERIES_ROWS
-                    ),
-                );
-            }
-        }
         if self.max_in_flight == 0 {
             issue("max_in_flight".into(), "expected at least 1".into());
         } else if self.max_in_flight > MAX_IN_FLIGHT {
@@ -292,27 +276,48 @@ impl SystemConfig {
                 Ok(None) => {}
             }
         }
-        let total: u64 = self
-            .components
-            .iter()
-            .map(|(n, c)| {
-                let policy = self
-                    .autoscalers
-                    .iter()
-                    .find(|(a, _)| a == n)
-                    .map(|(_, p)| p.capacities().iter().map(|c| c.1).max().unwrap_or(0))
-                    .unwrap_or(0);
-                c.instances().max(policy) as u64
-            })
-            .sum();
-        if total > limits::MAX_TOTAL_INSTANCES {
-            issue(
-                "components".into(),
-                format!(
-                    "the fleets may reach {total} instances together, above the {} one system may have (memory: every instance is tracked)",
-                    limits::MAX_TOTAL_INSTANCES
-                ),
-            );
+        // Only once every component checks out: a bad count (shards) must
+        // not be expanded.
+        if out.is_empty() && self.sample > 0 && self.duration / self.sample <= MAX_WINDOWS {
+            // Rows are kept for every window and every component (shards
+            // and database pools count) plus the `_system` row.
+            let expanded = self.expanded();
+            let comps = expanded.components.len() as u64 + 1;
+            // Instances of every fleet, hidden ones (shards, database
+            // pools) included, at the most their policy may set.
+            let total: u64 = expanded
+                .components
+                .iter()
+                .map(|(n, c)| {
+                    let policy = self
+                        .autoscalers
+                        .iter()
+                        .find(|(a, _)| a == n)
+                        .map(|(_, p)| p.capacities().iter().map(|c| c.1).max().unwrap_or(0))
+                        .unwrap_or(0);
+                    c.instances().max(policy) as u64
+                })
+                .sum();
+            if total > limits::MAX_TOTAL_INSTANCES {
+                out.push(ConfigIssue {
+                    path: "components".into(),
+                    message: format!(
+                        "the fleets may reach {total} instances together (shards and database pools counted), above the {} one system may have (memory: every instance is tracked)",
+                        limits::MAX_TOTAL_INSTANCES
+                    ),
+                });
+            }
+            let rows = (self.duration / self.sample).saturating_add(1) * comps;
+            if rows > limits::MAX_SERIES_ROWS {
+                out.push(ConfigIssue {
+                    path: "sample".into(),
+                    message: format!(
+                        "{} windows x {comps} components (with `_system`) is {rows} time-series rows, above the {} one run keeps (memory: every row is held to the end); use a longer sample interval",
+                        self.duration / self.sample,
+                        limits::MAX_SERIES_ROWS
+                    ),
+                });
+            }
         }
         if out.is_empty() {
             out.extend(self.check_graph(&names));
