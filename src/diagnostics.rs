@@ -6,6 +6,31 @@ use std::fmt;
 use std::ops::Range;
 use toml_edit::{ImDocument, Item, TableLike};
 
+/// A value quoted in a message, cut to its first 80 characters (a 5 MB
+/// cell is not echoed whole).
+pub fn echo(s: &str) -> String {
+    const MAX: usize = 80;
+    match s.char_indices().nth(MAX) {
+        None => format!("{s:?}"),
+        Some((i, _)) => format!("{:?}… ({} bytes)", &s[..i], s.len()),
+    }
+}
+
+/// A message cut to about 1000 characters: its start and its end (what
+/// was expected), with how much was left out (a parser may quote a whole
+/// 5 MB value).
+pub fn shorten(m: &str) -> std::borrow::Cow<'_, str> {
+    const HEAD: usize = 600;
+    const TAIL: usize = 200;
+    let n = m.chars().count();
+    if n <= HEAD + TAIL + 200 {
+        return m.into();
+    }
+    let head: String = m.chars().take(HEAD).collect();
+    let tail: String = m.chars().skip(n - TAIL).collect();
+    format!("{head}… ({} characters cut) …{tail}", n - HEAD - TAIL).into()
+}
+
 /// One problem found in a scenario file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -33,7 +58,7 @@ impl fmt::Display for Diagnostic {
         if let Some(field) = &self.field {
             write!(f, "`{field}`: ")?;
         }
-        write!(f, "{}", self.message)?;
+        write!(f, "{}", shorten(&self.message))?;
         if let Some(o) = &self.from_override {
             write!(f, " (value given by --set {o})")?;
         }
@@ -76,22 +101,51 @@ impl Source<'_> {
     /// 1-based (line, column) of byte offset `at`.
     pub fn line_col(&self, at: usize) -> (usize, usize) {
         let at = at.min(self.text.len());
+        let at = (0..=at)
+            .rev()
+            .find(|&i| self.text.is_char_boundary(i))
+            .unwrap_or(0);
         let before = &self.text[..at];
         let line = before.matches('\n').count() + 1;
         let start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
         (line, before[start..].chars().count() + 1)
     }
 
-    /// The line holding `span` with carets under the span.
+    /// The line holding `span` with carets under the span; a long line is
+    /// cut to about 80 characters around the caret (`…` where cut), and
+    /// control characters are shown as `�`.
     pub fn snippet(&self, span: &Range<usize>) -> String {
+        const WIDTH: usize = 80;
         let (line, col) = self.line_col(span.start);
-        let text = self.text.lines().nth(line - 1).unwrap_or("");
-        let width = self.text[span.start.min(self.text.len())..span.end.min(self.text.len())]
-            .lines()
-            .next()
+        let full = self.text.lines().nth(line - 1).unwrap_or("");
+        let chars: Vec<char> = full
+            .chars()
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let width = self
+            .text
+            .get(span.start.min(self.text.len())..span.end.min(self.text.len()))
+            .and_then(|t| t.lines().next())
             .map(|l| l.chars().count())
             .unwrap_or(1)
-            .max(1);
+            .clamp(1, WIDTH / 2);
+        let from = (col - 1).saturating_sub(WIDTH / 2).min(chars.len());
+        let to = (from + WIDTH).min(chars.len());
+        let mut text: String = chars[from..to].iter().collect();
+        let mut col = col - from;
+        if from > 0 {
+            text.insert(0, '…');
+            col += 1;
+        }
+        if to < chars.len() {
+            text.push('…');
+        }
         let gutter = line.to_string().len();
         format!(
             "{:gutter$} |\n{line} | {text}\n{:gutter$} | {}{}",
@@ -181,6 +235,76 @@ pub fn path_at(doc: &ImDocument<&str>, at: usize) -> Option<String> {
     let mut best = None;
     walk(doc.as_table(), at, "", &mut best);
     best.map(|(_, p)| p)
+}
+
+/// The dotted path of the key being written at byte `at`, read from the
+/// raw text (for syntax errors, when the document does not parse): the
+/// last `[table]` header above, then the keys of the inline tables open on
+/// the line before `at`, then the key of the value there.
+pub fn path_in_text(text: &str, at: usize) -> Option<String> {
+    let at = at.min(text.len());
+    let at = (0..=at).rev().find(|&i| text.is_char_boundary(i))?;
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let key = |k: &str| -> String {
+        k.split('.')
+            .map(|p| p.trim().trim_matches('"').trim_matches('\''))
+            .collect::<Vec<_>>()
+            .join(".")
+    };
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(h) = text[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+    {
+        let h = h.trim_start_matches('[');
+        if let Some(end) = h.find(']') {
+            parts.push(key(&h[..end]));
+        }
+    }
+    // Keys of the inline tables open before `at` on its line, and the key
+    // whose value holds `at`.
+    let line = &text[start..at];
+    let mut stack: Vec<String> = Vec::new();
+    let mut pending: Option<String> = None;
+    let mut last_key_start = 0;
+    let mut in_str = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => in_str = !in_str,
+            _ if in_str => {}
+            '=' => {
+                let k = key(&line[last_key_start..i]);
+                if !k.is_empty() && !k.contains(['[', ']', '{', '}', ',']) {
+                    pending = Some(k);
+                }
+            }
+            '{' => {
+                stack.push(pending.take().unwrap_or_default());
+                last_key_start = i + 1;
+            }
+            '}' => {
+                stack.pop();
+                pending = None;
+                last_key_start = i + 1;
+            }
+            ',' => {
+                pending = None;
+                last_key_start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.extend(stack.into_iter().filter(|k| !k.is_empty()));
+    parts.extend(pending);
+    if parts.len() > 8 {
+        // A deeply nested value: its first keys say where it is.
+        parts.truncate(8);
+        parts.push("…".into());
+    }
+    let path = parts.join(".");
+    (!path.is_empty()).then_some(path)
 }
 
 /// Adds "did you mean `x`?" to serde's "unknown field `y`, expected one of

@@ -340,7 +340,7 @@ fn load(a: &ScenarioArgs) -> Result<scenario::Loaded, ExitCode> {
 
 fn cmd_replay(a: ReplayArgs) -> ExitCode {
     let loaded = replay::load_policy(&a.policy)
-        .and_then(|p| replay::load_metrics(&a.metrics).map(|m| (p, m)));
+        .and_then(|p| replay::load_metrics(&a.metrics, p.history_s()).map(|m| (p, m)));
     let (policy, rows) = match loaded {
         Ok(x) => x,
         Err(d) => {
@@ -458,7 +458,8 @@ fn cmd_run(a: RunArgs) -> ExitCode {
 fn finish(r: Result<ExitCode, Failure>) -> ExitCode {
     r.unwrap_or_else(|f| {
         match &f {
-            Failure::Usage(m) => eprintln!("{m}"),
+            Failure::Usage(m) if m.starts_with("error:") => eprintln!("{m}"),
+            Failure::Usage(m) => eprintln!("error: {m}"),
             Failure::Internal(_) => eprintln!("scalesim: {f}"),
         }
         ExitCode::from(f.exit_code())

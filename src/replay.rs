@@ -18,7 +18,8 @@
 //!   `pod<N>_age` (seconds) and `pod<N>_<metric>`, for policies that look
 //!   at pods (the HPA's handling of unready pods and missing metrics).
 
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::{echo, Diagnostic, Diagnostics};
+use scalesim_models::limits::{MAX_HISTORY, MAX_INSTANCES, MAX_REPLAY_ROWS};
 use scalesim_models::policy::{Controller, Decision, Metric, Observation, Pod, PolicyConfig};
 use scalesim_models::traffic::calendar::Calendar;
 use scalesim_models::units::parse_duration;
@@ -39,10 +40,18 @@ pub struct Step {
 }
 
 fn error(file: &str, line: Option<usize>, message: String) -> Diagnostics {
+    // "column `x`: ..." names the field.
+    let (field, message) = match message
+        .strip_prefix("column `")
+        .and_then(|r| r.split_once("`: "))
+    {
+        Some((f, m)) => (Some(f.to_string()), m.to_string()),
+        None => (None, message),
+    };
     Diagnostics(vec![Diagnostic {
         file: file.to_string(),
         line_col: line.map(|l| (l, 1)),
-        field: None,
+        field,
         message,
         snippet: None,
         from_override: None,
@@ -55,17 +64,32 @@ pub type Row = (f64, u32, u32, Vec<Metric>, Vec<Pod>);
 /// Reads a policy file: a TOML policy table (or an HPA YAML manifest).
 pub fn load_policy(path: &Path) -> Result<PolicyConfig, Diagnostics> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| error(&file, None, format!("cannot read the policy file: {e}")))?;
+    let text = crate::scenario::read_text(path).map_err(|(lc, e)| {
+        let mut d = error(&file, None, format!("cannot read the policy file: {e}"));
+        d.0[0].line_col = lc;
+        d
+    })?;
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
     if yaml {
-        return crate::scenario::policy_from_manifest(&text).map_err(|m| error(&file, None, m));
+        return crate::scenario::policy_from_manifest(&text).map_err(|e| {
+            Diagnostics(vec![Diagnostic {
+                file: file.clone(),
+                line_col: e.line_col,
+                field: e.path,
+                message: e.message,
+                snippet: None,
+                from_override: None,
+            }])
+        });
     }
     crate::scenario::policy_from_toml(&file, &text)
 }
 
-/// Parses the metrics CSV into observations.
-pub fn load_metrics(path: &Path) -> Result<Vec<Row>, Diagnostics> {
+/// Parses the metrics CSV into observations. `history` is the policy's
+/// longest window of past evaluations and its field
+/// ([`PolicyConfig::history_s`]): rows so dense that a window holds more
+/// than [`MAX_HISTORY`] of them are refused (every evaluation scans them).
+pub fn load_metrics(path: &Path, history: (&str, f64)) -> Result<Vec<Row>, Diagnostics> {
     let file = path.display().to_string();
     let mut rdr = csv::ReaderBuilder::new()
         .comment(Some(b'#'))
@@ -97,13 +121,35 @@ pub fn load_metrics(path: &Path) -> Result<Vec<Row>, Diagnostics> {
             .and_then(|r| r.split_once('_'))
             .and_then(|(n, f)| n.parse::<usize>().ok().map(|n| (n, f.to_string())));
         match pod {
+            Some((n, _)) if n >= MAX_INSTANCES as usize => {
+                return Err(error(
+                    &file,
+                    Some(1),
+                    format!(
+                        "column `{}`: pod index {n} is past the {MAX_INSTANCES} instances one pool may have (memory: a pod is kept for every index up to the highest)",
+                        h.chars().take(80).collect::<String>()
+                    ),
+                ));
+            }
             Some((n, f)) => pod_cols.push((i, n, f)),
             None => metric_cols.push((i, h.clone())),
         }
     }
     let npods = pod_cols.iter().map(|p| p.1 + 1).max().unwrap_or(0);
-    let mut rows = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    // Start of the rows within `history` of the newest (a sliding window).
+    let mut window_start = 0;
     for rec in rdr.records() {
+        if rows.len() >= MAX_REPLAY_ROWS {
+            let line = rec
+                .ok()
+                .and_then(|r| r.position().map(|p| p.line() as usize));
+            return Err(error(
+                &file,
+                line,
+                format!("more than {MAX_REPLAY_ROWS} rows (time: each row is one evaluation of the policy); replay a shorter span"),
+            ));
+        }
         let rec = rec.map_err(|e| {
             let line = e.position().map(|p| p.line() as usize);
             error(&file, line, format!("malformed CSV: {e}"))
@@ -123,7 +169,7 @@ pub fn load_metrics(path: &Path) -> Result<Vec<Row>, Diagnostics> {
                     error(
                         &file,
                         line,
-                        format!("column `{what}`: expected a number, got {c:?}"),
+                        format!("column `{what}`: expected a number, got {}", echo(c)),
                     )
                 })
         };
@@ -136,17 +182,70 @@ pub fn load_metrics(path: &Path) -> Result<Vec<Row>, Diagnostics> {
                     &file,
                     line,
                     format!(
-                        "column `time`: expected seconds or a duration, got {:?}",
-                        cell(time)
+                        "column `time`: expected seconds or a duration, got {}",
+                        echo(cell(time))
                     ),
                 )
             })?;
+        if !t.is_finite() {
+            return Err(error(
+                &file,
+                line,
+                format!(
+                    "column `time`: expected a finite time, got {}",
+                    echo(cell(time))
+                ),
+            ));
+        }
+        if let Some(prev) = rows.last().map(|r| r.0) {
+            if t <= prev {
+                return Err(error(
+                    &file,
+                    line,
+                    format!("column `time`: times must increase from row to row (one evaluation each); {t} s follows {prev} s"),
+                ));
+            }
+        }
+        let (hist_field, hist) = history;
+        while window_start < rows.len() && rows[window_start].0 <= t - hist {
+            window_start += 1;
+        }
+        if (rows.len() - window_start) as u64 >= MAX_HISTORY {
+            return Err(error(
+                &file,
+                line,
+                format!(
+                    "column `time`: more than {MAX_HISTORY} rows within {hist} s (the policy's {hist_field}), which each evaluation scans (time); space the rows further apart"
+                ),
+            ));
+        }
         let current = num(replicas, "replicas")?
-            .filter(|v| *v >= 0.0)
-            .ok_or_else(|| error(&file, line, "column `replicas`: expected a count".into()))?
-            as u32;
+            .filter(|v| (0.0..=MAX_INSTANCES as f64).contains(v))
+            .ok_or_else(|| {
+                error(
+                    &file,
+                    line,
+                    format!(
+                        "column `replicas`: expected a count, got {}",
+                        echo(cell(replicas))
+                    ),
+                )
+            })? as u32;
         let ready_n = match ready {
-            Some(r) => num(r, "ready")?.map(|v| v as u32).unwrap_or(current),
+            Some(r) => match num(r, "ready")? {
+                Some(v) if (0.0..=MAX_INSTANCES as f64).contains(&v) => v as u32,
+                Some(_) => {
+                    return Err(error(
+                        &file,
+                        line,
+                        format!(
+                            "column `ready`: expected a count from 0 to {MAX_INSTANCES}, got {}",
+                            echo(cell(r))
+                        ),
+                    ))
+                }
+                None => current,
+            },
             None => current,
         };
         let metrics: Vec<Metric> = metric_cols

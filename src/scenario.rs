@@ -13,7 +13,7 @@
 //!    cycles, zero instances, negative rates; each issue is located by its
 //!    dotted path.
 
-use crate::diagnostics::{locate, path_at, suggest, Diagnostic, Diagnostics, Source};
+use crate::diagnostics::{locate, path_at, path_in_text, suggest, Diagnostic, Diagnostics, Source};
 use crate::study::sweep::SweepConfig;
 use scalesim_models::fleet::cost::CostConfig;
 use scalesim_models::policy::aws::{SimpleConfig, StepConfig, TargetConfig};
@@ -364,12 +364,12 @@ fn to_system(s: &Scenario, calendar: &Calendar, replication: u32) -> SystemConfi
 /// failing that, as a string (`5m`, `lru`).
 pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, Diagnostics> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_text(path).map_err(|(line_col, m)| {
         Diagnostics(vec![Diagnostic {
             file: file.clone(),
-            line_col: None,
+            line_col,
             field: None,
-            message: format!("cannot read the scenario file: {e}"),
+            message: format!("cannot read the scenario file: {m}"),
             snippet: None,
             from_override: None,
         }])
@@ -379,6 +379,34 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, Diagnostics> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".into());
     load_str(&file, &text, overrides, &default_name)
+}
+
+/// Reads a text file; on invalid UTF-8, the line and column of the first
+/// bad byte. At most 256 MiB (an input file, not a data set).
+pub fn read_text(path: &Path) -> Result<String, (Option<(usize, usize)>, String)> {
+    const MAX: u64 = 256 << 20;
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if len > MAX {
+        return Err((
+            None,
+            format!("the file is {len} bytes, above the {MAX} an input file may have"),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| (None, e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let ok = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let before = String::from_utf8_lossy(&bytes[..ok]);
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (
+            Some((line, col)),
+            format!(
+                "invalid UTF-8 (byte 0x{:02X}): save the file as UTF-8",
+                bytes[ok]
+            ),
+        )
+    })
 }
 
 /// [`load`] from a string (`file` is only used in messages).
@@ -393,13 +421,9 @@ pub fn load_str(
         text,
         overrides: &[],
     };
-    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        Diagnostics(vec![plain.diagnostic(
-            e.span(),
-            None,
-            first_line(e.message()),
-        )])
-    })?;
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| syntax_diagnostic(&plain, &e))?;
     let mut applied = Vec::new();
     for o in overrides {
         let (path, value) = apply_override(&mut doc, o).map_err(|m| {
@@ -459,7 +483,8 @@ pub fn load_str(
     let dir = Path::new(file).parent().unwrap_or(Path::new(""));
     for (name, source) in &mut scenario.traffic {
         if let Some(t) = &source.trace {
-            let (data, tokens) = crate::trace::load(t, dir, &calendar, name)?;
+            let horizon = scenario.duration.secs();
+            let (data, tokens) = crate::trace::load(t, dir, &calendar, name, horizon)?;
             source.trace_data = Some(data);
             source.trace_tokens = tokens;
         }
@@ -468,14 +493,17 @@ pub fn load_str(
         if let PolicyConfig::HpaManifest(m) = policy {
             let path = dir.join(&*m);
             let field = format!("autoscaler.{name}.manifest");
-            let yaml = std::fs::read_to_string(&path).map_err(|e| {
+            let yaml = read_text(&path).map_err(|(lc, e)| {
+                let at = lc.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
                 located(
                     &field,
-                    format!("cannot read the manifest {}: {e}", path.display()),
+                    format!("cannot read the manifest {}{at}: {e}", path.display()),
                 )
             })?;
-            let cfg = Hpa::from_manifest(&yaml)
-                .map_err(|e| located(&field, format!("{}: {e}", path.display())))?;
+            let cfg = Hpa::from_manifest(&yaml).map_err(|e| {
+                let sep = if e.line_col.is_some() { ":" } else { ": " };
+                located(&field, format!("{}{sep}{e}", path.display()))
+            })?;
             *policy = PolicyConfig::Hpa(cfg);
         }
     }
@@ -525,9 +553,15 @@ pub fn policy_from_toml(file: &str, text: &str) -> Result<PolicyConfig, Diagnost
 }
 
 /// A policy from a Kubernetes HorizontalPodAutoscaler YAML manifest.
-pub fn policy_from_manifest(yaml: &str) -> Result<PolicyConfig, String> {
+pub fn policy_from_manifest(
+    yaml: &str,
+) -> Result<PolicyConfig, scalesim_models::policy::hpa::ManifestError> {
     let cfg = Hpa::from_manifest(yaml)?;
-    Hpa::new(&cfg).map_err(|(f, m)| format!("{f}: {m}"))?;
+    Hpa::new(&cfg).map_err(|(f, m)| scalesim_models::policy::hpa::ManifestError {
+        line_col: None,
+        path: Some(f),
+        message: m,
+    })?;
     Ok(PolicyConfig::Hpa(cfg))
 }
 
@@ -614,18 +648,50 @@ fn check_slo(
 
 /// The text of `src` parsed with spans, for locating later messages.
 fn parse_spanned<'a>(src: &Source<'a>) -> Result<ImDocument<&'a str>, Diagnostics> {
-    ImDocument::parse(src.text).map_err(|e| {
-        Diagnostics(vec![src.diagnostic(
-            e.span(),
-            None,
-            first_line(e.message()),
-        )])
-    })
+    ImDocument::parse(src.text).map_err(|e| syntax_diagnostic(src, &e))
+}
+
+/// A TOML syntax error of `src`: its place, the key being written there
+/// (read from the text, as the document does not parse) and a message
+/// that is never empty.
+fn syntax_diagnostic(src: &Source, e: &toml_edit::TomlError) -> Diagnostics {
+    let span = e.span();
+    let at = span.as_ref().map_or(0, |s| s.start);
+    let field = span.as_ref().and_then(|_| path_in_text(src.text, at));
+    let mut message = first_line(e.message());
+    let here = src.text.get(at..).and_then(|t| t.chars().next());
+    if let Some(c) = here.filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        let what = format!(
+            "control character U+{:04X} is not allowed in TOML, even in a comment or a string (write it as an escape such as \\u{:04X} inside a string, or remove it)",
+            c as u32, c as u32
+        );
+        message = if message.is_empty() {
+            what
+        } else {
+            format!("{message}; {what}")
+        };
+    } else if message.is_empty() {
+        message = match here {
+            Some(c) => format!("unexpected {c:?} here"),
+            None => "unexpected end of file: a table, array or string is not closed".into(),
+        };
+    }
+    if message.contains("recursion limit") {
+        message.push_str(": arrays and inline tables are nested too deeply");
+    }
+    if message.contains("number too large") {
+        message.push_str(
+            ": integers are at most 9223372036854775807 (and each field has its own range)",
+        );
+    }
+    Diagnostics(vec![src.diagnostic(span, field, message)])
 }
 
 /// A serde error of `src`, with its place, field path and a suggestion.
 fn serde_diagnostic(src: &Source, spanned: &ImDocument<&str>, e: toml::de::Error) -> Diagnostics {
-    let field = e.span().and_then(|s| path_at(spanned, s.start));
+    let field = e
+        .span()
+        .and_then(|s| path_at(spanned, s.start).or_else(|| path_in_text(src.text, s.start)));
     Diagnostics(vec![src.diagnostic(e.span(), field, suggest(e.message()))])
 }
 

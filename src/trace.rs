@@ -12,7 +12,8 @@
 //!   optionally `prompt_tokens` and `output_tokens` columns (LLM requests:
 //!   each arrival replays its own token counts).
 
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::{echo, Diagnostic, Diagnostics};
+use scalesim_models::limits::{MAX_ARRIVALS, MAX_RATE, MAX_TRACE_ROWS};
 use scalesim_models::traffic::calendar::{parse_local, Calendar};
 use scalesim_models::traffic::{TraceConfig, TraceData, TraceFormat};
 use scalesim_models::units::parse_duration;
@@ -44,10 +45,10 @@ fn time_cell(s: &str, cal: &Calendar) -> Result<f64, String> {
     match parse_local(s) {
         Ok(d) if cal.is_dated() => Ok(cal.sim_time(d)),
         Ok(_) => Err(format!(
-            "the date {s:?} needs the scenario's `start`; or give seconds from the start"
+            "the date {} needs the scenario's `start`; or give seconds from the start", echo(s)
         )),
         Err(_) => Err(format!(
-            "expected a time: seconds from the start, a duration like \"90m\", or a date-time like \"2026-11-23T08:00:00\"; got {s:?}"
+            "expected a time: seconds from the start, a duration like \"90m\", or a date-time like \"2026-11-23T08:00:00\"; got {}", echo(s)
         )),
     }
 }
@@ -57,12 +58,15 @@ fn time_cell(s: &str, cal: &Calendar) -> Result<f64, String> {
 pub type Loaded = (TraceData, Option<Vec<(u32, u32)>>);
 
 /// Loads the trace of source `source` (for messages) as configured in
-/// `cfg`, resolving the file relative to `scenario_dir`.
+/// `cfg`, resolving the file relative to `scenario_dir`; `horizon_s` is the
+/// run's duration (rows past it are not replayed, so not counted against
+/// the arrivals bound).
 pub fn load(
     cfg: &TraceConfig,
     scenario_dir: &Path,
     cal: &Calendar,
     source: &str,
+    horizon_s: f64,
 ) -> Result<Loaded, Diagnostics> {
     let path = scenario_dir.join(&cfg.file);
     let file = path.display().to_string();
@@ -98,12 +102,27 @@ pub fn load(
     let mut times = Vec::new();
     let mut counts = Vec::new();
     let mut tokens = Vec::new();
+    // The line of each row, for messages about a row found later.
+    let mut lines: Vec<u64> = Vec::new();
     for rec in rdr.records() {
+        if lines.len() >= MAX_TRACE_ROWS {
+            let line = rec
+                .ok()
+                .and_then(|r| r.position().map(|p| p.line()))
+                .unwrap_or(0);
+            return Err(at(
+                &file,
+                line,
+                &field,
+                format!("more than {MAX_TRACE_ROWS} rows (memory: every row is held); aggregate the trace into counts per interval"),
+            ));
+        }
         let rec = rec.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
             at(&file, line, &field, format!("malformed CSV: {e}"))
         })?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        lines.push(line);
         if let Some(tc) = time_col {
             let cell = rec.get(tc).unwrap_or("");
             let t = time_cell(cell, cal)
@@ -127,7 +146,8 @@ pub fn load(
                         line,
                         &field,
                         format!(
-                            "column `{name}`: expected a whole number of tokens >= 1, got {v:?}"
+                            "column `{name}`: expected a whole number of tokens >= 1, got {}",
+                            echo(v)
                         ),
                     )
                 })
@@ -146,7 +166,7 @@ pub fn load(
                         &file,
                         line,
                         &field,
-                        format!("column `count`: expected a number >= 0, got {cell:?}"),
+                        format!("column `count`: expected a number >= 0, got {}", echo(cell)),
                     )
                 })?;
             counts.push(c);
@@ -206,6 +226,36 @@ pub fn load(
                     ))
                 }
             };
+            // A row's rate past the time resolution, or a trace with more
+            // arrivals than a run may simulate, is refused at its row.
+            let mut total = 0.0;
+            for (i, c) in counts.iter().enumerate() {
+                let line = lines.get(i).copied().unwrap_or(0);
+                if c / interval > MAX_RATE {
+                    return Err(at(
+                        &file,
+                        line,
+                        &field,
+                        format!(
+                            "column `count`: {c} requests in {interval} s is {:.3e} requests/s, beyond the 1 ns time resolution (at most {MAX_RATE:e})",
+                            c / interval
+                        ),
+                    ));
+                }
+                if start + i as f64 * interval < horizon_s {
+                    total += c;
+                }
+                if total > MAX_ARRIVALS {
+                    return Err(at(
+                        &file,
+                        line,
+                        &field,
+                        format!(
+                            "column `count`: the trace reaches {total:.3e} requests by this row, more than the {MAX_ARRIVALS:e} one run may simulate (time: every arrival is simulated)"
+                        ),
+                    ));
+                }
+            }
             Ok((
                 TraceData::Counts {
                     start,

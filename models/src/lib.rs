@@ -37,6 +37,7 @@ pub mod dist;
 pub mod fleet;
 pub mod flow;
 pub mod kinds;
+pub mod limits;
 pub mod measure;
 pub mod policy;
 pub mod system;

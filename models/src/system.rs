@@ -6,6 +6,7 @@
 
 use crate::fleet::cost::CostConfig;
 use crate::kinds::CheckCx;
+use crate::limits;
 use crate::policy::PolicyConfig;
 use crate::traffic::calendar::Calendar;
 use crate::traffic::SourceConfig;
@@ -193,13 +194,17 @@ impl SystemConfig {
             }
         }
         let horizon_s = to_secs(self.duration);
+        let mut drawn = 0.0;
         for (name, s) in &self.sources {
             if let Err((f, m)) = s.check_classes() {
                 issue(format!("traffic.{name}.{f}"), m);
                 continue;
             }
-            if let Err((f, m)) = s.profile(&self.calendar, horizon_s) {
-                issue(format!("traffic.{name}.{f}"), m);
+            match s.profile(&self.calendar, horizon_s) {
+                Err((f, m)) => issue(format!("traffic.{name}.{f}"), m),
+                Ok(p) => {
+                    drawn += p.candidates(horizon_s, 60.0);
+                }
             }
             for (i, c) in s.classes().iter().enumerate() {
                 let to = c.to.as_deref().unwrap_or("");
@@ -217,6 +222,15 @@ impl SystemConfig {
                 }
             }
         }
+        if drawn > limits::MAX_ARRIVALS {
+            issue(
+                "traffic".into(),
+                format!(
+                    "the sources together would draw about {drawn:.3e} arrivals, more than the {:e} one run may simulate (time: every arrival is simulated); lower the rates or shorten the duration",
+                    limits::MAX_ARRIVALS
+                ),
+            );
+        }
         for (name, a) in &self.autoscalers {
             let base = format!("autoscaler.{name}");
             match names.get(name.as_str()).map(|&i| &self.components[i].1) {
@@ -233,9 +247,16 @@ impl SystemConfig {
                     format!("unknown component {name:?}; known components: {}", known()),
                 ),
             }
+            let comp = names.get(name.as_str()).map(|&i| &self.components[i]);
+            for (f, m) in self.check_autoscaler_bounds(name, a, comp.map(|c| &c.1)) {
+                issue(format!("{base}.{f}"), m);
+            }
             match a.build(&self.calendar) {
                 Err((f, m)) => issue(format!("autoscaler.{name}.{f}"), m),
                 Ok(Some(ctrl)) => {
+                    for (path, m) in self.check_evaluations(name, a, &*ctrl, comp.map(|c| &c.1)) {
+                        issue(path, m);
+                    }
                     let published = names
                         .get(name.as_str())
                         .map(|&i| published_metrics(&self.components[i].1))
@@ -255,8 +276,182 @@ impl SystemConfig {
                 Ok(None) => {}
             }
         }
+        // Only once every component checks out: a bad count (shards) must
+        // not be expanded.
+        if out.is_empty() && self.sample > 0 && self.duration / self.sample <= MAX_WINDOWS {
+            // Rows are kept for every window and every component (shards
+            // and database pools count) plus the `_system` row.
+            let expanded = self.expanded();
+            let comps = expanded.components.len() as u64 + 1;
+            // Instances of every fleet, hidden ones (shards, database
+            // pools) included, at the most their policy may set.
+            let total: u64 = expanded
+                .components
+                .iter()
+                .map(|(n, c)| {
+                    let policy = self
+                        .autoscalers
+                        .iter()
+                        .find(|(a, _)| a == n)
+                        .map(|(_, p)| p.capacities().iter().map(|c| c.1).max().unwrap_or(0))
+                        .unwrap_or(0);
+                    c.instances().max(policy) as u64
+                })
+                .sum();
+            if total > limits::MAX_TOTAL_INSTANCES {
+                out.push(ConfigIssue {
+                    path: "components".into(),
+                    message: format!(
+                        "the fleets may reach {total} instances together (shards and database pools counted), above the {} one system may have (memory: every instance is tracked)",
+                        limits::MAX_TOTAL_INSTANCES
+                    ),
+                });
+            }
+            let rows = (self.duration / self.sample).saturating_add(1) * comps;
+            if rows > limits::MAX_SERIES_ROWS {
+                out.push(ConfigIssue {
+                    path: "sample".into(),
+                    message: format!(
+                        "{} windows x {comps} components (with `_system`) is {rows} time-series rows, above the {} one run keeps (memory: every row is held to the end); use a longer sample interval",
+                        self.duration / self.sample,
+                        limits::MAX_SERIES_ROWS
+                    ),
+                });
+            }
+        }
         if out.is_empty() {
             out.extend(self.check_graph(&names));
+        }
+        out
+    }
+
+    /// The capacities a policy may set against the size of one fleet:
+    /// `(field below [autoscaler.<name>], message)`.
+    fn check_autoscaler_bounds(
+        &self,
+        _name: &str,
+        a: &PolicyConfig,
+        comp: Option<&ComponentConfig>,
+    ) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let max_inst = limits::MAX_INSTANCES;
+        for (f, v) in a.capacities() {
+            if v > max_inst {
+                out.push((
+                    f,
+                    format!(
+                        "a capacity of {v} is above the {max_inst} instances one pool may have (memory: every instance is tracked)"
+                    ),
+                ));
+            }
+        }
+        if let (Some(p), Some((f, v))) = (
+            comp.and_then(|c| c.lifecycle()),
+            a.capacities().into_iter().max_by_key(|c| c.1),
+        ) {
+            let slots = v as u64 * p.concurrency as u64;
+            if out.is_empty() && slots > limits::MAX_SLOTS {
+                out.push((
+                    f,
+                    format!(
+                        "{v} instances x concurrency {} is {slots} slots, above the {} one pool may have (memory: every slot is tracked)",
+                        p.concurrency,
+                        limits::MAX_SLOTS
+                    ),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Evaluations, metric windows and samples an autoscaler makes over the
+    /// run: `(dotted path, message)`.
+    fn check_evaluations(
+        &self,
+        name: &str,
+        a: &PolicyConfig,
+        ctrl: &dyn crate::policy::Controller,
+        comp: Option<&ComponentConfig>,
+    ) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let horizon = to_secs(self.duration);
+        let period_field = match a {
+            PolicyConfig::Hpa(_) => "sync_period",
+            _ => "period",
+        };
+        let at = |f: &str| format!("autoscaler.{name}.{f}");
+        let period = ctrl.period_s();
+        let evals = horizon / period.max(1e-9);
+        if evals > limits::MAX_EVALUATIONS as f64 {
+            out.push((
+                at(period_field),
+                format!(
+                    "an evaluation every {period} s over {horizon} s is {evals:.3e} evaluations, above the {} one autoscaler may make in a run (time: each one runs the policy); give a longer period",
+                    limits::MAX_EVALUATIONS
+                ),
+            ));
+            return out;
+        }
+        let (hist_field, hist) = a.history_s();
+        let kept = hist / period.max(1e-9);
+        if kept > limits::MAX_HISTORY as f64 {
+            out.push((
+                at(period_field),
+                format!(
+                    "an evaluation every {period} s keeps {kept:.0} of them over the policy's {hist} s {hist_field}, above {} (time: every evaluation scans them); give a longer period",
+                    limits::MAX_HISTORY
+                ),
+            ));
+        }
+        let Some(p) = comp.and_then(|c| c.lifecycle()) else {
+            return out;
+        };
+        let window = p.metric_period.map(|d| d.secs()).unwrap_or(period);
+        let comp_at = |f: &str| {
+            if p.metric_period.is_some() || f != "metric_period" {
+                format!("components.{name}.{f}")
+            } else {
+                at(period_field)
+            }
+        };
+        let windows = horizon / window.max(1e-9);
+        if windows > limits::MAX_EVALUATIONS as f64 {
+            out.push((
+                comp_at("metric_period"),
+                format!(
+                    "a metric window every {window} s over {horizon} s is {windows:.3e} windows, above the {} one autoscaler may close in a run (time: each samples every instance); give a longer metric_period",
+                    limits::MAX_EVALUATIONS
+                ),
+            ));
+            return out;
+        }
+        let most = a
+            .capacities()
+            .iter()
+            .map(|c| c.1)
+            .max()
+            .unwrap_or(0)
+            .max(p.instances);
+        let samples = windows * most as f64;
+        if samples > limits::MAX_POD_SAMPLES {
+            out.push((
+                comp_at("metric_period"),
+                format!(
+                    "{windows:.0} metric windows x up to {most} instances is {samples:.3e} instance samples, above the {:e} one run may take (time: each window samples every instance); give a longer metric_period",
+                    limits::MAX_POD_SAMPLES
+                ),
+            ));
+        }
+        let pending = p.metric_delay.secs() / window.max(1e-9);
+        if pending > limits::MAX_PENDING_WINDOWS as f64 {
+            out.push((
+                comp_at("metric_delay"),
+                format!(
+                    "a metric delay of {} s holds {pending:.0} windows of {window} s at once, above {} (memory: each holds a sample of every instance)",
+                    p.metric_delay.secs(),
+                    limits::MAX_PENDING_WINDOWS
+                ),
+            ));
         }
         out
     }

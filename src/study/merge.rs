@@ -5,6 +5,7 @@
 //! writes (fingerprint, plan and slice checks).
 
 use crate::chart;
+use crate::diagnostics::echo;
 use crate::output::summary::Named;
 use crate::output::{columns, human_secs};
 use crate::study::metrics;
@@ -297,7 +298,25 @@ pub fn run_to_dir(
 /// (same fingerprint) must be present exactly once. `plot` replaces the
 /// scenario's chart list (kept in the slices' manifests) when not empty.
 pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResults, Failure> {
-    let usage = |m: String| Failure::Usage(m);
+    let usage = |m: String| Failure::Usage(format!("error: {m}"));
+    // Writing into a slice would overwrite the runs.csv and sweep.json it
+    // is read from.
+    let same_dir = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    for d in dirs {
+        if same_dir(out, d)
+            || out.starts_with(d.join("sweep.json"))
+            || out.starts_with(d.join("runs.csv"))
+        {
+            return Err(usage(format!(
+                "--out {}: is the input slice {}; merging into it would overwrite what it reads: give another --out",
+                out.display(),
+                d.display()
+            )));
+        }
+    }
     let mut slices: Vec<(ManifestIn, PathBuf)> = Vec::new();
     for d in dirs {
         let path = d.join("sweep.json");
@@ -309,6 +328,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResul
         })?;
         let m: ManifestIn = serde_json::from_str(&text)
             .map_err(|e| usage(format!("{}: not a sweep manifest: {e}", path.display())))?;
+        check_manifest(&m).map_err(|e| usage(format!("{}: {e}", path.display())))?;
         slices.push((m, d.clone()));
     }
     let Some((first, _)) = slices.first() else {
@@ -319,7 +339,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResul
         None => {
             return Err(usage(format!(
                 "{}: a whole sweep, not a slice; nothing to merge",
-                dirs[0].display()
+                dirs[0].join("sweep.json").display()
             )))
         }
     };
@@ -334,11 +354,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResul
         if !same {
             return Err(usage(format!(
                 "{}: a slice of another sweep (scenario `{}`, fingerprint {}; expected `{}`, {})",
-                d.display(),
-                m.scenario,
-                m.fingerprint,
-                first.scenario,
-                first.fingerprint
+                d.join("sweep.json").display(),
+                echo(&m.scenario),
+                echo(&m.fingerprint),
+                echo(&first.scenario),
+                echo(&first.fingerprint)
             )));
         }
         let Some(s) = m
@@ -346,12 +366,15 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResul
             .as_ref()
             .filter(|s| s.count == count && s.index < count)
         else {
-            return Err(usage(format!("{}: not a slice of {count}", d.display())));
+            return Err(usage(format!(
+                "{}: not a slice of {count}",
+                d.join("sweep.json").display()
+            )));
         };
         if std::mem::replace(&mut seen[s.index], true) {
             return Err(usage(format!(
                 "{}: slice {}/{count} given twice",
-                d.display(),
+                d.join("sweep.json").display(),
                 s.index
             )));
         }
@@ -368,7 +391,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResul
             .iter()
             .map(|vs| vs.iter().map(|t| parse_value(t)).collect::<Result<_, _>>())
             .collect::<Result<_, String>>()
-            .map_err(usage)?,
+            .map_err(|e| usage(format!("{}: {e}", dirs[0].join("sweep.json").display())))?,
         replications: first.replications,
     };
     let metrics: Vec<String> = slices
@@ -382,14 +405,15 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResul
         if !m.metrics.is_empty() && m.metrics != metrics {
             return Err(usage(format!(
                 "{}: other metrics than the other slices",
-                d.display()
+                d.join("sweep.json").display()
             )));
         }
         read_runs(&d.join("runs.csv"), &plan, metrics.len(), &mut rows)?;
     }
     std::fs::create_dir_all(out)
         .map_err(|e| usage(format!("cannot create {}: {e}", out.display())))?;
-    let io_err = |e: io::Error| Failure::Usage(format!("cannot write to {}: {e}", out.display()));
+    let io_err =
+        |e: io::Error| Failure::Usage(format!("error: cannot write to {}: {e}", out.display()));
     let mut w = RunsWriter::create(out, &plan).map_err(io_err)?;
     let mut accs: Vec<Vec<Acc>> = vec![Vec::new(); plan.points.len()];
     for (k, row) in rows.iter().enumerate() {
@@ -412,13 +436,65 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResul
     Ok(results)
 }
 
+/// What a manifest must hold before anything is sized from it: a plan
+/// within [`MAX_RUNS`] whose runs add up, points as long as the parameter
+/// list, a slice index within its count.
+fn check_manifest(m: &ManifestIn) -> Result<(), String> {
+    use scalesim_models::limits::MAX_RUNS;
+    if m.replications == 0 {
+        return Err("`replications` is 0: expected at least 1".into());
+    }
+    let runs = m.plan.len().checked_mul(m.replications as usize);
+    match runs {
+        Some(r) if r <= MAX_RUNS && r == m.runs => {}
+        Some(r) if r <= MAX_RUNS => {
+            return Err(format!(
+                "`runs` is {}, but {} points x {} replications is {r}",
+                m.runs,
+                m.plan.len(),
+                m.replications
+            ))
+        }
+        _ => {
+            return Err(format!(
+                "{} points x {} replications is more than the {MAX_RUNS} runs a sweep may have",
+                m.plan.len(),
+                m.replications
+            ))
+        }
+    }
+    if let Some((i, p)) = m
+        .plan
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.len() != m.params.len())
+    {
+        return Err(format!(
+            "`plan` point {i} has {} values for {} parameters",
+            p.len(),
+            m.params.len()
+        ));
+    }
+    if let Some(s) = &m.shard {
+        if s.count == 0 || s.index >= s.count || s.count > MAX_RUNS.max(1) {
+            return Err(format!(
+                "`shard` {}/{}: expected index < count <= {MAX_RUNS}",
+                s.index, s.count
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn parse_value(text: &str) -> Result<toml::Value, String> {
     let doc: toml::Table = format!("v = {text}")
         .parse()
-        .map_err(|e| format!("bad value `{text}` in a sweep manifest: {e}"))?;
+        .map_err(|e: toml::de::Error| {
+            format!("bad value {} in `plan`: {}", echo(text), e.message())
+        })?;
     doc.get("v")
         .cloned()
-        .ok_or_else(|| format!("bad value `{text}` in a sweep manifest"))
+        .ok_or_else(|| format!("bad value {} in `plan`", echo(text)))
 }
 
 fn read_runs(
@@ -427,7 +503,7 @@ fn read_runs(
     n_metrics: usize,
     rows: &mut [Option<Row>],
 ) -> Result<(), Failure> {
-    let bad = |m: String| Failure::Usage(format!("{}: {m}", path.display()));
+    let bad = |m: String| Failure::Usage(format!("error: {}: {m}", path.display()));
     let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
     let skip = 3 + plan.params.len();
     for (i, rec) in r.records().enumerate() {
@@ -436,7 +512,7 @@ fn read_runs(
         let field = |j: usize| rec.get(j).unwrap_or("");
         let run: usize = field(0)
             .parse()
-            .map_err(|_| bad(format!("line {line}: bad run number `{}`", field(0))))?;
+            .map_err(|_| bad(format!("line {line}: bad run number {}", echo(field(0)))))?;
         if run >= rows.len() || rec.len() != skip + n_metrics {
             return Err(bad(format!("line {line}: does not belong to this sweep")));
         }
@@ -447,7 +523,7 @@ fn read_runs(
                     Ok(f64::NAN)
                 } else {
                     t.parse::<f64>()
-                        .map_err(|_| bad(format!("line {line}: `{t}` is not a number")))
+                        .map_err(|_| bad(format!("line {line}: {} is not a number", echo(t))))
                 }
             })
             .collect::<Result<Vec<f64>, _>>()?;

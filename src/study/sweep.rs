@@ -149,7 +149,23 @@ impl Plan {
             }
         }
         let sizes: Vec<usize> = dims.iter().map(|d| d[0].1.len()).collect();
-        let total: usize = sizes.iter().product();
+        let max = scalesim_models::limits::MAX_RUNS;
+        let total = sizes
+            .iter()
+            .try_fold(1usize, |a, &n| a.checked_mul(n))
+            .filter(|&t| t <= max);
+        let runs = total.and_then(|t| t.checked_mul(cfg.replications as usize));
+        let Some(total) = total.filter(|_| runs.is_some_and(|r| r <= max)) else {
+            return Err(format!(
+                "{} points x {} replications is more than the {max} runs a sweep may have (memory and time: every run is planned and simulated); vary fewer values or lower replications",
+                sizes
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" x "),
+                cfg.replications
+            ));
+        };
         let mut points = Vec::with_capacity(total);
         for mut k in 0..total {
             // Mixed-radix digits, the last dimension fastest.

@@ -205,6 +205,56 @@ pub const POLICIES: &[&str] = &[
 ];
 
 impl PolicyConfig {
+    /// Every capacity this policy may set, with its field path (checked
+    /// against [`crate::limits::MAX_INSTANCES`]).
+    pub fn capacities(&self) -> Vec<(String, u32)> {
+        let group = |min: u32, max: u32| vec![("min".to_string(), min), ("max".to_string(), max)];
+        match self {
+            PolicyConfig::Static(_) | PolicyConfig::HpaManifest(_) => Vec::new(),
+            PolicyConfig::Scheduled(c) => {
+                let mut v = vec![
+                    ("capacity".to_string(), c.capacity),
+                    ("off_hours".to_string(), c.off_hours),
+                ];
+                for (i, o) in c.overrides.iter().enumerate() {
+                    v.push((format!("overrides.{i}.capacity"), o.capacity));
+                }
+                v
+            }
+            PolicyConfig::Hpa(c) => group(c.min, c.max),
+            PolicyConfig::Simple(c) => group(c.min, c.max),
+            PolicyConfig::Step(c) => group(c.min, c.max),
+            PolicyConfig::Target(c) => group(c.min, c.max),
+            PolicyConfig::Predictive(c) => group(c.min, c.max),
+        }
+    }
+
+    /// The longest span of past evaluations the policy keeps and scans at
+    /// every evaluation (stabilization windows, warm-ups and cooldowns, a
+    /// forecasting season), seconds; with the evaluation spacing it bounds
+    /// the work of an evaluation ([`crate::limits::MAX_HISTORY`]).
+    /// Returns (what the span is, seconds).
+    pub fn history_s(&self) -> (&'static str, f64) {
+        match self {
+            PolicyConfig::Static(_) | PolicyConfig::HpaManifest(_) => ("period", 0.0),
+            PolicyConfig::Scheduled(_) => ("period", 0.0),
+            // The validated bounds of every HPA window and policy period.
+            PolicyConfig::Hpa(_) => (
+                "stabilization windows",
+                hpa::MAX_STABILIZATION_S.max(hpa::MAX_POLICY_PERIOD_S),
+            ),
+            PolicyConfig::Simple(c) => ("cooldown", c.cooldown.secs()),
+            PolicyConfig::Step(c) => ("warmup", c.warmup.secs()),
+            PolicyConfig::Target(c) => (
+                "warmup",
+                c.warmup
+                    .secs()
+                    .max(c.scale_in_cooldown.map_or(0.0, |d| d.secs())),
+            ),
+            PolicyConfig::Predictive(c) => ("season", c.season.secs() + 3600.0 + c.period.secs()),
+        }
+    }
+
     /// Builds the controller (None for `static`); `Err((field, message))`.
     pub fn build(
         &self,

@@ -369,6 +369,9 @@ impl SourceConfig {
             crate::traffic::pattern::check_factors("on_factor", &[o.on_factor, o.off_factor])
                 .or_else(|(_, m)| issue("onoff", m))?;
         }
+        // The factors the trace itself adds (its counts, and no arrivals
+        // before its start): a deterministic counts replay may have them.
+        let mut trace_factors = 0;
         match (&self.trace, &self.trace_data) {
             (
                 Some(t),
@@ -400,9 +403,11 @@ impl SourceConfig {
                 }
                 end = start + counts.len() as f64 * interval;
                 factors.push(Factor::Timeline(Knots(k)));
+                trace_factors = 1;
                 if *start > 0.0 {
                     // No arrivals before the trace starts.
                     factors.push(Factor::Timeline(Knots(vec![(*start, 0.0), (*start, 1.0)])));
+                    trace_factors = 2;
                 }
             }
             (Some(_), Some(TraceData::Timestamps(ts))) => {
@@ -425,7 +430,7 @@ impl SourceConfig {
                 || self.growth.is_some()
                 || !self.bursts.is_empty()
                 || self.onoff.is_some();
-            if patterned || (exact_counts && factors.len() > 1) {
+            if patterned || (exact_counts && factors.len() > trace_factors) {
                 return issue(
                     "arrivals",
                     "deterministic arrivals need a constant rate or a counts trace alone; use arrivals = \"poisson\" with patterns",
@@ -443,11 +448,66 @@ impl SourceConfig {
                 .onoff
                 .map(|o| o.on_factor.max(o.off_factor))
                 .unwrap_or(1.0);
+        // The field that sets the base rate, to blame for too much load.
+        let base_field = if self.trace.is_some() {
+            "trace"
+        } else if self.users.is_some() {
+            "users"
+        } else if phases {
+            "growth.phases"
+        } else {
+            "rate"
+        };
         if peak > MAX_RATE {
             return issue(
-                "rate",
+                base_field,
                 format!("the peak rate {peak:.3e} requests/s is beyond the 1 ns time resolution (at most {MAX_RATE:e})"),
             );
+        }
+        if let Some(o) = &self.onoff {
+            let switches = 2.0 * horizon_s / (o.on.secs() + o.off.secs());
+            if switches > crate::limits::MAX_SWITCHES {
+                return issue(
+                    "onoff",
+                    format!(
+                        "on {} s / off {} s over {horizon_s} s is about {switches:.3e} switches (at most {:e}: each is drawn); give longer on and off periods",
+                        o.on.secs(),
+                        o.off.secs(),
+                        crate::limits::MAX_SWITCHES
+                    ),
+                );
+            }
+        }
+        if !matches!(self.trace_data, Some(TraceData::Timestamps(_))) {
+            let onoff_max = self
+                .onoff
+                .map(|o| o.on_factor.max(o.off_factor))
+                .unwrap_or(1.0);
+            let drawn = profile.candidates(horizon_s, BLOCK) * onoff_max;
+            let max = crate::limits::MAX_ARRIVALS;
+            if drawn > max {
+                let h = horizon_s.min(profile.end);
+                let expected = profile.integral(0.0, h, BLOCK.max(h / 100_000.0)) * onoff_max;
+                let spiky = drawn > 10.0 * expected;
+                let field = match (spiky, self.events.is_empty(), self.bursts.is_empty()) {
+                    (true, false, _) => "events",
+                    (true, true, false) => "bursts",
+                    _ => base_field,
+                };
+                let why = if spiky {
+                    format!(
+                        "; most at the peak of a short spike, to be discarded (about {expected:.3e} kept): thinning draws at the highest rate of each {BLOCK} s block, so lengthen the spike or lower its factor"
+                    )
+                } else {
+                    "; lower the rate or shorten the duration".into()
+                };
+                return issue(
+                    field,
+                    format!(
+                        "this source would draw about {drawn:.3e} arrivals in {horizon_s} s, more than the {max:e} one run may simulate (time: every arrival is simulated){why}"
+                    ),
+                );
+            }
         }
         Ok(profile)
     }

@@ -432,6 +432,23 @@ impl RateProfile {
         r
     }
 
+    /// The arrivals thinning draws over `[0, horizon]` (accepted or not):
+    /// the integral of the majorant, block by block, on blocks of `block`
+    /// seconds (more when the horizon holds over 100,000 blocks, which
+    /// only raises the count). For load-time work bounds.
+    pub fn candidates(&self, horizon: f64, block: f64) -> f64 {
+        let horizon = horizon.min(self.end).max(0.0);
+        let step = block.max(horizon / 100_000.0);
+        let mut a = 0.0;
+        let mut total = 0.0;
+        while a < horizon {
+            let b = (a + step).min(horizon);
+            total += self.max_over(a, b) * (b - a);
+            a = b;
+        }
+        total
+    }
+
     /// The expected number of arrivals in `[a, b]`: the integral of the
     /// rate, by the midpoint rule on steps of at most `step` seconds
     /// (for checks and reports, not the hot path).
@@ -608,6 +625,18 @@ pub fn event_knots(e: &EventConfig, cal: &Calendar) -> Result<Knots, (&'static s
     };
     if end < start {
         return Err(("end", "the event ends before it starts".into()));
+    }
+    if end == start && e.ramp_up.secs() == 0.0 && e.ramp_down.secs() == 0.0 {
+        // A spike of no width changes no arrival but would raise the
+        // thinning majorant of its whole block.
+        return Err((
+            if e.duration.is_some() {
+                "duration"
+            } else {
+                "end"
+            },
+            "the event lasts 0 s: give it a duration > 0 (or a ramp)".into(),
+        ));
     }
     check_factors("factor", &[e.factor])?;
     let (up, down) = (e.ramp_up.secs(), e.ramp_down.secs());

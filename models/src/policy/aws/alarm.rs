@@ -384,6 +384,15 @@ impl AlarmConfig {
                 "expected at least 1 evaluation period",
             );
         }
+        if n as u64 > crate::limits::MAX_HISTORY {
+            return issue(
+                join(prefix, "evaluation_periods"),
+                format!(
+                    "{n} evaluation periods is above {} (memory: the alarm keeps every datapoint of its range)",
+                    crate::limits::MAX_HISTORY
+                ),
+            );
+        }
         if let Some(m) = m {
             if m == 0 || m > n {
                 return issue(join(prefix, "datapoints_to_alarm"), format!(

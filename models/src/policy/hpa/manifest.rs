@@ -334,10 +334,19 @@ impl Hpa {
     /// autoscaling/v1: `targetCPUUtilizationPercentage` (default 80).
     /// Controller flags (sync period, tolerance, ...) keep their defaults.
     /// The result is checked as [`Hpa::new`] checks it.
-    pub fn from_manifest(yaml: &str) -> Result<HpaConfig, String> {
-        for doc in serde_yaml_ng::Deserializer::from_str(yaml) {
-            let v =
-                serde_yaml_ng::Value::deserialize(doc).map_err(|e| format!("invalid YAML: {e}"))?;
+    pub fn from_manifest(yaml: &str) -> Result<HpaConfig, ManifestError> {
+        check_nesting(yaml)?;
+        Self::read_manifest(yaml).map_err(|e| match e {
+            Read::Yaml(e) => ManifestError::from_yaml(&e),
+            Read::Path(m) => ManifestError::from_path_message(yaml, m),
+        })
+    }
+
+    fn read_manifest(yaml: &str) -> Result<HpaConfig, Read> {
+        // First pass: which document is the HPA, and its apiVersion.
+        let mut found = None;
+        for (i, doc) in serde_yaml_ng::Deserializer::from_str(yaml).enumerate() {
+            let v = serde_yaml_ng::Value::deserialize(doc).map_err(Read::Yaml)?;
             if v.get("kind").and_then(|k| k.as_str()) != Some("HorizontalPodAutoscaler") {
                 continue;
             }
@@ -346,73 +355,284 @@ impl Hpa {
                 .and_then(|a| a.as_str())
                 .unwrap_or("")
                 .to_string();
-            let spec = v
-                .get("spec")
-                .cloned()
-                .ok_or_else(|| "HorizontalPodAutoscaler without spec".to_string())?;
-            let mut cfg = match api.as_str() {
-                "autoscaling/v2" | "autoscaling/v2beta2" => {
-                    let s: K8sSpecV2 =
-                        serde_yaml_ng::from_value(spec).map_err(|e| format!("spec: {e}"))?;
-                    let metrics = s
-                        .metrics
-                        .iter()
-                        .enumerate()
-                        .map(|(i, m)| manifest_metric(i, m))
-                        .collect::<Result<Vec<_>, String>>()?;
-                    let behavior = match &s.behavior {
-                        None => BehaviorSpec::Legacy,
-                        Some(b) => BehaviorSpec::Rules(BehaviorConfig {
-                            scale_up: b
-                                .scale_up
-                                .as_ref()
-                                .map(|r| manifest_rules("spec.behavior.scaleUp", r))
-                                .transpose()?,
-                            scale_down: b
-                                .scale_down
-                                .as_ref()
-                                .map(|r| manifest_rules("spec.behavior.scaleDown", r))
-                                .transpose()?,
-                        }),
-                    };
-                    let mut cfg = HpaConfig::new(
-                        replicas_u32("spec.minReplicas", s.min_replicas.unwrap_or(1))?,
-                        replicas_u32("spec.maxReplicas", s.max_replicas)?,
-                        metrics,
-                    );
-                    cfg.behavior = Some(behavior);
-                    cfg
-                }
-                "autoscaling/v1" => {
-                    let s: K8sSpecV1 =
-                        serde_yaml_ng::from_value(spec).map_err(|e| format!("spec: {e}"))?;
-                    let target = s.target_cpu.unwrap_or(DEFAULT_CPU_UTILIZATION as i64);
-                    if target < 1 || target > u32::MAX as i64 {
-                        return Err(format!(
-                            "spec.targetCPUUtilizationPercentage: must be greater than 0, got {target}"
-                        ));
-                    }
-                    let mut cfg = HpaConfig::new(
-                        replicas_u32("spec.minReplicas", s.min_replicas.unwrap_or(1))?,
-                        replicas_u32("spec.maxReplicas", s.max_replicas)?,
-                        vec![MetricConfig::utilization(metric::CPU, target as u32)],
-                    );
-                    cfg.behavior = Some(BehaviorSpec::Legacy);
-                    cfg
-                }
-                other => {
-                    return Err(format!(
-                        "apiVersion {other:?}: expected autoscaling/v2 (or autoscaling/v2beta2, autoscaling/v1)"
-                    ))
-                }
-            };
-            cfg.policy = Some("hpa".into());
-            cfg.check()
-                .map_err(|(field, message)| format!("{field}: {message}"))?;
-            return Ok(cfg);
+            if v.get("spec").is_none() {
+                return Err(Read::Path(
+                    "spec: HorizontalPodAutoscaler without spec".into(),
+                ));
+            }
+            found = Some((i, api));
+            break;
         }
-        Err("no HorizontalPodAutoscaler in the manifest (expected a document with kind: HorizontalPodAutoscaler)".into())
+        let Some((index, api)) = found else {
+            return Err(Read::Path("no HorizontalPodAutoscaler in the manifest (expected a document with kind: HorizontalPodAutoscaler)".into()));
+        };
+        // Second pass: that document read straight into its type, so that
+        // errors carry their line and path.
+        let doc = || {
+            serde_yaml_ng::Deserializer::from_str(yaml)
+                .nth(index)
+                .expect("the first pass found it")
+        };
+        #[derive(Deserialize)]
+        struct Doc<S> {
+            spec: S,
+        }
+        let mut cfg = match api.as_str() {
+            "autoscaling/v2" | "autoscaling/v2beta2" => {
+                let s = Doc::<K8sSpecV2>::deserialize(doc()).map_err(Read::Yaml)?.spec;
+                let metrics = s
+                    .metrics
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| manifest_metric(i, m))
+                    .collect::<Result<Vec<_>, String>>()
+                    .map_err(Read::Path)?;
+                let behavior = match &s.behavior {
+                    None => BehaviorSpec::Legacy,
+                    Some(b) => BehaviorSpec::Rules(BehaviorConfig {
+                        scale_up: b
+                            .scale_up
+                            .as_ref()
+                            .map(|r| manifest_rules("spec.behavior.scaleUp", r))
+                            .transpose()
+                            .map_err(Read::Path)?,
+                        scale_down: b
+                            .scale_down
+                            .as_ref()
+                            .map(|r| manifest_rules("spec.behavior.scaleDown", r))
+                            .transpose()
+                            .map_err(Read::Path)?,
+                    }),
+                };
+                let mut cfg = HpaConfig::new(
+                    replicas_u32("spec.minReplicas", s.min_replicas.unwrap_or(1))
+                        .map_err(Read::Path)?,
+                    replicas_u32("spec.maxReplicas", s.max_replicas).map_err(Read::Path)?,
+                    metrics,
+                );
+                cfg.behavior = Some(behavior);
+                cfg
+            }
+            "autoscaling/v1" => {
+                let s = Doc::<K8sSpecV1>::deserialize(doc()).map_err(Read::Yaml)?.spec;
+                let target = s.target_cpu.unwrap_or(DEFAULT_CPU_UTILIZATION as i64);
+                if target < 1 || target > u32::MAX as i64 {
+                    return Err(Read::Path(format!(
+                        "spec.targetCPUUtilizationPercentage: must be greater than 0, got {target}"
+                    )));
+                }
+                let mut cfg = HpaConfig::new(
+                    replicas_u32("spec.minReplicas", s.min_replicas.unwrap_or(1))
+                        .map_err(Read::Path)?,
+                    replicas_u32("spec.maxReplicas", s.max_replicas).map_err(Read::Path)?,
+                    vec![MetricConfig::utilization(metric::CPU, target as u32)],
+                );
+                cfg.behavior = Some(BehaviorSpec::Legacy);
+                cfg
+            }
+            other => {
+                return Err(Read::Path(format!(
+                    "apiVersion: {other:?}: expected autoscaling/v2 (or autoscaling/v2beta2, autoscaling/v1)"
+                )))
+            }
+        };
+        cfg.policy = Some("hpa".into());
+        cfg.check().map_err(|(field, message)| {
+            let field = match field.as_str() {
+                "min" => "spec.minReplicas".to_string(),
+                "max" => "spec.maxReplicas".to_string(),
+                f => f.to_string(),
+            };
+            Read::Path(format!("{field}: {message}"))
+        })?;
+        Ok(cfg)
     }
+}
+
+/// Why a manifest was not read.
+enum Read {
+    /// A YAML or type error, with its place.
+    Yaml(serde_yaml_ng::Error),
+    /// `"<path>: <message>"`.
+    Path(String),
+}
+
+/// A problem in a HorizontalPodAutoscaler manifest: where (line and
+/// column, the field path such as `spec.metrics[0].resource`) and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManifestError {
+    /// 1-based line and column, when known.
+    pub line_col: Option<(usize, usize)>,
+    /// Path of the field, e.g. `spec.metrics[0].resource`.
+    pub path: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some((l, c)) = self.line_col {
+            write!(f, "{l}:{c}: ")?;
+        }
+        if let Some(p) = &self.path {
+            write!(f, "`{p}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl ManifestError {
+    fn from_yaml(e: &serde_yaml_ng::Error) -> ManifestError {
+        let line_col = e.location().map(|l| (l.line(), l.column()));
+        let mut text = e.to_string();
+        if let Some(i) = text.rfind(" at line ") {
+            text.truncate(i);
+        }
+        let (path, message) = split_path(&text);
+        ManifestError {
+            line_col,
+            path,
+            message,
+        }
+    }
+
+    fn from_path_message(yaml: &str, text: String) -> ManifestError {
+        let (path, message) = split_path(&text);
+        ManifestError {
+            line_col: path.as_deref().and_then(|p| locate_yaml(yaml, p)),
+            path,
+            message,
+        }
+    }
+}
+
+/// `"spec.metrics[0]: missing field"` -> (Some(path), message).
+fn split_path(text: &str) -> (Option<String>, String) {
+    match text.split_once(": ") {
+        Some((p, m)) if !p.is_empty() && !p.contains(' ') && p != "invalid type" => {
+            (Some(p.to_string()), m.to_string())
+        }
+        _ => (None, text.to_string()),
+    }
+}
+
+/// The line and column of the key at `path` (`spec.metrics[1].pods`) in a
+/// block-style YAML text, found by walking its indentation.
+fn locate_yaml(yaml: &str, path: &str) -> Option<(usize, usize)> {
+    let lines: Vec<&str> = yaml.lines().collect();
+    // Column of the content of line `j` after any "- " markers, and that
+    // content.
+    let content = |j: usize| -> (usize, &str) {
+        let l = lines[j];
+        let mut col = l.len() - l.trim_start().len();
+        let mut rest = l.trim_start();
+        while let Some(r) = rest.strip_prefix("- ") {
+            let r2 = r.trim_start();
+            col += rest.len() - r2.len();
+            rest = r2;
+        }
+        (col, rest)
+    };
+    let blank = |j: usize| {
+        let t = lines[j].trim();
+        t.is_empty() || t.starts_with('#') || t == "---"
+    };
+    let (mut pos, mut indent, mut found) = (0usize, -1i64, None);
+    for comp in path.split('.') {
+        let (key, idx) = match comp.split_once('[') {
+            Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (comp, None),
+        };
+        let mut hit = None;
+        for j in pos..lines.len() {
+            if blank(j) {
+                continue;
+            }
+            let (col, rest) = content(j);
+            if (col as i64) <= indent && j > pos {
+                break;
+            }
+            if (col as i64) > indent && rest.starts_with(key) && rest[key.len()..].starts_with(':')
+            {
+                hit = Some((j, col));
+                break;
+            }
+        }
+        let (j, col) = hit?;
+        found = Some((j + 1, col + 1));
+        (pos, indent) = (j + 1, col as i64);
+        if let Some(i) = idx {
+            // The i-th "- " item below the key.
+            let mut n = 0;
+            let mut item = None;
+            for (k, &l) in lines.iter().enumerate().skip(pos) {
+                if blank(k) {
+                    continue;
+                }
+                let lead = l.len() - l.trim_start().len();
+                if (lead as i64) < indent
+                    || ((lead as i64) == indent && !l.trim_start().starts_with("- "))
+                {
+                    break;
+                }
+                if l.trim_start().starts_with("- ") && item.is_none_or(|(_, c)| c == lead) {
+                    if n == i {
+                        item = Some((k, lead));
+                        break;
+                    }
+                    n += 1;
+                    item = Some((k, lead));
+                }
+            }
+            let (k, lead) = item.filter(|_| n == i)?;
+            found = Some((k + 1, lead + 1));
+            (pos, indent) = (k, lead as i64);
+        }
+    }
+    found
+}
+
+/// Refuses lists and maps nested deeper than [`MAX_NESTING`] (flow
+/// brackets or indentation), before the YAML parser walks them.
+fn check_nesting(yaml: &str) -> Result<(), ManifestError> {
+    use crate::limits::MAX_NESTING;
+    let mut flow = 0usize;
+    let mut indents: Vec<usize> = Vec::new();
+    for (n, line) in yaml.lines().enumerate() {
+        let t = line.trim_start();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let lead = line.len() - t.len();
+        if flow == 0 {
+            while indents.last().is_some_and(|&i| i >= lead) {
+                indents.pop();
+            }
+            indents.push(lead);
+        }
+        let dashes = t.split("- ").take_while(|p| p.trim().is_empty()).count();
+        let mut quote = None;
+        for (c_at, c) in line.char_indices() {
+            match (quote, c) {
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, '#') if c_at == 0 || line[..c_at].ends_with(' ') => break,
+                (None, '[' | '{') => flow += 1,
+                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+            if flow + indents.len() + dashes > MAX_NESTING {
+                return Err(ManifestError {
+                    line_col: Some((n + 1, c_at + 1)),
+                    path: None,
+                    message: format!(
+                        "lists and maps nested deeper than {MAX_NESTING} levels (a manifest needs fewer than 10)"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

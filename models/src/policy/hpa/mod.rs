@@ -95,7 +95,7 @@ pub use config::{
     BehaviorConfig, BehaviorSpec, HpaConfig, MetricConfig, MetricSource, PolicyType,
     ScalingPolicyConfig, ScalingRulesConfig, SelectPolicy,
 };
-pub use manifest::parse_quantity;
+pub use manifest::{parse_quantity, ManifestError};
 
 /// `--horizontal-pod-autoscaler-sync-period` default, seconds.
 pub const DEFAULT_SYNC_PERIOD_S: f64 = 15.0;

@@ -86,15 +86,19 @@ impl Hpa {
         }
         // GetResourceUtilizationRatio / GetMetricUsageRatio, in integers.
         let usage = |s: &[i64]| -> (f64, f64) {
-            let n = s.len() as i64;
-            let total: i64 = s.iter().sum();
+            // In i128: milli-values near i64::MAX (absurd recorded
+            // metrics) must not overflow the sum.
+            let n = s.len() as i128;
+            let total: i128 = s.iter().map(|&v| v as i128).sum();
             match m.target {
                 Target::Utilization(t) => {
                     let util = total * 100 / (n * 1000);
+                    let t = t as i128;
                     (util as f64 / t as f64, util as f64 / 100.0)
                 }
                 Target::AverageValue(t) => {
                     let avg = total / n;
+                    let t = t as i128;
                     (avg as f64 / t as f64, avg as f64 / 1000.0)
                 }
                 _ => unreachable!("grouped serves utilization and average-value targets"),
