@@ -342,7 +342,10 @@ fn a_queue_draws_its_depth_and_job_latency() {
     // The report and the table say what became of the jobs.
     let html = text(&dir.join("report.html"));
     assert!(html.contains("Job queues") && html.contains("jobs completed"));
+    // The peak of the workers, in the report and in the table.
+    assert!(html.contains("At the peak") && html.contains("<td>workers</td>"));
     let table = scalesim::output::table(&r.summary);
+    assert!(table.contains("peak      workers: "), "{table}");
     let line = table
         .lines()
         .find(|l| l.starts_with("jobs      jobs:"))

@@ -360,3 +360,30 @@ fn a_duration_where_a_law_is_expected_is_a_constant() {
         "{e}"
     );
 }
+
+#[test]
+fn the_report_shows_each_class_and_each_check_with_its_note() {
+    let loaded = load_str(
+        "slo.toml",
+        &format!("{OVERLOADED}[slo]\np95 = \"2s\"\n"),
+        &[],
+        "slo",
+    )
+    .unwrap();
+    let r = run(&loaded, 0).unwrap();
+    let dir = std::env::temp_dir().join(format!("scalesim-slo-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    scalesim::output::report::write_all(&dir, &r.report, &r.summary, &loaded.scenario.slo, None)
+        .unwrap();
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    for needle in [
+        "Request classes",
+        "<td>web.stuck</td>",
+        "timed out at end",
+        "counting",
+        "availability",
+    ] {
+        assert!(html.contains(needle), "report.html lacks {needle}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -118,7 +118,9 @@ pub fn write_scaling_events(dir: &Path, events: &[ScalingEvent]) -> io::Result<(
 
 /// Formats seconds for people: 312µs, 45.2ms, 1.25s, 3m12s.
 pub fn human_secs(s: f64) -> String {
-    if s == 0.0 {
+    // What rounds to 0 µs is written 0, as an exact zero is: one zero in a
+    // column, not "0" beside "0µs".
+    if s.abs() < 0.5e-6 {
         "0".into()
     } else if s >= 86400.0 {
         format!(
@@ -423,6 +425,10 @@ mod tests {
     #[test]
     fn human_seconds() {
         assert_eq!(human_secs(0.000312), "312µs");
+        assert_eq!(
+            (human_secs(0.0), human_secs(2e-7)),
+            ("0".into(), "0".into())
+        );
         assert_eq!(human_secs(0.0452), "45.2ms");
         assert_eq!(human_secs(1.25), "1.25s");
         assert_eq!(human_secs(192.0), "3m12s");

@@ -197,50 +197,115 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
         o.push_str("</table>\n");
     }
 
-    // Components.
-    o.push_str(
-        "<h2>Components</h2>\n<div class=\"scroll\"><table>\n<tr><th>component</th><th>kind</th>\
-<th>instances</th><th>throughput</th><th>utilization</th><th>mean wait</th><th>mean queue</th>\
-<th>mean in system</th><th>mean response</th><th>p99 response</th><th>hit ratio</th>\
-<th>cost</th><th>per month</th></tr>\n",
-    );
+    // Components: load and latency, then the peak, then money; three
+    // narrow tables that fit a 1,400 px window instead of one that scrolls.
     let dash = || "–".to_string();
-    for (name, c) in &s.components.0 {
+    let pct = |v: Option<f64>| v.map(|u| format!("{:.1}%", u * 100.0)).unwrap_or_else(dash);
+    o.push_str("<h2>Components</h2>\n");
+    let rows = s.components.0.iter().map(|(name, c)| {
         // A job queue runs no instances of its own (its workers do).
         let is_queue = c.kind == "queue";
-        let cells = [
+        let cells = vec![
+            c.kind.to_string(),
             c.instances_max
                 .filter(|_| !is_queue)
                 .map(|n| n.to_string())
                 .unwrap_or_else(dash),
             format!("{:.2}/s", c.throughput_rps),
-            c.utilization
-                .map(|u| format!("{:.1}%", u * 100.0))
-                .unwrap_or_else(dash),
+            pct(c.utilization),
             c.mean_wait_s.map(human_secs).unwrap_or_else(dash),
             c.mean_queue_len
                 .map(|q| format!("{q:.2}"))
                 .unwrap_or_else(dash),
-            format!("{:.2}", c.mean_in_system),
             human_secs(c.mean_response_s),
             human_secs(c.p99_response_s),
-            c.hit_ratio
-                .map(|h| format!("{:.1}%", h * 100.0))
-                .unwrap_or_else(dash),
-            if c.cost_usd > 0.0 {
-                usd(c.cost_usd)
-            } else {
-                dash()
-            },
-            c.cost_per_month.map(usd).unwrap_or_else(dash),
+            pct(c.hit_ratio),
         ];
-        let _ = write!(o, "<tr><td>{}</td><td>{}</td>", esc(name), esc(c.kind));
-        for cell in cells {
-            let _ = write!(o, "<td>{}</td>", esc(&cell));
-        }
-        o.push_str("</tr>\n");
+        (name.clone(), cells)
+    });
+    let head = [
+        "component",
+        "kind",
+        "instances",
+        "throughput",
+        "utilization",
+        "mean wait",
+        "mean queue",
+        "mean response",
+        "p99 response",
+        "hit ratio",
+    ];
+    html_table(&mut o, &head, rows);
+    let peaks: Vec<_> = s
+        .components
+        .0
+        .iter()
+        .filter_map(|(name, c)| c.peak.as_ref().map(|p| (name, c, p)))
+        .filter(|(_, c, p)| p.utilization.is_some() || c.kind == "queue")
+        .collect();
+    if !peaks.is_empty() {
+        o.push_str(
+            "<h3>At the peak</h3>\n<p class=\"meta\">Each component's busiest sampling window after warm-up \
+(by utilization; queues by depth) and its busiest hour: what the means above hide. Times are since the start of the run.</p>\n",
+        );
+        let rows = peaks.into_iter().map(|(name, c, p)| {
+            let cells = vec![
+                pct(p.utilization),
+                pct(c.utilization),
+                format!("{:.1}", p.queue_len.unwrap_or(0.0)),
+                human_secs(p.p99_s),
+                format!("{:.2}/s", p.arrivals_per_s),
+                format!("{} ({})", human_secs(p.at_s), human_secs(p.window_s)),
+                format!(
+                    "{} ({:.2}/s)",
+                    human_secs(p.busiest_hour_start_s),
+                    p.busiest_hour_arrivals_per_s
+                ),
+            ];
+            (name.clone(), cells)
+        });
+        let head = [
+            "component",
+            "peak utilization",
+            "over the run",
+            "peak queue",
+            "peak p99",
+            "peak arrivals",
+            "window ending (length)",
+            "busiest hour from",
+        ];
+        html_table(&mut o, &head, rows);
     }
-    o.push_str("</table></div>\n");
+    let priced: Vec<_> = s
+        .components
+        .0
+        .iter()
+        .filter(|(_, c)| c.cost_usd > 0.0)
+        .collect();
+    if !priced.is_empty() {
+        o.push_str("<h3>Cost per component</h3>\n");
+        let rows = priced.into_iter().map(|(name, c)| {
+            let cells = vec![
+                c.instances_mean
+                    .map(|m| format!("{m:.2}"))
+                    .unwrap_or_else(dash),
+                usd(c.cost_usd),
+                c.cost_per_month.map(usd).unwrap_or_else(dash),
+            ];
+            (name.clone(), cells)
+        });
+        html_table(
+            &mut o,
+            &[
+                "component",
+                "mean instances",
+                "cost of the run",
+                "per month",
+            ],
+            rows,
+        );
+    }
+    classes(&mut o, s);
     job_queues(&mut o, s);
     if s.cost_usd.total > 0.0 {
         let c = &s.cost_usd;
@@ -321,6 +386,60 @@ Job latency runs from enqueue to done.</p>\n<div class=\"scroll\"><table>\n<tr><
         o.push_str("</tr>\n");
     }
     o.push_str("</table></div>\n");
+}
+
+/// A table of `head` and rows of (first cell, other cells), escaped.
+fn html_table(o: &mut String, head: &[&str], rows: impl Iterator<Item = (String, Vec<String>)>) {
+    o.push_str("<div class=\"scroll\"><table>\n<tr>");
+    for h in head {
+        let _ = write!(o, "<th>{}</th>", esc(h));
+    }
+    o.push_str("</tr>\n");
+    for (first, cells) in rows {
+        let _ = write!(o, "<tr><td>{}</td>", esc(&first));
+        for cell in cells {
+            let _ = write!(o, "<td>{}</td>", esc(&cell));
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</table></div>\n");
+}
+
+/// Per request class: counts, errors and latency, so an LLM class and a
+/// 130 ms function class behind one gateway are seen apart.
+fn classes(o: &mut String, s: &Summary) {
+    if s.classes.0.len() < 2 {
+        return;
+    }
+    o.push_str("<h3>Request classes</h3>\n");
+    let rows = s.classes.0.iter().map(|(name, c)| {
+        let l = &c.latency_s;
+        let mut cells = vec![
+            c.op.to_string(),
+            thousands(c.arrived),
+            thousands(c.completed),
+            thousands(c.rejected),
+            thousands(c.timed_out_at_end),
+            format!("{:.4}%", c.error_rate * 100.0),
+        ];
+        cells.extend([l.mean, l.p50, l.p95, l.p99, l.max].map(human_secs));
+        (name.clone(), cells)
+    });
+    let head = [
+        "class",
+        "op",
+        "arrived",
+        "completed",
+        "rejected",
+        "timed out at end",
+        "error rate",
+        "mean",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+    ];
+    html_table(o, &head, rows);
 }
 
 /// The SVG element without any XML declaration, for inlining.
