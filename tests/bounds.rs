@@ -3,6 +3,8 @@
 //! bound and why; every error says where and what. Each case runs under a
 //! watchdog, so a hang fails the test instead of blocking it.
 
+mod common;
+
 use scalesim::diagnostics::Diagnostics;
 use scalesim::study::sweep;
 use std::path::{Path, PathBuf};
@@ -401,20 +403,7 @@ fn slices(dir: &Path) -> Vec<PathBuf> {
         BASE.replace("duration = \"1h\"", "duration = \"20s\"")
             .replace("sample = \"1m\"", "sample = \"10s\"")
     );
-    let loaded = scalesim::scenario::load_str("sw.toml", &text, &[], "sw").unwrap();
-    let sw = sweep::Sweep::new(loaded).unwrap();
-    (0..2)
-        .map(|i| {
-            let out = dir.join(format!("s{i}"));
-            let opts = sweep::Options {
-                threads: Some(1),
-                shard: Some(sweep::Shard { index: i, count: 2 }),
-                progress: false,
-            };
-            sweep::run_to_dir(&sw, &opts, &out).unwrap();
-            out
-        })
-        .collect()
+    common::sweep_slices(&text, dir)
 }
 
 fn merge_error(dirs: &[PathBuf], out: &Path) -> String {

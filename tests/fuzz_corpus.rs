@@ -8,6 +8,8 @@
 //! watchdog, and every refusal carries a message. A failing case is
 //! written to `target/fuzz-failures/` to reproduce it.
 
+mod common;
+
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use scalesim::models::units::Duration;
@@ -373,20 +375,7 @@ service = { dist = "exp", mean = "10ms" }
 replications = 2
 grid = { "components.api.instances" = [1, 2, 3] }
 "#;
-    let loaded = scalesim::scenario::load_str("sw.toml", text, &[], "sw").unwrap();
-    let sw = sweep::Sweep::new(loaded).unwrap();
-    let slices: Vec<PathBuf> = (0..2)
-        .map(|i| {
-            let out = dir.join(format!("s{i}"));
-            let opts = sweep::Options {
-                threads: Some(1),
-                shard: Some(sweep::Shard { index: i, count: 2 }),
-                progress: false,
-            };
-            sweep::run_to_dir(&sw, &opts, &out).unwrap();
-            out
-        })
-        .collect();
+    let slices: Vec<PathBuf> = common::sweep_slices(text, &dir);
     let (mut failures, mut cases, t0) = (Vec::new(), 0, Instant::now());
     for file in ["sweep.json", "runs.csv"] {
         let original = std::fs::read(slices[0].join(file)).unwrap();

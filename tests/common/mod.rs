@@ -173,3 +173,23 @@ pub fn assert_same_files(a: &std::path::Path, b: &std::path::Path) {
         );
     }
 }
+
+/// Runs the `[sweep]` of scenario `text` cut into two slices (shards 0
+/// and 1 of 2, one thread each), into `dir/s0` and `dir/s1`.
+pub fn sweep_slices(text: &str, dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    use scalesim::study::sweep;
+    let loaded = load_str("sw.toml", text, &[], "sw").unwrap();
+    let sw = sweep::Sweep::new(loaded).unwrap();
+    (0..2)
+        .map(|i| {
+            let out = dir.join(format!("s{i}"));
+            let opts = sweep::Options {
+                threads: Some(1),
+                shard: Some(sweep::Shard { index: i, count: 2 }),
+                progress: false,
+            };
+            sweep::run_to_dir(&sw, &opts, &out).unwrap();
+            out
+        })
+        .collect()
+}
