@@ -419,12 +419,7 @@ fn cmd_run(a: RunArgs) -> ExitCode {
         .and_then(|_| output::write_summary(&out, &r.summary))
         .and_then(|_| output::write_timeseries(&out, &r.report.timeseries))
         .and_then(|_| output::write_scaling_events(&out, &r.report.scaling_events))
-        .and_then(|_| {
-            let slo = &loaded.scenario.slo;
-            let cal = &loaded.calendar;
-            let start = cal.is_dated().then(|| cal.start_local());
-            report::write_all(&out, &r.report, &r.summary, slo, start).map(|_| ())
-        })
+        .and_then(|_| report::write_run(&out, &loaded, &r.report, &r.summary).map(|_| ()))
     {
         eprintln!("error: cannot write results to {}: {e}", out.display());
         return ExitCode::from(2);

@@ -78,7 +78,7 @@ pub struct Scenario {
     pub autoscaler: Autoscalers,
     /// Local date-time at t = 0, e.g. "2026-11-23T00:00:00" (default: an
     /// undated Monday 00:00).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scalesim_models::units::de_opt_date")]
     pub start: Option<String>,
     /// IANA time zone of the calendar, e.g. "Europe/Paris".
     #[serde(default)]

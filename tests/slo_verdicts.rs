@@ -387,3 +387,31 @@ fn the_report_shows_each_class_and_each_check_with_its_note() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn bare_toml_dates_are_dates() {
+    // `start = 2026-11-23` (a TOML date, no quotes) and bare date-times in
+    // events read as the same local times as their quoted forms.
+    let quoted = std::fs::read_to_string("scenarios/black-friday.toml").unwrap();
+    let bare = quoted
+        .replace("start = \"2026-11-23T00:00:00\"", "start = 2026-11-23")
+        .replace(
+            "start = \"2026-11-27T00:00\"",
+            "start = 2026-11-27T00:00:00",
+        )
+        .replace("at = \"2026-11-27T09:00\"", "at = 2026-11-27T09:00:00");
+    assert_ne!(bare, quoted);
+    let set = [
+        "duration=5d".to_string(),
+        "sample=1h".to_string(),
+        "traffic.shoppers.rate=0.5".to_string(),
+    ];
+    let a = load_str("q.toml", &quoted, &set, "q").unwrap();
+    let b = load_str("b.toml", &bare, &set, "b").unwrap();
+    let (a, b) = (run(&a, 0).unwrap().summary, run(&b, 0).unwrap().summary);
+    assert_eq!(a.requests.arrived, b.requests.arrived);
+    assert_eq!(a.latency_s.p99, b.latency_s.p99);
+    // A table is not a date.
+    let e = load_error(&quoted.replace("start = \"2026-11-23T00:00:00\"", "start = { day = 1 }"));
+    assert!(e.contains("a local date-time like 2026-11-23"), "{e}");
+}

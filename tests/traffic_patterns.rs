@@ -182,7 +182,7 @@ fn bills_match_hand_computation() {
     assert!((c("db") - 5.6).abs() < 1e-9, "{}", c("db"));
     assert!((s.cost_usd.total - 6.974).abs() < 1e-9);
     assert!((s.cost_usd.per_hour - 3.487).abs() < 1e-9);
-    assert!((s.cost_usd.projected_month - 3.487 * 730.0).abs() < 1e-6);
+    assert!((s.cost_usd.projected_month.unwrap() - 3.487 * 730.0).abs() < 1e-6);
     let per_1k = 3.487 * 1.5 / s.requests.completed as f64 * 1000.0;
     assert!((s.cost_usd.per_1k_requests - per_1k).abs() < 1e-9);
 

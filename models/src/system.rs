@@ -4,6 +4,7 @@
 //! running system is [`crate::flow::System`]; its measurements are in
 //! [`crate::measure`].
 
+use crate::fleet::bill::Purchases;
 use crate::fleet::cost::CostConfig;
 use crate::kinds::CheckCx;
 use crate::limits;
@@ -83,6 +84,31 @@ impl SystemConfig {
             push(&mut cfg.components, name, c);
         }
         cfg
+    }
+
+    /// What each component buys besides instance-hours (and what of it
+    /// is not priced), then the account's own lines under `""`.
+    pub fn purchases(&self) -> Vec<(String, Purchases)> {
+        let mut out: Vec<(String, Purchases)> = self
+            .components
+            .iter()
+            .map(|(name, c)| {
+                let mut p = c.usage(&self.cost);
+                // Users reach a fleet's instances through a load balancer.
+                let entry = self
+                    .sources
+                    .iter()
+                    .any(|(_, s)| s.classes().iter().any(|k| k.to.as_deref() == Some(name)));
+                if entry && c.lifecycle().is_some_and(|l| l.load_balancer.is_none()) {
+                    p.unpriced.push(
+                        "the load balancer users reach it through (load_balancer = \"alb\")".into(),
+                    );
+                }
+                (name.clone(), p)
+            })
+            .collect();
+        out.push((String::new(), self.cost.purchases()));
+        out
     }
 
     /// Checks everything that can be known before running: numbers in

@@ -220,3 +220,44 @@ mod tests {
         }
     }
 }
+
+/// A date-time written either as a string (`"2026-11-23T08:00"`) or as a
+/// bare TOML date or date-time (`start = 2026-11-23`), as its text. The
+/// TOML deserializer hands a bare date-time over as a one-entry map keyed
+/// `$__toml_private_datetime` (the `toml_datetime` crate's convention).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DateText(pub String);
+
+impl<'de> Deserialize<'de> for DateText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DateTextVisitor).map(DateText)
+    }
+}
+
+struct DateTextVisitor;
+
+impl<'de> Visitor<'de> for DateTextVisitor {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a local date-time like 2026-11-23 or \"2026-11-23T08:00\"")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut m: A) -> Result<String, A::Error> {
+        match m.next_key::<String>()? {
+            Some(k) if k.contains("datetime") => m.next_value::<String>(),
+            _ => Err(de::Error::custom(
+                "expected a local date-time like 2026-11-23 or \"2026-11-23T08:00\", not a table",
+            )),
+        }
+    }
+}
+
+/// `Option<String>` from a string or a bare TOML date-time ([`DateText`]).
+pub fn de_opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<DateText>::deserialize(d).map(|o| o.map(|t| t.0))
+}

@@ -53,11 +53,11 @@ pub(crate) fn cost_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
         ));
     }
     fig.head.subtitle.push(format!(
-        "{} over {} (stacked by component); after warm-up {}/hour, {}/month projected, {} per 1k requests.",
+        "{} over {} (stacked by component); after warm-up {}/hour, {}, {} per 1k requests.",
         fmt_usd(k.total),
         human_secs(c.summary.simulated_s),
         fmt_usd(k.per_hour),
-        fmt_usd(k.projected_month),
+        k.month_text(),
         fmt_usd(k.per_1k_requests)
     ));
     let (layers, max) = stacked(c, &comps, &pts, Some(0.0));

@@ -67,7 +67,7 @@ mod capacity;
 mod cost;
 mod draw;
 mod figure;
-mod format;
+pub(crate) mod format;
 mod heatmap;
 mod instances;
 mod latency;

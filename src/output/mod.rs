@@ -1,6 +1,7 @@
 //! Writing a run's results: `summary.json`, `timeseries.csv`, and the
 //! human-readable summary table.
 
+pub mod assumptions;
 pub mod report;
 pub mod summary;
 
@@ -304,9 +305,28 @@ pub fn table(s: &Summary) -> String {
     if c.total > 0.0 {
         let _ = writeln!(
             o,
-            "\ncost      ${:.2} for the run  ${:.2}/hour  ${:.0}/month projected  ${:.4} per 1k requests",
-            c.total, c.per_hour, c.projected_month, c.per_1k_requests
+            "\ncost      ${:.2} for the run  ${:.2}/hour  {}  ${:.4} per 1k requests",
+            c.total,
+            c.per_hour,
+            c.month_text(),
+            c.per_1k_requests
         );
+        for l in &c.lines {
+            let who = if l.component.is_empty() {
+                "account"
+            } else {
+                &l.component
+            };
+            let _ = writeln!(
+                o,
+                "          {:<10} {:<34} {:>12.4} {:<17} ${:.2}",
+                who, l.item, l.quantity, l.unit, l.usd
+            );
+        }
+    }
+    for (i, n) in s.cost_usd.not_priced.iter().enumerate() {
+        let head = if i == 0 { "unpriced" } else { "" };
+        let _ = writeln!(o, "{head:<10}{n}");
     }
     if let Some(w) = &s.runaway {
         let _ = writeln!(o, "\nRUNAWAY: {}", w.message);

@@ -6,10 +6,12 @@
 //! images), and holds no timestamp and no engine timing, so the same run
 //! gives a byte-identical file.
 
+use crate::chart::format::fmt_usd as usd;
 use crate::chart::{self, Chart};
+use crate::output::assumptions::Assumptions;
 use crate::output::summary::Summary;
 use crate::output::{fmt_check, human_secs};
-use crate::scenario::SloConfig;
+use crate::scenario::{Loaded, SloConfig};
 use chrono::NaiveDateTime;
 use scalesim_models::system::RunReport;
 use std::fmt::Write as _;
@@ -19,6 +21,7 @@ use std::path::{Path, PathBuf};
 /// Draws every chart ([`chart::draw_charts`]) and writes `report.html`
 /// into `dir`; returns every file written (the charts' SVG and PNG, then
 /// the report). `start` is the local wall-clock time at t = 0, if known.
+/// The report has no assumptions section; [`write_run`] adds it.
 pub fn write_all(
     dir: &Path,
     run: &RunReport,
@@ -26,26 +29,46 @@ pub fn write_all(
     slo: &SloConfig,
     start: Option<NaiveDateTime>,
 ) -> io::Result<Vec<PathBuf>> {
+    write_with(dir, run, summary, slo, start, &Assumptions::default())
+}
+
+/// [`write_all`] for a loaded scenario: the report gains the
+/// assumptions section (what the run modelled, priced and left out).
+pub fn write_run(
+    dir: &Path,
+    loaded: &Loaded,
+    run: &RunReport,
+    summary: &Summary,
+) -> io::Result<Vec<PathBuf>> {
+    let cal = &loaded.calendar;
+    let start = cal.is_dated().then(|| cal.start_local());
+    let a = Assumptions::of(loaded);
+    write_with(dir, run, summary, &loaded.scenario.slo, start, &a)
+}
+
+fn write_with(
+    dir: &Path,
+    run: &RunReport,
+    summary: &Summary,
+    slo: &SloConfig,
+    start: Option<NaiveDateTime>,
+    assumptions: &Assumptions,
+) -> io::Result<Vec<PathBuf>> {
     let charts = chart::draw_charts(dir, run, summary, slo, start)?;
     let mut paths: Vec<PathBuf> = charts
         .iter()
         .flat_map(|c| [c.svg_path.clone(), c.png_path.clone()])
         .collect();
-    paths.push(write_report(dir, summary, &charts)?);
-    Ok(paths)
-}
-
-/// Writes `<dir>/report.html` (see [`html`]) and returns its path.
-pub fn write_report(dir: &Path, summary: &Summary, charts: &[Chart]) -> io::Result<PathBuf> {
     let path = dir.join("report.html");
-    std::fs::write(&path, html(summary, charts))?;
-    Ok(path)
+    std::fs::write(&path, html(summary, charts.as_slice(), assumptions))?;
+    paths.push(path);
+    Ok(paths)
 }
 
 /// The report page: a header with the SLO verdict, tables of requests,
 /// latency, cost, components and SLO checks, then each chart as inline
 /// SVG with links to its SVG and PNG files.
-pub fn html(s: &Summary, charts: &[Chart]) -> String {
+pub fn html(s: &Summary, charts: &[Chart], assumptions: &Assumptions) -> String {
     let mut o =
         String::with_capacity(64 * 1024 + charts.iter().map(|c| c.svg.len()).sum::<usize>());
     let name = esc(&s.scenario);
@@ -86,6 +109,9 @@ td:first-child, th:first-child {{ text-align: left; }}
 td.pass {{ color: #1b7a3d; font-weight: bold; }}
 td.fail {{ color: #b3261e; font-weight: bold; }}
 .scroll {{ overflow-x: auto; }}
+table.assume {{ width: 100%; }}
+table.assume th {{ width: 200px; vertical-align: top; text-align: left; }}
+table.assume td {{ text-align: left; white-space: normal; overflow-wrap: anywhere; font-size: 13px; }}
 figure {{ background: #fff; border: 1px solid #dfe2e6; border-radius: 6px; margin: 0 0 20px; padding: 8px; }}
 figure svg {{ width: 100%; height: auto; display: block; }}
 figcaption {{ font-size: 13px; color: #5f6368; padding: 4px 8px; }}
@@ -115,6 +141,9 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
             .map(|c| format!("<a href=\"#{0}\">{0}</a>", esc(c.name)))
             .collect();
         o.push_str(&links.join(" · "));
+        if !assumptions.groups.is_empty() {
+            o.push_str(" · <a href=\"#assumptions\">assumptions</a>");
+        }
         o.push_str("</nav>\n");
     }
 
@@ -142,7 +171,13 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
     card("availability", format!("{:.4}%", s.availability * 100.0));
     if s.cost_usd.total > 0.0 {
         card("cost of the run", usd(s.cost_usd.total));
-        card("per month (projected)", usd(s.cost_usd.projected_month));
+        card(
+            "per month (projected)",
+            s.cost_usd
+                .projected_month
+                .map(usd)
+                .unwrap_or_else(|| "none: run stopped early".into()),
+        );
     }
     o.push_str("</div>\n");
 
@@ -199,7 +234,6 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
 
     // Components: load and latency, then the peak, then money; three
     // narrow tables that fit a 1,400 px window instead of one that scrolls.
-    let dash = || "–".to_string();
     let pct = |v: Option<f64>| v.map(|u| format!("{:.1}%", u * 100.0)).unwrap_or_else(dash);
     o.push_str("<h2>Components</h2>\n");
     let rows = s.components.0.iter().map(|(name, c)| {
@@ -307,17 +341,7 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
     }
     classes(&mut o, s);
     job_queues(&mut o, s);
-    if s.cost_usd.total > 0.0 {
-        let c = &s.cost_usd;
-        let _ = writeln!(
-            o,
-            "<p class=\"meta\">Cost: {} for the run, {}/hour after warm-up, {}/month projected, {} per 1k requests.</p>",
-            usd(c.total),
-            usd(c.per_hour),
-            usd(c.projected_month),
-            usd(c.per_1k_requests)
-        );
-    }
+    bill(&mut o, s);
 
     // Charts.
     if !charts.is_empty() {
@@ -333,6 +357,19 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
             esc(&c.title)
         );
     }
+    let c = &s.cost_usd;
+    let mut priced: Vec<String> = s
+        .components
+        .0
+        .iter()
+        .filter(|(_, c)| c.cost_usd > 0.0)
+        .map(|(n, _)| format!("{n}: instance-hours"))
+        .collect();
+    priced.extend(c.lines.iter().map(|l| match l.component.as_str() {
+        "" => l.item.clone(),
+        n => format!("{n}: {}", l.item),
+    }));
+    assumptions.html(&mut o, &priced, &c.not_priced);
     let _ = write!(
         o,
         "<footer>scalesim {} · same scenario and seed, same report. Data: \
@@ -363,7 +400,6 @@ Job latency runs from enqueue to done.</p>\n<div class=\"scroll\"><table>\n<tr><
 <th>job mean</th><th>job p50</th><th>job p90</th><th>job p95</th><th>job p99</th><th>job p99.9</th>\
 <th>job max</th></tr>\n",
     );
-    let dash = || "–".to_string();
     for (name, c) in queues {
         let mut cells = vec![
             c.jobs_completed.map(thousands).unwrap_or_else(dash),
@@ -386,6 +422,88 @@ Job latency runs from enqueue to done.</p>\n<div class=\"scroll\"><table>\n<tr><
         o.push_str("</tr>\n");
     }
     o.push_str("</table></div>\n");
+}
+
+/// The bill: instance-hours, every other priced line with its unit price
+/// and source, and what is not priced.
+fn bill(o: &mut String, s: &Summary) {
+    let c = &s.cost_usd;
+    if c.total <= 0.0 && c.not_priced.is_empty() {
+        return;
+    }
+    o.push_str("<h3>The bill</h3>\n");
+    let _ = writeln!(
+        o,
+        "<p class=\"meta\">{} for the run ({} instance-hours), {}/hour after warm-up, {}, {} per 1k requests.</p>",
+        usd(c.total),
+        usd(c.instances),
+        usd(c.per_hour),
+        esc(&c.month_text()),
+        usd(c.per_1k_requests)
+    );
+    if !c.lines.is_empty() {
+        let rows = c.lines.iter().map(|l| {
+            let who = if l.component.is_empty() {
+                "account".to_string()
+            } else {
+                l.component.clone()
+            };
+            let cells = vec![
+                l.item.clone(),
+                format!("{} {}", fmt_quantity(l.quantity), l.unit),
+                format!("${} / {}", fmt_quantity(l.unit_usd), l.unit),
+                usd(l.usd),
+                l.per_month.map(usd).unwrap_or_else(dash),
+                source_label(l.source),
+            ];
+            (who, cells)
+        });
+        html_table(
+            o,
+            &[
+                "bought by",
+                "item",
+                "quantity",
+                "unit price",
+                "run",
+                "per month",
+                "price source",
+            ],
+            rows,
+        );
+    }
+    if !c.not_priced.is_empty() {
+        o.push_str("<p class=\"meta\">Not priced:</p>\n<ul class=\"meta\">\n");
+        for n in &c.not_priced {
+            let _ = writeln!(o, "<li>{}</li>", esc(n));
+        }
+        o.push_str("</ul>\n");
+    }
+}
+
+/// `https://aws.amazon.com/rds/postgresql/pricing/` -> `AWS rds pricing`:
+/// short enough for a table cell (the summary has the address).
+fn source_label(source: &str) -> String {
+    match source.strip_prefix("https://aws.amazon.com/") {
+        Some(rest) => {
+            let service = rest.split('/').next().unwrap_or(rest);
+            let note = rest
+                .split_once(" (")
+                .map(|(_, n)| format!(" ({n}"))
+                .unwrap_or_default();
+            format!("AWS {service} pricing{note}")
+        }
+        None => source.to_string(),
+    }
+}
+
+/// A quantity with 4 significant digits, in plain notation.
+fn fmt_quantity(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    format!("{v:.digits$}")
 }
 
 /// A table of `head` and rows of (first cell, other cells), escaped.
@@ -443,6 +561,11 @@ fn classes(o: &mut String, s: &Summary) {
 }
 
 /// The SVG element without any XML declaration, for inlining.
+/// An empty cell.
+fn dash() -> String {
+    "–".to_string()
+}
+
 fn strip_prolog(svg: &str) -> &str {
     match svg.find("<svg") {
         Some(i) => &svg[i..],
@@ -451,7 +574,7 @@ fn strip_prolog(svg: &str) -> &str {
 }
 
 /// Escapes text for HTML.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {
@@ -477,14 +600,6 @@ fn thousands(n: u64) -> String {
         o.push(ch);
     }
     o
-}
-
-fn usd(v: f64) -> String {
-    if v < 0.1 {
-        format!("${v:.4}")
-    } else {
-        format!("${v:.2}")
-    }
 }
 
 #[cfg(test)]

@@ -363,8 +363,8 @@ pub struct ClassJson {
 /// Classes keyed by name, in source and mix order.
 pub type ClassMap = Named<ClassJson>;
 
-/// Cost figures (priced components only: those with an `instance_type`
-/// or a `price_per_hour`).
+/// Cost figures: priced components' instance-hours and the bill's other
+/// lines (load balancers, storage, data transfer, managed requests).
 #[derive(Clone, Debug, Serialize)]
 pub struct Cost {
     /// The bill for the simulated time, USD.
@@ -373,8 +373,46 @@ pub struct Cost {
     pub per_1k_requests: f64,
     /// Mean cost per hour after warm-up.
     pub per_hour: f64,
-    /// per_hour x 730 hours.
-    pub projected_month: f64,
+    /// per_hour x 730 hours; null when the runaway guard stopped the run
+    /// (a month is not projected from a partial run).
+    pub projected_month: Option<f64>,
+    /// Of `total`, instance-hours.
+    pub instances: f64,
+    /// The lines besides instance-hours.
+    pub lines: Vec<BillLineJson>,
+    /// What the run does not price, with what to write to price it.
+    pub not_priced: Vec<String>,
+}
+
+impl Cost {
+    /// "$1234/month projected", or why there is no projection.
+    pub fn month_text(&self) -> String {
+        match self.projected_month {
+            Some(m) => format!("{}/month projected", crate::chart::format::fmt_usd(m)),
+            None => "no monthly projection (the runaway guard stopped the run)".into(),
+        }
+    }
+}
+
+/// One line of the bill besides instance-hours.
+#[derive(Clone, Debug, Serialize)]
+pub struct BillLineJson {
+    /// The component that buys it (empty: the account).
+    pub component: String,
+    /// What it is.
+    pub item: String,
+    /// Quantity over the run, in `unit`.
+    pub quantity: f64,
+    /// The unit priced.
+    pub unit: &'static str,
+    /// USD per unit.
+    pub unit_usd: f64,
+    /// USD over the run.
+    pub usd: f64,
+    /// Its cost per hour after warm-up x 730; null after a runaway.
+    pub per_month: Option<f64>,
+    /// Where the price is published.
+    pub source: &'static str,
 }
 
 /// The runaway report.
@@ -494,6 +532,13 @@ impl Summary {
 fn cost(r: &RunReport) -> Cost {
     let hours = r.measured_s / 3600.0;
     let per_hour = r.cost_measured_usd / hours;
+    // A month projected from a run the runaway guard cut short is not a
+    // forecast of anything.
+    let month = |usd_measured: f64| {
+        r.runaway
+            .is_none()
+            .then(|| usd_measured / hours * HOURS_PER_MONTH)
+    };
     Cost {
         total: r.cost_usd,
         per_1k_requests: if r.completed == 0 {
@@ -502,7 +547,24 @@ fn cost(r: &RunReport) -> Cost {
             r.cost_measured_usd / r.completed as f64 * 1000.0
         },
         per_hour,
-        projected_month: per_hour * HOURS_PER_MONTH,
+        projected_month: month(r.cost_measured_usd),
+        instances: r.cost_usd - r.bill.usd(),
+        lines: r
+            .bill
+            .lines
+            .iter()
+            .map(|l| BillLineJson {
+                component: l.component.clone(),
+                item: l.item.clone(),
+                quantity: l.quantity,
+                unit: l.price.unit,
+                unit_usd: l.price.usd,
+                usd: l.usd,
+                per_month: month(l.measured_usd),
+                source: l.price.source,
+            })
+            .collect(),
+        not_priced: r.bill.unpriced.clone(),
     }
 }
 
@@ -678,6 +740,7 @@ fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
         cost_usd: c.cost_usd.unwrap_or(0.0),
         cost_per_month: c
             .cost_measured_usd
+            .filter(|_| r.runaway.is_none())
             .map(|m| m / measured_s * 3600.0 * HOURS_PER_MONTH),
         hits: c.hits,
         misses: c.misses,

@@ -79,7 +79,10 @@ fn walk(path: &str, v: &Value, out: &mut Vec<(String, f64)>) {
                 walk(&format!("{path}.{k}"), v, out);
             }
         }
-        // Strings (kinds, ops), nulls and arrays carry no figure.
+        // A run cut short by the runaway guard projects no month: the
+        // figure is missing (NaN), not left out of the replication.
+        Value::Null if path == "cost_usd.projected_month" => out.push((path.into(), f64::NAN)),
+        // Strings (kinds, ops), other nulls and arrays carry no figure.
         _ => {}
     }
 }

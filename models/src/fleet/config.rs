@@ -1,6 +1,7 @@
 //! The fleet fields every kind with instances shares (pools, LLM replicas,
 //! batch servers), declared once: what an instance costs and how it is
-//! provisioned (`@provision`: `price_per_hour`, `spot`, `provision_time`),
+//! provisioned (`@provision`: `price_per_hour`, `spot`, `provision_time`,
+//! `load_balancer`),
 //! and when it counts and what the autoscaler sees of it (`@monitor`:
 //! `ready_delay`, `metric_period`, `metric_delay`, `custom_metrics`).
 //!
@@ -44,6 +45,11 @@ macro_rules! fleet_config {
             /// at `load_gbs`).
             #[serde(default)]
             pub provision_time: Option<$crate::dist::DistConfig>,
+            /// An AWS load balancer in front of it (`"alb"`, `"nlb"` or a
+            /// table with the bytes per request), billed per hour and per
+            /// capacity unit.
+            #[serde(default)]
+            pub load_balancer: Option<$crate::fleet::bill::LoadBalancer>,
         ] $($rest)*);
     };
     (@munch $head:tt [$($done:tt)*] @monitor, $($rest:tt)*) => {
@@ -90,6 +96,7 @@ macro_rules! fleet_pool {
             price_per_hour: src.price_per_hour,
             spot: src.spot,
             provision_time: src.provision_time.clone(),
+            load_balancer: src.load_balancer.clone(),
             ready_delay: src.ready_delay,
             metric_period: src.metric_period,
             metric_delay: src.metric_delay,

@@ -118,6 +118,12 @@ pub struct CostConfig {
     /// Price overrides (and additions) by instance type.
     #[serde(default)]
     pub catalog: BTreeMap<String, PriceOverride>,
+    /// NAT gateways (one per zone with private subnets), billed per hour.
+    #[serde(default)]
+    pub nat_gateways: u32,
+    /// Fixed monthly lines: `[[cost.monthly]] item = "support", usd = 100`.
+    #[serde(default)]
+    pub monthly: Vec<super::bill::Monthly>,
 }
 
 fn default_minimum() -> Duration {
@@ -130,6 +136,8 @@ impl Default for CostConfig {
             billing: Billing::PerSecond,
             minimum: default_minimum(),
             catalog: BTreeMap::new(),
+            nat_gateways: 0,
+            monthly: Vec::new(),
         }
     }
 }
@@ -217,6 +225,23 @@ impl Pricing {
 impl CostConfig {
     /// Checks the table; `Err((path, message))`.
     pub fn check(&self) -> Result<(), (String, String)> {
+        if self.nat_gateways > 1000 {
+            return Err((
+                "cost.nat_gateways".into(),
+                format!(
+                    "{} NAT gateways is more than any platform has (at most 1000; one per zone is usual)",
+                    self.nat_gateways
+                ),
+            ));
+        }
+        for (i, m) in self.monthly.iter().enumerate() {
+            if !(m.usd.is_finite() && m.usd >= 0.0) {
+                return Err((
+                    format!("cost.monthly[{i}].usd"),
+                    format!("expected USD per month >= 0, got {}", m.usd),
+                ));
+            }
+        }
         for (name, o) in &self.catalog {
             if !(o.price_per_hour.is_finite() && o.price_per_hour >= 0.0) {
                 return Err((
@@ -243,6 +268,37 @@ impl CostConfig {
             Billing::PerSecond => hourly * seconds / 3600.0,
             Billing::PerHour => hourly * (seconds / 3600.0).ceil(),
         }
+    }
+
+    /// What the account buys besides components: NAT gateways, monthly
+    /// lines; and what no run prices.
+    pub fn purchases(&self) -> super::bill::Purchases {
+        use super::bill::{Meter, Price, Usage, NAT_HOUR};
+        let mut p = super::bill::Purchases::default();
+        if self.nat_gateways > 0 {
+            p.items.push(Usage {
+                item: "NAT gateway hours".into(),
+                meter: Meter::Hours(self.nat_gateways as f64),
+                price: NAT_HOUR,
+            });
+            p.unpriced
+                .push("NAT gateway data processing ($0.045/GB; not metered)".into());
+        }
+        for m in &self.monthly {
+            p.items.push(Usage {
+                item: m.item.clone(),
+                meter: Meter::Months(1.0),
+                price: Price {
+                    usd: m.usd,
+                    unit: "month",
+                    source: "the scenario ([[cost.monthly]])",
+                },
+            });
+        }
+        p.unpriced.push(
+            "traffic between zones, monitoring, support, taxes, free tiers and reserved or savings-plan discounts (add [[cost.monthly]] lines)".into(),
+        );
+        p
     }
 }
 

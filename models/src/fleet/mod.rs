@@ -5,6 +5,7 @@
 //! drives them ([`Scaler`]).
 
 pub mod balance;
+pub mod bill;
 pub(crate) mod config;
 pub mod cost;
 pub mod pool;

@@ -106,6 +106,9 @@ impl PoolConfig {
 
     /// Checks the numbers; `Err((field, message))`.
     pub fn check(&self) -> Result<(), (String, String)> {
+        if let Some(lb) = &self.load_balancer {
+            lb.check()?;
+        }
         if self.instances == 0 {
             return Err(("instances".into(), "expected at least 1 instance".into()));
         }
@@ -217,6 +220,7 @@ impl PoolConfig {
             price_per_hour: None,
             spot: None,
             provision_time: None,
+            load_balancer: None,
             ready_delay: Duration(0.0),
             metric_period: None,
             metric_delay: Duration(0.0),

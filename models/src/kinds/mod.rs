@@ -14,7 +14,8 @@ pub mod queue;
 pub mod serving;
 pub mod shards;
 
-use crate::fleet::cost::Pricing;
+use crate::fleet::bill::Purchases;
+use crate::fleet::cost::{CostConfig, Pricing};
 use crate::fleet::pool::{Pool, PoolConfig};
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, Request, Visit, VisitId, Wake};
 use crate::kinds::cache::CacheConfig;
@@ -129,6 +130,23 @@ pub trait KindConfig: fmt::Debug + Send + Sync {
     /// What one instance costs.
     fn pricing(&self) -> Pricing {
         Pricing::default()
+    }
+
+    /// What it buys besides instance-hours (a fleet: its load balancer),
+    /// and what of it is not priced (instances without a price).
+    fn usage(&self, cost: &CostConfig) -> Purchases {
+        let mut p = Purchases::default();
+        if self.instances() > 0 && matches!(self.pricing().hourly(cost), Ok(None)) {
+            let n = self.instances();
+            p.unpriced.push(format!(
+                "{n} instance{} (give instance_type or price_per_hour)",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        if let Some(lb) = self.lifecycle().and_then(|l| l.load_balancer) {
+            lb.purchases(&mut p);
+        }
+        p
     }
 
     /// What requests reaching it must carry a key for (a cache, a hash
@@ -257,6 +275,11 @@ impl ComponentConfig {
     /// See [`KindConfig::instances`].
     pub fn instances(&self) -> u32 {
         self.config().instances()
+    }
+
+    /// See [`KindConfig::usage`].
+    pub fn usage(&self, cost: &CostConfig) -> Purchases {
+        self.config().usage(cost)
     }
 
     /// See [`KindConfig::pricing`].

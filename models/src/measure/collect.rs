@@ -4,6 +4,7 @@
 //! ([`Component::report`], [`Component::window`]).
 
 use super::{ComponentReport, Counters, TsRow};
+use crate::fleet::bill;
 use crate::fleet::pool::{Phase, LEVELS};
 use crate::flow::{Component, System};
 use crate::measure::{ClassReport, RunReport};
@@ -104,8 +105,18 @@ impl System {
                 j.unfinished.sort_unstable();
             }
         }
-        let cost_usd = components.iter().filter_map(|c| c.cost_usd).sum();
-        let cost_measured_usd = components.iter().filter_map(|c| c.cost_measured_usd).sum();
+        let bill = bill::meter(
+            &self.cfg.purchases(),
+            &self.rows,
+            to_secs(warm),
+            to_secs(end),
+        );
+        let cost_usd = components.iter().filter_map(|c| c.cost_usd).sum::<f64>() + bill.usd();
+        let cost_measured_usd = components
+            .iter()
+            .filter_map(|c| c.cost_measured_usd)
+            .sum::<f64>()
+            + bill.measured_usd();
         RunReport {
             name: self.cfg.name.clone(),
             seed: self.cfg.seed,
@@ -123,6 +134,7 @@ impl System {
             events,
             cost_usd,
             cost_measured_usd,
+            bill,
             scaling_events: self.scaling_events,
             classes: self
                 .flow

@@ -1,6 +1,7 @@
 //! The reports of a run: per component, per request class, the time
 //! series, scaling events and the whole run.
 
+use crate::fleet::bill::Bill;
 use crate::fleet::pool::LEVELS;
 use crate::traffic::Op;
 use scalesim_sim::stats::LatencyHist;
@@ -76,7 +77,7 @@ impl std::fmt::Debug for JobReport {
 }
 
 /// One row of the time series: a component (or `_system`) over one window.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TsRow {
     /// End of the window, seconds since the start.
     pub t_s: f64,
@@ -292,10 +293,13 @@ pub struct RunReport {
     pub runaway: Option<Runaway>,
     /// Engine events handled.
     pub events: u64,
-    /// The bill of every priced component for the whole run, USD.
+    /// The whole bill for the run, USD: every priced component's
+    /// instance-hours and the lines of `bill`.
     pub cost_usd: f64,
     /// Cost accrued after warm-up, USD.
     pub cost_measured_usd: f64,
+    /// What was bought besides instance-hours, and what is not priced.
+    pub bill: Bill,
     /// Per request class, in source and mix order.
     pub classes: Vec<ClassReport>,
     /// Every change of desired capacity, in time order.

@@ -142,13 +142,32 @@ pub struct BurstConfig {
 
 /// A point in time as written: a local date-time string, or an offset from
 /// the start (a duration string or a number of seconds).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum TimeRef {
     /// Seconds from the start.
     Secs(f64),
-    /// `"2026-11-27"`, `"2026-11-27T08:00"` or `"3d12h"`.
+    /// `"2026-11-27"`, `"2026-11-27T08:00"`, a bare TOML date such as
+    /// `2026-11-27`, or `"3d12h"`.
     Text(String),
+}
+
+impl<'de> Deserialize<'de> for TimeRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Secs(f64),
+            Text(crate::units::DateText),
+        }
+        match Form::deserialize(d).map_err(|_| {
+            serde::de::Error::custom(
+                "expected a local date like 2026-11-27 or \"2026-11-27T08:00\", an offset from the start like \"3d12h\", or seconds",
+            )
+        })? {
+            Form::Secs(s) => Ok(TimeRef::Secs(s)),
+            Form::Text(t) => Ok(TimeRef::Text(t.0)),
+        }
+    }
 }
 
 impl TimeRef {

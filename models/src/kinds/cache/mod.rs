@@ -10,7 +10,8 @@ mod store;
 pub use store::*;
 
 use crate::dist::Dist;
-use crate::fleet::cost::Pricing;
+use crate::fleet::bill::Purchases;
+use crate::fleet::cost::{CostConfig, Pricing};
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, VisitId, Wake};
 use crate::kinds::{BuildCx, CheckCx, ComponentConfig, Kind, KindConfig};
 use crate::measure::{ComponentReport, Counters, Stats, TsRow};
@@ -315,6 +316,19 @@ impl KindConfig for CacheConfig {
 
     fn pricing(&self) -> Pricing {
         CacheConfig::pricing(self)
+    }
+
+    /// Its nodes, unless it lives in the memory of the caller's instances
+    /// (`per_instance`), which are billed with them.
+    fn usage(&self, cost: &CostConfig) -> Purchases {
+        let mut p = Purchases::default();
+        if self.scope != Scope::PerInstance && matches!(self.pricing().hourly(cost), Ok(None)) {
+            p.unpriced.push(format!(
+                "{} nodes (give instance_type or price_per_hour)",
+                self.nodes
+            ));
+        }
+        p
     }
 
     fn needs_key(&self) -> Option<&'static str> {

@@ -15,6 +15,7 @@
 //! `<name>/primary` and `<name>/replica<i>`.
 
 use crate::dist::DistConfig;
+use crate::fleet::bill::Storage;
 use crate::fleet::pool::PoolConfig;
 use serde::Deserialize;
 
@@ -41,6 +42,14 @@ pub struct DatabaseConfig {
     /// to the primary.
     #[serde(default)]
     pub read_your_writes: bool,
+    /// A synchronous standby of the primary in another zone (RDS Multi-AZ):
+    /// it serves nothing and is billed like the primary.
+    #[serde(default)]
+    pub multi_az: bool,
+    /// The volume each copy (primary, standby, replica) keeps, billed per
+    /// GB-month and provisioned IOPS.
+    #[serde(default)]
+    pub storage: Option<Storage>,
 }
 
 impl DatabaseConfig {
@@ -69,6 +78,9 @@ impl DatabaseConfig {
             .map_err(|(f, m)| (format!("primary.{f}"), m))?;
         if let Some(r) = &self.replica {
             r.check().map_err(|(f, m)| (format!("replica.{f}"), m))?;
+        }
+        if let Some(s) = &self.storage {
+            s.check()?;
         }
         if let Some(l) = &self.replication_lag {
             l.check()

@@ -10,6 +10,8 @@ mod config;
 pub use config::DatabaseConfig;
 
 use crate::dist::Dist;
+use crate::fleet::bill::{self, Purchases};
+use crate::fleet::cost::CostConfig;
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, VisitId};
 use crate::kinds::{BuildCx, CheckCx, ComponentConfig, Kind, KindConfig};
 use crate::measure::{ComponentReport, Counters, Stats};
@@ -119,6 +121,24 @@ impl KindConfig for DatabaseConfig {
 
     fn downstream(&self) -> Vec<(&'static str, &str)> {
         calls(self, "")
+    }
+
+    /// Storage for every copy and the Multi-AZ standby; its instances are
+    /// billed by the primary and replica pools.
+    fn usage(&self, cost: &CostConfig) -> Purchases {
+        let mut p = Purchases::default();
+        let primaries = self.primary.instances;
+        if self.multi_az {
+            bill::standby(&self.primary.pricing(), primaries, cost, &mut p);
+        }
+        let copies = primaries * (1 + self.multi_az as u32) + self.replicas;
+        match &self.storage {
+            Some(s) => s.purchases(copies as f64, &mut p),
+            None => p
+                .unpriced
+                .push("storage (give storage = { gb = 100, type = \"gp3\" })".into()),
+        }
+        p
     }
 
     fn expand(&self, name: &str) -> Vec<(String, ComponentConfig)> {

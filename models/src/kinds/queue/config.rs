@@ -15,6 +15,7 @@
 //! to the job rate times the mean job wait.
 
 use crate::dist::DistConfig;
+use crate::fleet::bill::ManagedQueue;
 use serde::Deserialize;
 
 /// `[components.<name>]` with `kind = "queue"`.
@@ -32,6 +33,17 @@ pub struct QueueConfig {
     /// Time to accept a job, which the caller waits (default: none).
     #[serde(default)]
     pub ack: Option<DistConfig>,
+    /// A managed broker billed per request (`"sqs"`, `"sqs_fifo"`); absent:
+    /// a broker of your own, not priced.
+    #[serde(default)]
+    pub managed: Option<ManagedQueue>,
+    /// Payload of a job, KB (SQS bills each 64 KB chunk as a request).
+    #[serde(default = "default_message_kb")]
+    pub message_kb: f64,
+}
+
+fn default_message_kb() -> f64 {
+    1.0
 }
 
 impl QueueConfig {
@@ -39,6 +51,16 @@ impl QueueConfig {
     pub fn check(&self) -> Result<(), (String, String)> {
         if let Some(a) = &self.ack {
             a.check().map_err(|(f, m)| (format!("ack.{f}"), m))?;
+        }
+        // An SQS message is at most 256 KiB (SQS quotas).
+        if !(self.message_kb.is_finite() && (0.0..=256.0).contains(&self.message_kb)) {
+            return Err((
+                "message_kb".into(),
+                format!(
+                    "expected KB per job between 0 and 256 (the SQS message limit), got {}",
+                    self.message_kb
+                ),
+            ));
         }
         Ok(())
     }

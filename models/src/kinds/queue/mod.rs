@@ -6,6 +6,8 @@
 //! enqueue-to-done latency.
 
 use crate::dist::Dist;
+use crate::fleet::bill::Purchases;
+use crate::fleet::cost::CostConfig;
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, Request, VisitId, Wake};
 use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
 use crate::measure::{ComponentReport, Counters, JobReport, Stats, TsRow};
@@ -169,6 +171,18 @@ impl KindConfig for QueueConfig {
 
     fn downstream(&self) -> Vec<(&'static str, &str)> {
         vec![("workers", self.workers.as_str())]
+    }
+
+    /// A managed queue's requests; a broker of one's own is not priced.
+    fn usage(&self, _cost: &CostConfig) -> Purchases {
+        let mut p = Purchases::default();
+        match self.managed {
+            Some(m) => m.purchases(self.message_kb, &mut p),
+            None => p.unpriced.push(
+                "the broker (managed = \"sqs\" prices it as SQS; a broker of your own is a pool with an instance_type)".into(),
+            ),
+        }
+        p
     }
 
     fn build(&self, b: &BuildCx) -> Kind {
