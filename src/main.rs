@@ -29,8 +29,8 @@ const AFTER: &str = "Examples:
   scalesim sweep scenarios/quickstart-sweep.toml --threads 2
   scalesim run scenarios/llm-h100-knee.toml --set traffic.chat.rate=20
   scalesim compare scenarios/hpa-week.toml scenarios/target-week.toml --replications 10
-  scalesim capacity scenarios/api-capacity.toml --vary traffic.web.rate \\
-           --slo \"p99<300ms,error_rate<0.001\" --per components.api.instances=2..12:2
+  scalesim capacity scenarios/api-capacity.toml     (flags from its [capacity] table)
+  scalesim capacity scenarios/api-capacity.toml --slo \"p99<300ms\" --per components.api.instances=2..12:2
 
 Exit codes: 0 success; 1 the run finished but an SLO failed;
             2 bad usage or bad scenario; 3 internal error.
@@ -228,10 +228,11 @@ struct CapacityArgs {
     /// [default: `vary` in the scenario's [capacity] table].
     #[arg(long, value_name = "PATH")]
     vary: Option<String>,
-    /// Objectives, e.g. \"p99<500ms,error_rate<0.001\" [default: the scenario's [slo]].
+    /// Objectives, e.g. "p99<500ms,error_rate<0.001" [default: the scenario's [slo]].
     #[arg(long, value_name = "EXPR")]
     slo: Option<String>,
-    /// Repeat the search for each value of a second parameter: PATH=2,4,8 or PATH=2..40:2.
+    /// Repeat the search for each value of a second parameter: PATH=2,4,8 or PATH=2..40:2
+    /// [default: `per` in the [capacity] table; --per "" searches once, without it].
     #[arg(long, value_name = "PATH=LIST")]
     per: Option<String>,
     /// Replications per probe [default: 5].
@@ -616,9 +617,11 @@ fn cmd_capacity(a: CapacityArgs) -> Result<ExitCode, Failure> {
             loaded.file
         )));
     }
+    // `--per ""` unsets the table's `per`: one search.
     let per = a
         .per
         .or(cfg.per)
+        .filter(|p| !p.trim().is_empty())
         .as_deref()
         .map(capacity::parse_per)
         .transpose()

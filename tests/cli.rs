@@ -443,3 +443,57 @@ fn replay_policy_rejects_bad_input_with_locations() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("p.toml:3:"), "{}", stderr(&o));
 }
+
+#[test]
+fn no_help_text_shows_a_backslash() {
+    let top = scalesim(&["--help"]);
+    let text = String::from_utf8_lossy(&top.stdout).into_owned();
+    // The subcommands, read from the top-level help's "Commands:" list.
+    let names: Vec<String> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|n| n != "help")
+        .collect();
+    assert!(names.len() >= 7, "{names:?}");
+    assert!(!text.contains('\\'), "scalesim --help:\n{text}");
+    for n in &names {
+        for flag in ["--help", "-h"] {
+            let o = scalesim(&[n, flag]);
+            let h = String::from_utf8_lossy(&o.stdout);
+            assert_eq!(o.status.code(), Some(0), "{n} {flag}");
+            assert!(!h.contains('\\'), "scalesim {n} {flag}:\n{h}");
+        }
+    }
+}
+
+#[test]
+fn capacity_per_empty_unsets_the_tables_per() {
+    let d = tmp("per-unset");
+    let text = format!(
+        "{SMALL}\n[capacity]\nvary = \"traffic.web.rate\"\nper = \"components.api.instances=2,3\"\nreplications = 2\ntolerance = 0.2\n"
+    );
+    let s = write(&d, "s.toml", &text);
+    let short = ["--set", "duration=300s", "--set", "warmup=50s", "--quiet"];
+    let run = |extra: &[&str], out: &str| {
+        let out = d.join(out);
+        let mut args = vec!["capacity", &s, "--json", "--out", out.to_str().unwrap()];
+        args.extend(short);
+        args.extend(extra);
+        let o = scalesim(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (v, out)
+    };
+    let (v, out) = run(&[], "with");
+    assert_eq!(v["per"], "components.api.instances", "{v}");
+    assert!(out.join("capacity.png").exists());
+    let (v, out) = run(&["--per", ""], "without");
+    assert!(v["per"].is_null(), "{v}");
+    assert_eq!(v["rows"].as_array().map(Vec::len), Some(1), "{v}");
+    assert!(out.join("capacity-probes.png").exists());
+    assert!(!out.join("capacity.png").exists());
+}
