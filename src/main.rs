@@ -80,9 +80,21 @@ is valid, 2 otherwise."
 HorizontalPodAutoscaler YAML manifest (.yaml). The metrics CSV has a header and one row per \
 evaluation: time (seconds), replicas, optional ready, one column per metric (cpu as a 0..1 \
 fraction, rps, queue, ...; empty = missing), and optional per-pod columns pod<N>_ready, \
-pod<N>_age, pod<N>_<metric>. Example:
+pod<N>_age, pod<N>_<metric>.
 
-  scalesim replay-policy --policy scenarios/policies/hpa-cpu.yaml --metrics scenarios/policies/cpu-spike.csv"
+The metrics may also be the timeseries.csv that `scalesim run --out DIR` writes: each sampling \
+window of one pool (--component NAME, needed when there are several) is one evaluation, its \
+utilization the cpu metric, completions per second per instance rps, queue_len the queue, \
+latency_mean_s and latency_p99_s the latency and p99. The replay is open loop: the recorded \
+metrics do not answer the replayed policy.
+
+Printed: the evaluations where the recorded capacity (current) or the policy's decision \
+(desired) changed, every one with --all; a + marks a scale-out (desired above current), a - a \
+scale-in. Examples:
+
+  scalesim replay-policy --policy scenarios/policies/hpa-cpu.yaml --metrics scenarios/policies/cpu-spike.csv
+  scalesim run scenarios/hpa-week.toml --out out/hpa
+  scalesim replay-policy --policy scenarios/policies/step-cpu.toml --metrics out/hpa/timeseries.csv --component api"
     )]
     ReplayPolicy(ReplayArgs),
     /// Run every point of the scenario's [sweep] grid, R replications each, in parallel.
@@ -269,10 +281,16 @@ struct ReplayArgs {
     /// Policy: a TOML policy table or an HPA YAML manifest.
     #[arg(long, value_name = "FILE")]
     policy: PathBuf,
-    /// Recorded metrics, CSV.
+    /// Recorded metrics, CSV, or the timeseries.csv of `scalesim run`.
     #[arg(long, value_name = "FILE.csv")]
     metrics: PathBuf,
-    /// Print the decisions as one JSON array on stdout.
+    /// With a timeseries.csv: the pool whose rows to replay [default: its only pool].
+    #[arg(long, value_name = "NAME")]
+    component: Option<String>,
+    /// Print every evaluation, not only those where the capacity or the decision changed.
+    #[arg(long)]
+    all: bool,
+    /// Print every decision as one JSON array on stdout.
     #[arg(long)]
     json: bool,
 }
@@ -341,7 +359,7 @@ fn load(a: &ScenarioArgs) -> Result<scenario::Loaded, ExitCode> {
 
 fn cmd_replay(a: ReplayArgs) -> ExitCode {
     let loaded = replay::load_policy(&a.policy)
-        .and_then(|p| replay::load_metrics(&a.metrics, p.history_s()).map(|m| (p, m)));
+        .and_then(|p| replay::load(&a.metrics, &p, a.component.as_deref()).map(|m| (p, m)));
     let (policy, rows) = match loaded {
         Ok(x) => x,
         Err(d) => {
@@ -357,7 +375,7 @@ fn cmd_replay(a: ReplayArgs) -> ExitCode {
                 return ExitCode::from(3);
             }
         },
-        Ok(steps) => say(format_args!("{}", replay::table(&steps))),
+        Ok(steps) => say(format_args!("{}", replay::table(&steps, a.all))),
         Err(e) => {
             eprintln!("error: {}: {e}", a.policy.display());
             return ExitCode::from(2);
