@@ -132,7 +132,10 @@ Files in --out (default output/<scenario>/sweep/):
   sweep.json    the plan and every point's statistics (also printed by --json)
   sweep-<param>.png/.svg   each metric against each varied parameter, with CI bars
   pareto.png/.svg          cost per month against p99, the Pareto frontier marked
-  heatmap.png/.svg         when exactly two parameters vary
+  heatmap.png/.svg         when the grid has exactly two parameters (not for a zip)
+
+The table: per point, each metric the [slo] table bounds (its bound in the header), cost per
+month and the share of replications meeting the SLO.
 
 Across machines: run slice I of N anywhere (Slurm array, Kubernetes Indexed Job) with
   scalesim sweep S.toml --shard $I/$N --out results/shard-$I

@@ -89,6 +89,8 @@ fn sweep() -> SweepResults {
             "components.api.instances".into(),
             "components.cache.capacity".into(),
         ],
+        dims: vec![1, 1],
+        slo: Vec::new(),
         metrics: METRICS.iter().map(|m| m.to_string()).collect(),
         replications: 5,
         points,
@@ -343,6 +345,8 @@ fn balancing_sweep(policies: &[&str], metrics: &[&str]) -> SweepResults {
     SweepResults {
         scenario: "balancing".into(),
         params: vec!["components.api.balance".into()],
+        dims: vec![1],
+        slo: Vec::new(),
         metrics: metrics.iter().map(|m| m.to_string()).collect(),
         replications: 3,
         points,
@@ -478,6 +482,8 @@ fn sweep_charts_with_three_parameters() {
             "components.cache.capacity".into(),
             "topology.zones".into(),
         ],
+        dims: vec![1, 1, 1],
+        slo: Vec::new(),
         metrics: METRICS.iter().map(|m| m.to_string()).collect(),
         replications: 3,
         points,
@@ -651,4 +657,47 @@ fn pareto_front_keeps_the_undominated_points() {
 fn slugs_are_file_names() {
     assert_eq!(slug("components.api.instances"), "components-api-instances");
     assert_eq!(slug("traffic.web[0].rate"), "traffic-web-0--rate");
+}
+
+#[test]
+fn a_zip_of_two_parameters_gets_lines_not_a_heatmap() {
+    let dir = out_dir("sweep-zip");
+    let points: Vec<PointResult> = [(2.0, 1000.0), (4.0, 4000.0), (8.0, 16000.0)]
+        .iter()
+        .enumerate()
+        .map(|(i, &(instances, capacity))| PointResult {
+            index: i,
+            params: vec![num(instances), num(capacity)],
+            stats: model(instances, capacity, 3),
+        })
+        .collect();
+    let r = SweepResults {
+        scenario: "study-zip".into(),
+        params: vec![
+            "components.api.instances".into(),
+            "components.cache.capacity".into(),
+        ],
+        dims: vec![2],
+        slo: Vec::new(),
+        metrics: METRICS.iter().map(|m| m.to_string()).collect(),
+        replications: 3,
+        points,
+    };
+    let paths = sweep_charts(&dir, &r, &["latency_s.p99".to_string()]).unwrap();
+    let svgs = check_files(
+        &dir,
+        &paths,
+        &[
+            "sweep-components-api-instances",
+            "sweep-components-cache-capacity",
+            "pareto",
+        ],
+    );
+    // One line against each parameter, its partner named, not a line each.
+    assert_contains(
+        &svgs[0],
+        &["components.cache.capacity varies with it (a zip group)"],
+        "sweep",
+    );
+    assert!(!svgs[0].contains("components.cache.capacity=1000"), "sweep");
 }
