@@ -131,7 +131,8 @@ Files in --out (default output/<scenario>/sweep/):
   points.csv    per point: <metric>.mean and <metric>.ci95 (95% Student-t half-width)
   sweep.json    the plan and every point's statistics (also printed by --json)
   sweep-<param>.png/.svg   each metric against each varied parameter, with CI bars
-  pareto.png/.svg          cost per month against p99, the Pareto frontier marked
+  pareto.png/.svg          cost per month against p99, the Pareto frontier marked, every point
+                           labelled (the others numbered, with a key)
   heatmap.png/.svg         when the grid has exactly two parameters (not for a zip)
 
 The table: per point, each metric the [slo] table bounds (its bound in the header), cost per

@@ -701,3 +701,40 @@ fn a_zip_of_two_parameters_gets_lines_not_a_heatmap() {
     );
     assert!(!svgs[0].contains("components.cache.capacity=1000"), "sweep");
 }
+
+#[test]
+fn pareto_names_every_configuration() {
+    let dir = out_dir("pareto-labels");
+    let r = sweep();
+    sweep_charts(&dir, &r, &[]).unwrap();
+    let svg = svg_text(&dir, "pareto");
+    // The frontier by its parameters, every other point by a number
+    // whose key lists its parameters.
+    assert_contains(&svg, &["Other configurations (grey numbers):"], "pareto");
+    for p in &r.points {
+        let label = format!(
+            "instances={}, capacity={}",
+            p.params[0].text, p.params[1].text
+        );
+        assert_contains(&svg, &[&label], "pareto");
+    }
+    // Past 40 dominated points, numbers would crowd the plot: points.csv.
+    let mut many = sweep();
+    // One point better than 50 others on both.
+    many.points = (0..51)
+        .map(|i| {
+            let mut stats = model(8.0, 10000.0, 5);
+            stats[0] = stat(1.0 + i as f64, 0.1, 5);
+            stats[2] = stat(1000.0 + i as f64, 0.01, 5);
+            PointResult {
+                index: i,
+                params: vec![num(2.0 + i as f64), num(1000.0)],
+                stats,
+            }
+        })
+        .collect();
+    sweep_charts(&dir, &many, &[]).unwrap();
+    let svg = svg_text(&dir, "pareto");
+    assert_contains(&svg, &["are not numbered: points.csv lists them"], "pareto");
+    assert!(!svg.contains("Other configurations"), "pareto");
+}
