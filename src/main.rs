@@ -93,8 +93,8 @@ Printed: the evaluations where the recorded capacity (current) or the policy's d
 scale-in. Examples:
 
   scalesim replay-policy --policy scenarios/policies/hpa-cpu.yaml --metrics scenarios/policies/cpu-spike.csv
-  scalesim run scenarios/hpa-week.toml --out out/hpa
-  scalesim replay-policy --policy scenarios/policies/step-cpu.toml --metrics out/hpa/timeseries.csv --component api"
+  scalesim run scenarios/hpa-week.toml --out o
+  scalesim replay-policy --policy scenarios/policies/step-cpu.toml --metrics o/timeseries.csv --component api"
     )]
     ReplayPolicy(ReplayArgs),
     /// Run every point of the scenario's [sweep] grid, R replications each, in parallel.
