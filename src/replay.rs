@@ -239,6 +239,19 @@ pub(crate) fn reader(path: &Path, file: &str) -> Result<csv::Reader<std::fs::Fil
         .map_err(|e| error(file, None, format!("cannot read the metrics file: {e}")))
 }
 
+/// A record of the metrics file with its line, or the located CSV error.
+pub(crate) fn record(
+    file: &str,
+    rec: csv::Result<csv::StringRecord>,
+) -> Result<(csv::StringRecord, Option<usize>), Diagnostics> {
+    let rec = rec.map_err(|e| {
+        let line = e.position().map(|p| p.line() as usize);
+        error(file, line, format!("malformed CSV: {e}"))
+    })?;
+    let line = rec.position().map(|p| p.line() as usize);
+    Ok((rec, line))
+}
+
 /// Rows of a recorded metrics CSV (`time`, `replicas`, metrics, pods).
 fn recorded(
     mut rdr: csv::Reader<std::fs::File>,
@@ -286,11 +299,7 @@ fn recorded(
                 .ok()
                 .and_then(|r| r.position().map(|p| p.line() as usize)),
         )?;
-        let rec = rec.map_err(|e| {
-            let line = e.position().map(|p| p.line() as usize);
-            error(file, line, format!("malformed CSV: {e}"))
-        })?;
-        let line = rec.position().map(|p| p.line() as usize);
+        let (rec, line) = record(file, rec)?;
         let cell = |i: usize| rec.get(i).unwrap_or("");
         let num = |i: usize, what: &str| -> Result<Option<f64>, Diagnostics> {
             let c = cell(i);

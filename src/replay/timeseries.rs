@@ -16,7 +16,7 @@
 //! ready instances `instances`. The replay is open loop: the recorded
 //! metrics do not answer the replayed policy's decisions.
 
-use super::{count, error, reader, Row, Timeline};
+use super::{count, error, reader, record, Row, Timeline};
 use crate::diagnostics::{echo, Diagnostics};
 use scalesim_models::limits::MAX_REPLAY_ROWS;
 use scalesim_models::policy::metric as m;
@@ -89,11 +89,7 @@ pub(crate) fn read(
     let mut filled = vec![false; sources.len()];
     let mut prev_t = 0.0;
     for rec in reader(path, file)?.records() {
-        let rec = rec.map_err(|e| {
-            let line = e.position().map(|p| p.line() as usize);
-            error(file, line, format!("malformed CSV: {e}"))
-        })?;
-        let line = rec.position().map(|p| p.line() as usize);
+        let (rec, line) = record(file, rec)?;
         let cell = |i: usize| rec.get(i).unwrap_or("");
         let name = cell(comp_col);
         if name != chosen {
