@@ -29,8 +29,8 @@ const AFTER: &str = "Examples:
   scalesim sweep scenarios/quickstart-sweep.toml --threads 2
   scalesim run scenarios/llm-h100-knee.toml --set traffic.chat.rate=20
   scalesim compare scenarios/hpa-week.toml scenarios/target-week.toml --replications 10
-  scalesim capacity scenarios/api-capacity.toml --vary traffic.web.rate \\
-           --slo \"p99<300ms,error_rate<0.001\" --per components.api.instances=2..12:2
+  scalesim capacity scenarios/api-capacity.toml     (flags from its [capacity] table)
+  scalesim capacity scenarios/api-capacity.toml --slo \"p99<300ms\" --per components.api.instances=2..12:2
 
 Exit codes: 0 success; 1 the run finished but an SLO failed;
             2 bad usage or bad scenario; 3 internal error.
@@ -80,9 +80,21 @@ is valid, 2 otherwise."
 HorizontalPodAutoscaler YAML manifest (.yaml). The metrics CSV has a header and one row per \
 evaluation: time (seconds), replicas, optional ready, one column per metric (cpu as a 0..1 \
 fraction, rps, queue, ...; empty = missing), and optional per-pod columns pod<N>_ready, \
-pod<N>_age, pod<N>_<metric>. Example:
+pod<N>_age, pod<N>_<metric>.
 
-  scalesim replay-policy --policy scenarios/policies/hpa-cpu.yaml --metrics scenarios/policies/cpu-spike.csv"
+The metrics may also be the timeseries.csv that `scalesim run --out DIR` writes: each sampling \
+window of one pool (--component NAME, needed when there are several) is one evaluation, its \
+utilization the cpu metric, completions per second per instance rps, queue_len the queue, \
+latency_mean_s and latency_p99_s the latency and p99. The replay is open loop: the recorded \
+metrics do not answer the replayed policy.
+
+Printed: the evaluations where the recorded capacity (current) or the policy's decision \
+(desired) changed, every one with --all; a + marks a scale-out (desired above current), a - a \
+scale-in. Examples:
+
+  scalesim replay-policy --policy scenarios/policies/hpa-cpu.yaml --metrics scenarios/policies/cpu-spike.csv
+  scalesim run scenarios/hpa-week.toml --out o
+  scalesim replay-policy --policy scenarios/policies/step-cpu.toml --metrics o/timeseries.csv --component api"
     )]
     ReplayPolicy(ReplayArgs),
     /// Run every point of the scenario's [sweep] grid, R replications each, in parallel.
@@ -119,8 +131,12 @@ Files in --out (default output/<scenario>/sweep/):
   points.csv    per point: <metric>.mean and <metric>.ci95 (95% Student-t half-width)
   sweep.json    the plan and every point's statistics (also printed by --json)
   sweep-<param>.png/.svg   each metric against each varied parameter, with CI bars
-  pareto.png/.svg          cost per month against p99, the Pareto frontier marked
-  heatmap.png/.svg         when exactly two parameters vary
+  pareto.png/.svg          cost per month against p99, the Pareto frontier marked, every point
+                           labelled (the others numbered, with a key)
+  heatmap.png/.svg         when the grid has exactly two parameters (not for a zip)
+
+The table: per point, each metric the [slo] table bounds (its bound in the header), cost per
+month and the share of replications meeting the SLO.
 
 Across machines: run slice I of N anywhere (Slurm array, Kubernetes Indexed Job) with
   scalesim sweep S.toml --shard $I/$N --out results/shard-$I
@@ -228,10 +244,11 @@ struct CapacityArgs {
     /// [default: `vary` in the scenario's [capacity] table].
     #[arg(long, value_name = "PATH")]
     vary: Option<String>,
-    /// Objectives, e.g. \"p99<500ms,error_rate<0.001\" [default: the scenario's [slo]].
+    /// Objectives, e.g. "p99<500ms,error_rate<0.001" [default: the scenario's [slo]].
     #[arg(long, value_name = "EXPR")]
     slo: Option<String>,
-    /// Repeat the search for each value of a second parameter: PATH=2,4,8 or PATH=2..40:2.
+    /// Repeat the search for each value of a second parameter: PATH=2,4,8 or PATH=2..40:2
+    /// [default: `per` in the [capacity] table; --per "" searches once, without it].
     #[arg(long, value_name = "PATH=LIST")]
     per: Option<String>,
     /// Replications per probe [default: 5].
@@ -268,10 +285,16 @@ struct ReplayArgs {
     /// Policy: a TOML policy table or an HPA YAML manifest.
     #[arg(long, value_name = "FILE")]
     policy: PathBuf,
-    /// Recorded metrics, CSV.
+    /// Recorded metrics, CSV, or the timeseries.csv of `scalesim run`.
     #[arg(long, value_name = "FILE.csv")]
     metrics: PathBuf,
-    /// Print the decisions as one JSON array on stdout.
+    /// With a timeseries.csv: the pool whose rows to replay [default: its only pool].
+    #[arg(long, value_name = "NAME")]
+    component: Option<String>,
+    /// Print every evaluation, not only those where the capacity or the decision changed.
+    #[arg(long)]
+    all: bool,
+    /// Print every decision as one JSON array on stdout.
     #[arg(long)]
     json: bool,
 }
@@ -340,7 +363,7 @@ fn load(a: &ScenarioArgs) -> Result<scenario::Loaded, ExitCode> {
 
 fn cmd_replay(a: ReplayArgs) -> ExitCode {
     let loaded = replay::load_policy(&a.policy)
-        .and_then(|p| replay::load_metrics(&a.metrics, p.history_s()).map(|m| (p, m)));
+        .and_then(|p| replay::load(&a.metrics, &p, a.component.as_deref()).map(|m| (p, m)));
     let (policy, rows) = match loaded {
         Ok(x) => x,
         Err(d) => {
@@ -356,7 +379,7 @@ fn cmd_replay(a: ReplayArgs) -> ExitCode {
                 return ExitCode::from(3);
             }
         },
-        Ok(steps) => say(format_args!("{}", replay::table(&steps))),
+        Ok(steps) => say(format_args!("{}", replay::table(&steps, a.all))),
         Err(e) => {
             eprintln!("error: {}: {e}", a.policy.display());
             return ExitCode::from(2);
@@ -611,9 +634,11 @@ fn cmd_capacity(a: CapacityArgs) -> Result<ExitCode, Failure> {
             loaded.file
         )));
     }
+    // `--per ""` unsets the table's `per`: one search.
     let per = a
         .per
         .or(cfg.per)
+        .filter(|p| !p.trim().is_empty())
         .as_deref()
         .map(capacity::parse_per)
         .transpose()

@@ -17,6 +17,9 @@
 //! - optional per-pod columns `pod<N>_ready` (`true`/`false`/`1`/`0`),
 //!   `pod<N>_age` (seconds) and `pod<N>_<metric>`, for policies that look
 //!   at pods (the HPA's handling of unready pods and missing metrics).
+//!
+//! Or it is the `timeseries.csv` of `scalesim run` ([`timeseries`]): one
+//! component's rows, each sampling window one evaluation.
 
 use crate::diagnostics::{echo, Diagnostic, Diagnostics};
 use scalesim_models::limits::{MAX_HISTORY, MAX_INSTANCES, MAX_REPLAY_ROWS};
@@ -25,6 +28,8 @@ use scalesim_models::traffic::calendar::Calendar;
 use scalesim_models::units::parse_duration;
 use serde::Serialize;
 use std::path::Path;
+
+pub mod timeseries;
 
 /// One evaluation of a replay.
 #[derive(Clone, Debug, Serialize)]
@@ -39,7 +44,7 @@ pub struct Step {
     pub reason: String,
 }
 
-fn error(file: &str, line: Option<usize>, message: String) -> Diagnostics {
+pub(crate) fn error(file: &str, line: Option<usize>, message: String) -> Diagnostics {
     // "column `x`: ..." names the field.
     let (field, message) = match message
         .strip_prefix("column `")
@@ -85,29 +90,181 @@ pub fn load_policy(path: &Path) -> Result<PolicyConfig, Diagnostics> {
     crate::scenario::policy_from_toml(&file, &text)
 }
 
-/// Parses the metrics CSV into observations. `history` is the policy's
-/// longest window of past evaluations and its field
-/// ([`PolicyConfig::history_s`]): rows so dense that a window holds more
-/// than [`MAX_HISTORY`] of them are refused (every evaluation scans them).
+/// The rows read so far, and the bounds every new one must keep: times
+/// that increase, at most [`MAX_REPLAY_ROWS`] rows, at most
+/// [`MAX_HISTORY`] of them within the policy's longest window.
+pub(crate) struct Timeline<'a> {
+    file: &'a str,
+    /// (what the window is, its length in seconds).
+    history: (&'a str, f64),
+    rows: Vec<Row>,
+    /// Start of the rows within `history` of the newest.
+    window_start: usize,
+}
+
+impl<'a> Timeline<'a> {
+    pub(crate) fn new(file: &'a str, history: (&'a str, f64)) -> Self {
+        Timeline {
+            file,
+            history,
+            rows: Vec::new(),
+            window_start: 0,
+        }
+    }
+
+    /// Refuses a row past [`MAX_REPLAY_ROWS`] before it is parsed.
+    pub(crate) fn room(&self, line: Option<usize>) -> Result<(), Diagnostics> {
+        if self.rows.len() >= MAX_REPLAY_ROWS {
+            return Err(error(
+                self.file,
+                line,
+                format!("more than {MAX_REPLAY_ROWS} rows (time: each row is one evaluation of the policy); replay a shorter span"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the time `t` of the row at `line` against the rows before.
+    pub(crate) fn check_time(
+        &mut self,
+        line: Option<usize>,
+        t: f64,
+        column: &str,
+    ) -> Result<(), Diagnostics> {
+        if let Some(prev) = self.rows.last().map(|r| r.0) {
+            if t <= prev {
+                return Err(error(
+                    self.file,
+                    line,
+                    format!("column `{column}`: times must increase from row to row (one evaluation each); {t} s follows {prev} s"),
+                ));
+            }
+        }
+        let (field, hist) = self.history;
+        while self.window_start < self.rows.len() && self.rows[self.window_start].0 <= t - hist {
+            self.window_start += 1;
+        }
+        if (self.rows.len() - self.window_start) as u64 >= MAX_HISTORY {
+            return Err(error(
+                self.file,
+                line,
+                format!(
+                    "column `{column}`: more than {MAX_HISTORY} rows within {hist} s (the policy's {field}), which each evaluation scans (time); space the rows further apart"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn push(&mut self, row: Row) {
+        self.rows.push(row);
+    }
+
+    /// The rows, refused when there is none.
+    pub(crate) fn finish(self, what: &str) -> Result<Vec<Row>, Diagnostics> {
+        if self.rows.is_empty() {
+            return Err(error(self.file, Some(1), format!("{what} has no rows")));
+        }
+        Ok(self.rows)
+    }
+}
+
+/// A count cell (`replicas`, `ready`, `instances`): 0 to [`MAX_INSTANCES`].
+pub(crate) fn count(v: Option<f64>) -> Option<u32> {
+    v.filter(|v| (0.0..=MAX_INSTANCES as f64).contains(v))
+        .map(|v| v as u32)
+}
+
+/// Parses the metrics CSV (or a `timeseries.csv`, with its only pool)
+/// into observations. `history` is the policy's longest window of past
+/// evaluations and its field ([`PolicyConfig::history_s`]): rows so dense
+/// that a window holds more than [`MAX_HISTORY`] of them are refused
+/// (every evaluation scans them).
 pub fn load_metrics(path: &Path, history: (&str, f64)) -> Result<Vec<Row>, Diagnostics> {
+    read(path, history, None, &[])
+}
+
+/// What `replay-policy` reads: the metrics file for `policy`; from a
+/// `timeseries.csv`, the rows of `component` (needed when several pools
+/// are there), refused when a metric the policy reads has no column.
+pub fn load(
+    path: &Path,
+    policy: &PolicyConfig,
+    component: Option<&str>,
+) -> Result<Vec<Row>, Diagnostics> {
+    let needs = match policy.build(&Calendar::undated()) {
+        Ok(Some(c)) => c.metrics(),
+        _ => Vec::new(),
+    };
+    read(path, policy.history_s(), component, &needs)
+}
+
+fn read(
+    path: &Path,
+    history: (&str, f64),
+    component: Option<&str>,
+    needs: &[String],
+) -> Result<Vec<Row>, Diagnostics> {
     let file = path.display().to_string();
-    let mut rdr = csv::ReaderBuilder::new()
-        .comment(Some(b'#'))
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| error(&file, None, format!("cannot read the metrics file: {e}")))?;
+    let mut rdr = reader(path, &file)?;
     let headers: Vec<String> = rdr
         .headers()
         .map_err(|e| error(&file, Some(1), format!("cannot read the header row: {e}")))?
         .iter()
         .map(str::to_string)
         .collect();
+    let timeline = Timeline::new(&file, history);
+    if timeseries::is_timeseries(&headers) {
+        return timeseries::read(path, &headers, timeline, component, needs);
+    }
+    if let Some(c) = component {
+        return Err(error(
+            &file,
+            Some(1),
+            format!(
+                "--component {}: picks a component of a `scalesim run` timeseries.csv (columns t_s, component, ...); this file has no `component` column",
+                echo(c)
+            ),
+        ));
+    }
+    recorded(rdr, &headers, timeline)
+}
+
+/// A reader of the metrics file (`#` starts a comment line).
+pub(crate) fn reader(path: &Path, file: &str) -> Result<csv::Reader<std::fs::File>, Diagnostics> {
+    csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| error(file, None, format!("cannot read the metrics file: {e}")))
+}
+
+/// A record of the metrics file with its line, or the located CSV error.
+pub(crate) fn record(
+    file: &str,
+    rec: csv::Result<csv::StringRecord>,
+) -> Result<(csv::StringRecord, Option<usize>), Diagnostics> {
+    let rec = rec.map_err(|e| {
+        let line = e.position().map(|p| p.line() as usize);
+        error(file, line, format!("malformed CSV: {e}"))
+    })?;
+    let line = rec.position().map(|p| p.line() as usize);
+    Ok((rec, line))
+}
+
+/// Rows of a recorded metrics CSV (`time`, `replicas`, metrics, pods).
+fn recorded(
+    mut rdr: csv::Reader<std::fs::File>,
+    headers: &[String],
+    mut timeline: Timeline,
+) -> Result<Vec<Row>, Diagnostics> {
+    let file = timeline.file;
     let find = |n: &str| headers.iter().position(|h| h == n);
     let time = find("time")
         .or_else(|| find("t"))
-        .ok_or_else(|| error(&file, Some(1), "expected a `time` column".into()))?;
+        .ok_or_else(|| error(file, Some(1), "expected a `time` column (or the `t_s` and `component` columns of a scalesim timeseries.csv)".into()))?;
     let replicas = find("replicas")
-        .ok_or_else(|| error(&file, Some(1), "expected a `replicas` column".into()))?;
+        .ok_or_else(|| error(file, Some(1), "expected a `replicas` column".into()))?;
     let ready = find("ready");
     // Pod columns: pod<N>_<field>.
     let mut pod_cols: Vec<(usize, usize, String)> = Vec::new();
@@ -123,7 +280,7 @@ pub fn load_metrics(path: &Path, history: (&str, f64)) -> Result<Vec<Row>, Diagn
         match pod {
             Some((n, _)) if n >= MAX_INSTANCES as usize => {
                 return Err(error(
-                    &file,
+                    file,
                     Some(1),
                     format!(
                         "column `{}`: pod index {n} is past the {MAX_INSTANCES} instances one pool may have (memory: a pod is kept for every index up to the highest)",
@@ -136,25 +293,13 @@ pub fn load_metrics(path: &Path, history: (&str, f64)) -> Result<Vec<Row>, Diagn
         }
     }
     let npods = pod_cols.iter().map(|p| p.1 + 1).max().unwrap_or(0);
-    let mut rows: Vec<Row> = Vec::new();
-    // Start of the rows within `history` of the newest (a sliding window).
-    let mut window_start = 0;
     for rec in rdr.records() {
-        if rows.len() >= MAX_REPLAY_ROWS {
-            let line = rec
+        timeline.room(
+            rec.as_ref()
                 .ok()
-                .and_then(|r| r.position().map(|p| p.line() as usize));
-            return Err(error(
-                &file,
-                line,
-                format!("more than {MAX_REPLAY_ROWS} rows (time: each row is one evaluation of the policy); replay a shorter span"),
-            ));
-        }
-        let rec = rec.map_err(|e| {
-            let line = e.position().map(|p| p.line() as usize);
-            error(&file, line, format!("malformed CSV: {e}"))
-        })?;
-        let line = rec.position().map(|p| p.line() as usize);
+                .and_then(|r| r.position().map(|p| p.line() as usize)),
+        )?;
+        let (rec, line) = record(file, rec)?;
         let cell = |i: usize| rec.get(i).unwrap_or("");
         let num = |i: usize, what: &str| -> Result<Option<f64>, Diagnostics> {
             let c = cell(i);
@@ -167,7 +312,7 @@ pub fn load_metrics(path: &Path, history: (&str, f64)) -> Result<Vec<Row>, Diagn
                 .map(Some)
                 .ok_or_else(|| {
                     error(
-                        &file,
+                        file,
                         line,
                         format!("column `{what}`: expected a number, got {}", echo(c)),
                     )
@@ -179,7 +324,7 @@ pub fn load_metrics(path: &Path, history: (&str, f64)) -> Result<Vec<Row>, Diagn
             .or_else(|| parse_duration(cell(time)).ok())
             .ok_or_else(|| {
                 error(
-                    &file,
+                    file,
                     line,
                     format!(
                         "column `time`: expected seconds or a duration, got {}",
@@ -189,7 +334,7 @@ pub fn load_metrics(path: &Path, history: (&str, f64)) -> Result<Vec<Row>, Diagn
             })?;
         if !t.is_finite() {
             return Err(error(
-                &file,
+                file,
                 line,
                 format!(
                     "column `time`: expected a finite time, got {}",
@@ -197,54 +342,30 @@ pub fn load_metrics(path: &Path, history: (&str, f64)) -> Result<Vec<Row>, Diagn
                 ),
             ));
         }
-        if let Some(prev) = rows.last().map(|r| r.0) {
-            if t <= prev {
-                return Err(error(
-                    &file,
-                    line,
-                    format!("column `time`: times must increase from row to row (one evaluation each); {t} s follows {prev} s"),
-                ));
-            }
-        }
-        let (hist_field, hist) = history;
-        while window_start < rows.len() && rows[window_start].0 <= t - hist {
-            window_start += 1;
-        }
-        if (rows.len() - window_start) as u64 >= MAX_HISTORY {
-            return Err(error(
-                &file,
+        timeline.check_time(line, t, "time")?;
+        let current = count(num(replicas, "replicas")?).ok_or_else(|| {
+            error(
+                file,
                 line,
                 format!(
-                    "column `time`: more than {MAX_HISTORY} rows within {hist} s (the policy's {hist_field}), which each evaluation scans (time); space the rows further apart"
+                    "column `replicas`: expected a count, got {}",
+                    echo(cell(replicas))
                 ),
-            ));
-        }
-        let current = num(replicas, "replicas")?
-            .filter(|v| (0.0..=MAX_INSTANCES as f64).contains(v))
-            .ok_or_else(|| {
-                error(
-                    &file,
-                    line,
-                    format!(
-                        "column `replicas`: expected a count, got {}",
-                        echo(cell(replicas))
-                    ),
-                )
-            })? as u32;
+            )
+        })?;
         let ready_n = match ready {
             Some(r) => match num(r, "ready")? {
-                Some(v) if (0.0..=MAX_INSTANCES as f64).contains(&v) => v as u32,
-                Some(_) => {
-                    return Err(error(
-                        &file,
+                None => current,
+                v => count(v).ok_or_else(|| {
+                    error(
+                        file,
                         line,
                         format!(
                             "column `ready`: expected a count from 0 to {MAX_INSTANCES}, got {}",
                             echo(cell(r))
                         ),
-                    ))
-                }
-                None => current,
+                    )
+                })?,
             },
             None => current,
         };
@@ -272,7 +393,7 @@ pub fn load_metrics(path: &Path, history: (&str, f64)) -> Result<Vec<Row>, Diagn
                 m => {
                     let k = metrics.iter().position(|x| x.name == m).ok_or_else(|| {
                         error(
-                            &file,
+                            file,
                             Some(1),
                             format!("column `pod{n}_{m}`: no `{m}` column for the pool-wide value"),
                         )
@@ -281,12 +402,9 @@ pub fn load_metrics(path: &Path, history: (&str, f64)) -> Result<Vec<Row>, Diagn
                 }
             }
         }
-        rows.push((t, current, ready_n, metrics, pods));
+        timeline.push((t, current, ready_n, metrics, pods));
     }
-    if rows.is_empty() {
-        return Err(error(&file, Some(1), "the metrics file has no rows".into()));
-    }
-    Ok(rows)
+    timeline.finish("the metrics file")
 }
 
 /// Runs `policy` over the recorded rows.
@@ -317,13 +435,24 @@ pub fn replay(policy: &PolicyConfig, rows: &[Row]) -> Result<Vec<Step>, String> 
         .collect())
 }
 
-/// The replay as a table for people.
-pub fn table(steps: &[Step]) -> String {
+/// The replay as a table for people: the rows where the recorded or the
+/// desired capacity changed from the row before (every row with `all`),
+/// then a legend of the marks.
+pub fn table(steps: &[Step], all: bool) -> String {
     let mut o = format!(
         "{:>10} {:>8} {:>8}  reason\n",
         "time_s", "current", "desired"
     );
-    for s in steps {
+    let mut shown = 0;
+    for (i, s) in steps.iter().enumerate() {
+        let changed = i == 0 || {
+            let p = &steps[i - 1];
+            (p.current, p.desired) != (s.current, s.desired)
+        };
+        if !(all || changed) {
+            continue;
+        }
+        shown += 1;
         let mark = if s.desired > s.current {
             "+"
         } else if s.desired < s.current {
@@ -334,6 +463,16 @@ pub fn table(steps: &[Step]) -> String {
         o.push_str(&format!(
             "{:>10} {:>8} {:>7}{mark}  {}\n",
             s.t_s, s.current, s.desired, s.reason
+        ));
+    }
+    o.push_str(
+        "\ncurrent: the recorded capacity; desired: what the policy wants then.\n\
+         +  the policy scales out (desired above current); -  it scales in (below).\n",
+    );
+    if shown < steps.len() {
+        o.push_str(&format!(
+            "{shown} of {} evaluations shown: those where current or desired changed; --all prints every one.\n",
+            steps.len()
         ));
     }
     o

@@ -443,3 +443,179 @@ fn replay_policy_rejects_bad_input_with_locations() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("p.toml:3:"), "{}", stderr(&o));
 }
+
+#[test]
+fn no_help_text_shows_a_backslash() {
+    let top = scalesim(&["--help"]);
+    let text = String::from_utf8_lossy(&top.stdout).into_owned();
+    // The subcommands, read from the top-level help's "Commands:" list.
+    let names: Vec<String> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|n| n != "help")
+        .collect();
+    assert!(names.len() >= 7, "{names:?}");
+    assert!(!text.contains('\\'), "scalesim --help:\n{text}");
+    for n in &names {
+        for flag in ["--help", "-h"] {
+            let o = scalesim(&[n, flag]);
+            let h = String::from_utf8_lossy(&o.stdout);
+            assert_eq!(o.status.code(), Some(0), "{n} {flag}");
+            assert!(!h.contains('\\'), "scalesim {n} {flag}:\n{h}");
+        }
+    }
+}
+
+#[test]
+fn capacity_per_empty_unsets_the_tables_per() {
+    let d = tmp("per-unset");
+    let text = format!(
+        "{SMALL}\n[capacity]\nvary = \"traffic.web.rate\"\nper = \"components.api.instances=2,3\"\nreplications = 2\ntolerance = 0.2\n"
+    );
+    let s = write(&d, "s.toml", &text);
+    let short = ["--set", "duration=300s", "--set", "warmup=50s", "--quiet"];
+    let run = |extra: &[&str], out: &str| {
+        let out = d.join(out);
+        let mut args = vec!["capacity", &s, "--json", "--out", out.to_str().unwrap()];
+        args.extend(short);
+        args.extend(extra);
+        let o = scalesim(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (v, out)
+    };
+    let (v, out) = run(&[], "with");
+    assert_eq!(v["per"], "components.api.instances", "{v}");
+    assert!(out.join("capacity.png").exists());
+    let (v, out) = run(&["--per", ""], "without");
+    assert!(v["per"].is_null(), "{v}");
+    assert_eq!(v["rows"].as_array().map(Vec::len), Some(1), "{v}");
+    assert!(out.join("capacity-probes.png").exists());
+    assert!(!out.join("capacity.png").exists());
+}
+
+/// The data rows of a replay table (between the header and the legend).
+fn replay_rows(out: &str) -> Vec<&str> {
+    out.lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .collect()
+}
+
+#[test]
+fn replay_policy_prints_changed_rows_and_all_with_all() {
+    let args = [
+        "replay-policy",
+        "--policy",
+        "scenarios/policies/hpa-cpu.yaml",
+        "--metrics",
+        "scenarios/policies/cpu-spike.csv",
+    ];
+    let o = scalesim(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let rows = replay_rows(&out);
+    // Every shown row differs from the one before it in current or desired.
+    let cells = |l: &str| -> (String, String) {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        (
+            w[1].to_string(),
+            w[2].trim_end_matches(['+', '-']).to_string(),
+        )
+    };
+    assert!(rows.len() > 5 && rows.len() < 50, "{out}");
+    assert!(rows.windows(2).all(|w| cells(w[0]) != cells(w[1])), "{out}");
+    assert!(rows[0].trim_start().starts_with("0 "), "{out}");
+    assert!(out.contains("+  the policy scales out"), "{out}");
+    assert!(out.contains("-  it scales in"), "{out}");
+    assert!(
+        out.contains(&format!("{} of 50 evaluations shown", rows.len())),
+        "{out}"
+    );
+    let mut all = args.to_vec();
+    all.push("--all");
+    let o = scalesim(&all);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(replay_rows(&out).len(), 50, "{out}");
+    assert!(!out.contains("evaluations shown"), "{out}");
+}
+
+#[test]
+fn replay_policy_reads_the_timeseries_of_a_run() {
+    let d = tmp("replay-ts");
+    let text = SMALL.replace(
+        "[components.cache]",
+        "[autoscaler.api]\npolicy = \"hpa\"\nmin = 1\nmax = 8\nmetrics = [{ name = \"cpu\", utilization = 30 }]\n\n[components.cache]",
+    );
+    let s = write(&d, "s.toml", &text);
+    let out = d.join("run");
+    let o = scalesim(&["run", &s, "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.code().unwrap() <= 1, "{}", stderr(&o));
+    let ts = out.join("timeseries.csv");
+    let ts = ts.to_str().unwrap();
+    let replay = |extra: &[&str]| {
+        let mut args = vec![
+            "replay-policy",
+            "--policy",
+            "scenarios/policies/step-cpu.toml",
+            "--metrics",
+            ts,
+        ];
+        args.extend(extra);
+        scalesim(&args)
+    };
+    // Two pools (api, db): one must be named.
+    let o = replay(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("several pools (api, db)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("--component"), "{}", stderr(&o));
+    let o = replay(&["--component", "api", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let steps: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let steps = steps.as_array().unwrap();
+    // One evaluation per 100 s sampling window of the 2000 s run.
+    assert_eq!(steps.len(), 20, "{steps:?}");
+    assert_eq!(steps[0]["t_s"], 100.0);
+    assert!(
+        steps
+            .iter()
+            .all(|s| s["reason"].as_str().unwrap().contains("cpu")),
+        "{steps:?}"
+    );
+    // The recorded capacity is what the run's own HPA wanted.
+    let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let first_api = csv.lines().find(|l| l.contains(",api,")).unwrap();
+    let desired = first_api.split(',').nth(15).unwrap();
+    assert_eq!(steps[0]["current"].to_string(), desired, "{first_api}");
+    // A needed column missing: located on the header.
+    let cut: String = csv
+        .lines()
+        .map(|l| {
+            let mut c: Vec<&str> = l.split(',').collect();
+            c.remove(10); // utilization
+            c.join(",") + "\n"
+        })
+        .collect();
+    let bad = write(&d, "cut.csv", &cut);
+    let o = scalesim(&[
+        "replay-policy",
+        "--policy",
+        "scenarios/policies/step-cpu.toml",
+        "--metrics",
+        &bad,
+        "--component",
+        "api",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("cut.csv:1:"), "{e}");
+    assert!(e.contains("`utilization`") && e.contains("`cpu`"), "{e}");
+}

@@ -466,3 +466,52 @@ fn a_sweep_may_change_which_metrics_exist() {
     let first: Vec<&str> = runs.lines().nth(1).unwrap().split(',').collect();
     assert_eq!(first[col], "", "fifo has no load distribution");
 }
+
+/// M/M/2 with a p95 objective, swept over a grid or a zip group of two
+/// parameters.
+fn slo_sweep(vary: &str) -> String {
+    format!(
+        "{}\n[slo]\np95 = \"6s\"\n\n[sweep]\nreplications = 2\n{vary}\n",
+        MM1.replace("instances = 1", "instances = 2")
+            .replace("duration = \"5000s\"", "duration = \"1500s\"")
+    )
+}
+
+#[test]
+fn the_sweep_table_shows_what_the_slo_bounds_and_zips_get_no_heatmap() {
+    let grid = r#"grid = { "traffic.web.rate" = [0.5, 1.5], "components.api.instances" = [2, 3] }"#;
+    let zip = r#"zip = [{ "traffic.web.rate" = [0.5, 1.0, 1.5], "components.api.instances" = [2, 3, 4] }]"#;
+    for (vary, heatmap) in [(grid, true), (zip, false)] {
+        let sw = Sweep::new(load(&slo_sweep(vary))).unwrap();
+        let whole = tmp(if heatmap { "slo-grid" } else { "slo-zip" });
+        let (r, json) = sweep::run_to_dir(&sw, &Options::default(), &whole).unwrap();
+        assert_eq!(whole.join("heatmap.png").exists(), heatmap, "{vary}");
+        assert!(whole.join("sweep-traffic-web-rate.png").exists());
+        let t = sweep::table(&r, 40);
+        let head = t.lines().next().unwrap();
+        // The p95 the SLO bounds, with its bound; not the p99 it does not.
+        assert!(head.contains("p95 ≤ 6.00s"), "{t}");
+        assert!(!head.contains("p99"), "{t}");
+        assert!(head.contains("errors") && head.contains("SLO met"), "{t}");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["slo"][0]["metric"], "slo.p95", "{json}");
+        let dims = v["dimensions"].as_array().unwrap().len();
+        assert_eq!(dims, if heatmap { 2 } else { 1 }, "{json}");
+        // Slices carry the objectives and the zip group to the merge.
+        let slices: Vec<PathBuf> = (0..2)
+            .map(|i| {
+                let d = whole.with_extension(format!("slice{i}"));
+                let opts = Options {
+                    shard: Some(Shard { index: i, count: 2 }),
+                    ..Options::default()
+                };
+                sweep::run_to_dir(&sw, &opts, &d).unwrap();
+                d
+            })
+            .collect();
+        let merged = whole.with_extension("merged");
+        let m = sweep::merge(&slices, &merged, &[]).unwrap();
+        assert_eq!(sweep::table(&m, 40), t);
+        assert_same_files(&whole, &merged);
+    }
+}

@@ -89,6 +89,8 @@ fn sweep() -> SweepResults {
             "components.api.instances".into(),
             "components.cache.capacity".into(),
         ],
+        dims: vec![1, 1],
+        slo: Vec::new(),
         metrics: METRICS.iter().map(|m| m.to_string()).collect(),
         replications: 5,
         points,
@@ -343,6 +345,8 @@ fn balancing_sweep(policies: &[&str], metrics: &[&str]) -> SweepResults {
     SweepResults {
         scenario: "balancing".into(),
         params: vec!["components.api.balance".into()],
+        dims: vec![1],
+        slo: Vec::new(),
         metrics: metrics.iter().map(|m| m.to_string()).collect(),
         replications: 3,
         points,
@@ -478,6 +482,8 @@ fn sweep_charts_with_three_parameters() {
             "components.cache.capacity".into(),
             "topology.zones".into(),
         ],
+        dims: vec![1, 1, 1],
+        slo: Vec::new(),
         metrics: METRICS.iter().map(|m| m.to_string()).collect(),
         replications: 3,
         points,
@@ -651,4 +657,84 @@ fn pareto_front_keeps_the_undominated_points() {
 fn slugs_are_file_names() {
     assert_eq!(slug("components.api.instances"), "components-api-instances");
     assert_eq!(slug("traffic.web[0].rate"), "traffic-web-0--rate");
+}
+
+#[test]
+fn a_zip_of_two_parameters_gets_lines_not_a_heatmap() {
+    let dir = out_dir("sweep-zip");
+    let points: Vec<PointResult> = [(2.0, 1000.0), (4.0, 4000.0), (8.0, 16000.0)]
+        .iter()
+        .enumerate()
+        .map(|(i, &(instances, capacity))| PointResult {
+            index: i,
+            params: vec![num(instances), num(capacity)],
+            stats: model(instances, capacity, 3),
+        })
+        .collect();
+    let r = SweepResults {
+        scenario: "study-zip".into(),
+        params: vec![
+            "components.api.instances".into(),
+            "components.cache.capacity".into(),
+        ],
+        dims: vec![2],
+        slo: Vec::new(),
+        metrics: METRICS.iter().map(|m| m.to_string()).collect(),
+        replications: 3,
+        points,
+    };
+    let paths = sweep_charts(&dir, &r, &["latency_s.p99".to_string()]).unwrap();
+    let svgs = check_files(
+        &dir,
+        &paths,
+        &[
+            "sweep-components-api-instances",
+            "sweep-components-cache-capacity",
+            "pareto",
+        ],
+    );
+    // One line against each parameter, its partner named, not a line each.
+    assert_contains(
+        &svgs[0],
+        &["components.cache.capacity varies with it (a zip group)"],
+        "sweep",
+    );
+    assert!(!svgs[0].contains("components.cache.capacity=1000"), "sweep");
+}
+
+#[test]
+fn pareto_names_every_configuration() {
+    let dir = out_dir("pareto-labels");
+    let r = sweep();
+    sweep_charts(&dir, &r, &[]).unwrap();
+    let svg = svg_text(&dir, "pareto");
+    // The frontier by its parameters, every other point by a number
+    // whose key lists its parameters.
+    assert_contains(&svg, &["Other configurations (grey numbers):"], "pareto");
+    for p in &r.points {
+        let label = format!(
+            "instances={}, capacity={}",
+            p.params[0].text, p.params[1].text
+        );
+        assert_contains(&svg, &[&label], "pareto");
+    }
+    // Past 40 dominated points, numbers would crowd the plot: points.csv.
+    let mut many = sweep();
+    // One point better than 50 others on both.
+    many.points = (0..51)
+        .map(|i| {
+            let mut stats = model(8.0, 10000.0, 5);
+            stats[0] = stat(1.0 + i as f64, 0.1, 5);
+            stats[2] = stat(1000.0 + i as f64, 0.01, 5);
+            PointResult {
+                index: i,
+                params: vec![num(2.0 + i as f64), num(1000.0)],
+                stats,
+            }
+        })
+        .collect();
+    sweep_charts(&dir, &many, &[]).unwrap();
+    let svg = svg_text(&dir, "pareto");
+    assert_contains(&svg, &["are not numbered: points.csv lists them"], "pareto");
+    assert!(!svg.contains("Other configurations"), "pareto");
 }

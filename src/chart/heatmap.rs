@@ -97,11 +97,12 @@ impl HeatPanel {
     }
 }
 
-/// The `heatmap` chart of a sweep over exactly two parameters: one panel
-/// per metric of [`HEAT_METRICS`] it measured.
+/// The `heatmap` chart of a sweep over a grid of exactly two parameters
+/// (not a zip group, whose points are a diagonal): one panel per metric
+/// of [`HEAT_METRICS`] it measured.
 pub(crate) fn heatmap_figure(r: &SweepResults) -> Option<Figure<Vec<HeatPanel>>> {
     let metrics: Vec<usize> = HEAT_METRICS.iter().filter_map(|m| r.metric(m)).collect();
-    if metrics.is_empty() || r.points.is_empty() {
+    if metrics.is_empty() || r.points.is_empty() || !r.is_grid2() {
         return None;
     }
     let (cols, _) = distinct_values(r.points.iter().filter_map(|pt| pt.params.first()));

@@ -6,7 +6,7 @@ use super::draw::{
     boxed_text, dot, err, error_bars, place_labels, plot, Anchored, DrawResult, Frame, Rect,
     PLOT_FRAME,
 };
-use super::figure::{key, Body, Figure, Header, Swatch};
+use super::figure::{key as key_entry, Body, Figure, Header, Swatch};
 use super::format::{plural, Unit};
 use super::metric::{interval, last_segment};
 use super::style::{bold, font, text_width, DESIRED, MARGIN, MUTED, PALETTE, TEXT, WIDTH};
@@ -46,7 +46,8 @@ pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
 }
 
 /// The body of a Pareto chart: every configuration, the frontier and
-/// its labels (or numbers and a key).
+/// its labels, numbers on the other configurations, and the key of the
+/// numbers below.
 pub(crate) struct ParetoPlot {
     x: Scale,
     y: Scale,
@@ -54,11 +55,48 @@ pub(crate) struct ParetoPlot {
     pts: Vec<(MetricStat, MetricStat)>,
     /// Indices into `pts`, by increasing p99.
     front: Vec<usize>,
-    /// Label of each frontier point (aligned with `front`).
-    labels: Vec<String>,
-    /// With many frontier points, the plot shows their numbers and this
-    /// key lists them in columns: (column width, rows).
-    key: Option<(i32, usize)>,
+    /// What is written next to each frontier point (aligned with `front`):
+    /// its parameters, or its number in the key.
+    front_marks: Vec<String>,
+    /// The dominated points that carry a number (indices into `pts`, in
+    /// sweep order), and their numbers.
+    others: Vec<(usize, String)>,
+    /// The key of the numbers.
+    key: Vec<KeySection>,
+}
+
+/// A titled list of numbered configurations, in columns.
+struct KeySection {
+    title: String,
+    colour: RGBColor,
+    /// (number, parameters).
+    entries: Vec<(String, String)>,
+    col_w: i32,
+    rows: usize,
+}
+
+impl KeySection {
+    fn new(title: String, colour: RGBColor, entries: Vec<(String, String)>) -> Self {
+        let widest = entries
+            .iter()
+            .map(|(n, l)| text_width(&format!("{n}  {l}"), 14, false))
+            .max()
+            .unwrap_or(0);
+        let col_w = widest + 36;
+        let cols = ((WIDTH as i32 - 2 * MARGIN) / col_w).clamp(1, 4) as usize;
+        let rows = entries.len().div_ceil(cols);
+        KeySection {
+            title,
+            colour,
+            entries,
+            col_w,
+            rows,
+        }
+    }
+
+    fn height(&self) -> i32 {
+        KEY_TITLE + self.rows as i32 * KEY_ROW
+    }
 }
 
 /// Frontier and highlight colour.
@@ -66,8 +104,13 @@ const HIGHLIGHT: RGBColor = DESIRED;
 /// Past this many frontier points, the plot numbers them and a key below
 /// it lists their parameters.
 const MAX_FRONT_LABELS: usize = 8;
+/// Past this many dominated points, they carry no number (points.csv
+/// lists them).
+const MAX_NUMBERED: usize = 40;
 const PARETO_PLOT_HEIGHT: u32 = 640;
 const KEY_ROW: i32 = 22;
+/// Height of a key section's title line.
+const KEY_TITLE: i32 = 36;
 
 /// `instances=8, capacity=1000`.
 fn short_label(r: &SweepResults, params: &[ParamValue]) -> String {
@@ -131,13 +174,49 @@ pub(crate) fn pareto_figure(r: &SweepResults, spec: &ParetoSpec) -> Option<Figur
     }
     let xy: Vec<(f64, f64)> = pts.iter().map(|(a, b)| (a.mean, b.mean)).collect();
     let front = pareto_front(&xy);
-    let labels: Vec<String> = front
-        .iter()
-        .map(|&i| short_label(r, &which[i].params))
-        .collect();
+    let label = |i: usize| short_label(r, &which[i].params);
+    let numbered = front.len() > MAX_FRONT_LABELS;
+    let mut key = Vec::new();
+    let front_marks: Vec<String> = if numbered {
+        let entries: Vec<(String, String)> = front
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| ((k + 1).to_string(), label(i)))
+            .collect();
+        let marks = entries.iter().map(|e| e.0.clone()).collect();
+        key.push(KeySection::new(
+            format!("Pareto frontier, by increasing {}:", spec.x_label),
+            HIGHLIGHT,
+            entries,
+        ));
+        marks
+    } else {
+        front.iter().map(|&i| label(i)).collect()
+    };
+    let dominated: Vec<usize> = (0..pts.len()).filter(|i| !front.contains(i)).collect();
+    let first = if numbered { front.len() + 1 } else { 1 };
+    let others: Vec<(usize, String)> = if dominated.len() <= MAX_NUMBERED {
+        dominated
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| (i, (first + k).to_string()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !others.is_empty() {
+        key.push(KeySection::new(
+            "Other configurations (grey numbers):".into(),
+            MUTED,
+            others.iter().map(|(i, n)| (n.clone(), label(*i))).collect(),
+        ));
+    }
+    // An interval reaching 0 does not keep latencies that span a factor
+    // 10 off a log axis: its bar runs to the axis.
     let xs: Vec<f64> = pts
         .iter()
         .flat_map(|(a, _)| [a.mean, interval(a).0, a.hi()])
+        .filter(|&v| v > 0.0)
         .collect();
     let ys: Vec<f64> = pts
         .iter()
@@ -145,42 +224,42 @@ pub(crate) fn pareto_figure(r: &SweepResults, spec: &ParetoSpec) -> Option<Figur
         .collect();
     let x = fitted_scale(&xs, Unit::Secs, spec.x_label, 10.0);
     let y = fitted_scale(&ys, Unit::Usd, spec.y_label, LINEAR);
+    let mut subtitle = vec![
+        format!(
+            "Each point is one configuration of the sweep: mean of {}{}.",
+            plural(r.replications, "replication"),
+            if r.replications >= 2 {
+                ", bars: 95% confidence intervals both ways"
+            } else {
+                ""
+            }
+        ),
+        format!(
+            "Highlighted: the Pareto frontier, the {} of {} configurations that no other beats on both {} and cost (lower left is better).",
+            front.len(),
+            pts.len(),
+            spec.x_label
+        ),
+    ];
+    if !dominated.is_empty() && others.is_empty() {
+        subtitle.push(format!(
+            "The {} other configurations are not numbered: points.csv lists them.",
+            dominated.len()
+        ));
+    }
     let head = Header {
         title: format!("{}: {}", r.scenario, spec.title),
-        subtitle: vec![
-            format!(
-                "Each point is one configuration of the sweep: mean of {}{}.",
-                plural(r.replications, "replication"),
-                if r.replications >= 2 {
-                    ", bars: 95% confidence intervals both ways"
-                } else {
-                    ""
-                }
-            ),
-            format!(
-                "Highlighted: the Pareto frontier, the {} of {} configurations that no other beats on both {} and cost (lower left is better).",
-                front.len(),
-                pts.len(),
-                spec.x_label
-            ),
-        ],
+        subtitle,
         legend: vec![
-            key("configuration", PALETTE[0], Swatch::Dot),
-            key("Pareto frontier", HIGHLIGHT, Swatch::LineDot),
-            key("dominated: another configuration is cheaper and faster", MUTED, Swatch::Area(0.35)),
+            key_entry("configuration", PALETTE[0], Swatch::Dot),
+            key_entry("Pareto frontier", HIGHLIGHT, Swatch::LineDot),
+            key_entry(
+                "dominated: another configuration is cheaper and faster",
+                MUTED,
+                Swatch::Area(0.35),
+            ),
         ],
     };
-    let key = (front.len() > MAX_FRONT_LABELS).then(|| {
-        let widest = labels
-            .iter()
-            .enumerate()
-            .map(|(k, l)| text_width(&format!("{}  {l}", k + 1), 14, false))
-            .max()
-            .unwrap_or(0);
-        let col_w = widest + 36;
-        let cols = ((WIDTH as i32 - 2 * MARGIN) / col_w).clamp(1, 4) as usize;
-        (col_w, labels.len().div_ceil(cols))
-    });
     Some(Figure {
         name: spec.name.into(),
         head,
@@ -189,7 +268,8 @@ pub(crate) fn pareto_figure(r: &SweepResults, spec: &ParetoSpec) -> Option<Figur
             y,
             pts,
             front,
-            labels,
+            front_marks,
+            others,
             key,
         },
     })
@@ -197,10 +277,8 @@ pub(crate) fn pareto_figure(r: &SweepResults, spec: &ParetoSpec) -> Option<Figur
 
 impl Body for ParetoPlot {
     fn height(&self) -> u32 {
-        let key = self
-            .key
-            .map_or(0, |(_, rows)| 40 + rows as u32 * KEY_ROW as u32);
-        PARETO_PLOT_HEIGHT + key
+        let key: i32 = self.key.iter().map(KeySection::height).sum();
+        PARETO_PLOT_HEIGHT + key.max(0) as u32 + if self.key.is_empty() { 0 } else { 8 }
     }
 
     fn draw<DB: DrawingBackend>(
@@ -280,12 +358,14 @@ impl Body for ParetoPlot {
         let px: Vec<(i32, i32)> = (0..self.pts.len())
             .map(|i| chart.backend_coord(&at(i)))
             .collect();
-        // Other points keep a wider berth, so that no label seems to name them.
+        // Unnumbered points keep a wider berth, so that no label seems to
+        // name them.
+        let numbered = |i: usize| self.front.contains(&i) || self.others.iter().any(|o| o.0 == i);
         let mut obstacles: Vec<Rect> = px
             .iter()
             .enumerate()
             .map(|(i, &(a, b))| {
-                let r = if self.front.contains(&i) { 9 } else { 16 };
+                let r = if numbered(i) { 8 } else { 16 };
                 (a - r, b - r, a + r, b + r)
             })
             .collect();
@@ -299,40 +379,37 @@ impl Body for ParetoPlot {
             ));
         }
         let (xr, yr) = chart.plotting_area().get_pixel_range();
-        let size = 14;
-        let shown: Vec<String> = if self.key.is_some() {
-            (1..=self.labels.len()).map(|k| k.to_string()).collect()
-        } else {
-            self.labels.clone()
-        };
-        let items: Vec<Anchored> = self
+        // (point, text, size, colour): the frontier first, then the others.
+        let marks: Vec<(usize, &str, u32, RGBColor)> = self
             .front
             .iter()
-            .zip(&shown)
-            .map(|(&i, l)| (px[i], (text_width(l, size, false), size as i32 + 2)))
+            .zip(&self.front_marks)
+            .map(|(&i, l)| (i, l.as_str(), 14, TEXT))
+            .chain(self.others.iter().map(|(i, n)| (*i, n.as_str(), 12, MUTED)))
+            .collect();
+        let items: Vec<Anchored> = marks
+            .iter()
+            .map(|&(i, l, size, _)| (px[i], (text_width(l, size, false), size as i32 + 2)))
             .collect();
         let spots = place_labels(&items, &obstacles, (xr.start, yr.start, xr.end, yr.end));
-        for (l, spot) in shown.iter().zip(spots) {
-            boxed_text(root, l, spot, size, TEXT)?;
+        for (&(_, l, size, colour), spot) in marks.iter().zip(spots) {
+            boxed_text(root, l, spot, size, colour)?;
         }
-        // The key of the numbers, in columns.
-        if let Some((col_w, rows)) = self.key {
+        // The key of the numbers, a section each, in columns.
+        let mut top = 8;
+        for sec in &self.key {
             below
-                .draw(&Text::new(
-                    "Pareto frontier, by increasing p99:".to_string(),
-                    (MARGIN, 8),
-                    bold(15),
-                ))
+                .draw(&Text::new(sec.title.clone(), (MARGIN, top), bold(15)))
                 .map_err(err)?;
-            for (k, l) in self.labels.iter().enumerate() {
-                let (c, r) = (k / rows, k % rows);
-                let (lx, ly) = (MARGIN + c as i32 * col_w, 36 + r as i32 * KEY_ROW);
+            for (k, (n, l)) in sec.entries.iter().enumerate() {
+                let (c, r) = (k / sec.rows, k % sec.rows);
+                let (lx, ly) = (MARGIN + c as i32 * sec.col_w, top + 28 + r as i32 * KEY_ROW);
                 below
                     .draw(&Text::new(
-                        format!("{}", k + 1),
+                        n.clone(),
                         (lx + 22, ly),
                         bold(14)
-                            .color(&HIGHLIGHT)
+                            .color(&sec.colour)
                             .pos(Pos::new(HPos::Right, VPos::Top)),
                     ))
                     .map_err(err)?;
@@ -340,6 +417,7 @@ impl Body for ParetoPlot {
                     .draw(&Text::new(l.clone(), (lx + 30, ly), font(14)))
                     .map_err(err)?;
             }
+            top += sec.height();
         }
         Ok(())
     }

@@ -67,14 +67,16 @@ fn replication_note(n: u32) -> String {
 }
 
 /// The `sweep-<param>` chart of parameter `p`: each metric of `metrics`
-/// against it, one line per combination of the other parameters.
+/// against it, one line per combination of the other parameters (those
+/// of its zip group move with it: they are not lines of their own).
 pub(crate) fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Figure<SweepPlot> {
     let (vals, numeric) = distinct_values(r.points.iter().filter_map(|pt| pt.params.get(p)));
     let (x, pos) = param_axis(&vals, numeric, &r.params[p]);
     let pos_of = |text: &str| vals.iter().position(|v| v.text == text).map(|i| pos[i]);
     // One group per combination of the other parameters' values, in order
     // of appearance.
-    let others: Vec<usize> = (0..r.params.len()).filter(|&q| q != p).collect();
+    let with = r.together(p);
+    let others: Vec<usize> = (0..r.params.len()).filter(|q| !with.contains(q)).collect();
     let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
     for (i, pt) in r.points.iter().enumerate() {
         let k: Vec<String> = others
@@ -132,6 +134,16 @@ pub(crate) fn sweep_figure(r: &SweepResults, p: usize, metrics: &[usize]) -> Fig
         subtitle: vec![replication_note(r.replications)],
         legend: Vec::new(),
     };
+    let zipped: Vec<&str> = with
+        .filter(|&q| q != p)
+        .map(|q| r.params[q].as_str())
+        .collect();
+    if !zipped.is_empty() {
+        head.subtitle.push(format!(
+            "{} varies with it (a zip group).",
+            zipped.join(", ")
+        ));
+    }
     if others.is_empty() {
         head.legend.push(key(
             format!("{} (mean, 95% CI)", r.params[p]),

@@ -9,6 +9,7 @@ use crate::diagnostics::echo;
 use crate::output::summary::Named;
 use crate::output::{columns, human_secs};
 use crate::study::metrics;
+use crate::study::objective::Objective;
 use crate::study::{Acc, Failure, SweepResults};
 use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
@@ -26,12 +27,17 @@ struct Manifest<'a> {
     runs: usize,
     shard: Option<ShardJson>,
     params: &'a [String],
+    /// The parameters of each dimension: one for a grid entry, several
+    /// for a zip group (they vary together).
+    dimensions: Vec<&'a [String]>,
     /// Per point, each parameter's value as TOML text.
     plan: Vec<Vec<String>>,
     metrics: &'a [String],
     /// The `[sweep] plot` list (empty: the headline metrics), so that a
     /// merge draws the same charts.
     plot: &'a [String],
+    /// The objectives of the scenario's `[slo]` table (the table's columns).
+    slo: &'a [Objective],
     points: Vec<PointJson>,
 }
 
@@ -68,10 +74,15 @@ struct ManifestIn {
     runs: usize,
     shard: Option<ShardJson>,
     params: Vec<String>,
+    /// Absent before zip groups were recorded: every parameter alone.
+    #[serde(default)]
+    dimensions: Vec<Vec<String>>,
     plan: Vec<Vec<String>>,
     metrics: Vec<String>,
     #[serde(default)]
     plot: Vec<String>,
+    #[serde(default)]
+    slo: Vec<Objective>,
 }
 
 /// Streams `runs.csv`: run, point, replication, the parameters, then every
@@ -235,6 +246,7 @@ fn manifest_json(
         runs: plan.runs(),
         shard,
         params: &plan.params,
+        dimensions: dimensions(plan),
         plan: plan
             .points
             .iter()
@@ -242,11 +254,24 @@ fn manifest_json(
             .collect(),
         metrics: &r.metrics,
         plot,
+        slo: &r.slo,
         points,
     };
     let mut s = serde_json::to_string_pretty(&m).map_err(io::Error::other)?;
     s.push('\n');
     Ok(s)
+}
+
+/// The parameters of each dimension of `plan`.
+fn dimensions(plan: &Plan) -> Vec<&[String]> {
+    let mut start = 0;
+    plan.dims
+        .iter()
+        .map(|&n| {
+            start += n;
+            &plan.params[start - n..start]
+        })
+        .collect()
 }
 
 fn toml_to_json(v: &toml::Value) -> serde_json::Value {
@@ -349,6 +374,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResul
             && m.scenario == first.scenario
             && m.replications == first.replications
             && m.params == first.params
+            && m.dimensions == first.dimensions
             && m.plan == first.plan
             && m.runs == first.runs;
         if !same {
@@ -386,6 +412,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResul
     }
     let plan = Plan {
         params: first.params.clone(),
+        dims: if first.dimensions.is_empty() {
+            vec![1; first.params.len()]
+        } else {
+            first.dimensions.iter().map(Vec::len).collect()
+        },
         points: first
             .plan
             .iter()
@@ -426,7 +457,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, plot: &[String]) -> Result<SweepResul
         w.write(&metrics, row).map_err(io_err)?;
     }
     w.finish(&metrics).map_err(io_err)?;
-    let results = results(&first.scenario, &plan, &metrics, &accs);
+    let results = results(&first.scenario, &plan, &metrics, &accs, &first.slo);
     let plot = if plot.is_empty() {
         &first.plot[..]
     } else {
@@ -474,6 +505,9 @@ fn check_manifest(m: &ManifestIn) -> Result<(), String> {
             p.len(),
             m.params.len()
         ));
+    }
+    if !m.dimensions.is_empty() && m.dimensions.concat() != m.params {
+        return Err("`dimensions` do not list the `params` in order".into());
     }
     if let Some(s) = &m.shard {
         if s.count == 0 || s.index >= s.count || s.count > MAX_RUNS.max(1) {
@@ -541,52 +575,96 @@ fn read_runs(
     Ok(())
 }
 
-/// The human table: each point's parameters, p99, error rate, cost per
-/// month and the share of replications meeting the SLO (at most `max`
-/// rows).
+/// The human table: each point's parameters, then each metric the
+/// scenario's SLO bounds, with its bound in the header (p99 and the error
+/// rate when the SLO does not bound them), cost per month and the share
+/// of replications meeting the SLO (at most `max` rows).
 pub fn table(r: &SweepResults, max: usize) -> String {
-    let mut o = String::new();
-    let short: Vec<String> = r
+    /// A column: header, metric, and how a mean and its interval read.
+    struct Col<'a> {
+        head: String,
+        metric: &'a str,
+        show: Box<dyn Fn(f64) -> String + 'a>,
+        ci: bool,
+    }
+    let slo = |m: &str| r.slo.iter().any(|o| o.metric == format!("slo.{m}"));
+    let mut cols: Vec<Col> = Vec::new();
+    for o in &r.slo {
+        let check = o.metric.strip_prefix("slo.").unwrap_or(&o.metric);
+        let op = if o.op.upper_bound() { "≤" } else { "≥" };
+        cols.push(Col {
+            head: format!("{check} {op} {}", o.show(o.bound)),
+            metric: &o.metric,
+            show: Box::new(move |v| o.show(v)),
+            ci: true,
+        });
+    }
+    if !r.slo.iter().any(|o| o.unit == "s") {
+        cols.insert(
+            0,
+            Col {
+                head: "p99 (95% CI)".into(),
+                metric: "latency_s.p99",
+                show: Box::new(human_secs),
+                ci: true,
+            },
+        );
+    }
+    if !slo("error_rate") {
+        cols.push(Col {
+            head: "errors".into(),
+            metric: "error_rate",
+            show: Box::new(|v| format!("{:.3}%", v * 100.0)),
+            ci: false,
+        });
+    }
+    cols.push(Col {
+        head: "$/month".into(),
+        metric: "cost_usd.projected_month",
+        show: Box::new(|v| format!("${v:.0}")),
+        ci: false,
+    });
+    cols.push(Col {
+        head: "SLO met".into(),
+        metric: "slo.passed",
+        show: Box::new(|v| format!("{:.0}%", v * 100.0)),
+        ci: false,
+    });
+    let cols: Vec<(Col, usize)> = cols
+        .into_iter()
+        .filter_map(|c| r.metric(c.metric).map(|i| (c, i)))
+        .collect();
+    let mut lines: Vec<Vec<String>> = vec![r
         .params
         .iter()
         .map(|p| p.rsplit('.').next().unwrap_or(p).to_string())
-        .collect();
-    let cols: Vec<(&str, &str)> = [
-        ("latency_s.p99", "p99 (95% CI)"),
-        ("error_rate", "errors"),
-        ("cost_usd.projected_month", "$/month"),
-        ("slo.passed", "SLO met"),
-    ]
-    .into_iter()
-    .filter(|(m, _)| r.metric(m).is_some())
-    .collect();
-    let mut lines: Vec<Vec<String>> = vec![short
-        .iter()
-        .cloned()
-        .chain(cols.iter().map(|(_, h)| h.to_string()))
+        .chain(cols.iter().map(|(c, _)| c.head.clone()))
         .collect()];
     for p in r.points.iter().take(max) {
         let mut l: Vec<String> = p.params.iter().map(|v| v.text.clone()).collect();
-        for (m, _) in &cols {
-            let s = p.stats[r.metric(m).unwrap_or(0)];
-            l.push(match *m {
-                "latency_s.p99" if s.ci95.is_finite() => {
-                    format!("{} ± {}", human_secs(s.mean), human_secs(s.ci95))
+        for (c, i) in &cols {
+            let s = p.stats[*i];
+            l.push(match s.mean {
+                m if !m.is_finite() => "-".into(),
+                m if c.ci && s.ci95.is_finite() => {
+                    format!("{} ± {}", (c.show)(m), (c.show)(s.ci95))
                 }
-                "latency_s.p99" => human_secs(s.mean),
-                "error_rate" => format!("{:.3}%", s.mean * 100.0),
-                "cost_usd.projected_month" => format!("${:.0}", s.mean),
-                _ => format!("{:.0}%", s.mean * 100.0),
+                m => (c.show)(m),
             });
         }
         lines.push(l);
     }
-    o.push_str(&columns(&lines, false));
+    let mut o = columns(&lines, false);
     if r.points.len() > max {
         o.push_str(&format!(
             "... {} more points in points.csv\n",
             r.points.len() - max
         ));
+    }
+    if !r.slo.is_empty() {
+        o.push_str(
+            "SLO columns: the mean of what each objective judged (unfinished work counted); SLO met: replications meeting every objective.\n",
+        );
     }
     o
 }

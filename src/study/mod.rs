@@ -163,6 +163,11 @@ pub struct SweepResults {
     pub scenario: String,
     /// Dotted paths of the varied parameters, in grid order.
     pub params: Vec<String>,
+    /// Parameters per dimension ([`sweep::Plan::dims`]): a zip group's
+    /// parameters vary together.
+    pub dims: Vec<usize>,
+    /// The objectives of the scenario's `[slo]` table.
+    pub slo: Vec<objective::Objective>,
     /// Metric names (dotted summary paths, e.g. `latency_s.p99`).
     pub metrics: Vec<String>,
     /// Replications per point.
@@ -175,6 +180,25 @@ impl SweepResults {
     /// Index of a metric by name.
     pub fn metric(&self, name: &str) -> Option<usize> {
         self.metrics.iter().position(|m| m == name)
+    }
+
+    /// The parameters that vary together with parameter `p` (its zip
+    /// group, `p` included; `p` alone for a grid entry).
+    pub fn together(&self, p: usize) -> std::ops::Range<usize> {
+        let mut start = 0;
+        for &n in &self.dims {
+            if p < start + n {
+                return start..start + n;
+            }
+            start += n;
+        }
+        p..p + 1
+    }
+
+    /// True when the points are a grid (cartesian product) of exactly two
+    /// parameters, each its own dimension: what a heatmap shows.
+    pub fn is_grid2(&self) -> bool {
+        self.params.len() == 2 && self.together(0) == (0..1) && self.together(1) == (1..2)
     }
 }
 

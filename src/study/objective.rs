@@ -9,22 +9,28 @@
 use crate::scenario::SloConfig;
 use crate::study::metrics;
 use scalesim_models::units::parse_duration;
+use serde::{Deserialize, Serialize};
 
 /// A comparison operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
     /// `<`
+    #[serde(rename = "<")]
     Lt,
     /// `<=`
+    #[serde(rename = "<=")]
     Le,
     /// `>`
+    #[serde(rename = ">")]
     Gt,
     /// `>=`
+    #[serde(rename = ">=")]
     Ge,
 }
 
 impl Op {
-    fn text(self) -> &'static str {
+    /// `<`, `<=`, `>` or `>=`.
+    pub fn text(self) -> &'static str {
         match self {
             Op::Lt => "<",
             Op::Le => "<=",
@@ -40,7 +46,7 @@ impl Op {
 }
 
 /// One objective: a metric, an operator and a bound.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Objective {
     /// As the user wrote it, normalised (`p99<500ms`).
     pub text: String,
@@ -50,6 +56,9 @@ pub struct Objective {
     pub op: Op,
     /// The bound, in the metric's unit (seconds for latencies).
     pub bound: f64,
+    /// `s` (seconds), `share` (a fraction shown in %) or empty (a number).
+    #[serde(default)]
+    pub unit: String,
 }
 
 impl Objective {
@@ -60,6 +69,14 @@ impl Objective {
             Op::Le => value <= self.bound,
             Op::Gt => value > self.bound,
             Op::Ge => value >= self.bound,
+        }
+    }
+
+    /// `value` in the objective's unit (`212.3ms`, `0.05%`).
+    pub fn show(&self, value: f64) -> String {
+        match self.unit.as_str() {
+            "s" | "share" => crate::output::fmt_check(&self.unit, value),
+            _ => format!("{value:.4}"),
         }
     }
 
@@ -118,6 +135,12 @@ fn parse_one(s: &str) -> Result<Objective, String> {
     };
     Ok(Objective {
         text: format!("{name}{}{bound_text}", op.text()),
+        unit: if metrics::is_seconds(&metric) {
+            "s"
+        } else {
+            ""
+        }
+        .into(),
         metric,
         op,
         bound,
@@ -135,6 +158,7 @@ pub fn from_slo(slo: &SloConfig) -> Vec<Objective> {
             metric: format!("slo.{metric}"),
             op: if op == ">=" { Op::Ge } else { Op::Le },
             bound,
+            unit: unit.into(),
         })
         .collect()
 }

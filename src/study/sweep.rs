@@ -17,6 +17,7 @@
 use crate::run;
 use crate::scenario::{self, Loaded};
 use crate::study::metrics;
+use crate::study::objective::{self, Objective};
 use crate::study::{Acc, Failure, ParamValue, PointResult, SweepResults};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -91,6 +92,9 @@ pub fn settings(t: &toml::Table) -> Vec<(String, toml::Value)> {
 pub struct Plan {
     /// Dotted paths, grid entries first, then each zip group's.
     pub params: Vec<String>,
+    /// Parameters per dimension of the product, in `params` order: 1 for
+    /// a grid entry, the group's size for a zip group (they vary together).
+    pub dims: Vec<usize>,
     /// Per point, one value per parameter.
     pub points: Vec<Vec<toml::Value>>,
     /// Replications per point.
@@ -183,6 +187,7 @@ impl Plan {
         }
         Ok(Plan {
             params,
+            dims: dims.iter().map(Vec::len).collect(),
             points,
             replications: cfg.replications,
         })
@@ -299,6 +304,8 @@ pub struct Sweep {
     pub fingerprint: String,
     /// Metric names: the union of what the points report, in summary order.
     pub metrics: Vec<String>,
+    /// The objectives of the base scenario's `[slo]` table.
+    pub slo: Vec<Objective>,
 }
 
 /// What [`Sweep::execute`] gathered.
@@ -324,6 +331,7 @@ impl Sweep {
         let plan = Plan::new(&cfg).map_err(|m| Failure::Usage(format!("{}: {m}", base.file)))?;
         let mut sweep = Sweep {
             fingerprint: fingerprint(&base.text),
+            slo: objective::from_slo(&base.scenario.slo),
             plot: cfg.plot.iter().map(|m| metrics::resolve(m)).collect(),
             base,
             plan,
@@ -443,7 +451,13 @@ impl Sweep {
 
     /// The aggregates of an outcome.
     pub fn results(&self, o: &Outcome) -> SweepResults {
-        results(&self.base.scenario.name, &self.plan, &o.metrics, &o.accs)
+        results(
+            &self.base.scenario.name,
+            &self.plan,
+            &o.metrics,
+            &o.accs,
+            &self.slo,
+        )
     }
 }
 
@@ -480,10 +494,13 @@ pub(super) fn results(
     plan: &Plan,
     metrics: &[String],
     accs: &[Vec<Acc>],
+    slo: &[Objective],
 ) -> SweepResults {
     SweepResults {
         scenario: scenario.to_string(),
         params: plan.params.clone(),
+        dims: plan.dims.clone(),
+        slo: slo.to_vec(),
         metrics: metrics.to_vec(),
         replications: plan.replications,
         points: accs
@@ -566,6 +583,7 @@ mod tests {
             zip = [{ "r" = [10, 20, 30], "c" = [1, 2, 3] }]"#))
         .unwrap();
         assert_eq!(p.params, ["a", "r", "c"]);
+        assert_eq!(p.dims, [1, 2]);
         assert_eq!(p.points.len(), 6);
         assert_eq!(p.overrides(4), ["a=2", "r=20", "c=2"]);
         let e = Plan::new(&cfg(r#"zip = [{ "r" = [1, 2], "c" = [1] }]"#)).unwrap_err();
