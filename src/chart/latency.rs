@@ -2,7 +2,7 @@
 //! job queue's job latency.
 
 use super::figure::{key, Swatch};
-use super::format::{elapsed_label, fmt_secs};
+use super::format::{elapsed_label, fmt_dur, fmt_secs};
 use super::style::{palette, MEAN, P50, P95, P99, SLO_RED};
 use super::timeline::{dashed, latency_axis, series_layers, Panel, RunFigure};
 use super::windows::{Ctx, Pt};
@@ -79,11 +79,11 @@ pub(crate) fn latency_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
             .push(key("SLO bound", SLO_RED, Swatch::Dashed));
     }
     let mut sub = format!(
-        "Whole run after warm-up: p50 {}, p95 {}, p99 {}, max {}.",
-        fmt_secs(l.p50),
-        fmt_secs(l.p95),
-        fmt_secs(l.p99),
-        fmt_secs(l.max),
+        "After warm-up: p50 {}, p95 {}, p99 {}, max {}.",
+        fmt_dur(l.p50),
+        fmt_dur(l.p95),
+        fmt_dur(l.p99),
+        fmt_dur(l.max),
     );
     let checks: Vec<String> = c
         .summary
@@ -93,42 +93,30 @@ pub(crate) fn latency_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
         .filter(|k| k.metric != "error_rate" && k.metric != "bounded_in_flight")
         .map(|k| {
             format!(
-                "SLO {} {} ≤ {}: {}",
+                "{} {} ≤ {} {}",
                 k.metric,
-                fmt_secs(k.value),
-                fmt_secs(k.limit),
+                fmt_dur(k.value),
+                fmt_dur(k.limit),
                 if k.passed { "pass" } else { "FAIL" }
             )
         })
         .collect();
-    if checks.is_empty() {
-        sub.push_str("  No latency SLO set.");
-    } else {
-        sub.push_str(&format!("  {}.", checks.join("; ")));
+    if !checks.is_empty() {
+        sub.push_str(&format!("  SLO {}.", checks.join(", ")));
     }
-    fig.head.subtitle.push(sub);
-    fig.head.subtitle.push(format!(
-        "{}: percentiles of the requests that completed in each {} window (arrival to answer).",
-        if queues.is_empty() {
-            "Lines"
-        } else {
-            "Upper panel"
-        },
-        elapsed_label(c.data.dt.first().copied().unwrap_or(0.0))
-    ));
+    fig.head.subtitle = c.subtitle(sub);
     let empty = lines.iter().all(|l| l.2.iter().all(Option::is_none));
+    let window = elapsed_label(c.data.dt.first().copied().unwrap_or(0.0));
     fig.body.panels.push(Panel {
-        y,
-        layers,
         hlines,
         empty: empty.then(|| "no request completed".into()),
+        ..Panel::new(y, layers).titled(format!(
+            "request latency (arrival to answer) of the requests completed in each {window} window"
+        ))
     });
     if !queues.is_empty() {
         job_latency_panel(c, &queues, &mut fig);
     }
-    fig.head
-        .subtitle
-        .extend(c.bucket_note("the lowest and highest window p99"));
     fig
 }
 
@@ -145,10 +133,8 @@ fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut RunFigure) {
         if let Some(j) = c.component(name) {
             if let Some(jl) = &j.job_latency_s {
                 notes.push(format!(
-                    "{name}: mean {}, p99 {}, max {}, {} done, {} failed",
-                    fmt_secs(jl.mean),
-                    fmt_secs(jl.p99),
-                    fmt_secs(jl.max),
+                    "{name} p99 {}, {} done, {} failed",
+                    fmt_dur(jl.p99),
                     j.jobs_completed.unwrap_or(0),
                     j.jobs_failed.unwrap_or(0)
                 ));
@@ -178,21 +164,16 @@ fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut RunFigure) {
             Swatch::Dashed,
         ));
     }
-    let mut sub = String::from(
-        "Lower panel: job latency (enqueue to done) of the jobs finished in each window; \
-         callers wait only for the ack, so it is not in the request latency above.",
-    );
+    let mut title =
+        String::from("job latency (enqueue to done) of the jobs finished in each window");
     if !notes.is_empty() {
-        sub.push_str(&format!("  After warm-up: {}.", notes.join("; ")));
+        title.push_str(&format!("; after warm-up {}", notes.join("; ")));
     }
-    fig.head.subtitle.push(sub);
     let empty = series
         .iter()
         .all(|s| s.1.iter().chain(&s.2).all(Option::is_none));
     fig.body.panels.push(Panel {
-        y,
-        layers,
-        hlines: Vec::new(),
         empty: empty.then(|| "no job finished".into()),
+        ..Panel::new(y, layers).titled(title)
     });
 }

@@ -234,19 +234,20 @@ impl Ctx<'_> {
         }
     }
 
-    /// The note telling how windows were grouped, if they were.
-    /// `band` names what the light band spans.
-    pub(crate) fn bucket_note(&self, band: &str) -> Option<String> {
-        if self.buckets.k <= 1 {
-            return None;
+    /// A chart's subtitle: one line, `line` and, when windows were
+    /// grouped for drawing, how (`each point: 5 windows of 1m; band: their
+    /// range`).
+    pub(crate) fn subtitle(&self, line: impl Into<String>) -> Vec<String> {
+        let mut line = line.into();
+        if self.buckets.k > 1 {
+            let sample = self.data.dt.first().copied().unwrap_or(0.0);
+            line.push_str(&format!(
+                "  Each point: {} windows of {}; band: their range.",
+                self.buckets.k,
+                elapsed_label(sample)
+            ));
         }
-        let sample = self.data.dt.first().copied().unwrap_or(0.0);
-        Some(format!(
-            "Each point summarises {} windows of {} ({} per point); the light band spans {band}.",
-            self.buckets.k,
-            elapsed_label(sample),
-            elapsed_label(sample * self.buckets.k as f64)
-        ))
+        vec![line]
     }
 
     pub(crate) fn banded(&self) -> bool {
