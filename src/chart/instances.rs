@@ -28,7 +28,6 @@ pub(crate) fn instances_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
         fleets.iter().partition(|&&i| changes_size(c, i));
     let fixed_note = fixed_fleets(c, &fixed);
     if elastic.is_empty() {
-        fig.head.subtitle = c.subtitle("No fleet changes size in this run.");
         fig.body.message = Some(vec![
             "No fleet changes size in this run.".into(),
             fixed_note.map_or_else(

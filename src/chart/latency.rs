@@ -2,7 +2,7 @@
 //! job queue's job latency.
 
 use super::figure::{key, Swatch};
-use super::format::{elapsed_label, fmt_dur, fmt_secs};
+use super::format::{elapsed_label, fmt_dur, fmt_num, fmt_secs};
 use super::style::{palette, MEAN, P50, P95, P99, SLO_RED};
 use super::timeline::{dashed, latency_axis, series_layers, Panel, RunFigure};
 use super::windows::{Ctx, Pt};
@@ -127,19 +127,8 @@ fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut RunFigure) {
     let mut series = Vec::new();
     let mut notes = Vec::new();
     for &i in queues {
-        let name = &c.data.comps[i].0;
         let p99 = c.job_series(i, |r| r.job_p99_s);
         let mean = c.job_series(i, |r| r.job_mean_s);
-        if let Some(j) = c.component(name) {
-            if let Some(jl) = &j.job_latency_s {
-                notes.push(format!(
-                    "{name} p99 {}, {} done, {} failed",
-                    fmt_dur(jl.p99),
-                    j.jobs_completed.unwrap_or(0),
-                    j.jobs_failed.unwrap_or(0)
-                ));
-            }
-        }
         series.push((i, p99, mean));
     }
     let (y, map) = latency_axis(
@@ -153,21 +142,32 @@ fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut RunFigure) {
         let name = &c.data.comps[*i].0;
         layers.extend(dashed(series_layers(mean, colour, 2, false, map)));
         layers.extend(series_layers(p99, colour, 2, c.banded(), map));
+        // The legend gives the whole run's figures after warm-up.
+        let j = c.component(name);
+        let jl = j.and_then(|j| j.job_latency_s.as_ref());
+        let after = |v: Option<f64>| v.map(|v| format!(" {}", fmt_dur(v))).unwrap_or_default();
         fig.head.legend.push(key(
-            format!("{name}: job latency p99"),
+            format!("{name}: job latency p99{}", after(jl.map(|l| l.p99))),
             colour,
             Swatch::Line,
         ));
         fig.head.legend.push(key(
-            format!("{name}: job latency mean"),
+            format!("{name}: job latency mean{}", after(jl.map(|l| l.mean))),
             colour,
             Swatch::Dashed,
         ));
+        if let Some(j) = j.filter(|j| j.jobs_completed.is_some()) {
+            notes.push(format!(
+                "{name} {} done, {} failed",
+                fmt_num(j.jobs_completed.unwrap_or(0) as f64),
+                fmt_num(j.jobs_failed.unwrap_or(0) as f64)
+            ));
+        }
     }
     let mut title =
         String::from("job latency (enqueue to done) of the jobs finished in each window");
     if !notes.is_empty() {
-        title.push_str(&format!("; after warm-up {}", notes.join("; ")));
+        title.push_str(&format!("; after warm-up {}", notes.join(", ")));
     }
     let empty = series
         .iter()

@@ -22,15 +22,24 @@
 //! |---|---|
 //! | `load` | offered load (arrivals/s) and throughput (completions/s), rejections/s when any |
 //! | `latency` | end-to-end p50/p95/p99 per window, with each latency SLO as a labelled dashed line; with job queues, a second panel with each queue's job latency (enqueue to done, p99 and mean) |
-//! | `utilization` | two panels: utilization (%) and mean queue length per pool, and each job queue's mean depth (dashed) |
-//! | `instances` | instances per component over time, stacked (the fleet; job queues have none) |
-//! | `cost` | cumulative cost per priced component, stacked, with the total |
-//! | `llm` | only with LLM or batch components ([`SERVING_CHART`]): p99 time to first token and per output token with their SLOs, output tokens/s, KV-cache use and requests per step, per component |
+//! | `utilization` | two panels: utilization (%) per pool, and mean queue length per pool with each job queue's mean depth (dashed) |
+//! | `instances` | one panel per fleet that changes size (an autoscaled pool, a rollout, failures): its ready instances and its desired ones (ready + provisioning or warming); fixed-size fleets (cache nodes, databases, static pools) are named in the subtitle, not drawn; a message when no fleet changes size |
+//! | `cost` | cost per hour per priced component, stacked, with the total; below, the cumulative cost since the start |
+//! | `llm` | only with LLM or batch components ([`SERVING_CHART`]): p99 time to first token and p99 time per output token, each on its own axis with its SLO, output tokens/s, KV-cache use and requests per step, per component |
 //!
 //! The x axis is simulated time since the start (`3h`, `1d6h`), or local
 //! calendar time when the caller gives the wall-clock time of t = 0. The
 //! warm-up is shaded. Each component keeps one colour in every chart (its
-//! position in the scenario picks it from [`PALETTE`]).
+//! position in the scenario picks it from [`PALETTE`], twelve colours,
+//! then darker shades of them). A chart's subtitle is one line of headline
+//! figures after warm-up, durations past a minute in `min`, `h` or `d`;
+//! each panel of a chart with several is titled with what it shows.
+//!
+//! Latency axes are linear (in ms, s, min or h) unless one spike would
+//! flatten the rest: past 10 times the median value (or 200 times the
+//! lowest) they are logarithmic, and say `(log scale)`. The queue panel is
+//! logarithmic, from 0.1, when one queue's peak is over 100 times
+//! another's.
 //!
 //! Long runs are summarised for drawing: past [`MAX_POINTS`] windows,
 //! consecutive windows are grouped into buckets; a line shows the bucket's
@@ -120,8 +129,8 @@ pub const CHARTS: [(&str, &str); 5] = [
     ("load", "offered load and throughput"),
     ("latency", "end-to-end latency"),
     ("utilization", "utilization and queue length per pool"),
-    ("instances", "instances per component"),
-    ("cost", "cumulative cost"),
+    ("instances", "desired and ready instances of the fleets that change size"),
+    ("cost", "cost per hour and cumulative cost"),
 ];
 
 /// Past this many windows, windows are grouped into buckets for drawing.

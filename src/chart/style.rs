@@ -120,6 +120,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_first_36_series_have_their_own_colours() {
+        let colours: std::collections::BTreeSet<(u8, u8, u8)> =
+            (0..36).map(palette).map(|c| (c.0, c.1, c.2)).collect();
+        assert_eq!(colours.len(), 36);
+        assert!(!colours.contains(&(SLO_RED.0, SLO_RED.1, SLO_RED.2)));
+    }
+
+    #[test]
     fn bundled_fonts_load() {
         assert!(register_fonts());
         let (w, h) = (FONT, 16).into_font().box_size("scalesim").unwrap();

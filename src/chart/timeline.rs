@@ -508,3 +508,54 @@ fn draw_layers<DB: DrawingBackend>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A series of `n` points of value `v`, `spike` at point 10.
+    fn line(n: usize, v: f64, spike: f64) -> Vec<Option<Pt>> {
+        (0..n)
+            .map(|k| {
+                let v = if k == 10 { spike } else { v };
+                Some(Pt {
+                    x: k as f64,
+                    v,
+                    lo: v,
+                    hi: v,
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_spike_puts_latency_on_a_log_scale() {
+        // p50 40 ms, p95 60 ms, p99 80 ms; one window at 3 s, 37x the p95
+        // (and 75x the lowest value, which alone would keep it linear).
+        let (p50, p95) = (line(60, 0.04, 0.5), line(60, 0.06, 2.0));
+        let p99 = line(60, 0.08, 3.0);
+        let lines = [p50.as_slice(), p95.as_slice(), p99.as_slice()];
+        let (y, map) = latency_axis(lines, 0.25, "latency");
+        assert!(y.log && y.desc == "latency (log scale)", "{}", y.desc);
+        assert!((map(0.1) - -1.0).abs() < 1e-9);
+        // Without the spike: linear, in ms.
+        let calm = line(60, 0.08, 0.08);
+        let (y, map) = latency_axis([p50.as_slice(), calm.as_slice()], 0.25, "latency");
+        assert!(!y.log && y.desc == "latency (ms)", "{}", y.desc);
+        assert_eq!(map(0.1), 100.0);
+        // Job latencies of hours read in hours.
+        let jobs = line(60, 3.0 * 3600.0, 3.5 * 3600.0);
+        let (y, _) = latency_axis([jobs.as_slice()], 0.0, "job latency");
+        assert_eq!(y.desc, "job latency (h)");
+    }
+
+    #[test]
+    fn one_long_queue_puts_queues_on_a_log_scale() {
+        let (small, huge) = (line(60, 2.0, 5.0), line(60, 1000.0, 660_000.0));
+        let (y, map) = spread_axis([small.as_slice(), huge.as_slice()], 0.1, "queue");
+        assert!(y.log && y.desc == "queue (log scale)");
+        assert_eq!(map(0.0), -1.0);
+        let (y, _) = spread_axis([small.as_slice(), small.as_slice()], 0.1, "queue");
+        assert!(!y.log && y.desc == "queue");
+    }
+}
