@@ -445,54 +445,33 @@ fn the_palette_keeps_twelve_components_apart() {
         .all(|c| !(c.0 > 180 && c.1 < 80 && c.2 < 80)));
 }
 
-const SCALED: &str = r#"
-name = "scaled"
-duration = "1h"
-warmup = "5m"
-sample = "1m"
-seed = 4
-
-[traffic.web]
-rate = 40
-to = "api"
-keys = { count = 5000, zipf = 0.9 }
-bursts = [{ at = "20m", factor = 6.0, decay = "8m" }]
-
-[components.api]
-kind = "pool"
-instances = 2
-service = { dist = "exp", mean = "30ms" }
-queue_capacity = 100000
-provision_time = { dist = "const", value = "2m" }
-calls = ["cache"]
-instance_type = "c5.large"
-
-[autoscaler.api]
-policy = "hpa"
-min = 2
-max = 20
-metrics = [{ name = "cpu", utilization = 60 }]
-
-[components.cache]
-kind = "cache"
-capacity = 1000
-miss = "db"
-
-[components.db]
-kind = "pool"
-instances = 1
-concurrency = 8
-service = { dist = "exp", mean = "20ms" }
-instance_type = "db.r5.large"
-
-[slo]
-p99 = "250ms"
-"#;
+/// SMALL with an HPA on the api and a flash crowd at 20 minutes.
+fn scaled() -> Loaded {
+    let text_ = SMALL
+        .replace(
+            "keys = { count = 5000, zipf = 0.9 }",
+            "keys = { count = 5000, zipf = 0.9 }\nbursts = [{ at = \"20m\", factor = 6.0, decay = \"8m\" }]",
+        )
+        .replace(
+            "queue_capacity = 4",
+            "queue_capacity = 100000\nprovision_time = { dist = \"const\", value = \"2m\" }",
+        )
+        + "[autoscaler.api]\npolicy = \"hpa\"\nmin = 2\nmax = 20\nmetrics = [{ name = \"cpu\", utilization = 60 }]\n";
+    loaded(
+        &text_,
+        &[
+            "duration=1h",
+            "warmup=5m",
+            "sample=1m",
+            "traffic.web.rate=40",
+        ],
+    )
+}
 
 #[test]
 fn the_instances_chart_draws_only_the_autoscaled_pool() {
     let dir = out_dir("scaled");
-    run_into(&loaded(SCALED, &[]), &dir, None);
+    run_into(&scaled(), &dir, None);
     let inst = text(&dir.join("instances.svg"));
     assert!(inst.contains("api ready"), "the scaled pool is not drawn");
     assert!(inst.contains("desired (ready + provisioning or warming)"));
