@@ -243,9 +243,19 @@ fn a_long_run_is_summarised_quickly() {
     );
     let (_, secs) = run_into(&l, &dir, None);
     let svg = text(&dir.join("latency.svg"));
+    // How windows were grouped, under the time axis; the subtitle stays
+    // one line (one text element, ending with the last SLO check).
     assert!(
-        svg.contains("Each point: 5 windows of 1m"),
+        svg.contains("each point: 5 windows of 1m, band: their range"),
         "no bucket note"
+    );
+    let subtitle = svg
+        .split('<')
+        .find(|t| t.contains("After warm-up"))
+        .unwrap();
+    assert!(
+        subtitle.trim_end().ends_with("error_rate 0% ≤ 1% pass."),
+        "{subtitle}"
     );
     // Bounded size whatever the run length: about 600 points per line.
     assert!(svg.len() < 400_000, "latency.svg is {} bytes", svg.len());

@@ -61,14 +61,14 @@ pub(crate) fn cost_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
         TOTAL,
         Swatch::Line,
     ));
-    fig.head.subtitle = c.subtitle(format!(
+    fig.head.subtitle = vec![format!(
         "{} over {}; after warm-up {}/hour, {}/month projected, {} per 1k requests.",
         fmt_usd(k.total),
         fmt_dur(c.summary.simulated_s),
         fmt_usd(k.per_hour),
         fmt_usd(k.projected_month),
         fmt_usd(k.per_1k_requests)
-    ));
+    )];
     let (layers, max) = stacked(c, &comps, &per_hour, Some(f64::NAN));
     let y = linear_axis(max, "USD per hour", Unit::Usd);
     fig.body

@@ -43,7 +43,7 @@ pub(crate) fn instances_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     if let Some(note) = fixed_note {
         line.push_str(&format!("  Fixed size, not drawn: {note}."));
     }
-    fig.head.subtitle = c.subtitle(line);
+    fig.head.subtitle = vec![line];
     for &i in &elastic {
         let name = &c.data.comps[i].0;
         let ready = c.comp_series(i, |r| r.instances.map(f64::from));

@@ -2,7 +2,7 @@
 //! job queue's job latency.
 
 use super::figure::{key, Swatch};
-use super::format::{elapsed_label, fmt_dur, fmt_num, fmt_secs};
+use super::format::{elapsed_label, fmt_dur, fmt_num, fmt_secs, fmt_value, plural, Unit};
 use super::style::{palette, MEAN, P50, P95, P99, SLO_RED};
 use super::timeline::{dashed, latency_axis, series_layers, Panel, RunFigure};
 use super::windows::{Ctx, Pt};
@@ -85,26 +85,48 @@ pub(crate) fn latency_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
         fmt_dur(l.p99),
         fmt_dur(l.max),
     );
-    let checks: Vec<String> = c
+    // The end-to-end checks in full, the others counted, so that the
+    // subtitle stays one line.
+    let (own, others): (Vec<_>, Vec<_>) = c
         .summary
         .slo
         .checks
         .iter()
-        .filter(|k| k.metric != "error_rate" && k.metric != "bounded_in_flight")
+        .filter(|k| k.metric != "bounded_in_flight")
+        .partition(|k| !k.metric.contains('.'));
+    let value = |unit: &str, v: f64| match unit {
+        "s" => fmt_dur(v),
+        "share" => fmt_value(Unit::Ratio, v),
+        _ => fmt_num(v),
+    };
+    let mut checks: Vec<String> = own
+        .iter()
         .map(|k| {
+            // The line gives these values already.
+            let measured = if ["p50", "p95", "p99", "max"].contains(&k.metric.as_str()) {
+                String::new()
+            } else {
+                format!(" {}", value(k.unit, k.value))
+            };
             format!(
-                "{} {} ≤ {} {}",
+                "{}{measured} {} {} {}",
                 k.metric,
-                fmt_dur(k.value),
-                fmt_dur(k.limit),
+                if k.op == ">=" { "≥" } else { "≤" },
+                value(k.unit, k.limit),
                 if k.passed { "pass" } else { "FAIL" }
             )
         })
         .collect();
+    let failed = others.iter().filter(|k| !k.passed).count();
+    match (others.len() as u32, failed) {
+        (0, _) => {}
+        (n, 0) => checks.push(format!("{} pass", plural(n, "other check"))),
+        (n, f) => checks.push(format!("{f} of {} FAIL", plural(n, "other check"))),
+    }
     if !checks.is_empty() {
         sub.push_str(&format!("  SLO {}.", checks.join(", ")));
     }
-    fig.head.subtitle = c.subtitle(sub);
+    fig.head.subtitle = vec![sub];
     let empty = lines.iter().all(|l| l.2.iter().all(Option::is_none));
     let window = elapsed_label(c.data.dt.first().copied().unwrap_or(0.0));
     fig.body.panels.push(Panel {

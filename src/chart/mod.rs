@@ -45,7 +45,9 @@
 //! consecutive windows are grouped into buckets; a line shows the bucket's
 //! exact rate or time average (for latency percentiles, the
 //! completion-weighted mean of the windows' values) and a light band shows
-//! the minimum and maximum of its windows, so no peak disappears.
+//! the minimum and maximum of its windows, so no peak disappears; the
+//! time axis's description says so (`each point: 5 windows of 1m, band:
+//! their range`).
 //!
 //! # The charts of a study
 //!
@@ -106,6 +108,7 @@ use axis::time_axis;
 use capacity::{capacity_figure, inverse_figure};
 use cost::cost_figure;
 use figure::Files;
+use format::elapsed_label;
 use heatmap::heatmap_figure;
 use instances::instances_figure;
 use latency::latency_figure;
@@ -129,7 +132,10 @@ pub const CHARTS: [(&str, &str); 5] = [
     ("load", "offered load and throughput"),
     ("latency", "end-to-end latency"),
     ("utilization", "utilization and queue length per pool"),
-    ("instances", "desired and ready instances of the fleets that change size"),
+    (
+        "instances",
+        "desired and ready instances of the fleets that change size",
+    ),
     ("cost", "cost per hour and cumulative cost"),
 ];
 
@@ -186,9 +192,19 @@ pub fn draw_charts(
     );
     x.warmup = (summary.simulated_s - summary.measured_s).max(0.0);
     x.stop = run.runaway.as_ref().map(|r| r.at_s);
+    let buckets = Buckets::new(data.len());
+    if buckets.k > 1 {
+        // Under the time axis: how windows were grouped for drawing.
+        let sample = data.dt.first().copied().unwrap_or(0.0);
+        x.scale.desc.push_str(&format!(
+            "; each point: {} windows of {}, band: their range",
+            buckets.k,
+            elapsed_label(sample)
+        ));
+    }
     let ctx = Ctx {
         data: &data,
-        buckets: Buckets::new(data.len()),
+        buckets,
         x,
         run,
         summary,

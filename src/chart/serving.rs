@@ -72,11 +72,11 @@ pub(crate) fn serving_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
         };
         fig.head.legend.push(key(label, palette(i), Swatch::Line));
     }
-    fig.head.subtitle = c.subtitle(if notes.is_empty() {
+    fig.head.subtitle = vec![if notes.is_empty() {
         "Requests per engine step of each batch component.".to_string()
     } else {
         format!("After warm-up: {}.", notes.join("; "))
-    });
+    }];
     if !llms.is_empty() {
         let bounds = slo.run().token_bounds();
         for (what, desc, title, f) in TOKEN_LATENCIES {

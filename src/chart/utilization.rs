@@ -71,11 +71,11 @@ pub(crate) fn utilization_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
             u * 100.0
         ));
     }
-    fig.head.subtitle = c.subtitle(if parts.is_empty() {
+    fig.head.subtitle = vec![if parts.is_empty() {
         "Time averages per window.".to_string()
     } else {
         format!("After warm-up: {}.", parts.join("; "))
-    });
+    }];
     if pools.is_empty() && queues.is_empty() {
         fig.body.message = Some(vec!["This scenario has no server pools.".into()]);
         return fig;

@@ -2,7 +2,6 @@
 
 use super::axis::TimeAxis;
 use super::figure::{Figure, Header};
-use super::format::elapsed_label;
 use super::timeline::{RunFigure, TimePlot};
 use super::MAX_POINTS;
 use crate::output::summary::{ComponentJson, Summary};
@@ -232,22 +231,6 @@ impl Ctx<'_> {
                 message: None,
             },
         }
-    }
-
-    /// A chart's subtitle: one line, `line` and, when windows were
-    /// grouped for drawing, how (`each point: 5 windows of 1m; band: their
-    /// range`).
-    pub(crate) fn subtitle(&self, line: impl Into<String>) -> Vec<String> {
-        let mut line = line.into();
-        if self.buckets.k > 1 {
-            let sample = self.data.dt.first().copied().unwrap_or(0.0);
-            line.push_str(&format!(
-                "  Each point: {} windows of {}; band: their range.",
-                self.buckets.k,
-                elapsed_label(sample)
-            ));
-        }
-        vec![line]
     }
 
     pub(crate) fn banded(&self) -> bool {
