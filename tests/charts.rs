@@ -131,9 +131,12 @@ fn svgs_show_the_slo_and_the_data() {
     let util = text(&dir.join("utilization.svg"));
     assert!(util.contains("utilization (% of slots busy)") && util.contains("queue length"));
     let cost = text(&dir.join("cost.svg"));
-    assert!(cost.contains("cumulative cost (USD)") && cost.contains("total: $"));
+    assert!(cost.contains("USD per hour") && cost.contains("total: $"));
+    assert!(cost.contains("cumulative cost since the start"));
+    // No autoscaler: no fleet changes size, and the chart says so.
     let inst = text(&dir.join("instances.svg"));
-    assert!(inst.contains("api: 2") && inst.contains("db: 1"));
+    assert!(inst.contains("No fleet changes size"), "{inst}");
+    assert!(inst.contains("api 2") && inst.contains("db 1"));
 }
 
 #[test]
@@ -146,7 +149,9 @@ fn pngs_decode_and_are_drawn() {
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{name}.png signature");
         let img = image::load_from_memory(&bytes).unwrap().to_rgb8();
         assert_eq!(img.width(), 1200, "{name}.png width");
-        assert!(img.height() >= 400, "{name}.png height");
+        // A chart (at least one 400 px panel) or a message (no fleet
+        // changes size in the instances chart of SMALL).
+        assert!(img.height() >= 300, "{name}.png height");
         let total = (img.width() * img.height()) as usize;
         assert!(
             ink(&img) * 20 > total,
@@ -238,9 +243,19 @@ fn a_long_run_is_summarised_quickly() {
     );
     let (_, secs) = run_into(&l, &dir, None);
     let svg = text(&dir.join("latency.svg"));
+    // How windows were grouped, under the time axis; the subtitle stays
+    // one line (one text element, ending with the last SLO check).
     assert!(
-        svg.contains("Each point summarises 5 windows of 1m"),
+        svg.contains("each point: 5 windows of 1m, band: their range"),
         "no bucket note"
+    );
+    let subtitle = svg
+        .split('<')
+        .find(|t| t.contains("After warm-up"))
+        .unwrap();
+    assert!(
+        subtitle.trim_end().ends_with("error_rate 0% ≤ 1% pass."),
+        "{subtitle}"
     );
     // Bounded size whatever the run length: about 600 points per line.
     assert!(svg.len() < 400_000, "latency.svg is {} bytes", svg.len());
@@ -315,7 +330,7 @@ fn a_queue_draws_its_depth_and_job_latency() {
     report::write_all(&dir, &r.report, &r.summary, &l.scenario.slo, None).unwrap();
     // Depth next to the pools' queues, with the mean depth and job wait.
     let util = text(&dir.join("utilization.svg"));
-    assert!(util.contains("jobs (queue depth)"), "no depth legend");
+    assert!(util.contains("jobs (queue depth"), "no depth legend");
     assert!(util.contains("mean depth") && util.contains("mean job wait"));
     // Job latency in its own panel, under the request latency and its SLO.
     let lat = text(&dir.join("latency.svg"));
@@ -338,7 +353,7 @@ fn a_queue_draws_its_depth_and_job_latency() {
     assert!(orange > 500, "no job latency line ({orange} orange pixels)");
     // A queue runs no instances of its own.
     let inst = text(&dir.join("instances.svg"));
-    assert!(inst.contains("workers: 4") && !inst.contains("jobs: 0"));
+    assert!(inst.contains("workers 4") && !inst.contains("jobs"));
     // The report and the table say what became of the jobs.
     let html = text(&dir.join("report.html"));
     assert!(html.contains("Job queues") && html.contains("jobs completed"));
@@ -351,4 +366,154 @@ fn a_queue_draws_its_depth_and_job_latency() {
         .find(|l| l.starts_with("jobs      jobs:"))
         .expect("a job line in the table");
     assert!(line.contains(" p99 ") && line.contains("done"), "{line}");
+}
+
+/// Numbers written in seconds (`75.2 s`, `10464.4 s`) in the text of an
+/// SVG, outside its tick labels.
+fn raw_seconds(svg: &str) -> Vec<f64> {
+    let mut out = Vec::new();
+    for (at, _) in svg.match_indices(" s") {
+        let head = &svg[..at];
+        let start = head
+            .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .map_or(0, |k| k + 1);
+        let next = svg[at + 2..].chars().next();
+        if next.is_some_and(char::is_alphanumeric) {
+            continue;
+        }
+        if let Ok(v) = head[start..].parse::<f64>() {
+            out.push(v);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_long_queue_draws_on_a_log_scale_and_durations_read_in_minutes() {
+    // One worker for 3.2 jobs/s: the job queue grows to thousands while
+    // the api's queue stays at a few requests.
+    let dir = out_dir("long-queue");
+    let l = loaded(
+        QUEUE,
+        &[
+            "components.workers.instances=1",
+            "components.api.instances=1",
+            "components.api.service.mean=250ms",
+        ],
+    );
+    run_into(&l, &dir, None);
+    let util = text(&dir.join("utilization.svg"));
+    assert!(
+        util.contains("mean queue length / depth (log scale)"),
+        "the queue panel is linear"
+    );
+    // Job waits of many minutes read in minutes, not as thousands of seconds.
+    assert!(util.contains(" min"), "no minutes in utilization.svg");
+    let lat = text(&dir.join("latency.svg"));
+    assert!(
+        lat.contains("job latency (min)"),
+        "job latency axis not in minutes"
+    );
+    for (name, _) in CHARTS {
+        let svg = text(&dir.join(format!("{name}.svg")));
+        let raw: Vec<f64> = raw_seconds(&svg)
+            .into_iter()
+            .filter(|v| *v >= 60.0)
+            .collect();
+        assert!(raw.is_empty(), "{name}.svg writes {raw:?} s");
+    }
+}
+
+#[test]
+fn the_palette_keeps_twelve_components_apart() {
+    // Twelve pools in a chain, each with its own colour in every chart.
+    let mut text_ = String::from(
+        "name = \"many\"\nduration = \"20m\"\nwarmup = \"2m\"\nsample = \"1m\"\nseed = 1\n\
+         [traffic.web]\nrate = 20\nto = \"p0\"\n",
+    );
+    for k in 0..12 {
+        text_.push_str(&format!(
+            "[components.p{k}]\nkind = \"pool\"\ninstances = 2\nservice = {{ dist = \"exp\", mean = \"5ms\" }}\n"
+        ));
+        if k < 11 {
+            text_.push_str(&format!("calls = [\"p{}\"]\n", k + 1));
+        }
+    }
+    let dir = out_dir("many");
+    run_into(&loaded(&text_, &[]), &dir, None);
+    let util = text(&dir.join("utilization.svg"));
+    let colours: std::collections::BTreeSet<_> =
+        chart::PALETTE.iter().map(|c| (c.0, c.1, c.2)).collect();
+    assert!(colours.len() >= 12, "{} distinct colours", colours.len());
+    for (k, c) in chart::PALETTE.iter().enumerate().take(12) {
+        let hex = format!("stroke=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
+        assert!(util.contains(&hex), "p{k}'s colour {hex} is not drawn");
+    }
+    // None of them is the red of SLO lines.
+    assert!(chart::PALETTE
+        .iter()
+        .all(|c| !(c.0 > 180 && c.1 < 80 && c.2 < 80)));
+}
+
+/// SMALL with an HPA on the api and a flash crowd at 20 minutes.
+fn scaled() -> Loaded {
+    let text_ = SMALL
+        .replace(
+            "keys = { count = 5000, zipf = 0.9 }",
+            "keys = { count = 5000, zipf = 0.9 }\nbursts = [{ at = \"20m\", factor = 6.0, decay = \"8m\" }]",
+        )
+        .replace(
+            "queue_capacity = 4",
+            "queue_capacity = 100000\nprovision_time = { dist = \"const\", value = \"2m\" }",
+        )
+        + "[autoscaler.api]\npolicy = \"hpa\"\nmin = 2\nmax = 20\nmetrics = [{ name = \"cpu\", utilization = 60 }]\n";
+    loaded(
+        &text_,
+        &[
+            "duration=1h",
+            "warmup=5m",
+            "sample=1m",
+            "traffic.web.rate=40",
+        ],
+    )
+}
+
+#[test]
+fn the_instances_chart_draws_only_the_autoscaled_pool() {
+    let dir = out_dir("scaled");
+    run_into(&scaled(), &dir, None);
+    let inst = text(&dir.join("instances.svg"));
+    assert!(inst.contains("api ready"), "the scaled pool is not drawn");
+    assert!(inst.contains("desired (ready + provisioning or warming)"));
+    assert!(!inst.contains("db ready") && !inst.contains("cache ready"));
+    assert!(
+        inst.contains("Fixed size, not drawn: ") && inst.contains("db 1"),
+        "the fixed fleets are not named"
+    );
+    // The flash crowd's p99 is many times the usual one: a log axis.
+    let lat = text(&dir.join("latency.svg"));
+    assert!(lat.contains("latency (log scale)"), "linear latency axis");
+    // Cost per hour first, then the cumulative cost.
+    let cost = text(&dir.join("cost.svg"));
+    let (rate, cum) = (
+        cost.find("USD per hour").unwrap(),
+        cost.find("cumulative cost since the start").unwrap(),
+    );
+    assert!(rate < cum, "the cumulative cost comes first");
+}
+
+#[test]
+fn ttft_and_tpot_have_their_own_axes() {
+    let scenario = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/llm-h100-knee.toml"),
+    )
+    .unwrap();
+    let l = loaded(&scenario, &["duration=15m", "warmup=2m"]);
+    let dir = out_dir("llm");
+    run_into(&l, &dir, None);
+    let svg = text(&dir.join("llm.svg"));
+    for needle in ["TTFT p99 (", "TPOT p99 (", "TTFT ≤ 2 s", "TPOT ≤ 60 ms"] {
+        assert!(svg.contains(needle), "llm.svg lacks {needle}");
+    }
+    assert!(!svg.contains("p99 per window"), "one axis for both");
 }

@@ -122,6 +122,22 @@ pub(crate) fn fmt_secs(s: f64) -> String {
     }
 }
 
+/// A duration for subtitles and labels: like [`fmt_secs`] below a
+/// minute, then in minutes, hours or days with one decimal: `45 s`,
+/// `2.5 min`, `2.9 h`, `36 h`, `7 d`.
+pub(crate) fn fmt_dur(s: f64) -> String {
+    let one = |v: f64, unit: &str| format!("{} {unit}", trim(format!("{v:.1}")));
+    if s < 59.95 {
+        fmt_secs(s)
+    } else if s < 3600.0 {
+        one(s / 60.0, "min")
+    } else if s < 2.0 * 86400.0 {
+        one(s / 3600.0, "h")
+    } else {
+        one(s / 86400.0, "d")
+    }
+}
+
 /// A number for labels: `1,250`, `412`, `41.5`, `0.25`.
 pub(crate) fn fmt_num(v: f64) -> String {
     let a = v.abs();
@@ -216,6 +232,12 @@ mod tests {
         assert_eq!(fmt_secs(0.4), "400 ms");
         assert_eq!(fmt_secs(0.0324), "32.4 ms");
         assert_eq!(fmt_secs(1.5), "1.5 s");
+        assert_eq!(fmt_dur(0.25), "250 ms");
+        assert_eq!(fmt_dur(45.0), "45 s");
+        assert_eq!(fmt_dur(150.0), "2.5 min");
+        assert_eq!(fmt_dur(10464.4), "2.9 h");
+        assert_eq!(fmt_dur(129600.0), "36 h");
+        assert_eq!(fmt_dur(604800.0), "7 d");
         assert_eq!(fmt_pct(0.001), "0.1%");
         assert_eq!(fmt_pct(0.4567), "45.7%");
         assert_eq!(fmt_num(1234.4), "1,234");

@@ -2,7 +2,7 @@
 //! job queue's job latency.
 
 use super::figure::{key, Swatch};
-use super::format::{elapsed_label, fmt_secs};
+use super::format::{elapsed_label, fmt_dur, fmt_num, fmt_secs, fmt_value, plural, Unit};
 use super::style::{palette, MEAN, P50, P95, P99, SLO_RED};
 use super::timeline::{dashed, latency_axis, series_layers, Panel, RunFigure};
 use super::windows::{Ctx, Pt};
@@ -79,56 +79,66 @@ pub(crate) fn latency_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
             .push(key("SLO bound", SLO_RED, Swatch::Dashed));
     }
     let mut sub = format!(
-        "Whole run after warm-up: p50 {}, p95 {}, p99 {}, max {}.",
-        fmt_secs(l.p50),
-        fmt_secs(l.p95),
-        fmt_secs(l.p99),
-        fmt_secs(l.max),
+        "After warm-up: p50 {}, p95 {}, p99 {}, max {}.",
+        fmt_dur(l.p50),
+        fmt_dur(l.p95),
+        fmt_dur(l.p99),
+        fmt_dur(l.max),
     );
-    let checks: Vec<String> = c
+    // The end-to-end checks in full, the others counted, so that the
+    // subtitle stays one line.
+    let (own, others): (Vec<_>, Vec<_>) = c
         .summary
         .slo
         .checks
         .iter()
-        .filter(|k| k.metric != "error_rate" && k.metric != "bounded_in_flight")
+        .filter(|k| k.metric != "bounded_in_flight")
+        .partition(|k| !k.metric.contains('.'));
+    let value = |unit: &str, v: f64| match unit {
+        "s" => fmt_dur(v),
+        "share" => fmt_value(Unit::Ratio, v),
+        _ => fmt_num(v),
+    };
+    let mut checks: Vec<String> = own
+        .iter()
         .map(|k| {
+            // The line gives these values already.
+            let measured = if ["p50", "p95", "p99", "max"].contains(&k.metric.as_str()) {
+                String::new()
+            } else {
+                format!(" {}", value(k.unit, k.value))
+            };
             format!(
-                "SLO {} {} ≤ {}: {}",
+                "{}{measured} {} {} {}",
                 k.metric,
-                fmt_secs(k.value),
-                fmt_secs(k.limit),
+                if k.op == ">=" { "≥" } else { "≤" },
+                value(k.unit, k.limit),
                 if k.passed { "pass" } else { "FAIL" }
             )
         })
         .collect();
-    if checks.is_empty() {
-        sub.push_str("  No latency SLO set.");
-    } else {
-        sub.push_str(&format!("  {}.", checks.join("; ")));
+    let failed = others.iter().filter(|k| !k.passed).count();
+    match (others.len() as u32, failed) {
+        (0, _) => {}
+        (n, 0) => checks.push(format!("{} pass", plural(n, "other check"))),
+        (n, f) => checks.push(format!("{f} of {} FAIL", plural(n, "other check"))),
     }
-    fig.head.subtitle.push(sub);
-    fig.head.subtitle.push(format!(
-        "{}: percentiles of the requests that completed in each {} window (arrival to answer).",
-        if queues.is_empty() {
-            "Lines"
-        } else {
-            "Upper panel"
-        },
-        elapsed_label(c.data.dt.first().copied().unwrap_or(0.0))
-    ));
+    if !checks.is_empty() {
+        sub.push_str(&format!("  SLO {}.", checks.join(", ")));
+    }
+    fig.head.subtitle = vec![sub];
     let empty = lines.iter().all(|l| l.2.iter().all(Option::is_none));
+    let window = elapsed_label(c.data.dt.first().copied().unwrap_or(0.0));
     fig.body.panels.push(Panel {
-        y,
-        layers,
         hlines,
         empty: empty.then(|| "no request completed".into()),
+        ..Panel::new(y, layers).titled(format!(
+            "request latency (arrival to answer) of the requests completed in each {window} window"
+        ))
     });
     if !queues.is_empty() {
         job_latency_panel(c, &queues, &mut fig);
     }
-    fig.head
-        .subtitle
-        .extend(c.bucket_note("the lowest and highest window p99"));
     fig
 }
 
@@ -139,21 +149,8 @@ fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut RunFigure) {
     let mut series = Vec::new();
     let mut notes = Vec::new();
     for &i in queues {
-        let name = &c.data.comps[i].0;
         let p99 = c.job_series(i, |r| r.job_p99_s);
         let mean = c.job_series(i, |r| r.job_mean_s);
-        if let Some(j) = c.component(name) {
-            if let Some(jl) = &j.job_latency_s {
-                notes.push(format!(
-                    "{name}: mean {}, p99 {}, max {}, {} done, {} failed",
-                    fmt_secs(jl.mean),
-                    fmt_secs(jl.p99),
-                    fmt_secs(jl.max),
-                    j.jobs_completed.unwrap_or(0),
-                    j.jobs_failed.unwrap_or(0)
-                ));
-            }
-        }
         series.push((i, p99, mean));
     }
     let (y, map) = latency_axis(
@@ -167,32 +164,38 @@ fn job_latency_panel(c: &Ctx, queues: &[usize], fig: &mut RunFigure) {
         let name = &c.data.comps[*i].0;
         layers.extend(dashed(series_layers(mean, colour, 2, false, map)));
         layers.extend(series_layers(p99, colour, 2, c.banded(), map));
+        // The legend gives the whole run's figures after warm-up.
+        let j = c.component(name);
+        let jl = j.and_then(|j| j.job_latency_s.as_ref());
+        let after = |v: Option<f64>| v.map(|v| format!(" {}", fmt_dur(v))).unwrap_or_default();
         fig.head.legend.push(key(
-            format!("{name}: job latency p99"),
+            format!("{name}: job latency p99{}", after(jl.map(|l| l.p99))),
             colour,
             Swatch::Line,
         ));
         fig.head.legend.push(key(
-            format!("{name}: job latency mean"),
+            format!("{name}: job latency mean{}", after(jl.map(|l| l.mean))),
             colour,
             Swatch::Dashed,
         ));
+        if let Some(j) = j.filter(|j| j.jobs_completed.is_some()) {
+            notes.push(format!(
+                "{name} {} done, {} failed",
+                fmt_num(j.jobs_completed.unwrap_or(0) as f64),
+                fmt_num(j.jobs_failed.unwrap_or(0) as f64)
+            ));
+        }
     }
-    let mut sub = String::from(
-        "Lower panel: job latency (enqueue to done) of the jobs finished in each window; \
-         callers wait only for the ack, so it is not in the request latency above.",
-    );
+    let mut title =
+        String::from("job latency (enqueue to done) of the jobs finished in each window");
     if !notes.is_empty() {
-        sub.push_str(&format!("  After warm-up: {}.", notes.join("; ")));
+        title.push_str(&format!("; after warm-up {}", notes.join(", ")));
     }
-    fig.head.subtitle.push(sub);
     let empty = series
         .iter()
         .all(|s| s.1.iter().chain(&s.2).all(Option::is_none));
     fig.body.panels.push(Panel {
-        y,
-        layers,
-        hlines: Vec::new(),
         empty: empty.then(|| "no job finished".into()),
+        ..Panel::new(y, layers).titled(title)
     });
 }

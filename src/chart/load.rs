@@ -21,16 +21,13 @@ pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     } else {
         0.0
     };
-    fig.head.subtitle.push(format!(
+    fig.head.subtitle = vec![format!(
         "After warm-up: offered {} req/s, throughput {} req/s, {} rejected (error rate {:.3}%).",
         fmt_rate(offered_rps),
         fmt_rate(s.throughput_rps),
         s.requests.rejected,
         s.error_rate * 100.0
-    ));
-    fig.head
-        .subtitle
-        .extend(c.bucket_note("the lowest and highest window rates"));
+    )];
     // Forecasting autoscalers: their load forecast for each moment.
     let forecasts: Vec<(usize, Vec<Option<Pt>>)> = c
         .reporting(|r| r.forecast_rps.is_some())
@@ -88,10 +85,8 @@ pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
         ));
     }
     fig.body.panels.push(Panel {
-        y,
-        layers,
-        hlines: Vec::new(),
         empty: pts.is_empty().then(|| "no traffic recorded".into()),
+        ..Panel::new(y, layers)
     });
     fig
 }

@@ -22,21 +22,32 @@
 //! |---|---|
 //! | `load` | offered load (arrivals/s) and throughput (completions/s), rejections/s when any |
 //! | `latency` | end-to-end p50/p95/p99 per window, with each latency SLO as a labelled dashed line; with job queues, a second panel with each queue's job latency (enqueue to done, p99 and mean) |
-//! | `utilization` | two panels: utilization (%) and mean queue length per pool, and each job queue's mean depth (dashed) |
-//! | `instances` | instances per component over time, stacked (the fleet; job queues have none) |
-//! | `cost` | cumulative cost per priced component, stacked, with the total |
-//! | `llm` | only with LLM or batch components ([`SERVING_CHART`]): p99 time to first token and per output token with their SLOs, output tokens/s, KV-cache use and requests per step, per component |
+//! | `utilization` | two panels: utilization (%) per pool, and mean queue length per pool with each job queue's mean depth (dashed) |
+//! | `instances` | one panel per fleet that changes size (an autoscaled pool, a rollout, failures): its ready instances and its desired ones (ready + provisioning or warming); fixed-size fleets (cache nodes, databases, static pools) are named in the subtitle, not drawn; a message when no fleet changes size |
+//! | `cost` | cost per hour per priced component, stacked, with the total; below, the cumulative cost since the start |
+//! | `llm` | only with LLM or batch components ([`SERVING_CHART`]): p99 time to first token and p99 time per output token, each on its own axis with its SLO, output tokens/s, KV-cache use and requests per step, per component |
 //!
 //! The x axis is simulated time since the start (`3h`, `1d6h`), or local
 //! calendar time when the caller gives the wall-clock time of t = 0. The
 //! warm-up is shaded. Each component keeps one colour in every chart (its
-//! position in the scenario picks it from [`PALETTE`]).
+//! position in the scenario picks it from [`PALETTE`], twelve colours,
+//! then darker shades of them). A chart's subtitle is one line of headline
+//! figures after warm-up, durations past a minute in `min`, `h` or `d`;
+//! each panel of a chart with several is titled with what it shows.
+//!
+//! Latency axes are linear (in ms, s, min or h) unless one spike would
+//! flatten the rest: past 10 times the median value (or 200 times the
+//! lowest) they are logarithmic, and say `(log scale)`. The queue panel is
+//! logarithmic, from 0.1, when one queue's peak is over 100 times
+//! another's.
 //!
 //! Long runs are summarised for drawing: past [`MAX_POINTS`] windows,
 //! consecutive windows are grouped into buckets; a line shows the bucket's
 //! exact rate or time average (for latency percentiles, the
 //! completion-weighted mean of the windows' values) and a light band shows
-//! the minimum and maximum of its windows, so no peak disappears.
+//! the minimum and maximum of its windows, so no peak disappears; the
+//! time axis's description says so (`each point: 5 windows of 1m, band:
+//! their range`).
 //!
 //! # The charts of a study
 //!
@@ -97,6 +108,7 @@ use axis::time_axis;
 use capacity::{capacity_figure, inverse_figure};
 use cost::cost_figure;
 use figure::Files;
+use format::elapsed_label;
 use heatmap::heatmap_figure;
 use instances::instances_figure;
 use latency::latency_figure;
@@ -120,8 +132,11 @@ pub const CHARTS: [(&str, &str); 5] = [
     ("load", "offered load and throughput"),
     ("latency", "end-to-end latency"),
     ("utilization", "utilization and queue length per pool"),
-    ("instances", "instances per component"),
-    ("cost", "cumulative cost"),
+    (
+        "instances",
+        "desired and ready instances of the fleets that change size",
+    ),
+    ("cost", "cost per hour and cumulative cost"),
 ];
 
 /// Past this many windows, windows are grouped into buckets for drawing.
@@ -177,9 +192,19 @@ pub fn draw_charts(
     );
     x.warmup = (summary.simulated_s - summary.measured_s).max(0.0);
     x.stop = run.runaway.as_ref().map(|r| r.at_s);
+    let buckets = Buckets::new(data.len());
+    if buckets.k > 1 {
+        // Under the time axis: how windows were grouped for drawing.
+        let sample = data.dt.first().copied().unwrap_or(0.0);
+        x.scale.desc.push_str(&format!(
+            "; each point: {} windows of {}, band: their range",
+            buckets.k,
+            elapsed_label(sample)
+        ));
+    }
     let ctx = Ctx {
         data: &data,
-        buckets: Buckets::new(data.len()),
+        buckets,
         x,
         run,
         summary,

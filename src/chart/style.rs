@@ -3,9 +3,10 @@
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-/// Colours of components, by their position in the scenario (Tableau 10
-/// without its red, which marks SLOs and rejections).
-pub const PALETTE: [RGBColor; 9] = [
+/// Colours of components, by their position in the scenario: Tableau 10
+/// without its red (which marks SLOs and rejections), then indigo, olive
+/// and dark cyan, so that twelve series stay apart.
+pub const PALETTE: [RGBColor; 12] = [
     RGBColor(0x4e, 0x79, 0xa7), // blue
     RGBColor(0xf2, 0x8e, 0x2b), // orange
     RGBColor(0x59, 0xa1, 0x4f), // green
@@ -15,12 +16,24 @@ pub const PALETTE: [RGBColor; 9] = [
     RGBColor(0xed, 0xc9, 0x48), // yellow
     RGBColor(0xff, 0x9d, 0xa7), // pink
     RGBColor(0xba, 0xb0, 0xac), // grey
+    RGBColor(0x5d, 0x4e, 0xa3), // indigo
+    RGBColor(0x8c, 0x8c, 0x2e), // olive
+    RGBColor(0x1f, 0x6f, 0x8b), // dark cyan
 ];
 
-/// The `i`-th colour of [`PALETTE`], round again past its end: a
-/// component's by its position in the scenario, a line's by its rank.
+/// The `i`-th colour: a component's by its position in the scenario, a
+/// line's by its rank. Past the [`PALETTE`], each round is a darker shade
+/// of it (twelve more colours, then twelve darker still), so that no two
+/// of the first 36 series share a colour.
 pub(crate) fn palette(i: usize) -> RGBColor {
-    PALETTE[i % PALETTE.len()]
+    let c = PALETTE[i % PALETTE.len()];
+    let dark = match i / PALETTE.len() {
+        0 => return c,
+        1 => 0.6,
+        _ => 0.38,
+    };
+    let shade = |v: u8| (f64::from(v) * dark).round() as u8;
+    RGBColor(shade(c.0), shade(c.1), shade(c.2))
 }
 
 /// Width of every chart.
@@ -105,6 +118,14 @@ pub(crate) fn text_width(text: &str, size: u32, bold: bool) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_36_series_have_their_own_colours() {
+        let colours: std::collections::BTreeSet<(u8, u8, u8)> =
+            (0..36).map(palette).map(|c| (c.0, c.1, c.2)).collect();
+        assert_eq!(colours.len(), 36);
+        assert!(!colours.contains(&(SLO_RED.0, SLO_RED.1, SLO_RED.2)));
+    }
 
     #[test]
     fn bundled_fonts_load() {

@@ -20,6 +20,9 @@ const PANEL_HEIGHT: u32 = 470;
 const LEFT: u32 = 14;
 const Y_AREA: u32 = 96;
 
+/// Room above a titled panel's plot for its title.
+const TITLE_ROOM: u32 = 26;
+
 /// The body of a run's chart.
 pub(crate) struct TimePlot<'a> {
     pub(crate) x: &'a TimeAxis,
@@ -38,12 +41,15 @@ impl Body for TimePlot<'_> {
 
     fn height(&self) -> u32 {
         if self.message.is_some() {
-            300
-        } else if self.panels.len() <= 1 {
+            return 300;
+        }
+        let each = if self.panels.len() <= 1 {
             PANEL_HEIGHT
         } else {
-            self.panels.len() as u32 * (PANEL_HEIGHT - 110)
-        }
+            PANEL_HEIGHT - 110
+        };
+        let titles = self.panels.iter().filter(|p| p.title.is_some()).count() as u32;
+        self.panels.len().max(1) as u32 * each + titles * TITLE_ROOM
     }
 
     fn draw<DB: DrawingBackend>(
@@ -55,12 +61,24 @@ impl Body for TimePlot<'_> {
             return draw_message(body, lines);
         }
         let n = self.panels.len().max(1);
-        let areas = body.split_evenly((n, 1));
+        // Titled panels are taller by the title's room; the rest is shared.
+        let (_, h) = body.dim_in_pixel();
+        let titles = self.panels.iter().filter(|p| p.title.is_some()).count() as u32;
+        let each = (h.saturating_sub(titles * TITLE_ROOM)) / n as u32;
+        let mut rest = body.clone();
         // One right margin for every panel, so that their time axes line up.
         let labelled = self.panels.iter().any(|p| !p.hlines.is_empty());
         let right = if labelled { 150 } else { 48 };
-        for (k, (panel, area)) in self.panels.iter().zip(areas.iter()).enumerate() {
-            draw_panel(panel, self.x, area, k + 1 == n, right)?;
+        for (k, panel) in self.panels.iter().enumerate() {
+            let last = k + 1 == n;
+            let room = each + if panel.title.is_some() { TITLE_ROOM } else { 0 };
+            let (area, below) = if last {
+                (rest.clone(), rest.clone())
+            } else {
+                rest.split_vertically(room)
+            };
+            draw_panel(panel, self.x, &area, last, right)?;
+            rest = below;
         }
         Ok(())
     }
@@ -95,12 +113,36 @@ fn draw_message<DB: DrawingBackend>(body: &DrawingArea<DB, Shift>, lines: &[Stri
 
 /// One plotting area with its y axis.
 pub(crate) struct Panel {
+    /// Above the plot: what the panel shows, when the chart has several.
+    pub(crate) title: Option<String>,
     pub(crate) y: Scale,
     pub(crate) layers: Vec<Layer>,
     /// Horizontal reference lines: (y, label, colour).
     pub(crate) hlines: Vec<(f64, String, RGBColor)>,
     /// Drawn in the middle of the plot when there is no data.
     pub(crate) empty: Option<String>,
+}
+
+impl Panel {
+    /// A panel with these layers on axis `y`, untitled, with no reference
+    /// line and no message.
+    pub(crate) fn new(y: Scale, layers: Vec<Layer>) -> Panel {
+        Panel {
+            title: None,
+            y,
+            layers,
+            hlines: Vec::new(),
+            empty: None,
+        }
+    }
+
+    /// The same panel titled `title`.
+    pub(crate) fn titled(self, title: impl Into<String>) -> Panel {
+        Panel {
+            title: Some(title.into()),
+            ..self
+        }
+    }
 }
 
 pub(crate) enum Layer {
@@ -183,31 +225,42 @@ pub(crate) fn max_of<'a>(series: impl IntoIterator<Item = &'a [Option<Pt>]>) -> 
         .fold(0.0, f64::max)
 }
 
-/// A latency y axis for `lines`, reaching at least `floor_hi` (s): linear,
-/// in milliseconds below one second, or log when a few slow windows would
-/// flatten the rest. Returns the axis and the seconds-to-drawing map.
+/// Past this ratio of the highest value to the median one, a latency axis
+/// is logarithmic: on a linear one, the typical windows would sit in the
+/// bottom tenth under one spike (or under a far SLO bound).
+pub(crate) const LOG_SPREAD: f64 = 10.0;
+
+/// A latency y axis for `lines`, reaching at least `floor_hi` (s): linear
+/// in ms, s, min or h (whichever suits the highest value), or log, marked
+/// `(log scale)`, when one spike would flatten the rest (the highest value
+/// is over [`LOG_SPREAD`] times the median one, or 200 times the lowest).
+/// Returns the axis and the seconds-to-drawing map.
 pub(crate) fn latency_axis<'a>(
     lines: impl IntoIterator<Item = &'a [Option<Pt>]> + Clone,
     floor_hi: f64,
     what: &str,
 ) -> (Scale, impl Fn(f64) -> f64 + Copy) {
-    let data_max = max_of(lines.clone());
-    let hi = data_max.max(floor_hi);
-    let data_min = lines
-        .into_iter()
-        .flatten()
-        .flatten()
+    let hi = max_of(lines.clone()).max(floor_hi);
+    let pts = || lines.clone().into_iter().flatten().flatten();
+    let data_min = pts()
         .map(|p| p.lo.min(p.v))
         .filter(|v| *v > 0.0)
         .fold(f64::INFINITY, f64::min);
-    // A log scale when a few slow windows would flatten the rest.
-    let log = data_min.is_finite() && hi / data_min > 200.0;
-    // Display unit: milliseconds below one second; a log axis labels each
-    // tick with its own unit (`20 ms`, `1 s`).
-    let (unit, scale) = if log || hi >= 1.0 {
+    let mut values: Vec<f64> = pts().map(|p| p.v).filter(|v| *v > 0.0).collect();
+    values.sort_by(f64::total_cmp);
+    let median = values.get(values.len() / 2).copied().unwrap_or(0.0);
+    let log = data_min.is_finite() && (hi / data_min > 200.0 || hi > LOG_SPREAD * median);
+    // A log axis labels each tick with its own unit (`20 ms`, `1 s`).
+    let (unit, scale) = if log {
         ("s", 1.0)
-    } else {
+    } else if hi < 1.0 {
         ("ms", 1e3)
+    } else if hi < 120.0 {
+        ("s", 1.0)
+    } else if hi < 7200.0 {
+        ("min", 1.0 / 60.0)
+    } else {
+        ("h", 1.0 / 3600.0)
     };
     let y = if log {
         log_axis(data_min, hi, &format!("{what} (log scale)"), Unit::Secs)
@@ -216,11 +269,34 @@ pub(crate) fn latency_axis<'a>(
     };
     let map = move |v: f64| {
         if log {
-            (v * scale).max(1e-12).log10()
+            v.max(1e-12).log10()
         } else {
             v * scale
         }
     };
+    (y, map)
+}
+
+/// A y axis for counts (queue lengths) of series that may differ by orders
+/// of magnitude: log from `floor` up, marked `(log scale)`, when the
+/// largest series' peak is over 100 times the smallest one's (a peak below
+/// `floor` counts as `floor`, and so is drawn any value below it); linear
+/// from 0 otherwise. Returns the axis and the value-to-drawing map.
+pub(crate) fn spread_axis<'a>(
+    series: impl IntoIterator<Item = &'a [Option<Pt>]>,
+    floor: f64,
+    desc: &str,
+) -> (Scale, impl Fn(f64) -> f64 + Copy) {
+    let peaks: Vec<f64> = series.into_iter().map(|s| max_of([s])).collect();
+    let hi = peaks.iter().copied().fold(0.0, f64::max);
+    let lo = peaks.iter().map(|p| p.max(floor)).fold(hi, f64::min);
+    let log = peaks.len() > 1 && hi > 100.0 * lo;
+    let y = if log {
+        log_axis(floor, hi, &format!("{desc} (log scale)"), Unit::Plain)
+    } else {
+        linear_axis(hi, desc, Unit::Plain)
+    };
+    let map = move |v: f64| if log { v.max(floor).log10() } else { v };
     (y, map)
 }
 
@@ -291,7 +367,7 @@ fn draw_panel<DB: DrawingBackend>(
     right: u32,
 ) -> DrawResult {
     let f = Frame {
-        top: 8,
+        top: if p.title.is_some() { 8 + TITLE_ROOM } else { 8 },
         right,
         bottom: if last { 8 } else { 0 },
         left: LEFT,
@@ -307,7 +383,7 @@ fn draw_panel<DB: DrawingBackend>(
         },
         ..x.scale.clone()
     };
-    let mut chart = plot(area, None, &xs, &p.y, f, true)?;
+    let mut chart = plot(area, p.title.as_deref(), &xs, &p.y, f, true)?;
     draw_layers(&mut chart, area, p, x)
 }
 
@@ -431,4 +507,55 @@ fn draw_layers<DB: DrawingBackend>(
         centre_text(chart, &x.scale, &p.y, msg)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A series of `n` points of value `v`, `spike` at point 10.
+    fn line(n: usize, v: f64, spike: f64) -> Vec<Option<Pt>> {
+        (0..n)
+            .map(|k| {
+                let v = if k == 10 { spike } else { v };
+                Some(Pt {
+                    x: k as f64,
+                    v,
+                    lo: v,
+                    hi: v,
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_spike_puts_latency_on_a_log_scale() {
+        // p50 40 ms, p95 60 ms, p99 80 ms; one window at 3 s, 37x the p95
+        // (and 75x the lowest value, which alone would keep it linear).
+        let (p50, p95) = (line(60, 0.04, 0.5), line(60, 0.06, 2.0));
+        let p99 = line(60, 0.08, 3.0);
+        let lines = [p50.as_slice(), p95.as_slice(), p99.as_slice()];
+        let (y, map) = latency_axis(lines, 0.25, "latency");
+        assert!(y.log && y.desc == "latency (log scale)", "{}", y.desc);
+        assert!((map(0.1) - -1.0).abs() < 1e-9);
+        // Without the spike: linear, in ms.
+        let calm = line(60, 0.08, 0.08);
+        let (y, map) = latency_axis([p50.as_slice(), calm.as_slice()], 0.25, "latency");
+        assert!(!y.log && y.desc == "latency (ms)", "{}", y.desc);
+        assert_eq!(map(0.1), 100.0);
+        // Job latencies of hours read in hours.
+        let jobs = line(60, 3.0 * 3600.0, 3.5 * 3600.0);
+        let (y, _) = latency_axis([jobs.as_slice()], 0.0, "job latency");
+        assert_eq!(y.desc, "job latency (h)");
+    }
+
+    #[test]
+    fn one_long_queue_puts_queues_on_a_log_scale() {
+        let (small, huge) = (line(60, 2.0, 5.0), line(60, 1000.0, 660_000.0));
+        let (y, map) = spread_axis([small.as_slice(), huge.as_slice()], 0.1, "queue");
+        assert!(y.log && y.desc == "queue (log scale)");
+        assert_eq!(map(0.0), -1.0);
+        let (y, _) = spread_axis([small.as_slice(), small.as_slice()], 0.1, "queue");
+        assert!(!y.log && y.desc == "queue");
+    }
 }

@@ -1,14 +1,19 @@
 //! `utilization`: utilization and queue length per pool, queue depths.
 
-use super::axis::{linear_axis, percent_axis};
+use super::axis::percent_axis;
 use super::figure::{key, Swatch};
-use super::format::{fmt_secs, Unit};
+use super::format::fmt_dur;
 use super::style::palette;
-use super::timeline::{dashed, max_of, series_layers, Panel, RunFigure};
+use super::timeline::{dashed, max_of, series_layers, spread_axis, Panel, RunFigure};
 use super::windows::Ctx;
 
+/// A queue panel on a log scale starts at this length: shorter mean
+/// queues are drawn at it (a tenth of a request waiting, on average).
+const QUEUE_FLOOR: f64 = 0.1;
+
 /// The `utilization` chart: utilization per pool, then mean queue
-/// length per pool and each job queue's depth (dashed).
+/// length per pool and each job queue's depth (dashed), on a log scale
+/// when one queue is orders of magnitude longer than another.
 pub(crate) fn utilization_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     let queues = c.queues();
     let title = if queues.is_empty() {
@@ -18,9 +23,7 @@ pub(crate) fn utilization_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     };
     let mut fig = c.figure("utilization", title);
     let pools: Vec<usize> = c.reporting(|r| r.utilization.is_some());
-    let queue_len = |i: usize| {
-        c.series(|w| c.data.comps[i].2[w].and_then(|r| r.queue_len.map(|q| (q, c.data.dt[w]))))
-    };
+    let queue_len = |i: usize| c.comp_series(i, |r| r.queue_len);
     let queue: Vec<_> = pools.iter().map(|&i| queue_len(i)).collect();
     let depth: Vec<_> = queues.iter().map(|&i| queue_len(i)).collect();
     // A pool whose queue holds exactly a queue's waiting jobs (its
@@ -46,93 +49,89 @@ pub(crate) fn utilization_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
             .map(|&p| c.data.comps[p].0.as_str())
     };
     let mut parts = Vec::new();
-    for (name, comp) in &c.summary.components.0 {
-        if comp.kind == "queue" {
-            let mut part = format!(
-                "{name}: mean depth {:.2} jobs, mean job wait {}",
-                comp.mean_queue_len.unwrap_or(0.0),
-                fmt_secs(comp.mean_wait_s.unwrap_or(0.0))
-            );
-            let i = c.data.comps.iter().position(|x| &x.0 == name);
-            if let Some(pool) = i.and_then(same_as) {
-                part.push_str(&format!(
-                    " (its jobs wait in the queue of {pool}: the two lines coincide)"
-                ));
-            }
-            parts.push(part);
-        } else if let Some(u) = comp.utilization {
+    for &i in &queues {
+        let name = &c.data.comps[i].0;
+        if let Some(j) = c.component(name) {
             parts.push(format!(
-                "{name}: {:.1}% busy, mean queue {:.2}",
-                u * 100.0,
-                comp.mean_queue_len.unwrap_or(0.0)
+                "{name}: mean depth {:.2} jobs, mean job wait {}",
+                j.mean_queue_len.unwrap_or(0.0),
+                fmt_dur(j.mean_wait_s.unwrap_or(0.0))
             ));
-        } else if let Some(h) = comp.hit_ratio {
-            parts.push(format!("{name}: {:.1}% cache hits", h * 100.0));
         }
     }
-    fig.head
-        .subtitle
-        .push(format!("After warm-up: {}.", parts.join("; ")));
-    fig.head
-        .subtitle
-        .extend(c.bucket_note("the lowest and highest window values"));
+    let utilization = |i: usize| c.component(&c.data.comps[i].0).and_then(|j| j.utilization);
+    let busiest = pools
+        .iter()
+        .filter_map(|&i| utilization(i).map(|u| (u, i)))
+        .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+    if let Some((u, i)) = busiest {
+        parts.push(format!(
+            "busiest pool {} {:.1}% busy",
+            c.data.comps[i].0,
+            u * 100.0
+        ));
+    }
+    fig.head.subtitle = vec![if parts.is_empty() {
+        "Time averages per window.".to_string()
+    } else {
+        format!("After warm-up: {}.", parts.join("; "))
+    }];
     if pools.is_empty() && queues.is_empty() {
         fig.body.message = Some(vec!["This scenario has no server pools.".into()]);
         return fig;
     }
     let util: Vec<_> = pools
         .iter()
-        .map(|&i| {
-            c.series(|w| {
-                c.data.comps[i].2[w].and_then(|r| r.utilization.map(|u| (u * 100.0, c.data.dt[w])))
-            })
-        })
+        .map(|&i| c.comp_series(i, |r| r.utilization.map(|u| u * 100.0)))
         .collect();
+    let (qy, qmap) = spread_axis(
+        queue.iter().chain(&depth).map(Vec::as_slice),
+        QUEUE_FLOOR,
+        if queues.is_empty() {
+            "mean queue length (requests)"
+        } else {
+            "mean queue length / depth"
+        },
+    );
     let mut ul = Vec::new();
     let mut ql = Vec::new();
     for (k, &i) in pools.iter().enumerate() {
         let colour = palette(i);
         ul.extend(series_layers(&util[k], colour, 2, c.banded(), |v| v));
-        ql.extend(series_layers(&queue[k], colour, 2, c.banded(), |v| v));
-        fig.head
-            .legend
-            .push(key(c.data.comps[i].0.clone(), colour, Swatch::Line));
+        ql.extend(series_layers(&queue[k], colour, 2, c.banded(), qmap));
+        let name = &c.data.comps[i].0;
+        let label = match utilization(i) {
+            Some(u) => format!("{name} {:.1}% busy", u * 100.0),
+            None => name.clone(),
+        };
+        fig.head.legend.push(key(label, colour, Swatch::Line));
     }
     // Queue depths last, dashed and on top: a depth often runs on its
     // workers' queue line (whose band then shows its range already).
     for (k, &i) in queues.iter().enumerate() {
         let colour = palette(i);
-        let band = c.banded() && same_as(i).is_none();
-        ql.extend(dashed(series_layers(&depth[k], colour, 3, band, |v| v)));
-        fig.head.legend.push(key(
-            format!("{} (queue depth)", c.data.comps[i].0),
-            colour,
-            Swatch::Dashed,
-        ));
+        let pool = same_as(i);
+        let band = c.banded() && pool.is_none();
+        ql.extend(dashed(series_layers(&depth[k], colour, 3, band, qmap)));
+        let name = &c.data.comps[i].0;
+        let label = match pool {
+            Some(p) => format!("{name} (queue depth: the queue of {p})"),
+            None => format!("{name} (queue depth)"),
+        };
+        fig.head.legend.push(key(label, colour, Swatch::Dashed));
     }
     if !pools.is_empty() {
         let umax = max_of(util.iter().map(Vec::as_slice));
-        fig.body.panels.push(Panel {
-            y: percent_axis(umax, "utilization (% of slots busy)"),
-            layers: ul,
-            hlines: Vec::new(),
-            empty: None,
-        });
+        let y = percent_axis(umax, "utilization (% of slots busy)");
+        fig.body
+            .panels
+            .push(Panel::new(y, ul).titled("utilization of each pool, time average per window"));
     }
-    let qmax = max_of(queue.iter().chain(&depth).map(Vec::as_slice));
-    fig.body.panels.push(Panel {
-        y: linear_axis(
-            qmax,
-            if queues.is_empty() {
-                "mean queue length (requests)"
-            } else {
-                "mean queue length / depth"
-            },
-            Unit::Plain,
-        ),
-        layers: ql,
-        hlines: Vec::new(),
-        empty: None,
-    });
+    let title = if queues.is_empty() {
+        "mean queue length of each pool (requests waiting for a slot)"
+    } else {
+        "mean queue length of each pool; depth of each job queue (dashed)"
+    };
+    fig.body.panels.push(Panel::new(qy, ql).titled(title));
     fig
 }

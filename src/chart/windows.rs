@@ -2,7 +2,6 @@
 
 use super::axis::TimeAxis;
 use super::figure::{Figure, Header};
-use super::format::elapsed_label;
 use super::timeline::{RunFigure, TimePlot};
 use super::MAX_POINTS;
 use crate::output::summary::{ComponentJson, Summary};
@@ -232,21 +231,6 @@ impl Ctx<'_> {
                 message: None,
             },
         }
-    }
-
-    /// The note telling how windows were grouped, if they were.
-    /// `band` names what the light band spans.
-    pub(crate) fn bucket_note(&self, band: &str) -> Option<String> {
-        if self.buckets.k <= 1 {
-            return None;
-        }
-        let sample = self.data.dt.first().copied().unwrap_or(0.0);
-        Some(format!(
-            "Each point summarises {} windows of {} ({} per point); the light band spans {band}.",
-            self.buckets.k,
-            elapsed_label(sample),
-            elapsed_label(sample * self.buckets.k as f64)
-        ))
     }
 
     pub(crate) fn banded(&self) -> bool {
