@@ -56,13 +56,25 @@ pub(crate) fn cost_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
         ));
     }
     let k = &c.summary.cost_usd;
+    // The bill's other lines (load balancers, storage, managed requests)
+    // are not in the time series: the drawn total is the instances', and
+    // the subtitle says how much is not drawn.
+    let other = k.lines.iter().filter_map(|l| l.per_month).sum::<f64>() / HOURS_PER_MONTH;
+    let (label, not_drawn) = if other > 0.0 {
+        (
+            "instances",
+            format!(" ({}/hour of other bill lines not drawn)", fmt_usd(other)),
+        )
+    } else {
+        ("total", String::new())
+    };
     fig.head.legend.push(key(
-        format!("total: {}/h", fmt_usd(k.per_hour)),
+        format!("{label}: {}/h", fmt_usd(k.per_hour - other)),
         TOTAL,
         Swatch::Line,
     ));
     fig.head.subtitle = vec![format!(
-        "{} over {}; after warm-up {}/hour, {}, {} per 1k requests.",
+        "{} over {}; after warm-up {}/hour{not_drawn}, {}, {} per 1k requests.",
         fmt_usd(k.total),
         fmt_dur(c.summary.simulated_s),
         fmt_usd(k.per_hour),
@@ -92,6 +104,10 @@ pub(crate) fn cost_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     let y = linear_axis(max, "USD", Unit::Usd);
     fig.body
         .panels
-        .push(Panel::new(y, vec![line]).titled("cumulative cost since the start"));
+        .push(Panel::new(y, vec![line]).titled(if other > 0.0 {
+            "cumulative cost of the instances since the start"
+        } else {
+            "cumulative cost since the start"
+        }));
     fig
 }
