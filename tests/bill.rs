@@ -8,17 +8,12 @@
 //! and what is not priced is listed. A run the runaway guard stopped
 //! projects no month.
 
+mod common;
+
+use common::{load_error, summary};
 use scalesim::output::summary::Summary;
 use scalesim::run::run;
 use scalesim::scenario::load_str;
-
-fn summary(text: &str) -> Summary {
-    let loaded = match load_str("bill.toml", text, &[], "bill") {
-        Ok(l) => l,
-        Err(d) => panic!("scenario does not load: {d}\n{text}"),
-    };
-    run(&loaded, 0).expect("runs").summary
-}
 
 const PLATFORM: &str = r#"
 duration = "2h"
@@ -238,11 +233,11 @@ fn bad_purchases_are_refused_where_they_are_written() {
         ("usd = 100", "usd = -1", "cost.monthly[0].usd"),
     ] {
         let text = PLATFORM.replace(from, to);
-        let e = match load_str("bill.toml", &text, &[], "bill") {
-            Ok(_) => panic!("{to} loads"),
-            Err(d) => d.to_string(),
-        };
-        assert!(e.contains(want) && e.contains("bill.toml:"), "{to}: {e}");
+        let e = load_error(&text);
+        assert!(
+            e.contains(want) && e.contains("validation.toml:"),
+            "{to}: {e}"
+        );
     }
 }
 

@@ -27,7 +27,7 @@ fn summary(text: &str, rep: u32) -> Summary {
 }
 
 fn comp<'a>(s: &'a Summary, name: &str) -> &'a ComponentJson {
-    &s.components.0.iter().find(|(n, _)| n == name).unwrap().1
+    s.components.get(name).unwrap()
 }
 
 /// Zipf(s) probabilities over keys 1..=n.

@@ -11,6 +11,7 @@ use scalesim::models::policy::hpa::{
     BehaviorSpec, Hpa, HpaConfig, MetricSource, PolicyType, SelectPolicy,
 };
 use scalesim::models::policy::Controller;
+use scalesim::models::units::Percent;
 
 #[test]
 fn configuration_is_validated() {
@@ -172,7 +173,7 @@ fn a_real_manifest_maps_onto_the_config() {
     assert_eq!(cfg.metrics.len(), 4);
     assert_eq!(cfg.metrics[0].name, "cpu");
     assert_eq!(cfg.metrics[0].source, Some(MetricSource::Resource));
-    assert_eq!(cfg.metrics[0].utilization, Some(65));
+    assert_eq!(cfg.metrics[0].utilization, Some(Percent(65)));
     assert_eq!(cfg.metrics[1].name, "rps");
     assert_eq!(cfg.metrics[1].source, Some(MetricSource::Pods));
     assert_eq!(cfg.metrics[1].average_value, Some(1000.0));
@@ -262,7 +263,7 @@ spec:
     let cfg = Hpa::from_manifest(v1).unwrap();
     assert_eq!(
         (cfg.min, cfg.max, cfg.metrics[0].utilization),
-        (2, 8, Some(70))
+        (2, 8, Some(Percent(70)))
     );
     // Errors name the place.
     let e = Hpa::from_manifest("apiVersion: apps/v1\nkind: Deployment\n")

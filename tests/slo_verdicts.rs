@@ -10,24 +10,12 @@
 //! the end. With the healthy class at 10/s, error rate = 1,170 / (13,200 -
 //! 30) = 0.089; Poisson counts move it by a few percent of itself.
 
+mod common;
+
+use common::{load_error, summary};
 use scalesim::output::summary::Summary;
 use scalesim::run::run;
 use scalesim::scenario::load_str;
-
-fn summary(text: &str) -> Summary {
-    let loaded = match load_str("slo.toml", text, &[], "slo") {
-        Ok(l) => l,
-        Err(d) => panic!("scenario does not load: {d}\n{text}"),
-    };
-    run(&loaded, 0).expect("runs").summary
-}
-
-fn load_error(text: &str) -> String {
-    match load_str("slo.toml", text, &[], "slo") {
-        Ok(_) => panic!("expected a load error:\n{text}"),
-        Err(d) => d.to_string(),
-    }
-}
 
 fn check<'a>(s: &'a Summary, metric: &str) -> &'a scalesim::slo::SloCheck {
     s.slo
@@ -165,7 +153,7 @@ fn a_backlog_that_grows_through_the_run_fails_it_and_jobs_judge_by_age() {
     assert!(b.note.as_deref().unwrap().contains("does not keep up"));
     let j = check(&s, "job_p99");
     assert!(!j.passed, "{j:?}");
-    let q = &s.components.0.iter().find(|c| c.0 == "jobs").unwrap().1;
+    let q = s.components.get("jobs").unwrap();
     assert!(q.jobs_unfinished.unwrap() > 30_000);
     assert!(q.job_backlog_at_end.unwrap() > 30_000);
     assert!(!s.slo.passed);
@@ -270,7 +258,7 @@ fn units_that_cannot_be_misread() {
     // A bare number is seconds: 200 is refused as likely milliseconds.
     let e = load_error(&format!("{OVERLOADED}[slo]\np95 = 200\n"));
     assert!(
-        e.contains("slo.toml:") && e.contains("`slo.p95`") && e.contains("write \"200ms\""),
+        e.contains("validation.toml:") && e.contains("`slo.p95`") && e.contains("write \"200ms\""),
         "{e}"
     );
     let e = load_error(&format!(
@@ -329,16 +317,73 @@ fn policy_levels_on_shares_refuse_percent_numbers_and_take_percent_strings() {
         .iter()
         .find(|(n, _)| n == "api")
         .unwrap();
-    assert!(format!("{:?}", a.1).contains("target: 0.7"), "{:?}", a.1);
+    assert!(format!("{:?}", a.1).contains("value: 0.7"), "{:?}", a.1);
     let e = load_example(
         "scenarios/flapping.toml",
         &["autoscaler.api.scale_in.threshold=40"],
     )
     .unwrap_err();
     assert!(
-        e.contains("scale_in.threshold") && e.contains("did you mean 0.4?"),
+        e.contains("scale_in.threshold") && e.contains("did you mean 0.4 or \"40%\"?"),
         "{e}"
     );
+    // "40%" is the same policy as 0.4.
+    let policy = |sets: &[&str]| {
+        let l = load_example("scenarios/flapping.toml", sets).unwrap();
+        let s = scalesim::run::run(&l, 0).unwrap().summary;
+        let api = s.components.get("api").unwrap();
+        (api.scale_outs, api.scale_ins)
+    };
+    assert_eq!(
+        policy(&["autoscaler.api.scale_in.threshold=\"40%\""]),
+        policy(&["autoscaler.api.scale_in.threshold=0.4"])
+    );
+}
+
+#[test]
+fn policy_levels_take_the_unit_of_their_metric() {
+    let flapping = |set: &str| load_example("scenarios/flapping.toml", &[set]);
+    // A latency threshold is a duration; a bare 300 is 300 s.
+    let e = flapping("autoscaler.api.scale_out={metric=\"p99\",comparison=\">=\",threshold=300,adjustment={type=\"change\",value=1}}").unwrap_err();
+    assert!(
+        e.contains("`autoscaler.api.scale_out.threshold`")
+            && e.contains("threshold = 300 means 300 seconds of p99; write \"300ms\""),
+        "{e}"
+    );
+    flapping("autoscaler.api.scale_out={metric=\"p99\",comparison=\">=\",threshold=\"300ms\",adjustment={type=\"change\",value=1}}").unwrap();
+    // A percent is for shares, a duration for latencies.
+    let e = flapping("autoscaler.api.scale_out={metric=\"rps\",comparison=\">=\",threshold=\"50%\",adjustment={type=\"change\",value=1}}").unwrap_err();
+    assert!(e.contains("a percent is for the share metrics"), "{e}");
+    let e = flapping("autoscaler.api.scale_in.threshold=\"300ms\"").unwrap_err();
+    assert!(
+        e.contains("cpu is a share of a whole, not a duration"),
+        "{e}"
+    );
+    let e = flapping("autoscaler.api.scale_in.threshold=\"lots\"").unwrap_err();
+    assert!(
+        e.contains("write a number (0.7, 100), a percent (\"70%\") or a duration"),
+        "{e}"
+    );
+    // The HPA keeps Kubernetes' whole percent, and takes "60%" too.
+    let hpa = |set: &str| load_example("scenarios/hpa-week.toml", &[set]);
+    let percent = hpa("autoscaler.api.metrics=[{name=\"cpu\",utilization=\"60%\"}]").unwrap();
+    let plain = hpa("autoscaler.api.metrics=[{name=\"cpu\",utilization=60}]").unwrap();
+    assert_eq!(
+        format!("{:?}", percent.scenario.autoscaler),
+        format!("{:?}", plain.scenario.autoscaler)
+    );
+    let e = hpa("autoscaler.api.metrics=[{name=\"cpu\",utilization=0.6}]").unwrap_err();
+    assert!(
+        e.contains("autoscaler.api.metrics") && e.contains("did you mean 60 or \"60%\"?"),
+        "{e}"
+    );
+    let e = hpa("autoscaler.api.metrics=[{name=\"cpu\",utilization=120}]").unwrap_err();
+    assert!(
+        e.contains("utilization = 120 is above 100% of the request"),
+        "{e}"
+    );
+    let e = hpa("autoscaler.api.metrics=[{name=\"cpu\",utilization=62.5}]").unwrap_err();
+    assert!(e.contains("expected a whole percent"), "{e}");
 }
 
 #[test]

@@ -174,7 +174,7 @@ to = "db"
 fn bills_match_hand_computation() {
     let l = load_str("c.toml", PRICED, &[], "c").unwrap();
     let s = scalesim::run::run(&l, 0).unwrap().summary;
-    let c = |n: &str| s.components.0.iter().find(|c| c.0 == n).unwrap().1.cost_usd;
+    let c = |n: &str| s.components.get(n).unwrap().cost_usd;
     // 3 x c5.large ($0.085/h) x 2 h; 2 x cache.r5.large ($0.216/h) x 2 h;
     // 4 x $1/h with half on spot at 60% off = $0.70/h, x 2 h.
     assert!((c("api") - 0.51).abs() < 1e-9, "{}", c("api"));

@@ -145,7 +145,7 @@ shard_database = { primary = { instances = 1, concurrency = 100, service = { dis
 "#;
     let loaded = load_str("shards.toml", text, &[], "shards").unwrap();
     let s = run(&loaded, 0).unwrap().summary;
-    let get = |name: &str| &s.components.0.iter().find(|(n, _)| n == name).unwrap().1;
+    let get = |name: &str| s.components.get(name).unwrap();
     let writes = s.classes.0[1].1.arrived;
     let mut primaries = 0;
     for i in 0..3 {

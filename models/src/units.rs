@@ -147,10 +147,154 @@ pub fn above_one(name: &str, v: f64) -> String {
     )
 }
 
-/// Reads a plain level or a percent string (`"70%"` is 0.7) into an
-/// `f64` field: `#[serde(deserialize_with = "crate::units::de_share")]`.
-pub fn de_share<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Fraction::deserialize(d).map(Fraction::get)
+/// A whole percent, the native unit of a Kubernetes `averageUtilization`
+/// (an `int32`): `60` or `"60%"`. A fraction such as `0.6` is refused with
+/// the percent it likely means, and so is a percent with decimals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Percent(pub u32);
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Percent;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole percent: 60 or \"60%\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Percent, E> {
+                u32::try_from(v).map(Percent).map_err(|_| {
+                    E::custom(format!(
+                        "expected a whole percent from 0 to {}, got {v}",
+                        u32::MAX
+                    ))
+                })
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Percent, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Percent, E> {
+                if v.is_finite() && v > 0.0 && v < 1.0 {
+                    Err(E::custom(format!(
+                        "{v} reads as a fraction, but this is a percent (as a manifest's averageUtilization): did you mean {} or \"{}%\"?",
+                        num(v * 100.0),
+                        num(v * 100.0)
+                    )))
+                } else if v.is_finite() && v.fract() == 0.0 {
+                    self.visit_i64(v as i64)
+                } else {
+                    Err(E::custom(format!(
+                        "expected a whole percent (an int32, as averageUtilization), got {v}"
+                    )))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Percent, E> {
+                let n = v.trim().strip_suffix('%').unwrap_or(v).trim();
+                match n.parse::<f64>() {
+                    Ok(x) if x.is_finite() && x.fract() == 0.0 => self.visit_i64(x as i64),
+                    _ => Err(E::custom(format!(
+                        "invalid percent {v:?}: write a whole percent such as 60 or \"60%\""
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A number in a message or a reason: integers without decimals, others
+/// with at most 4 (`0.7`, `70`, `0.0005`).
+pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x == x.trunc() && x.abs() < 1e15 {
+        return format!("{}", x as i64);
+    }
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// A level a policy compares its metric with (an alarm threshold, a
+/// tracking target), in the metric's own unit, remembering how it was
+/// written so the policy can refuse a unit its metric does not have:
+/// a number (`0.7`, `100`), a percent (`"70%"` is 0.7, for shares) or a
+/// duration (`"300ms"` is 0.3, for latencies).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Level {
+    /// The value in the metric's unit (a fraction, seconds, a count).
+    pub value: f64,
+    /// How it was written.
+    pub written: Written,
+}
+
+/// How a [`Level`] was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Written {
+    /// A bare number.
+    #[default]
+    Number,
+    /// A percent string.
+    Percent,
+    /// A duration string.
+    Duration,
+}
+
+impl Level {
+    /// A level written as a bare number.
+    pub fn number(value: f64) -> Level {
+        Level {
+            value,
+            written: Written::Number,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Level {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Level;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a level: a number, a percent like \"70%\" or a duration like \"300ms\"",
+                )
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Level, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Level, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Level, E> {
+                if v.is_finite() {
+                    Ok(Level::number(v))
+                } else {
+                    Err(E::custom(format!("expected a finite number, got {v}")))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Level, E> {
+                if let Ok(n) = v.trim().parse::<f64>() {
+                    return self.visit_f64(n);
+                }
+                let (value, written) = if v.trim_end().ends_with('%') {
+                    (parse_fraction(v), Written::Percent)
+                } else {
+                    (parse_duration(v), Written::Duration)
+                };
+                value.map(|value| Level { value, written }).map_err(|_| {
+                    E::custom(format!(
+                        "invalid level {v:?}: write a number (0.7, 100), a percent (\"70%\") or a duration (\"300ms\")"
+                    ))
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl<'de> Deserialize<'de> for Fraction {

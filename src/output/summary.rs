@@ -322,6 +322,13 @@ pub type ComponentMap = Named<ComponentJson>;
 #[derive(Clone, Debug)]
 pub struct Named<T>(pub Vec<(String, T)>);
 
+impl<T> Named<T> {
+    /// The entry named `name`.
+    pub fn get(&self, name: &str) -> Option<&T> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
 impl<T: Serialize> Serialize for Named<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(self.0.len()))?;

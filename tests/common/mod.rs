@@ -30,6 +30,21 @@ pub fn load(text: &str) -> Loaded {
     }
 }
 
+/// The summary of replication 0 of a scenario given as TOML text, even
+/// of a run the runaway guard stopped.
+pub fn summary(text: &str) -> scalesim::output::summary::Summary {
+    run(&load(text), 0).expect("runs").summary
+}
+
+/// The diagnostics of a scenario given as TOML text that must not load
+/// (its file is `validation.toml`); panics if it loads.
+pub fn load_error(text: &str) -> String {
+    match load_str("validation.toml", text, &[], "validation") {
+        Ok(_) => panic!("expected a load error:\n{text}"),
+        Err(d) => d.to_string(),
+    }
+}
+
 /// Runs replication `rep` of a scenario given as TOML text.
 pub fn run_text(text: &str, rep: u32) -> Run {
     let loaded = load(text);

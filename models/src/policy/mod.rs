@@ -86,6 +86,62 @@ pub mod metric {
     pub fn is_share(name: &str) -> bool {
         name == CPU || name == KV
     }
+    /// True for the latency metrics (seconds).
+    pub fn is_latency(name: &str) -> bool {
+        name == P99 || name == LATENCY
+    }
+
+    /// A bare number of seconds at or above this for a latency level is
+    /// refused as milliseconds written without their unit (as for the SLO
+    /// bounds, CONTRACT.md §4).
+    const BARE_SECONDS_LIMIT: f64 = 10.0;
+
+    /// Checks that `level`, the `field` a policy compares metric `name`
+    /// with, is in the metric's unit; the message says what to write. A
+    /// share takes a fraction or a percent (a number above 1 is a percent
+    /// without its sign); a latency a duration or seconds (a bare number of
+    /// 10 or more is milliseconds without their unit); a count or rate a
+    /// number. Metrics not listed here (custom ratios) take any number or
+    /// percent.
+    pub fn check_level(name: &str, field: &str, level: crate::units::Level) -> Result<(), String> {
+        use crate::units::Written;
+        let v = level.value;
+        if is_share(name) {
+            return match level.written {
+                Written::Number if v > 1.0 => Err(format!(
+                    "{}; {name} is a share of a whole, as a fraction",
+                    crate::units::above_one(field, v)
+                )),
+                Written::Duration => Err(format!(
+                    "{field}: {name} is a share of a whole, not a duration: write a fraction (0.7) or a percent (\"70%\")"
+                )),
+                _ => Ok(()),
+            };
+        }
+        if is_latency(name) {
+            return match level.written {
+                Written::Number if v >= BARE_SECONDS_LIMIT => Err(format!(
+                    "{field} = {v} means {v} seconds of {name}; write \"{v}ms\" for milliseconds, or \"{v}s\" if seconds are meant"
+                )),
+                Written::Percent => Err(format!(
+                    "{field}: {name} is a latency, not a share: write a duration such as \"300ms\""
+                )),
+                _ => Ok(()),
+            };
+        }
+        let known = POOL.contains(&name) || [TOKENS, BATCH].contains(&name);
+        match level.written {
+            Written::Duration => Err(format!(
+                "{field}: a duration is for the latency metrics ({P99}, {LATENCY}); {name} is a {}: write a number",
+                if known { "count or rate" } else { "custom metric" }
+            )),
+            Written::Percent if known => Err(format!(
+                "{field}: a percent is for the share metrics ({CPU}, {KV}); {name} is a count or rate: write a number"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Every metric a pool publishes.
     pub const POOL: [&str; 7] = [CPU, RPS, QUEUE, QUEUE_TOTAL, IN_FLIGHT, LATENCY, P99];
 }

@@ -341,8 +341,8 @@ pub struct AlarmConfig {
     pub metric: String,
     /// Comparison operator.
     pub comparison: Comparison,
-    /// Threshold.
-    pub threshold: f64,
+    /// Threshold, in the metric's unit.
+    pub threshold: crate::units::Level,
     /// N: datapoints evaluated.
     pub evaluation_periods: u32,
     /// M: breaching datapoints needed (None: N).
@@ -361,23 +361,8 @@ impl AlarmConfig {
         if self.metric.trim().is_empty() {
             return issue(join(prefix, "metric"), "expected a metric name");
         }
-        if !self.threshold.is_finite() {
-            return issue(
-                join(prefix, "threshold"),
-                format!("expected a finite threshold, got {}", self.threshold),
-            );
-        }
-        if crate::policy::metric::is_share(&self.metric) && self.threshold > 1.0 {
-            return issue(
-                join(prefix, "threshold"),
-                format!(
-                    "threshold = {} is above 1: {} is a fraction here; did you mean {}?",
-                    self.threshold,
-                    self.metric,
-                    self.threshold / 100.0
-                ),
-            );
-        }
+        crate::policy::metric::check_level(&self.metric, "threshold", self.threshold)
+            .map_err(|m| (join(prefix, "threshold"), m))?;
         if n == 0 {
             return issue(
                 join(prefix, "evaluation_periods"),
@@ -417,7 +402,7 @@ impl AlarmConfig {
         Alarm::new(
             &self.metric,
             self.comparison,
-            self.threshold,
+            self.threshold.value,
             self.evaluation_periods,
             self.datapoints_to_alarm.unwrap_or(self.evaluation_periods),
             self.treat_missing_data,
@@ -434,7 +419,7 @@ pub(super) type Optional<T> = Option<T>;
 pub(super) struct AlarmGiven {
     pub(super) metric: Option<String>,
     pub(super) comparison: Option<Comparison>,
-    pub(super) threshold: Option<f64>,
+    pub(super) threshold: Option<crate::units::Level>,
     pub(super) evaluation_periods: Option<u32>,
     pub(super) datapoints_to_alarm: Option<u32>,
     pub(super) treat_missing_data: Option<MissingData>,

@@ -146,22 +146,7 @@ pub(super) fn finish(text: String, proposal: i64, new: u32, clamp: &str) -> Stri
     }
 }
 
-/// A number in a reason: integers without decimals, others with at most 4.
-pub(super) fn num(x: f64) -> String {
-    if !x.is_finite() {
-        return format!("{x}");
-    }
-    if x == x.trunc() && x.abs() < 1e15 {
-        return format!("{}", x as i64);
-    }
-    let s = format!("{x:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".into()
-    } else {
-        s.to_string()
-    }
-}
+pub(super) use crate::units::num;
 
 /// A number with its sign: "+0.1", "-2", "0".
 pub(super) fn signed(x: f64) -> String {

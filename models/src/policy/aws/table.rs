@@ -47,8 +47,11 @@ macro_rules! aws_table {
             pub metric: $crate::policy::aws::alarm::$form<String>,
             /// The alarm's comparison operator.
             pub comparison: $crate::policy::aws::alarm::$form<$crate::policy::aws::Comparison>,
-            /// The alarm threshold (step bounds are relative to it).
-            pub threshold: $crate::policy::aws::alarm::$form<f64>,
+            /// The alarm threshold, in the metric's unit: a fraction or
+            /// percent for shares (0.7, "70%"), a duration for latencies
+            /// ("300ms"), a number for counts and rates. Step bounds are
+            /// relative to it, in the same unit.
+            pub threshold: $crate::policy::aws::alarm::$form<$crate::units::Level>,
             /// N: datapoints evaluated (default 1).
             #[serde(default)]
             pub evaluation_periods: Option<u32>,

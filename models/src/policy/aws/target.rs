@@ -8,7 +8,7 @@ use super::capacity::{check_bounds, Activity, Bounds};
 use super::table::aws_table;
 use super::{finish, five_minutes, minute, num, one};
 use crate::policy::{issue, Controller, Decision, Observation};
-use crate::units::Duration;
+use crate::units::{Duration, Level};
 use serde::Deserialize;
 
 fn three() -> u32 {
@@ -41,9 +41,10 @@ aws_table! {
         pub policy: Option<String>,
         /// The tracked metric (a utilization: it must fall as capacity grows).
         pub metric: String,
-        /// Target value of the metric (a share such as cpu: 0.7 or "70%").
-        #[serde(deserialize_with = "crate::units::de_share")]
-        pub target: f64,
+        /// Target value of the metric, in its unit: a fraction or percent
+        /// for shares (cpu: 0.7 or "70%"), a duration for latencies, a
+        /// number for rates (rps per instance).
+        pub target: Level,
         @group,
         /// Instance warm-up (default 300 s).
         #[serde(default = "five_minutes")]
@@ -71,15 +72,14 @@ impl TargetConfig {
     /// Checks the configuration; `Err((field path, message))`.
     pub fn check(&self) -> Result<(), (String, String)> {
         check_bounds(self.min, self.max, self.period)?;
-        if !(self.target.is_finite() && self.target > 0.0) {
+        if self.target.value <= 0.0 {
             return issue(
                 "target",
-                format!("expected a target value > 0, got {}", self.target),
+                format!("expected a target value > 0, got {}", self.target.value),
             );
         }
-        if crate::policy::metric::is_share(&self.metric) && self.target > 1.0 {
-            return issue("target", crate::units::above_one("target", self.target));
-        }
+        crate::policy::metric::check_level(&self.metric, "target", self.target)
+            .map_err(|m| ("target".to_string(), m))?;
         if !(self.scale_in_ratio > 0.0 && self.scale_in_ratio <= 1.0) {
             return issue(
                 "scale_in_ratio",
@@ -116,7 +116,10 @@ impl TargetConfig {
                 "scale_in_datapoints",
                 alarm(
                     Comparison::Less,
-                    self.target * self.scale_in_ratio,
+                    Level {
+                        value: self.target.value * self.scale_in_ratio,
+                        ..self.target
+                    },
                     self.scale_in_datapoints,
                 ),
             ),
@@ -158,7 +161,7 @@ impl TargetTracking {
         let [(_, high), (_, low)] = cfg.alarms();
         Ok(TargetTracking {
             metric: cfg.metric.clone(),
-            target: cfg.target,
+            target: cfg.target.value,
             high: high.alarm(),
             low: low.alarm(),
             bounds: Bounds {

@@ -141,9 +141,10 @@ pub struct MetricConfig {
     /// Source type; implied by the target when absent.
     #[serde(default, rename = "type")]
     pub source: Option<MetricSource>,
-    /// Target average utilization, percent of the request (>= 1).
+    /// Target average utilization, a whole percent of the request (>= 1),
+    /// as the manifest's `averageUtilization`: `60` or `"60%"`.
     #[serde(default)]
-    pub utilization: Option<u32>,
+    pub utilization: Option<crate::units::Percent>,
     /// Target average value per pod (> 0).
     #[serde(default)]
     pub average_value: Option<f64>,
@@ -158,7 +159,7 @@ impl MetricConfig {
         MetricConfig {
             name: name.into(),
             source: None,
-            utilization: Some(percent),
+            utilization: Some(crate::units::Percent(percent)),
             average_value: None,
             value: None,
         }

@@ -232,7 +232,7 @@ fn manifest_metric(i: usize, m: &K8sMetric) -> Result<MetricConfig, String> {
                     "{tpath}.averageUtilization: must be greater than 0, got {u}"
                 ));
             }
-            out.utilization = Some(u as u32);
+            out.utilization = Some(crate::units::Percent(u as u32));
         }
         "AverageValue" => {
             out.average_value = Some(

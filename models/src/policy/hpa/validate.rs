@@ -80,11 +80,20 @@ fn resolve_metric(i: usize, m: &MetricConfig) -> Result<MetricSpec, (String, Str
         MetricSource::Pods
     });
     let target = match (source, m.utilization, m.average_value, m.value) {
-        (MetricSource::Resource, Some(u), _, _) => {
+        (MetricSource::Resource, Some(crate::units::Percent(u)), _, _) => {
             if u < 1 {
                 return issue(
                     "metrics",
                     format!("{at}: utilization must be greater than 0 (percent)"),
+                );
+            }
+            // Kubernetes accepts targets above 100% (pods whose limit is
+            // above their request), but a pool's instance is busy at most
+            // all of its slots: a pod here never uses more than its request.
+            if u > 100 {
+                return issue(
+                    "metrics",
+                    format!("{at}: utilization = {u} is above 100% of the request: in scalesim a pod's usage is the busy share of its slots, at most 100%, so the target would never be reached and the HPA would never scale out; write at most 100"),
                 );
             }
             Target::Utilization(u as i64)
