@@ -307,9 +307,11 @@ pub fn path_in_text(text: &str, at: usize) -> Option<String> {
     (!path.is_empty()).then_some(path)
 }
 
-/// Adds "did you mean `x`?" to serde's "unknown field `y`, expected one of
-/// ..." and "unknown variant" messages when a candidate is close.
+/// Serde's message in plain words ([`scalesim_models::plain`]), with "did
+/// you mean `x`?" added to its "unknown field `y`, expected one of ..."
+/// and "unknown variant" messages when a candidate is close.
 pub fn suggest(message: &str) -> String {
+    let message = &scalesim_models::plain::plain(message);
     let Some(rest) = message
         .strip_prefix("unknown field `")
         .or_else(|| message.strip_prefix("unknown variant `"))

@@ -822,7 +822,12 @@ service = { dist = "const", value = "5ms" }
         let d = err(&GOOD.replace("instances = 4", "instances = \"four\""));
         assert_eq!(d.line_col, Some((13, 13)));
         assert_eq!(d.field.as_deref(), Some("components.api.instances"));
-        assert!(d.message.contains("expected u32"), "{}", d.message);
+        assert!(
+            d.message
+                .contains("expected a whole number from 0 to 4294967295, got the string \"four\""),
+            "{}",
+            d.message
+        );
     }
 
     #[test]

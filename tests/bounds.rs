@@ -228,7 +228,7 @@ fn syntax_errors_say_what_and_where() {
         &[
             "`components.api.instances`",
             "characters cut",
-            "expected u32",
+            "expected a whole number from 0 to 4294967295",
         ],
     );
     assert!(e.len() < 2000, "{} bytes", e.len());

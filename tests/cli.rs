@@ -262,7 +262,12 @@ fn bad_scenarios_exit_2_with_located_messages() {
             ":17:11",
             "invalid duration",
         ),
-        ("rate = 20", "rate = \"fast\"", ":9:8", "expected f64"),
+        (
+            "rate = 20",
+            "rate = \"fast\"",
+            ":9:8",
+            "expected a number, got the string \"fast\"",
+        ),
         (
             "kind = \"cache\"",
             "kind = \"cahce\"",

@@ -39,6 +39,7 @@ pub mod flow;
 pub mod kinds;
 pub mod limits;
 pub mod measure;
+pub mod plain;
 pub mod policy;
 pub mod system;
 pub mod traffic;

@@ -223,32 +223,40 @@ pub fn table(s: &Summary) -> String {
             pct(c.hit_ratio),
         );
     }
-    // The busiest window of each component with instances or a queue:
-    // what the whole-run means above hide.
-    let mut first = true;
-    for (name, c) in &s.components.0 {
-        let Some(p) = c
-            .peak
-            .as_ref()
-            .filter(|p| p.utilization.is_some() || c.kind == "queue")
-        else {
-            continue;
-        };
+    // The busiest window of the system and of each component with
+    // instances or a queue: what the whole-run means above hide.
+    let peaks = s
+        .peak
+        .iter()
+        .map(|p| ("system", p))
+        .chain(s.components.0.iter().filter_map(|(name, c)| {
+            c.peak
+                .as_ref()
+                .filter(|p| p.utilization.is_some() || c.kind == "queue")
+                .map(|p| (name.as_str(), p))
+        }));
+    for (i, (name, p)) in peaks.enumerate() {
         let _ = writeln!(
             o,
-            "{}peak      {name}: {}queue {:.1}  p99 {}  in the {} window ending {} after the start; busiest hour from {} at {:.1} req/s",
-            if first { "\n" } else { "" },
+            "{}peak      {name}: {}{}p99 {}{}  in the {} window ending {} after the start; busiest hour from {} at {:.1} req/s",
+            if i == 0 { "\n" } else { "" },
             p.utilization
                 .map(|u| format!("{:.1}% busy  ", u * 100.0))
                 .unwrap_or_default(),
-            p.queue_len.unwrap_or(0.0),
+            p.queue_len
+                .map(|q| format!("queue {q:.1}  "))
+                .unwrap_or_default(),
             human_secs(p.p99_s),
+            if p.error_rate > 0.0 {
+                format!("  errors {}", fmt_check("share", p.error_rate))
+            } else {
+                String::new()
+            },
             human_secs(p.window_s),
             human_secs(p.at_s),
             human_secs(p.busiest_hour_start_s),
             p.busiest_hour_arrivals_per_s,
         );
-        first = false;
     }
     // A queue's row above is its callers' view (response = the ack) with
     // the job wait and the mean depth in `wait` and `queue`; its jobs'
@@ -345,23 +353,19 @@ pub fn table(s: &Summary) -> String {
             .max(18);
         for c in &s.slo.checks {
             let verdict = if c.passed { "pass" } else { "FAIL" };
-            let _ = match &c.note {
-                Some(note) => writeln!(o, "SLO       {:<w$} {verdict}: {note}", c.metric),
-                None => writeln!(
+            let remark = c.remark();
+            let _ = match remark {
+                Some(note) if c.is_guard() => {
+                    writeln!(o, "SLO       {:<w$} {verdict}: {note}", c.metric)
+                }
+                _ => writeln!(
                     o,
                     "SLO       {:<w$} {:>12} {} {:<12} {verdict}{}",
                     c.metric,
                     fmt_check(c.unit, c.value),
                     c.op,
                     fmt_check(c.unit, c.limit),
-                    match c.unfinished {
-                        Some(n) if c.unit == "s" => {
-                            format!("  (counting {n} unfinished at their age)")
-                        }
-                        Some(n) =>
-                            format!("  (counting {n} unfinished past the grace as timed out)"),
-                        None => String::new(),
-                    }
+                    remark.map(|r| format!("  ({r})")).unwrap_or_default()
                 ),
             };
         }
@@ -426,15 +430,6 @@ pub fn fmt_check(unit: &str, v: f64) -> String {
             format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
         }
         _ => format!("{v}"),
-    }
-}
-
-/// An SLO figure in its metric's unit (latency, percent, count).
-pub fn fmt_metric(metric: &str, v: f64) -> String {
-    match metric {
-        "error_rate" => format!("{:.4}%", v * 100.0),
-        "bounded_in_flight" => format!("{v}"),
-        _ => human_secs(v),
     }
 }
 

@@ -211,18 +211,17 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
             "<table>\n<tr><th>objective</th><th>measured</th><th>bound</th><th>verdict</th><th>note</th></tr>\n",
         );
         for c in &s.slo.checks {
-            let note = match (&c.note, c.unfinished) {
-                (Some(n), _) => n.clone(),
-                (None, Some(n)) if c.unit == "s" => format!("counting {n} unfinished at their age"),
-                (None, Some(n)) => format!("counting {n} unfinished past the grace as timed out"),
-                (None, None) => String::new(),
-            };
+            let note = c.remark().unwrap_or_default();
             let _ = writeln!(
                 o,
                 "<tr><td>{}</td><td>{}</td><td>{} {}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
                 esc(&c.metric),
                 esc(&fmt_check(c.unit, c.value)),
-                if c.op == ">=" { "≥" } else { "≤" },
+                match c.op {
+                    ">=" => "≥",
+                    "<" => "<",
+                    _ => "≤",
+                },
                 esc(&fmt_check(c.unit, c.limit)),
                 if c.passed { "pass" } else { "fail" },
                 if c.passed { "pass" } else { "FAIL" },
@@ -270,24 +269,35 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
         "hit ratio",
     ];
     html_table(&mut o, &head, rows);
+    // The system's busiest window (by arrivals), then each component's
+    // with instances or a queue.
     let peaks: Vec<_> = s
-        .components
-        .0
+        .peak
         .iter()
-        .filter_map(|(name, c)| c.peak.as_ref().map(|p| (name, c, p)))
-        .filter(|(_, c, p)| p.utilization.is_some() || c.kind == "queue")
+        .map(|p| ("the system".to_string(), None, p))
+        .chain(
+            s.components
+                .0
+                .iter()
+                .filter_map(|(name, c)| c.peak.as_ref().map(|p| (name, c, p)))
+                .filter(|(_, c, p)| p.utilization.is_some() || c.kind == "queue")
+                .map(|(name, c, p)| (name.clone(), Some(c), p)),
+        )
         .collect();
     if !peaks.is_empty() {
         o.push_str(
-            "<h3>At the peak</h3>\n<p class=\"meta\">Each component's busiest sampling window after warm-up \
-(by utilization; queues by depth) and its busiest hour: what the means above hide. Times are since the start of the run.</p>\n",
+            "<h3>At the peak</h3>\n<p class=\"meta\">The busiest sampling window after warm-up (the system's by arrivals; \
+a component's by utilization, a queue's by depth) and the busiest hour: what the means above hide, and what the \
+<code>peak_*</code> objectives judge. Times are since the start of the run.</p>\n",
         );
         let rows = peaks.into_iter().map(|(name, c, p)| {
             let cells = vec![
                 pct(p.utilization),
-                pct(c.utilization),
-                format!("{:.1}", p.queue_len.unwrap_or(0.0)),
+                pct(c.and_then(|c| c.utilization)),
+                p.queue_len.map(|q| format!("{q:.1}")).unwrap_or_else(dash),
+                human_secs(p.p95_s),
                 human_secs(p.p99_s),
+                fmt_check("share", p.error_rate),
                 format!("{:.2}/s", p.arrivals_per_s),
                 format!("{} ({})", human_secs(p.at_s), human_secs(p.window_s)),
                 format!(
@@ -296,15 +306,17 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
                     p.busiest_hour_arrivals_per_s
                 ),
             ];
-            (name.clone(), cells)
+            (name, cells)
         });
         let head = [
-            "component",
+            "",
             "peak utilization",
             "over the run",
             "peak queue",
-            "peak p99",
-            "peak arrivals",
+            "p95",
+            "p99",
+            "errors",
+            "arrivals",
             "window ending (length)",
             "busiest hour from",
         ];

@@ -2,8 +2,9 @@
 //! added) and the SLO verdict.
 
 use crate::scenario::SloConfig;
-use crate::slo::{judge, split_unfinished, Slo};
+use crate::slo::{judge, Outcome, Slo};
 use scalesim_models::fleet::cost::HOURS_PER_MONTH;
+use scalesim_models::measure::peak;
 use scalesim_models::system::{ComponentReport, RunReport, TsRow};
 use scalesim_models::traffic::Op;
 use scalesim_sim::stats::LatencyHist;
@@ -33,6 +34,10 @@ pub struct Summary {
     pub error_rate: f64,
     /// 1 - error_rate: the share of judged requests answered.
     pub availability: f64,
+    /// The whole system's busiest sampling window after warm-up (by
+    /// arrivals) and its busiest hour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak: Option<Peak>,
     /// Per-component figures, in file order.
     pub components: ComponentMap,
     /// Cost (priced instance types arrive with the cost model).
@@ -451,13 +456,8 @@ impl Summary {
     pub fn new(r: &RunReport, slo: &SloConfig, wall_s: f64) -> Summary {
         let h = &r.latency;
         let latency = Latency::of(h);
-        let (young, old) = split_unfinished(&r.unfinished, slo.grace_s());
-        let judged = r.arrived - young;
-        let error_rate = if judged == 0 {
-            0.0
-        } else {
-            (r.rejected + old) as f64 / judged as f64
-        };
+        let grace = slo.grace_s();
+        let run = Outcome::of(r.arrived, r.rejected, &r.unfinished, grace);
         let components = Named(
             r.components
                 .iter()
@@ -465,7 +465,6 @@ impl Summary {
                 .collect(),
         );
         let llm = llm_block(r);
-        let grace = slo.grace_s();
         let slo = judge(slo, r);
         Summary {
             scenario: r.name.clone(),
@@ -476,16 +475,17 @@ impl Summary {
                 arrived: r.arrived,
                 completed: r.completed,
                 rejected: r.rejected,
-                timed_out: old,
+                timed_out: run.timed_out,
                 failed: 0,
                 in_flight_at_end: r.in_flight_at_end,
-                timed_out_at_end: old,
+                timed_out_at_end: run.timed_out,
                 unfinished_age_s: Ages::of(&r.unfinished),
             },
             latency_s: latency,
             throughput_rps: r.completed as f64 / r.measured_s,
-            error_rate,
-            availability: 1.0 - error_rate,
+            error_rate: run.error_rate(),
+            availability: 1.0 - run.error_rate(),
+            peak: peak(&r.timeseries, "_system", r.simulated_s - r.measured_s),
             components,
             cost_usd: cost(r),
             slo,
@@ -493,7 +493,7 @@ impl Summary {
                 r.classes
                     .iter()
                     .map(|c| {
-                        let (young, old) = split_unfinished(&c.unfinished, grace);
+                        let o = Outcome::of(c.arrived, c.rejected, &c.unfinished, grace);
                         let json = ClassJson {
                             op: match c.op {
                                 Op::Read => "read",
@@ -503,12 +503,8 @@ impl Summary {
                             completed: c.completed,
                             rejected: c.rejected,
                             in_flight_at_end: c.unfinished.len() as u64,
-                            timed_out_at_end: old,
-                            error_rate: if c.arrived == young {
-                                0.0
-                            } else {
-                                (c.rejected + old) as f64 / (c.arrived - young) as f64
-                            },
+                            timed_out_at_end: o.timed_out,
+                            error_rate: o.error_rate(),
                             latency_s: Latency::of(&c.latency),
                             ttft_s: c.tokens.as_ref().map(|t| Latency::of(&t.0)),
                             tpot_s: c.tokens.as_ref().map(|t| Latency::of(&t.1)),
@@ -640,8 +636,12 @@ pub struct Peak {
     /// Time-averaged queue length in the window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_len: Option<f64>,
+    /// 95th percentile of the response times that ended in the window.
+    pub p95_s: f64,
     /// 99th percentile of the response times that ended in the window.
     pub p99_s: f64,
+    /// Rejected arrivals over arrivals in the window.
+    pub error_rate: f64,
     /// Arrivals per second in the window.
     pub arrivals_per_s: f64,
     /// Start of the hour (whole windows) with the most arrivals, seconds.
@@ -652,51 +652,21 @@ pub struct Peak {
 
 /// The peak of component `name` over the windows after `warmup` s.
 fn peak(rows: &[TsRow], name: &str, warmup: f64) -> Option<Peak> {
-    let mut start = 0.0;
-    // (window start, row) of every window wholly after warm-up.
-    let mut w: Vec<(f64, &TsRow)> = Vec::new();
-    for r in rows.iter().filter(|r| r.component == name) {
-        if start + 1e-9 >= warmup {
-            w.push((start, r));
-        }
-        start = r.t_s;
-    }
-    let key = |r: &TsRow| {
-        r.utilization
-            .or(r.queue_len)
-            .unwrap_or(r.arrivals as f64 / 1e12)
-    };
-    let &(from, top) = w
-        .iter()
-        .reduce(|a, b| if key(b.1) > key(a.1) { b } else { a })?;
-    let dt = (top.t_s - from).max(1e-9);
-    // The busiest hour: consecutive windows covering an hour; the whole
-    // measured run when it is shorter.
-    let total: u64 = w.iter().map(|x| x.1.arrivals).sum();
-    let whole = (w[w.len() - 1].1.t_s - w[0].0).max(1e-9);
-    let (mut best, mut best_rate) = (w[0].0, total as f64 / whole);
-    let (mut found, mut j, mut sum) = (false, 0, 0u64);
-    for i in 0..w.len() {
-        sum += w[i].1.arrivals;
-        while j < i && w[i].1.t_s - w[j].0 > 3600.0 + 1e-9 {
-            sum -= w[j].1.arrivals;
-            j += 1;
-        }
-        let span = w[i].1.t_s - w[j].0;
-        let rate = sum as f64 / span.max(1e-9);
-        if span >= 3600.0 - 1e-9 && (!found || rate > best_rate) {
-            (best, best_rate, found) = (w[j].0, rate, true);
-        }
-    }
+    let w = peak::windows(rows, name, warmup);
+    let top = peak::busiest(&w)?;
+    let (hour, hour_rate) = peak::busiest_hour(&w)?;
+    let r = top.row;
     Some(Peak {
-        at_s: top.t_s,
-        window_s: dt,
-        utilization: top.utilization,
-        queue_len: top.queue_len,
-        p99_s: top.p99_s,
-        arrivals_per_s: top.arrivals as f64 / dt,
-        busiest_hour_start_s: best,
-        busiest_hour_arrivals_per_s: best_rate,
+        at_s: r.t_s,
+        window_s: top.len_s(),
+        utilization: r.utilization,
+        queue_len: r.queue_len,
+        p95_s: r.p95_s,
+        p99_s: r.p99_s,
+        error_rate: top.error_rate(),
+        arrivals_per_s: r.arrivals as f64 / top.len_s(),
+        busiest_hour_start_s: hour,
+        busiest_hour_arrivals_per_s: hour_rate,
     })
 }
 

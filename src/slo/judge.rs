@@ -5,7 +5,7 @@
 
 use super::{Objectives, SloConfig};
 use crate::output::human_secs;
-use scalesim_models::measure::{ComponentReport, RunReport};
+use scalesim_models::measure::{peak, ComponentReport, RunReport};
 use scalesim_sim::stats::LatencyHist;
 use scalesim_sim::{from_secs, Time};
 use serde::Serialize;
@@ -49,12 +49,69 @@ pub struct SloCheck {
     pub note: Option<String>,
 }
 
+impl SloCheck {
+    /// What a reader needs beside the comparison: the note, or how many
+    /// unfinished requests the value counts.
+    pub fn remark(&self) -> Option<String> {
+        match (&self.note, self.unfinished) {
+            (Some(n), _) => Some(n.clone()),
+            (None, Some(n)) if self.unit == "s" => {
+                Some(format!("counting {n} unfinished at their age"))
+            }
+            (None, Some(n)) => Some(format!(
+                "counting {n} unfinished past the grace as timed out"
+            )),
+            (None, None) => None,
+        }
+    }
+
+    /// A guard (a count: in flight, a backlog), which says what happened
+    /// in words rather than as a comparison with a bound nobody set.
+    pub fn is_guard(&self) -> bool {
+        self.unit == "count"
+    }
+}
+
 /// Requests (or jobs) unfinished at the end, split at the grace: those
 /// younger are not judged (their outcome is unknown), those older count as
 /// timed out at the end. `ages` ascending.
 pub fn split_unfinished(ages: &[Time], grace_s: f64) -> (u64, u64) {
     let young = ages.partition_point(|&a| a < from_secs(grace_s)) as u64;
     (young, ages.len() as u64 - young)
+}
+
+/// How a scope's requests (or a queue's jobs) came out, the unfinished
+/// split at the grace: what its error rate and availability read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    /// Judged: arrived minus the unfinished younger than the grace.
+    pub judged: u64,
+    /// Rejected plus unfinished past the grace.
+    pub errors: u64,
+    /// Unfinished past the grace (in `errors`): timed out at the end.
+    pub timed_out: u64,
+}
+
+impl Outcome {
+    /// The outcome of `arrived` requests of which `rejected` were refused
+    /// and those of `ages` (ascending) were unfinished at the end.
+    pub fn of(arrived: u64, rejected: u64, ages: &[Time], grace_s: f64) -> Outcome {
+        let (young, old) = split_unfinished(ages, grace_s);
+        Outcome {
+            judged: arrived - young,
+            errors: rejected + old,
+            timed_out: old,
+        }
+    }
+
+    /// Errors over judged requests (0 when none is judged).
+    pub fn error_rate(&self) -> f64 {
+        if self.judged == 0 {
+            0.0
+        } else {
+            self.errors as f64 / self.judged as f64
+        }
+    }
 }
 
 /// What one scope measured, as its objectives read it.
@@ -67,20 +124,58 @@ struct Measured {
     completed: u64,
     /// Unfinished requests counted in `latency`.
     unfinished: u64,
-    /// Requests judged for shares: arrived minus the unfinished younger
-    /// than the grace.
-    judged: u64,
-    /// Rejected plus unfinished past the grace.
-    errors: u64,
-    /// Unfinished past the grace (in `errors`).
-    timed_out: u64,
+    /// Judged requests, errors and timed out among them.
+    outcome: Outcome,
     /// (TTFT, TPOT) of LLM visits, when tokens were generated.
     tokens: Option<(LatencyHist, LatencyHist)>,
     /// Jobs: done with the unfinished at their age, done alone, and how
     /// many unfinished.
     jobs: Option<(LatencyHist, LatencyHist, u64)>,
     utilization: Option<f64>,
-    peak_utilization: Option<f64>,
+    /// The busiest sampling window after warm-up (the system's by
+    /// arrivals, a component's by utilization, queue or arrivals).
+    peak: Option<PeakWindow>,
+}
+
+/// A scope's busiest window, as the `peak_*` objectives read it.
+struct PeakWindow {
+    /// What ranked the windows (`utilization`, `arrivals`, ...).
+    by: &'static str,
+    from_s: f64,
+    to_s: f64,
+    utilization: Option<f64>,
+    p95_s: f64,
+    p99_s: f64,
+    error_rate: f64,
+    completions: u64,
+}
+
+impl PeakWindow {
+    /// The busiest of the windows of `name` after warm-up.
+    fn of(r: &RunReport, name: &str) -> Option<PeakWindow> {
+        let w = peak::windows(&r.timeseries, name, r.simulated_s - r.measured_s);
+        peak::busiest(&w).map(|top| PeakWindow {
+            by: peak::rank(top.row).0,
+            from_s: top.from_s,
+            to_s: top.row.t_s,
+            utilization: top.row.utilization,
+            p95_s: top.row.p95_s,
+            p99_s: top.row.p99_s,
+            error_rate: top.error_rate(),
+            completions: top.row.completions,
+        })
+    }
+
+    /// "in the busiest window by arrivals, 2h00m to 3h00m after the start",
+    /// a check's note.
+    fn note(&self) -> String {
+        format!(
+            "in the busiest window by {}, {} to {} after the start",
+            self.by,
+            human_secs(self.from_s),
+            human_secs(self.to_s)
+        )
+    }
 }
 
 impl Measured {
@@ -94,28 +189,21 @@ impl Measured {
         rejected: u64,
         grace_s: f64,
     ) -> Measured {
-        let (young, old) = split_unfinished(ages, grace_s);
         Measured {
             latency: with_ages(latency, ages),
             done: latency.clone(),
             completed,
             unfinished: ages.len() as u64,
-            judged: arrived - young,
-            errors: rejected + old,
-            timed_out: old,
+            outcome: Outcome::of(arrived, rejected, ages, grace_s),
             tokens: None,
             jobs: None,
             utilization: None,
-            peak_utilization: None,
+            peak: None,
         }
     }
 
     fn error_rate(&self) -> f64 {
-        if self.judged == 0 {
-            0.0
-        } else {
-            self.errors as f64 / self.judged as f64
-        }
+        self.outcome.error_rate()
     }
 }
 
@@ -215,6 +303,7 @@ fn run_measured(r: &RunReport, grace: f64) -> Measured {
     }
     m.tokens = (ttft.count() > 0).then_some((ttft, tpot));
     m.jobs = (queues > 0).then_some((jobs, jobs_done, jobs_unfinished));
+    m.peak = PeakWindow::of(r, "_system");
     m
 }
 
@@ -222,7 +311,6 @@ fn run_measured(r: &RunReport, grace: f64) -> Measured {
 /// its LLM visits, its jobs, its utilization over the run and at its
 /// busiest sampling window after warm-up.
 fn component_measured(c: &ComponentReport, r: &RunReport, grace: f64) -> Measured {
-    let warmup = r.simulated_s - r.measured_s;
     let mut m = Measured::requests(
         &c.response,
         &[],
@@ -241,12 +329,7 @@ fn component_measured(c: &ComponentReport, r: &RunReport, grace: f64) -> Measure
         (with_ages(&j.latency, &j.unfinished), j.latency.clone(), n)
     });
     m.utilization = c.utilization;
-    m.peak_utilization = r
-        .timeseries
-        .iter()
-        .filter(|w| w.component == c.name && w.t_s > warmup + 1e-9)
-        .filter_map(|w| w.utilization)
-        .reduce(f64::max);
+    m.peak = PeakWindow::of(r, &c.name);
     m
 }
 
@@ -262,7 +345,10 @@ enum What {
     ErrorRate,
     Availability,
     Utilization,
+    /// At the busiest window: its utilization, p95, p99, error rate.
     PeakUtilization,
+    PeakLatency(&'static str),
+    PeakErrorRate,
 }
 
 /// One objective of a scope, before any run: what it bounds, its key
@@ -294,6 +380,9 @@ fn bounds(o: &Objectives) -> Vec<Bound> {
     for (k, l) in o.job_bounds() {
         out.push(b(What::Job(k), format!("job_{k}"), "s", l));
     }
+    for (k, l) in o.peak_latency_bounds() {
+        out.push(b(What::PeakLatency(k), format!("peak_{k}"), "s", l));
+    }
     let shares = [
         (What::ErrorRate, "error_rate", o.error_rate),
         (What::Availability, "availability", o.availability),
@@ -303,6 +392,7 @@ fn bounds(o: &Objectives) -> Vec<Bound> {
             "peak_utilization",
             o.peak_utilization,
         ),
+        (What::PeakErrorRate, "peak_error_rate", o.peak_error_rate),
     ];
     for (what, key, f) in shares {
         if let Some(f) = f {
@@ -364,10 +454,36 @@ fn judge_scope(prefix: &str, o: &Objectives, m: &Measured, out: &mut Vec<SloChec
                 }
                 None => (f64::NAN, false, 0),
             },
-            What::ErrorRate => (m.error_rate(), true, m.timed_out),
-            What::Availability => (1.0 - m.error_rate(), true, m.timed_out),
+            What::ErrorRate => (m.error_rate(), true, m.outcome.timed_out),
+            What::Availability => (1.0 - m.error_rate(), true, m.outcome.timed_out),
             What::Utilization => (m.utilization.unwrap_or(f64::NAN), true, 0),
-            What::PeakUtilization => (m.peak_utilization.unwrap_or(f64::NAN), true, 0),
+            What::PeakUtilization => (
+                m.peak
+                    .as_ref()
+                    .and_then(|p| p.utilization)
+                    .unwrap_or(f64::NAN),
+                true,
+                0,
+            ),
+            // No completion in the window is no evidence for a latency.
+            What::PeakLatency(k) => match &m.peak {
+                Some(p) => (
+                    if k == "p95" { p.p95_s } else { p.p99_s },
+                    p.completions > 0,
+                    0,
+                ),
+                None => (f64::NAN, false, 0),
+            },
+            What::PeakErrorRate => match &m.peak {
+                Some(p) => (p.error_rate, true, 0),
+                None => (f64::NAN, false, 0),
+            },
+        };
+        let note = match b.what {
+            What::PeakUtilization | What::PeakLatency(_) | What::PeakErrorRate => {
+                m.peak.as_ref().map(PeakWindow::note)
+            }
+            _ => None,
         };
         let meets = if b.op == ">=" {
             value >= b.limit
@@ -382,7 +498,7 @@ fn judge_scope(prefix: &str, o: &Objectives, m: &Measured, out: &mut Vec<SloChec
             value,
             passed: measured && meets,
             unfinished: (unfinished > 0).then_some(unfinished),
-            note: None,
+            note,
         });
     }
 }

@@ -9,7 +9,7 @@
 
 mod judge;
 
-pub use judge::{judge, objectives, split_unfinished, Slo, SloCheck};
+pub use judge::{judge, objectives, split_unfinished, Outcome, Slo, SloCheck};
 
 use scalesim_models::system::ConfigIssue;
 use scalesim_models::units::{above_one, Duration, Fraction};
@@ -112,6 +112,14 @@ objectives! {
     /// Components with a fleet: bound on the busiest sampling window's
     /// utilization.
     peak_utilization: Fraction,
+    /// Bound on the 95th percentile in the busiest sampling window (the
+    /// run's by arrivals; a component's by utilization, queue length or
+    /// arrivals: the window of its `peak` in the summary).
+    peak_p95: Duration,
+    /// Bound on the 99th percentile in the busiest window.
+    peak_p99: Duration,
+    /// Bound on the rejected share of arrivals in the busiest window.
+    peak_error_rate: Fraction,
 }
 
 /// Latency objectives: (key as in the summary's `latency_s`, bound).
@@ -164,6 +172,15 @@ impl Objectives {
         .collect()
     }
 
+    /// The latency objectives at the peak that are set: (`p95` or `p99`,
+    /// bound in seconds).
+    pub fn peak_latency_bounds(&self) -> Vec<(&'static str, f64)> {
+        [("p95", self.peak_p95), ("p99", self.peak_p99)]
+            .into_iter()
+            .filter_map(|(n, d)| d.map(|d| (n, d.secs())))
+            .collect()
+    }
+
     /// The shares that are set: (field, value).
     fn shares(&self) -> Vec<(&'static str, f64)> {
         [
@@ -171,6 +188,7 @@ impl Objectives {
             ("availability", self.availability),
             ("utilization", self.utilization),
             ("peak_utilization", self.peak_utilization),
+            ("peak_error_rate", self.peak_error_rate),
         ]
         .into_iter()
         .filter_map(|(n, f)| f.map(|f| (n, f.get())))
@@ -267,6 +285,11 @@ fn check_scope(prefix: &str, o: &Objectives, what: Scope, out: &mut Vec<ConfigIs
             (kind != "queue").then(|| format!("job latency is measured by queues; this component is a {kind}")),
         ),
     };
+    if matches!(what, Scope::Class) {
+        for f in peak_fields(o) {
+            push(f, "the peak is a sampling window of the time series, which has rows per component and for the system, not per class: bound it under [slo] or [slo.components.<name>]".into());
+        }
+    }
     if let Some(why) = no_fleet {
         for f in fleet_fields(o) {
             push(f, why.clone());
@@ -291,6 +314,17 @@ fn fleet_fields(o: &Objectives) -> Vec<&'static str> {
     [
         ("utilization", o.utilization.is_some()),
         ("peak_utilization", o.peak_utilization.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(f, set)| set.then_some(f))
+    .collect()
+}
+
+fn peak_fields(o: &Objectives) -> Vec<&'static str> {
+    [
+        ("peak_p95", o.peak_p95.is_some()),
+        ("peak_p99", o.peak_p99.is_some()),
+        ("peak_error_rate", o.peak_error_rate.is_some()),
     ]
     .into_iter()
     .filter_map(|(f, set)| set.then_some(f))
@@ -328,7 +362,9 @@ pub fn bare_seconds(slo: &toml_edit::Table) -> Vec<(String, f64)> {
     let mut out = Vec::new();
     let mut scan = |prefix: String, t: &dyn toml_edit::TableLike| {
         for (k, item) in t.iter() {
-            let latency = LATENCY.contains(&k) || k.starts_with("ttft_") || k.starts_with("tpot_");
+            let latency = LATENCY.contains(&k.trim_start_matches("peak_"))
+                || k.starts_with("ttft_")
+                || k.starts_with("tpot_");
             let v = item
                 .as_value()
                 .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)));

@@ -5,6 +5,7 @@
 //! run returns.
 
 mod collect;
+pub mod peak;
 mod report;
 
 pub use report::*;

@@ -492,7 +492,7 @@ impl ManifestError {
         ManifestError {
             line_col,
             path,
-            message,
+            message: crate::plain::plain(&message),
         }
     }
 
