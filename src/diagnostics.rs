@@ -224,10 +224,14 @@ pub fn path_at(doc: &ImDocument<&str>, at: usize) -> Option<String> {
             if let Some(sub) = item.as_table_like() {
                 walk(sub, at, &path, best);
             } else if let Item::Value(toml_edit::Value::Array(a)) = item {
-                for v in a.iter() {
+                for (i, v) in a.iter().enumerate() {
                     if let Some(it) = v.as_inline_table() {
-                        walk(it, at, &path, best);
+                        walk(it, at, &format!("{path}[{i}]"), best);
                     }
+                }
+            } else if let Item::ArrayOfTables(a) = item {
+                for (i, t) in a.iter().enumerate() {
+                    walk(t, at, &format!("{path}[{i}]"), best);
                 }
             }
         }

@@ -55,10 +55,13 @@ enum Command {
                    per component, plus `_system` rows with end-to-end figures
   load, latency, utilization, instances, cost  (.png and .svg)
                    offered load and throughput; p50/p95/p99 with SLO lines;
-                   utilization and queue length; instances; cumulative cost
+                   utilization and queue length; instances desired vs
+                   ready; cost per hour and cumulative
   llm              with LLM or batch components: p99 time to first token
                    and per output token, tokens/s, KV-cache use, batch size
-  report.html      one self-contained page: summary table and every chart
+  scaling_events.csv  each autoscaler decision and its reason
+  report.html      one self-contained page: the summary, the objectives, the
+                   peak, the bill, every chart and the assumptions modelled
 
 Exits 1 when an SLO in the scenario's [slo] table fails (or the run was
 stopped as a runaway), so CI can gate a rollout on it."

@@ -165,3 +165,19 @@ fn a_class_has_no_peak_and_a_bare_number_is_seconds() {
     let e = load_error(&PEAKY.replace("peak_p99 = \"500ms\"", "peak_p99 = 500"));
     assert!(e.contains("peak_p99 = 500 means 500 seconds"), "{e}");
 }
+
+#[test]
+fn studies_read_the_peak_checks_as_metrics() {
+    // compare, capacity and sweeps judge `slo.<check>`: the peak checks,
+    // which carry a note, are metrics like any other; guards are not.
+    let s = summary(PEAKY);
+    let m = scalesim::study::metrics::flatten(&s);
+    let get = |k: &str| m.iter().find(|(n, _)| n == k).map(|x| x.1);
+    assert_eq!(get("slo.peak_p99"), Some(check(&s, "peak_p99").value));
+    assert_eq!(
+        get("slo.components.api.peak_p95"),
+        Some(check(&s, "components.api.peak_p95").value)
+    );
+    assert_eq!(get("peak.p99_s"), Some(s.peak.as_ref().unwrap().p99_s));
+    assert!(get("slo.bounded_in_flight").is_none());
+}

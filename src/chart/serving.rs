@@ -2,8 +2,7 @@
 
 use super::axis::{linear_axis, percent_axis, Scale};
 use super::figure::{key, Swatch};
-use super::format::Unit;
-use super::format::{fmt_dur, fmt_rate, fmt_secs, fmt_usd};
+use super::format::{fmt_dur, fmt_rate, fmt_secs, fmt_usd, Unit};
 use super::style::{palette, SLO_RED};
 use super::timeline::{latency_axis, max_of, series_layers, Panel, RunFigure};
 use super::windows::Ctx;

@@ -53,11 +53,16 @@ pub fn flatten(s: &Summary) -> Vec<(String, f64)> {
                 }
                 let checks = v.get("checks").and_then(Value::as_array);
                 for c in checks.into_iter().flatten() {
-                    let (Some(metric), None) =
-                        (c.get("metric").and_then(Value::as_str), c.get("note"))
-                    else {
+                    // Guards (counts: in flight, a backlog) are not
+                    // objectives with a figure of their own; `slo.passed`
+                    // carries them.
+                    let guard = c.get("unit").and_then(Value::as_str) == Some("count");
+                    let Some(metric) = c.get("metric").and_then(Value::as_str) else {
                         continue;
                     };
+                    if guard {
+                        continue;
+                    }
                     // A value without evidence (NaN) is written as null.
                     let value = c.get("value").and_then(Value::as_f64).unwrap_or(f64::NAN);
                     out.push((format!("slo.{metric}"), value + 0.0));
@@ -79,10 +84,11 @@ fn walk(path: &str, v: &Value, out: &mut Vec<(String, f64)>) {
                 walk(&format!("{path}.{k}"), v, out);
             }
         }
-        // A run cut short by the runaway guard projects no month: the
-        // figure is missing (NaN), not left out of the replication.
-        Value::Null if path == "cost_usd.projected_month" => out.push((path.into(), f64::NAN)),
-        // Strings (kinds, ops), other nulls and arrays carry no figure.
+        // A figure the run could not give (a month projected from a run
+        // the runaway guard cut short) is missing (NaN), not left out of
+        // the replication.
+        Value::Null => out.push((path.into(), f64::NAN)),
+        // Strings (kinds, ops) and arrays carry no figure.
         _ => {}
     }
 }
