@@ -597,15 +597,26 @@ fn replay_policy_reads_the_timeseries_of_a_run() {
     );
     // The recorded capacity is what the run's own HPA wanted.
     let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let column = |name: &str| {
+        csv.lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .position(|h| h == name)
+            .unwrap()
+    };
     let first_api = csv.lines().find(|l| l.contains(",api,")).unwrap();
-    let desired = first_api.split(',').nth(15).unwrap();
+    let desired = first_api
+        .split(',')
+        .nth(column("instances_desired"))
+        .unwrap();
     assert_eq!(steps[0]["current"].to_string(), desired, "{first_api}");
     // A needed column missing: located on the header.
     let cut: String = csv
         .lines()
         .map(|l| {
             let mut c: Vec<&str> = l.split(',').collect();
-            c.remove(10); // utilization
+            c.remove(column("utilization"));
             c.join(",") + "\n"
         })
         .collect();

@@ -3,7 +3,7 @@
 use super::axis::linear_axis;
 use super::figure::{key, Swatch};
 use super::format::{fmt_rate, Unit};
-use super::style::{DESIRED, OFFERED, SLO_RED, THROUGHPUT};
+use super::style::{DESIRED, OFFERED, SLO_RED, THROUGHPUT, TIMED_OUT};
 use super::timeline::{max_of, series_layers, Layer, Panel, RunFigure};
 use super::windows::{Ctx, Pt};
 
@@ -16,16 +16,22 @@ pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     let done = c.rate(|r| r.completions);
     let rejected_total: u64 = c.data.system.iter().map(|r| r.rejections).sum();
     let rejects = c.rate(|r| r.rejections);
+    let timed_out_total: u64 = c.data.system.iter().map(|r| r.timed_out).sum();
+    let timeouts = c.rate(|r| r.timed_out);
     let offered_rps = if s.measured_s > 0.0 {
         s.requests.arrived as f64 / s.measured_s
     } else {
         0.0
     };
     fig.head.subtitle = vec![format!(
-        "After warm-up: offered {} req/s, throughput {} req/s, {} rejected (error rate {:.3}%).",
+        "After warm-up: offered {} req/s, throughput {} req/s, {} rejected{} (error rate {:.3}%).",
         fmt_rate(offered_rps),
         fmt_rate(s.throughput_rps),
         s.requests.rejected,
+        match s.requests.timed_out {
+            0 => String::new(),
+            n => format!(", {n} timed out"),
+        },
         s.error_rate * 100.0
     )];
     // Forecasting autoscalers: their load forecast for each moment.
@@ -46,6 +52,9 @@ pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     let mut series: Vec<&[Option<Pt>]> = vec![&offered, &done];
     if rejected_total > 0 {
         series.push(&rejects);
+    }
+    if timed_out_total > 0 {
+        series.push(&timeouts);
     }
     series.extend(forecasts.iter().map(|f| f.1.as_slice()));
     let y = linear_axis(max_of(series), "requests per second", Unit::Plain);
@@ -74,6 +83,14 @@ pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
         fig.head
             .legend
             .push(key("rejections/s (queue full)", SLO_RED, Swatch::Line));
+    }
+    if timed_out_total > 0 {
+        layers.extend(series_layers(&timeouts, TIMED_OUT, 2, c.banded(), |v| v));
+        fig.head.legend.push(key(
+            "timed out/s (waited past queue_timeout)",
+            TIMED_OUT,
+            Swatch::Line,
+        ));
     }
     for (i, f) in &forecasts {
         layers.extend(series_layers(f, DESIRED, 2, false, |v| v));

@@ -55,6 +55,9 @@ pub(crate) const GRID: RGBColor = RGBColor(0xd0, 0xd4, 0xd9);
 pub(crate) const GRID_LIGHT: RGBColor = RGBColor(0xec, 0xee, 0xf1);
 /// SLOs, rejections, failures.
 pub(crate) const SLO_RED: RGBColor = RGBColor(0xd6, 0x27, 0x28);
+/// Requests that gave up waiting (`queue_timeout`): a darker red, apart
+/// from rejections.
+pub(crate) const TIMED_OUT: RGBColor = RGBColor(0x8c, 0x1a, 0x4b);
 /// The total over stacked components.
 pub(crate) const TOTAL: RGBColor = RGBColor(0x33, 0x33, 0x33);
 /// Desired capacity and forecasts; the highlight of study charts.

@@ -162,6 +162,12 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
     card("arrived", thousands(r.arrived));
     card("completed", thousands(r.completed));
     card("rejected", thousands(r.rejected));
+    if r.timed_out > r.timed_out_at_end {
+        card(
+            "timed out waiting",
+            thousands(r.timed_out - r.timed_out_at_end),
+        );
+    }
     card("in flight at end", thousands(r.in_flight_at_end));
     if r.timed_out_at_end > 0 {
         card("timed out at the end", thousands(r.timed_out_at_end));

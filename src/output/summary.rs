@@ -64,7 +64,8 @@ pub struct Requests {
     pub completed: u64,
     /// Refused by a full queue.
     pub rejected: u64,
-    /// Timed out: today the requests unfinished at the end older than
+    /// Timed out: gave up waiting past a pool's `queue_timeout` on their
+    /// path, or unfinished at the end and older than
     /// `slo.unfinished_grace` (timed out at the end of the run).
     pub timed_out: u64,
     /// Failed otherwise.
@@ -156,6 +157,8 @@ pub struct ComponentJson {
     pub completions: u64,
     /// Visits rejected here.
     pub rejections: u64,
+    /// Visits that gave up waiting here (`queue_timeout`), after warm-up.
+    pub timed_out: u64,
     /// Completions per second.
     pub throughput_rps: f64,
     /// Mean time from arrival to answer here.
@@ -355,11 +358,13 @@ pub struct ClassJson {
     pub completed: u64,
     /// Rejected.
     pub rejected: u64,
+    /// Timed out on their path (`queue_timeout`) or at the end.
+    pub timed_out: u64,
     /// Still in flight at the end.
     pub in_flight_at_end: u64,
     /// Of those, older than the grace (timed out at the end).
     pub timed_out_at_end: u64,
-    /// (rejected + timed out at the end) / judged, as the run's.
+    /// (rejected + timed out) / judged, as the run's.
     pub error_rate: f64,
     /// End-to-end latency, seconds.
     pub latency_s: Latency,
@@ -457,7 +462,7 @@ impl Summary {
         let h = &r.latency;
         let latency = Latency::of(h);
         let grace = slo.grace_s();
-        let run = Outcome::of(r.arrived, r.rejected, &r.unfinished, grace);
+        let run = Outcome::of(r.arrived, r.rejected + r.timed_out, &r.unfinished, grace);
         let components = Named(
             r.components
                 .iter()
@@ -475,7 +480,7 @@ impl Summary {
                 arrived: r.arrived,
                 completed: r.completed,
                 rejected: r.rejected,
-                timed_out: run.timed_out,
+                timed_out: r.timed_out + run.timed_out,
                 failed: 0,
                 in_flight_at_end: r.in_flight_at_end,
                 timed_out_at_end: run.timed_out,
@@ -493,7 +498,8 @@ impl Summary {
                 r.classes
                     .iter()
                     .map(|c| {
-                        let o = Outcome::of(c.arrived, c.rejected, &c.unfinished, grace);
+                        let o =
+                            Outcome::of(c.arrived, c.rejected + c.timed_out, &c.unfinished, grace);
                         let json = ClassJson {
                             op: match c.op {
                                 Op::Read => "read",
@@ -502,6 +508,7 @@ impl Summary {
                             arrived: c.arrived,
                             completed: c.completed,
                             rejected: c.rejected,
+                            timed_out: c.timed_out + o.timed_out,
                             in_flight_at_end: c.unfinished.len() as u64,
                             timed_out_at_end: o.timed_out,
                             error_rate: o.error_rate(),
@@ -703,6 +710,7 @@ fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
         arrivals: c.arrivals,
         completions: c.completions,
         rejections: c.rejections,
+        timed_out: c.timed_out,
         throughput_rps: c.throughput_rps,
         mean_response_s: c.mean_response_s,
         p99_response_s: c.p99_response_s,

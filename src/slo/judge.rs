@@ -86,20 +86,21 @@ pub fn split_unfinished(ages: &[Time], grace_s: f64) -> (u64, u64) {
 pub struct Outcome {
     /// Judged: arrived minus the unfinished younger than the grace.
     pub judged: u64,
-    /// Rejected plus unfinished past the grace.
+    /// Refused, timed out on the path, or unfinished past the grace.
     pub errors: u64,
     /// Unfinished past the grace (in `errors`): timed out at the end.
     pub timed_out: u64,
 }
 
 impl Outcome {
-    /// The outcome of `arrived` requests of which `rejected` were refused
-    /// and those of `ages` (ascending) were unfinished at the end.
-    pub fn of(arrived: u64, rejected: u64, ages: &[Time], grace_s: f64) -> Outcome {
+    /// The outcome of `arrived` requests of which `failed` were refused or
+    /// timed out on their path and those of `ages` (ascending) were
+    /// unfinished at the end.
+    pub fn of(arrived: u64, failed: u64, ages: &[Time], grace_s: f64) -> Outcome {
         let (young, old) = split_unfinished(ages, grace_s);
         Outcome {
             judged: arrived - young,
-            errors: rejected + old,
+            errors: failed + old,
             timed_out: old,
         }
     }
@@ -186,7 +187,7 @@ impl Measured {
         ages: &[Time],
         arrived: u64,
         completed: u64,
-        rejected: u64,
+        failed: u64,
         grace_s: f64,
     ) -> Measured {
         Measured {
@@ -194,7 +195,7 @@ impl Measured {
             done: latency.clone(),
             completed,
             unfinished: ages.len() as u64,
-            outcome: Outcome::of(arrived, rejected, ages, grace_s),
+            outcome: Outcome::of(arrived, failed, ages, grace_s),
             tokens: None,
             jobs: None,
             utilization: None,
@@ -239,7 +240,7 @@ pub fn judge(slo: &SloConfig, r: &RunReport) -> Slo {
                 &c.unfinished,
                 c.arrived,
                 c.completed,
-                c.rejected,
+                c.rejected + c.timed_out,
                 grace,
             );
             m.tokens = c.tokens.clone().filter(|t| t.0.count() > 0);
@@ -283,7 +284,7 @@ fn run_measured(r: &RunReport, grace: f64) -> Measured {
         &r.unfinished,
         r.arrived,
         r.completed,
-        r.rejected,
+        r.rejected + r.timed_out,
         grace,
     );
     let (mut ttft, mut tpot) = (LatencyHist::new(), LatencyHist::new());
@@ -316,7 +317,7 @@ fn component_measured(c: &ComponentReport, r: &RunReport, grace: f64) -> Measure
         &[],
         c.arrivals,
         c.completions,
-        c.rejections,
+        c.rejections + c.timed_out,
         grace,
     );
     m.tokens = c
@@ -611,7 +612,9 @@ fn violation_minutes(o: &Objectives, r: &RunReport) -> f64 {
                 v > limit
             });
         let failing = match error_limit {
-            Some(limit) if w.arrivals > 0 => w.rejections as f64 / w.arrivals as f64 > limit,
+            Some(limit) if w.arrivals > 0 => {
+                (w.rejections + w.timed_out) as f64 / w.arrivals as f64 > limit
+            }
             _ => false,
         };
         if late || window_tokens_late || failing {

@@ -8,6 +8,7 @@ pub mod balance;
 pub mod bill;
 pub(crate) mod config;
 pub mod cost;
+pub mod patience;
 pub mod pool;
 mod scaler;
 

@@ -17,6 +17,7 @@ use crate::dist::{Dist, DistConfig};
 use crate::fleet::balance::{Balancer, Policy, DEFAULT_VNODES};
 use crate::fleet::config::fleet_config;
 use crate::fleet::cost::Pricing;
+use crate::fleet::patience::Patience;
 use crate::units::Duration;
 use scalesim_sim::stats::TimeAvg;
 use scalesim_sim::{SimRng, Time};
@@ -46,6 +47,12 @@ fleet_config! {
         /// Waiting room; absent = unbounded, 0 = none.
         #[serde(default)]
         pub queue_capacity: Option<u64>,
+        /// How long a request waits for a slot before it gives up and
+        /// leaves unserved (load shedding), a law or a duration: `"2s"`,
+        /// `{ dist = "exp", mean = "2s" }` (see [`crate::fleet::patience`]).
+        /// Counted in `requests.timed_out`.
+        #[serde(default)]
+        pub queue_timeout: Option<DistConfig>,
         /// Downstream components called in order after the local service,
         /// while holding the slot.
         #[serde(default)]
@@ -156,6 +163,22 @@ impl PoolConfig {
             p.check()
                 .map_err(|(f, m)| (format!("provision_time.{f}"), m))?;
         }
+        if let Some(t) = &self.queue_timeout {
+            t.check()
+                .map_err(|(f, m)| (format!("queue_timeout.{f}"), m))?;
+            if t.mean() <= 0.0 {
+                return Err((
+                    "queue_timeout".into(),
+                    "a queue timeout of 0 drops every request that would wait: write queue_capacity = 0 for a pool without a waiting room".into(),
+                ));
+            }
+            if self.balance.per_instance() {
+                return Err((
+                    "queue_timeout".into(),
+                    "queue_timeout needs the pool's one shared queue (balance = \"fifo\", the default): behind a balancer each instance keeps its own queue, where deadlines are not modelled yet".into(),
+                ));
+            }
+        }
         for (callee, &limit) in &self.connections {
             if !self.calls.contains(callee) {
                 return Err((
@@ -215,6 +238,7 @@ impl PoolConfig {
                 value: Duration(0.0),
             },
             queue_capacity: None,
+            queue_timeout: None,
             calls: Vec::new(),
             instance_type: None,
             price_per_hour: None,
@@ -377,11 +401,28 @@ pub struct Pool {
     free: Vec<(u32, u32)>,
     capacity: Option<u64>,
     queue: VecDeque<u32>,
+    /// Deadlines of queued visits (`queue_timeout`).
+    patience: Option<Box<Patience>>,
     service: Dist,
     rng: SimRng,
     ready: u32,
     busy_ready: u64,
     dispatch: Option<Box<Dispatch>>,
+}
+
+/// The next live visit of the FIFO `queue`, dropping the entries of
+/// visits that gave up (see [`Patience`]).
+#[inline]
+fn pop_live(queue: &mut VecDeque<u32>, patience: &mut Option<Box<Patience>>) -> Option<u32> {
+    let Some(p) = patience else {
+        return queue.pop_front();
+    };
+    while let Some(v) = queue.pop_front() {
+        if p.reach_head(v) {
+            return Some(v);
+        }
+    }
+    None
 }
 
 /// What releasing a slot led to.
@@ -398,7 +439,7 @@ impl Pool {
     /// at time 0. `balance_rng` drives the balancer's random choices (a
     /// stream apart from the service times, so that changing the policy
     /// keeps the service draws).
-    pub fn new(cfg: &PoolConfig, rng: SimRng, balance_rng: SimRng) -> Self {
+    pub fn new(cfg: &PoolConfig, rng: SimRng, balance_rng: SimRng, patience_rng: SimRng) -> Self {
         let dispatch = cfg.balance.per_instance().then(|| {
             Box::new(Dispatch {
                 balancer: Balancer::new(
@@ -420,6 +461,10 @@ impl Pool {
             free: Vec::with_capacity(cfg.slots() as usize),
             capacity: cfg.queue_capacity,
             queue: VecDeque::with_capacity(1024),
+            patience: cfg
+                .queue_timeout
+                .as_ref()
+                .map(|law| Box::new(Patience::new(law, patience_rng))),
             service: cfg.service.sampler(),
             rng,
             ready: 0,
@@ -460,7 +505,7 @@ impl Pool {
         if let Some(inst) = self.take_slot() {
             self.occupy(inst, now);
             Admission::Start(inst)
-        } else if self.capacity.is_none_or(|c| (self.queue.len() as u64) < c) {
+        } else if self.capacity.is_none_or(|c| (self.queue_len() as u64) < c) {
             self.queue.push_back(visit);
             Admission::Queued
         } else {
@@ -541,7 +586,7 @@ impl Pool {
         }
         match i.phase {
             Phase::Ready => {
-                if let Some(v) = self.queue.pop_front() {
+                if let Some(v) = pop_live(&mut self.queue, &mut self.patience) {
                     return Release {
                         next: Some((v, inst)),
                         gone: false,
@@ -629,9 +674,12 @@ impl Pool {
         if self.queue.is_empty() || self.dispatch.is_some() {
             return None;
         }
+        if self.queue_len() == 0 {
+            return None;
+        }
         let inst = self.take_slot()?;
         self.occupy(inst, now);
-        self.queue.pop_front().map(|v| (v, inst))
+        pop_live(&mut self.queue, &mut self.patience).map(|v| (v, inst))
     }
 
     /// Removes `k` instances at `now`: not-yet-ready ones first (they go at
@@ -723,8 +771,22 @@ impl Pool {
     pub fn queue_len(&self) -> usize {
         match &self.dispatch {
             Some(d) => d.queued,
-            None => self.queue.len(),
+            None => self.queue.len() - self.patience.as_ref().map_or(0, |p| p.stale()),
         }
+    }
+
+    /// Visit `visit` was queued: its ticket and patience, when the pool
+    /// has a `queue_timeout`.
+    pub fn patience(&mut self, visit: u32) -> Option<(u32, Time)> {
+        self.patience.as_mut().map(|p| p.wait(visit))
+    }
+
+    /// The deadline `ticket` of queued visit `visit` passed: true when it
+    /// was still waiting and gives up now.
+    pub fn give_up(&mut self, visit: u32, ticket: u32) -> bool {
+        self.patience
+            .as_mut()
+            .is_some_and(|p| p.expire(visit, ticket))
     }
 
     /// The balancing policy in use.
@@ -761,6 +823,7 @@ mod tests {
             &cfg,
             scalesim_sim::stream(0, 0, "p", "s"),
             scalesim_sim::stream(0, 0, "p", "b"),
+            scalesim_sim::stream(0, 0, "p", "t"),
         )
     }
 

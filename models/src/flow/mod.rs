@@ -72,6 +72,9 @@ pub enum Outcome {
     Ok,
     /// Refused somewhere on its path.
     Rejected,
+    /// Gave up somewhere on its path: it waited longer than a
+    /// `queue_timeout` allowed and left unserved (load shedding).
+    TimedOut,
 }
 
 /// A request in flight.
@@ -128,6 +131,8 @@ pub struct Class {
     pub completed: u64,
     /// Of those, rejected.
     pub rejected: u64,
+    /// Of those, timed out on their path (a `queue_timeout`).
+    pub timed_out: u64,
     /// End-to-end latency of those completed.
     pub latency: LatencyHist,
     /// Classes with token counts: (TTFT, TPOT) of their LLM visits.
@@ -174,8 +179,9 @@ pub enum Action {
     /// Visit `v` ends with `outcome`: its kind releases what it holds,
     /// then its caller hears the answer.
     Leave(VisitId, Outcome),
-    /// Visit `v` is refused at the door (it holds nothing yet).
-    Refuse(VisitId),
+    /// Visit `v` ends before it holds anything: refused at the door
+    /// (`Rejected`) or given up while waiting (`TimedOut`).
+    Refuse(VisitId, Outcome),
     /// The kind runs one of its own events now, after what it emitted
     /// before.
     Run(Wake),
@@ -207,7 +213,7 @@ impl Action {
             Action::Call { from, to } => Packed(w(Packed::CALL, from.slot(), to.0, 0), 0),
             Action::Spawn { to, req } => Packed(w(Packed::SPAWN, req.0, to.0, 0), 0),
             Action::Leave(v, o) => Packed(w(Packed::LEAVE, v.slot(), 0, o as u8), 0),
-            Action::Refuse(v) => Packed(w(Packed::REFUSE, v.slot(), 0, 0), 0),
+            Action::Refuse(v, o) => Packed(w(Packed::REFUSE, v.slot(), 0, o as u8), 0),
             Action::Run(k) => Packed(w(Packed::RUN, k.a, k.comp.0, k.tag), k.b as u64),
             Action::Started(req) => Packed(w(Packed::STARTED, req.0, 0, 0), 0),
             Action::Answer(p, req, o) => Packed(
@@ -267,10 +273,10 @@ impl Packed {
     /// Its outcome (actions that end something).
     #[inline(always)]
     pub(crate) fn outcome(self) -> Outcome {
-        if self.last() == 0 {
-            Outcome::Ok
-        } else {
-            Outcome::Rejected
+        match self.last() {
+            0 => Outcome::Ok,
+            1 => Outcome::Rejected,
+            _ => Outcome::TimedOut,
         }
     }
 
@@ -288,7 +294,7 @@ impl Packed {
                 req: ReqId(id),
             },
             Packed::LEAVE => Action::Leave(self.visit(), self.outcome()),
-            Packed::REFUSE => Action::Refuse(self.visit()),
+            Packed::REFUSE => Action::Refuse(self.visit(), self.outcome()),
             Packed::RUN => Action::Run(Wake {
                 comp: self.comp(),
                 tag: self.last(),
@@ -435,7 +441,18 @@ impl Cx<'_> {
     /// Visit `v` is refused before it holds anything.
     #[inline]
     pub fn refuse(&mut self, v: VisitId) {
-        self.flow.stack.push(Action::Refuse(v).pack());
+        self.flow
+            .stack
+            .push(Action::Refuse(v, Outcome::Rejected).pack());
+    }
+
+    /// Visit `v` gave up waiting before it held anything (its
+    /// `queue_timeout` passed): it times out, and its caller hears so.
+    #[inline]
+    pub fn abandon(&mut self, v: VisitId) {
+        self.flow
+            .stack
+            .push(Action::Refuse(v, Outcome::TimedOut).pack());
     }
 
     /// Runs this component's event `tag` once what was emitted before it

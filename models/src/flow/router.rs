@@ -98,6 +98,8 @@ pub struct System {
     pub(crate) counted_arrived: u64,
     pub(crate) counted_completed: u64,
     pub(crate) counted_rejected: u64,
+    /// Requests that arrived after warm-up and timed out on their path.
+    pub(crate) counted_timed_out: u64,
     pub(crate) latency: LatencyHist,
     pub(crate) rows: Vec<TsRow>,
     pub(crate) last_sample: Time,
@@ -147,6 +149,7 @@ impl System {
                     arrived: 0,
                     completed: 0,
                     rejected: 0,
+                    timed_out: 0,
                     latency: LatencyHist::new(),
                     tokens: (s.trace_tokens.is_some()
                         || (c.prompt_tokens.is_some() && c.output_tokens.is_some()))
@@ -223,6 +226,7 @@ impl System {
             counted_arrived: 0,
             counted_completed: 0,
             counted_rejected: 0,
+            counted_timed_out: 0,
             latency: LatencyHist::new(),
             rows: Vec::new(),
             last_sample: 0,
@@ -331,7 +335,7 @@ impl System {
     fn rare(&mut self, s: &mut Scheduler<Ev>, a: Action) {
         match a {
             Action::Spawn { to, req } => self.enter(s, to, req, None),
-            Action::Refuse(v) => self.refuse(s, v),
+            Action::Refuse(v, o) => self.refuse(s, v, o),
             Action::Run(w) => self.wake(s, w),
             Action::Started(req) => self.started(s, req),
             Action::Answer(parent, req, outcome) => self.answer(s, parent, req, outcome),
@@ -415,14 +419,19 @@ impl System {
         }
     }
 
-    /// Visit `v` is refused before it holds anything.
-    fn refuse(&mut self, s: &mut Scheduler<Ev>, v: VisitId) {
+    /// Visit `v` ends before it holds anything: refused (`Rejected`) or
+    /// given up waiting (`TimedOut`), counted where it happened.
+    fn refuse(&mut self, s: &mut Scheduler<Ev>, v: VisitId, outcome: Outcome) {
         let visit = self.flow.visits[v.slot()];
         let st = &mut self.stats[visit.comp.index()];
-        st.rejections += 1;
+        if outcome == Outcome::TimedOut {
+            st.timed_out += 1;
+        } else {
+            st.rejections += 1;
+        }
         st.in_system.add(s.now(), -1.0);
         self.flow.visits.remove(v.slot());
-        self.answer(s, visit.parent, visit.req, Outcome::Rejected);
+        self.answer(s, visit.parent, visit.req, outcome);
     }
 
     /// Visit `v` ends: its kind releases what it holds, then its parent
@@ -516,6 +525,11 @@ impl System {
                 self.sys.rejections += 1;
                 self.counted_rejected += r.counted as u64;
                 self.flow.classes[r.class as usize].rejected += r.counted as u64;
+            }
+            Outcome::TimedOut => {
+                self.sys.timed_out += 1;
+                self.counted_timed_out += r.counted as u64;
+                self.flow.classes[r.class as usize].timed_out += r.counted as u64;
             }
         }
     }

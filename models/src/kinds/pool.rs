@@ -15,6 +15,8 @@ use std::collections::VecDeque;
 
 /// A visit finished its local service.
 const SERVED: u8 = 0;
+/// A queued visit's `queue_timeout` passed (`b`: its ticket).
+const PATIENCE: u8 = 1;
 
 /// A pool as it runs.
 pub struct PoolKind {
@@ -61,6 +63,7 @@ impl PoolKind {
                 p,
                 stream(seed, rep, name, "service"),
                 stream(seed, rep, name, "balance"),
+                stream(seed, rep, name, "patience"),
             ),
             calls: p.calls.iter().map(|c| idx(c)).collect(),
             conns: p
@@ -152,14 +155,25 @@ impl Component for PoolKind {
                 cx.stats.busy.set(cx.now, self.pool.busy() as f64);
                 self.start_service(cx, v, inst)
             }
-            Admission::Queued => cx.stats.queue.add(cx.now, 1.0),
+            Admission::Queued => {
+                cx.stats.queue.add(cx.now, 1.0);
+                if let Some((ticket, dt)) = self.pool.patience(v.slot()) {
+                    cx.after(dt, PATIENCE, v.slot(), ticket);
+                }
+            }
             Admission::Rejected => cx.refuse(v),
         }
     }
 
     #[inline]
     fn on_wake(&mut self, cx: &mut Cx, w: Wake) {
-        debug_assert_eq!(w.tag, SERVED);
+        if w.tag == PATIENCE {
+            if self.pool.give_up(w.a, w.b) {
+                cx.stats.queue.add(cx.now, -1.0);
+                cx.abandon(VisitId::from_slot(w.a));
+            }
+            return;
+        }
         self.next_call(cx, VisitId::from_slot(w.a));
     }
 

@@ -125,7 +125,11 @@ impl System {
             arrived: self.counted_arrived,
             completed: self.counted_completed,
             rejected: self.counted_rejected,
-            in_flight_at_end: self.counted_arrived - self.counted_completed - self.counted_rejected,
+            timed_out: self.counted_timed_out,
+            in_flight_at_end: self.counted_arrived
+                - self.counted_completed
+                - self.counted_rejected
+                - self.counted_timed_out,
             latency: self.latency,
             unfinished,
             components,
@@ -147,6 +151,7 @@ impl System {
                     arrived: c.arrived,
                     completed: c.completed,
                     rejected: c.rejected,
+                    timed_out: c.timed_out,
                     latency: c.latency,
                     unfinished,
                     tokens: c.tokens.map(|t| *t),
@@ -167,6 +172,7 @@ impl System {
             arrivals: d.arrivals,
             completions: d.completions,
             rejections: d.rejections,
+            timed_out: d.timed_out,
             throughput_rps: d.completions as f64 / span * 1e9,
             mean_in_system: d.in_system / span,
             mean_response_s: st.response.mean_s(),
@@ -255,6 +261,7 @@ fn window_row(t_s: f64, name: &str, d: &Counters, h: &LatencyHist, dt: f64) -> T
         arrivals: d.arrivals,
         completions: d.completions,
         rejections: d.rejections,
+        timed_out: d.timed_out,
         mean_s: h.mean_s(),
         p50_s: h.quantile_s(0.5),
         p95_s: h.quantile_s(0.95),

@@ -19,6 +19,8 @@ pub struct Counters {
     pub arrivals: u64,
     pub completions: u64,
     pub rejections: u64,
+    /// Visits that gave up waiting here (`queue_timeout`).
+    pub timed_out: u64,
     pub hits: u64,
     pub misses: u64,
     pub coalesced: u64,
@@ -51,6 +53,7 @@ impl Counters {
             arrivals: self.arrivals - o.arrivals,
             completions: self.completions - o.completions,
             rejections: self.rejections - o.rejections,
+            timed_out: self.timed_out - o.timed_out,
             hits: self.hits - o.hits,
             misses: self.misses - o.misses,
             coalesced: self.coalesced - o.coalesced,
@@ -84,6 +87,8 @@ pub struct Stats {
     pub completions: u64,
     /// Visits rejected here.
     pub rejections: u64,
+    /// Visits that gave up waiting here (`queue_timeout`).
+    pub timed_out: u64,
     /// Busy slots (fleets; stepping instances for batch servers).
     pub busy: TimeAvg,
     /// Visits (or jobs) waiting.
@@ -131,6 +136,7 @@ impl Stats {
             arrivals: self.arrivals,
             completions: self.completions,
             rejections: self.rejections,
+            timed_out: self.timed_out,
             busy: self.busy.integral(now),
             queue: self.queue.integral(now),
             in_system: self.in_system.integral(now),

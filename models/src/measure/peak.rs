@@ -21,12 +21,13 @@ impl Window<'_> {
         (self.row.t_s - self.from_s).max(1e-9)
     }
 
-    /// Rejected arrivals over arrivals in the window (0 without arrivals).
+    /// Rejected and timed-out arrivals over arrivals in the window (0
+    /// without arrivals).
     pub fn error_rate(&self) -> f64 {
         if self.row.arrivals == 0 {
             0.0
         } else {
-            self.row.rejections as f64 / self.row.arrivals as f64
+            (self.row.rejections + self.row.timed_out) as f64 / self.row.arrivals as f64
         }
     }
 }

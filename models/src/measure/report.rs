@@ -37,6 +37,8 @@ pub struct ClassReport {
     pub completed: u64,
     /// Of those, rejected.
     pub rejected: u64,
+    /// Of those, timed out on their path (a `queue_timeout`).
+    pub timed_out: u64,
     /// Their end-to-end latency.
     pub latency: LatencyHist,
     /// Ages at the end of the run of those still in flight then, ascending,
@@ -89,6 +91,8 @@ pub struct TsRow {
     pub completions: u64,
     /// Rejections in the window.
     pub rejections: u64,
+    /// Visits that gave up waiting in the window (`queue_timeout`).
+    pub timed_out: u64,
     /// Mean response time of visits that ended in the window (s).
     pub mean_s: f64,
     /// Response-time percentiles of visits that ended in the window (s).
@@ -153,6 +157,8 @@ pub struct ComponentReport {
     pub completions: u64,
     /// Visits rejected here.
     pub rejections: u64,
+    /// Visits that gave up waiting here (`queue_timeout`).
+    pub timed_out: u64,
     /// Completions per second.
     pub throughput_rps: f64,
     /// Busy slot-seconds / (slots x seconds) (pools).
@@ -278,6 +284,8 @@ pub struct RunReport {
     pub completed: u64,
     /// Of those, rejected.
     pub rejected: u64,
+    /// Of those, timed out on their path (a `queue_timeout`).
+    pub timed_out: u64,
     /// Of those, still in flight at the end.
     pub in_flight_at_end: u64,
     /// End-to-end latency of completed counted requests.

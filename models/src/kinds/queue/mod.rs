@@ -119,7 +119,9 @@ impl Component for QueueKind {
                     self.job_latency.record(lat);
                 }
             }
-            Outcome::Rejected => self.jobs_failed += (job.arrival >= cx.warmup()) as u64,
+            Outcome::Rejected | Outcome::TimedOut => {
+                self.jobs_failed += (job.arrival >= cx.warmup()) as u64
+            }
         }
     }
 

@@ -125,6 +125,7 @@ impl ServingKind {
                 p,
                 stream(seed, rep, label, "service"),
                 stream(seed, rep, label, "balance"),
+                stream(seed, rep, label, "patience"),
             ),
             servers,
             timers: Vec::new(),
