@@ -114,3 +114,28 @@ fn bad_deadlines_are_refused_where_they_are_written() {
         );
     }
 }
+
+#[test]
+fn a_shard_that_times_out_times_out_the_whole_query() {
+    // Scatter-gather over two overloaded shards with a deadline: a query
+    // fails as its first failed shard did, so the run counts timeouts,
+    // not rejections.
+    let text = r#"
+duration = "30m"
+warmup = "1m"
+seed = 3
+[traffic.search]
+rate = 30
+to = "db"
+keys = { count = 1000 }
+[components.db]
+kind = "shards"
+shards = 2
+route = "modulo"
+shard = { instances = 1, service = { dist = "exp", mean = "50ms" }, queue_timeout = "200ms" }
+scatter = ["search"]
+"#;
+    let s = common::summary(text);
+    assert!(s.requests.timed_out > 1_000, "{:?}", s.requests);
+    assert_eq!(s.requests.rejected, 0);
+}

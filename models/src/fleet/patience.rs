@@ -96,3 +96,36 @@ impl Patience {
         self.stale_total
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::Duration;
+
+    fn patience() -> Patience {
+        let law = DistConfig::Const {
+            value: Duration(2.0),
+        };
+        Patience::new(&law, scalesim_sim::stream(0, 0, "p", "t"))
+    }
+
+    #[test]
+    fn a_slot_reused_after_giving_up_is_told_from_its_stale_entry() {
+        let mut p = patience();
+        // Visit in slot 3 queues (entry 1), gives up, and a later visit in
+        // the same slot queues again (entry 2) behind the stale one.
+        let (t1, dt) = p.wait(3);
+        assert_eq!(dt, 2_000_000_000);
+        assert!(p.expire(3, t1));
+        assert!(!p.expire(3, t1), "a deadline fires once");
+        let (t2, _) = p.wait(3);
+        assert_ne!(t1, t2);
+        assert_eq!(p.stale(), 1);
+        // The FIFO reaches entry 1 first: stale, dropped; then entry 2:
+        // live, and its deadline no longer applies.
+        assert!(!p.reach_head(3));
+        assert!(p.reach_head(3));
+        assert!(!p.expire(3, t2));
+        assert_eq!(p.stale(), 0);
+    }
+}

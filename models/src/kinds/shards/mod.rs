@@ -55,7 +55,7 @@ impl Component for ShardsKind {
         let r = cx.request_of(v);
         if self.scatter[r.class as usize] {
             // Fork to every shard; the visit counts the answers (`step`)
-            // and remembers a failure (`inst`).
+            // and remembers the first failure (`inst`).
             let visit = cx.visit_mut(v);
             visit.step = self.targets.len() as u16;
             visit.inst = 0;
@@ -74,14 +74,16 @@ impl Component for ShardsKind {
     fn on_answer(&mut self, cx: &mut Cx, v: VisitId, outcome: Outcome) {
         let p = cx.visit_mut(v);
         p.step -= 1;
-        if outcome != Outcome::Ok {
-            p.inst = 1;
+        // The request fails as its first failed shard did: refused or
+        // timed out (`inst` keeps 0 for none, else the outcome's code + 1).
+        if outcome != Outcome::Ok && p.inst == 0 {
+            p.inst = 1 + (outcome == Outcome::TimedOut) as u32;
         }
         if p.step == 0 {
-            let o = if p.inst == 0 {
-                Outcome::Ok
-            } else {
-                Outcome::Rejected
+            let o = match p.inst {
+                0 => Outcome::Ok,
+                1 => Outcome::Rejected,
+                _ => Outcome::TimedOut,
             };
             cx.leave(v, o);
         }
