@@ -671,10 +671,8 @@ impl Pool {
     /// became ready): (visit, instance).
     pub fn next_waiting(&mut self, now: Time) -> Option<(u32, u32)> {
         // Behind a balancer, a new instance gets new arrivals only.
-        if self.queue.is_empty() || self.dispatch.is_some() {
-            return None;
-        }
-        if self.queue_len() == 0 {
+        // Only live entries count: a queue of tombstones takes no slot.
+        if self.queue_len() == 0 || self.dispatch.is_some() {
             return None;
         }
         let inst = self.take_slot()?;
