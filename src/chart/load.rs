@@ -3,7 +3,7 @@
 use super::axis::linear_axis;
 use super::figure::{key, Swatch};
 use super::format::{fmt_rate, Unit};
-use super::style::{DESIRED, OFFERED, SLO_RED, THROUGHPUT, TIMED_OUT};
+use super::style::{DESIRED, FAILED, OFFERED, SLO_RED, THROUGHPUT, TIMED_OUT};
 use super::timeline::{max_of, series_layers, Layer, Panel, RunFigure};
 use super::windows::{Ctx, Pt};
 
@@ -18,19 +18,25 @@ pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     let rejects = c.rate(|r| r.rejections);
     let timed_out_total: u64 = c.data.system.iter().map(|r| r.timed_out).sum();
     let timeouts = c.rate(|r| r.timed_out);
+    let failed_total: u64 = c.data.system.iter().map(|r| r.failed).sum();
+    let failures = c.rate(|r| r.failed);
     let offered_rps = if s.measured_s > 0.0 {
         s.requests.arrived as f64 / s.measured_s
     } else {
         0.0
     };
     fig.head.subtitle = vec![format!(
-        "After warm-up: offered {} req/s, throughput {} req/s, {} rejected{} (error rate {:.3}%).",
+        "After warm-up: offered {} req/s, throughput {} req/s, {} rejected{}{} (error rate {:.3}%).",
         fmt_rate(offered_rps),
         fmt_rate(s.throughput_rps),
         s.requests.rejected,
         match s.requests.timed_out {
             0 => String::new(),
             n => format!(", {n} timed out"),
+        },
+        match s.requests.failed {
+            0 => String::new(),
+            n => format!(", {n} lost to failures"),
         },
         s.error_rate * 100.0
     )];
@@ -55,6 +61,9 @@ pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     }
     if timed_out_total > 0 {
         series.push(&timeouts);
+    }
+    if failed_total > 0 {
+        series.push(&failures);
     }
     series.extend(forecasts.iter().map(|f| f.1.as_slice()));
     let y = linear_axis(max_of(series), "requests per second", Unit::Plain);
@@ -89,6 +98,14 @@ pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
         fig.head.legend.push(key(
             "timed out/s (waited past queue_timeout)",
             TIMED_OUT,
+            Swatch::Line,
+        ));
+    }
+    if failed_total > 0 {
+        layers.extend(series_layers(&failures, FAILED, 2, c.banded(), |v| v));
+        fig.head.legend.push(key(
+            "failed/s (lost to an instance failure)",
+            FAILED,
             Swatch::Line,
         ));
     }

@@ -58,6 +58,8 @@ pub(crate) const SLO_RED: RGBColor = RGBColor(0xd6, 0x27, 0x28);
 /// Requests that gave up waiting (`queue_timeout`): a darker red, apart
 /// from rejections.
 pub(crate) const TIMED_OUT: RGBColor = RGBColor(0x8c, 0x1a, 0x4b);
+/// Requests lost to instance failures: black, apart from both.
+pub(crate) const FAILED: RGBColor = RGBColor(0x22, 0x22, 0x22);
 /// The total over stacked components.
 pub(crate) const TOTAL: RGBColor = RGBColor(0x33, 0x33, 0x33);
 /// Desired capacity and forecasts; the highlight of study charts.

@@ -19,13 +19,14 @@ pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
 }
 
 /// The CSV header of `timeseries.csv`.
-pub const TIMESERIES_HEADER: [&str; 29] = [
+pub const TIMESERIES_HEADER: [&str; 30] = [
     "t_s",
     "component",
     "arrivals",
     "completions",
     "rejections",
     "timed_out",
+    "failed",
     "latency_mean_s",
     "latency_p50_s",
     "latency_p95_s",
@@ -69,6 +70,7 @@ pub fn write_timeseries(dir: &Path, rows: &[TsRow]) -> io::Result<()> {
             r.completions.to_string(),
             r.rejections.to_string(),
             r.timed_out.to_string(),
+            r.failed.to_string(),
             r.mean_s.to_string(),
             r.p50_s.to_string(),
             r.p95_s.to_string(),
@@ -162,13 +164,17 @@ pub fn table(s: &Summary) -> String {
     );
     let _ = writeln!(
         o,
-        "requests  arrived {}  completed {}  rejected {}{}  in flight at end {}{}  error rate {:.4}%  availability {:.4}%  throughput {:.2}/s",
+        "requests  arrived {}  completed {}  rejected {}{}{}  in flight at end {}{}  error rate {:.4}%  availability {:.4}%  throughput {:.2}/s",
         r.arrived,
         r.completed,
         r.rejected,
         match r.timed_out - r.timed_out_at_end {
             0 => String::new(),
             n => format!("  timed out waiting {n}"),
+        },
+        match r.failed {
+            0 => String::new(),
+            n => format!("  failed {n}"),
         },
         r.in_flight_at_end,
         if r.timed_out_at_end > 0 {

@@ -168,6 +168,9 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
             thousands(r.timed_out - r.timed_out_at_end),
         );
     }
+    if r.failed > 0 {
+        card("lost to failures", thousands(r.failed));
+    }
     card("in flight at end", thousands(r.in_flight_at_end));
     if r.timed_out_at_end > 0 {
         card("timed out at the end", thousands(r.timed_out_at_end));

@@ -68,7 +68,7 @@ pub struct Requests {
     /// path, or unfinished at the end and older than
     /// `slo.unfinished_grace` (timed out at the end of the run).
     pub timed_out: u64,
-    /// Failed otherwise.
+    /// Lost on their path: an instance serving them failed.
     pub failed: u64,
     /// Still in flight when the run ended (timed out at the end or not).
     pub in_flight_at_end: u64,
@@ -159,6 +159,8 @@ pub struct ComponentJson {
     pub rejections: u64,
     /// Visits that gave up waiting here (`queue_timeout`), after warm-up.
     pub timed_out: u64,
+    /// Visits lost here to an instance failure, after warm-up.
+    pub failed: u64,
     /// Completions per second.
     pub throughput_rps: f64,
     /// Mean time from arrival to answer here.
@@ -182,6 +184,13 @@ pub struct ComponentJson {
     /// Peak instances.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instances_max: Option<u32>,
+    /// Instance failures after warm-up (fleets with `failures`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failures: Option<u64>,
+    /// Seconds after warm-up with no ready instance (fleets with
+    /// `failures`): the component was down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_healthy_s: Option<f64>,
     /// Scale-out decisions of its autoscaler.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale_outs: Option<u32>,
@@ -360,11 +369,13 @@ pub struct ClassJson {
     pub rejected: u64,
     /// Timed out on their path (`queue_timeout`) or at the end.
     pub timed_out: u64,
+    /// Lost on their path to an instance failure.
+    pub failed: u64,
     /// Still in flight at the end.
     pub in_flight_at_end: u64,
     /// Of those, older than the grace (timed out at the end).
     pub timed_out_at_end: u64,
-    /// (rejected + timed out) / judged, as the run's.
+    /// (rejected + timed out + failed) / judged, as the run's.
     pub error_rate: f64,
     /// End-to-end latency, seconds.
     pub latency_s: Latency,
@@ -462,7 +473,7 @@ impl Summary {
         let h = &r.latency;
         let latency = Latency::of(h);
         let grace = slo.grace_s();
-        let run = Outcome::of(r.arrived, r.rejected + r.timed_out, &r.unfinished, grace);
+        let run = Outcome::of(r.arrived, r.errors(), &r.unfinished, grace);
         let components = Named(
             r.components
                 .iter()
@@ -481,7 +492,7 @@ impl Summary {
                 completed: r.completed,
                 rejected: r.rejected,
                 timed_out: r.timed_out + run.timed_out,
-                failed: 0,
+                failed: r.failed,
                 in_flight_at_end: r.in_flight_at_end,
                 timed_out_at_end: run.timed_out,
                 unfinished_age_s: Ages::of(&r.unfinished),
@@ -499,7 +510,7 @@ impl Summary {
                     .iter()
                     .map(|c| {
                         let o =
-                            Outcome::of(c.arrived, c.rejected + c.timed_out, &c.unfinished, grace);
+                            Outcome::of(c.arrived, c.errors(), &c.unfinished, grace);
                         let json = ClassJson {
                             op: match c.op {
                                 Op::Read => "read",
@@ -509,6 +520,7 @@ impl Summary {
                             completed: c.completed,
                             rejected: c.rejected,
                             timed_out: c.timed_out + o.timed_out,
+                            failed: c.failed,
                             in_flight_at_end: c.unfinished.len() as u64,
                             timed_out_at_end: o.timed_out,
                             error_rate: o.error_rate(),
@@ -711,6 +723,7 @@ fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
         completions: c.completions,
         rejections: c.rejections,
         timed_out: c.timed_out,
+        failed: c.failed,
         throughput_rps: c.throughput_rps,
         mean_response_s: c.mean_response_s,
         p99_response_s: c.p99_response_s,
@@ -720,6 +733,10 @@ fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
         mean_queue_len: c.mean_queue_len,
         instances_mean: c.instances.map(|_| c.instances_mean),
         instances_max: c.instances.map(|_| c.instances_max),
+        failures: c.failures,
+        no_healthy_s: c
+            .failures
+            .map(|_| c.ready_time_s.first().copied().unwrap_or(0.0)),
         scale_outs: c.instances.map(|_| c.scale_outs),
         scale_ins: c.instances.map(|_| c.scale_ins),
         cost_usd: c.cost_usd.unwrap_or(0.0),

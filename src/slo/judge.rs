@@ -240,7 +240,7 @@ pub fn judge(slo: &SloConfig, r: &RunReport) -> Slo {
                 &c.unfinished,
                 c.arrived,
                 c.completed,
-                c.rejected + c.timed_out,
+                c.errors(),
                 grace,
             );
             m.tokens = c.tokens.clone().filter(|t| t.0.count() > 0);
@@ -284,7 +284,7 @@ fn run_measured(r: &RunReport, grace: f64) -> Measured {
         &r.unfinished,
         r.arrived,
         r.completed,
-        r.rejected + r.timed_out,
+        r.errors(),
         grace,
     );
     let (mut ttft, mut tpot) = (LatencyHist::new(), LatencyHist::new());
@@ -317,7 +317,7 @@ fn component_measured(c: &ComponentReport, r: &RunReport, grace: f64) -> Measure
         &[],
         c.arrivals,
         c.completions,
-        c.rejections + c.timed_out,
+        c.errors(),
         grace,
     );
     m.tokens = c
@@ -612,9 +612,7 @@ fn violation_minutes(o: &Objectives, r: &RunReport) -> f64 {
                 v > limit
             });
         let failing = match error_limit {
-            Some(limit) if w.arrivals > 0 => {
-                (w.rejections + w.timed_out) as f64 / w.arrivals as f64 > limit
-            }
+            Some(limit) if w.arrivals > 0 => w.errors() as f64 / w.arrivals as f64 > limit,
             _ => false,
         };
         if late || window_tokens_late || failing {

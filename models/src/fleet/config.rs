@@ -1,7 +1,7 @@
 //! The fleet fields every kind with instances shares (pools, LLM replicas,
 //! batch servers), declared once: what an instance costs and how it is
-//! provisioned (`@provision`: `price_per_hour`, `spot`, `provision_time`,
-//! `load_balancer`),
+//! provisioned and how it fails (`@provision`: `price_per_hour`, `spot`,
+//! `provision_time`, `load_balancer`, `failures`),
 //! and when it counts and what the autoscaler sees of it (`@monitor`:
 //! `ready_delay`, `metric_period`, `metric_delay`, `custom_metrics`).
 //!
@@ -50,6 +50,11 @@ macro_rules! fleet_config {
             /// capacity unit.
             #[serde(default)]
             pub load_balancer: Option<$crate::fleet::bill::LoadBalancer>,
+            /// Instance crashes: `{ mtbf = "30d" }` (replaced) or with a
+            /// `repair` time (repaired in place); see
+            /// [`crate::fleet::failure`].
+            #[serde(default)]
+            pub failures: Option<$crate::fleet::failure::FailureConfig>,
         ] $($rest)*);
     };
     (@munch $head:tt [$($done:tt)*] @monitor, $($rest:tt)*) => {
@@ -97,6 +102,7 @@ macro_rules! fleet_pool {
             spot: src.spot,
             provision_time: src.provision_time.clone(),
             load_balancer: src.load_balancer.clone(),
+            failures: src.failures.clone(),
             ready_delay: src.ready_delay,
             metric_period: src.metric_period,
             metric_delay: src.metric_delay,

@@ -1,5 +1,5 @@
 //! Fleets: the instances of a component that boot, become ready, scale,
-//! drain and bill — pools, LLM replicas and batch servers all compose one
+//! drain, fail and bill — pools, LLM replicas and batch servers all compose one
 //! [`pool::Pool`] — with their balancing over instances ([`balance`]),
 //! their prices and bills ([`cost`]), and the autoscaler pipeline that
 //! drives them ([`Scaler`]).
@@ -8,6 +8,7 @@ pub mod balance;
 pub mod bill;
 pub(crate) mod config;
 pub mod cost;
+pub mod failure;
 pub mod patience;
 pub mod pool;
 mod scaler;

@@ -163,6 +163,9 @@ impl PoolConfig {
             p.check()
                 .map_err(|(f, m)| (format!("provision_time.{f}"), m))?;
         }
+        if let Some(f) = &self.failures {
+            f.check().map_err(|(k, m)| (format!("failures.{k}"), m))?;
+        }
         if let Some(t) = &self.queue_timeout {
             t.check()
                 .map_err(|(f, m)| (format!("queue_timeout.{f}"), m))?;
@@ -245,6 +248,7 @@ impl PoolConfig {
             spot: None,
             provision_time: None,
             load_balancer: None,
+            failures: None,
             ready_delay: Duration(0.0),
             metric_period: None,
             metric_delay: Duration(0.0),
@@ -283,7 +287,9 @@ pub enum Admission {
 /// The life of an instance: requested, provisioning (booting), warming
 /// (health-check grace: up but not yet in the balancer or the metrics),
 /// ready, draining on scale-in (finishes its requests, gets no new ones),
-/// gone. It costs money from request to gone.
+/// gone. It costs money from request to gone. A ready instance may fail
+/// (see [`crate::fleet::failure`]): down while repaired in place, or
+/// failed (terminated, no longer billed) when it is replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
     /// Booting.
@@ -294,6 +300,11 @@ pub enum Phase {
     Ready,
     /// Finishing in-flight requests before it goes.
     Draining,
+    /// Failed, being repaired in place: no work, still billed.
+    Down,
+    /// Failed and terminated (replaced by a new instance); gone once the
+    /// requests it held have left. Not billed.
+    Failed,
     /// Terminated.
     Gone,
 }
@@ -315,6 +326,9 @@ pub struct Instance {
     /// Bumped whenever the instance leaves Ready, so stale free-slot
     /// entries can be recognised.
     generation: u32,
+    /// Failures of this slot index so far: a request that started on it
+    /// under another count was lost to a failure.
+    lives: u32,
 }
 
 impl Instance {
@@ -324,9 +338,35 @@ impl Instance {
         self.generation
     }
 
+    /// Failures of this instance slot so far (see [`Pool::fail`]).
+    pub fn lives(&self) -> u32 {
+        self.lives
+    }
+
     /// Busy slot-nanoseconds up to `now`.
     pub fn busy_integral(&self, now: Time) -> f64 {
         self.busy_area + self.busy as f64 * now.saturating_sub(self.last_change) as f64
+    }
+
+    /// A slot of this instance, not ready, was released (`busy` already
+    /// counts it): a draining instance is gone with its last request (true:
+    /// close its bill), a failed one too (its bill closed when it failed);
+    /// one down for repair keeps its index.
+    fn unready_release(&mut self) -> bool {
+        if self.busy > 0 {
+            return false;
+        }
+        match self.phase {
+            Phase::Draining => {
+                self.phase = Phase::Gone;
+                true
+            }
+            Phase::Failed => {
+                self.phase = Phase::Gone;
+                false
+            }
+            _ => false,
+        }
     }
 
     fn set_busy(&mut self, now: Time, busy: u32) {
@@ -578,11 +618,10 @@ impl Pool {
                     gone: false,
                 };
             }
-            let gone = i.busy == 0;
-            if gone {
-                i.phase = Phase::Gone;
-            }
-            return Release { next: None, gone };
+            return Release {
+                next: None,
+                gone: i.unready_release(),
+            };
         }
         match i.phase {
             Phase::Ready => {
@@ -602,13 +641,11 @@ impl Pool {
                 }
             }
             _ => {
-                // Draining: one request fewer; gone when the last finishes.
                 i.set_busy(now, i.busy - 1);
-                let gone = i.busy == 0;
-                if gone {
-                    i.phase = Phase::Gone;
+                Release {
+                    next: None,
+                    gone: i.unready_release(),
                 }
-                Release { next: None, gone }
             }
         }
     }
@@ -624,12 +661,14 @@ impl Pool {
             busy_area: 0.0,
             last_change: now,
             generation: 0,
+            lives: 0,
         };
         match self.instances.iter().position(|i| i.phase == Phase::Gone) {
             Some(k) => {
                 let gen = self.instances[k].generation;
                 self.instances[k] = Instance {
                     generation: gen + 1,
+                    lives: self.instances[k].lives,
                     ..inst
                 };
                 k as u32
@@ -641,13 +680,14 @@ impl Pool {
         }
     }
 
-    /// Moves instance `inst` to `phase` at `now`. Ready adds its slots;
-    /// leaving Ready invalidates them. Returns false when the instance is
-    /// gone or draining (a stale lifecycle event).
+    /// Moves instance `inst` to `phase` at `now`. Ready adds its slots
+    /// (less those still held by requests lost to its failure, while they
+    /// leave); leaving Ready invalidates them. Returns false when the
+    /// instance is gone, draining or failed (a stale lifecycle event).
     pub fn set_phase(&mut self, inst: u32, phase: Phase, now: Time) -> bool {
         let c = self.concurrency;
         let i = &mut self.instances[inst as usize];
-        if matches!(i.phase, Phase::Gone | Phase::Draining) {
+        if matches!(i.phase, Phase::Gone | Phase::Draining | Phase::Failed) {
             return false;
         }
         let was_ready = i.phase == Phase::Ready;
@@ -656,15 +696,49 @@ impl Pool {
             i.ready_at = now;
             let gen = i.generation;
             self.ready += 1;
+            self.busy_ready += i.busy as u64;
+            let free = c - i.busy.min(c);
             if let Some(d) = self.dispatch.as_deref_mut() {
                 d.set_ready(inst, true, self.instances.len());
                 return true;
             }
-            for _ in 0..c {
+            for _ in 0..free {
                 self.free.push((inst, gen));
             }
         }
         true
+    }
+
+    /// Ready instance `inst` fails at `now`: it leaves the balancer and
+    /// its slots are no longer offered. The requests it holds are lost as
+    /// they next step (their instance's [`Instance::lives`] moved on); the
+    /// visits queued at it (behind a balancer) are returned, lost now.
+    /// `repair`: it stays, down and billed, until [`Pool::set_phase`]
+    /// makes it ready again; else it is terminated, gone once what it holds
+    /// has left.
+    pub fn fail(&mut self, inst: u32, now: Time, repair: bool) -> Vec<u32> {
+        let n = self.instances.len();
+        let i = &mut self.instances[inst as usize];
+        debug_assert_eq!(i.phase, Phase::Ready);
+        self.ready -= 1;
+        self.busy_ready -= i.busy as u64;
+        i.generation += 1;
+        i.lives += 1;
+        i.phase = match (repair, i.busy) {
+            (true, _) => Phase::Down,
+            (false, 0) => Phase::Gone,
+            (false, _) => Phase::Failed,
+        };
+        let mut lost = Vec::new();
+        if let Some(d) = self.dispatch.as_deref_mut() {
+            d.set_ready(inst, false, n);
+            lost.extend(d.queues[inst as usize].drain(..));
+            d.queued -= lost.len();
+            for _ in &lost {
+                d.dec(inst, now);
+            }
+        }
+        lost
     }
 
     /// Waiting visits that can start now on free slots (after an instance
@@ -689,7 +763,7 @@ impl Pool {
             .filter(|&i| {
                 matches!(
                     self.instances[i as usize].phase,
-                    Phase::Provisioning | Phase::Warming | Phase::Ready
+                    Phase::Provisioning | Phase::Warming | Phase::Ready | Phase::Down
                 )
             })
             .collect();
@@ -746,14 +820,20 @@ impl Pool {
         self.ready
     }
 
-    /// Instances counted as capacity: provisioning, warming or ready.
+    /// Instances counted as capacity: provisioning, warming, ready or down
+    /// for repair.
     pub fn desired(&self) -> u32 {
-        self.count(|p| matches!(p, Phase::Provisioning | Phase::Warming | Phase::Ready))
+        self.count(|p| {
+            matches!(
+                p,
+                Phase::Provisioning | Phase::Warming | Phase::Ready | Phase::Down
+            )
+        })
     }
 
-    /// Instances being billed: everything not gone.
+    /// Instances being billed: everything not gone or failed.
     pub fn billed(&self) -> u32 {
-        self.count(|p| p != Phase::Gone)
+        self.count(|p| !matches!(p, Phase::Gone | Phase::Failed))
     }
 
     fn count(&self, f: impl Fn(Phase) -> bool) -> u32 {

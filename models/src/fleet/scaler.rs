@@ -20,7 +20,6 @@ pub struct Scaler {
     pub(crate) window: Time,
     delay: Time,
     provision: Option<Dist>,
-    ready_delay: Time,
     rng: SimRng,
     /// Metric windows (closing time, metrics, pods), oldest first.
     snapshots: VecDeque<(Time, Vec<Metric>, Vec<Pod>)>,
@@ -57,7 +56,6 @@ impl Scaler {
             window: p.metric_period.map(|d| d.time()).unwrap_or(period).max(1),
             delay: p.metric_delay.time(),
             provision: p.provision_time.as_ref().map(|d| d.sampler()),
-            ready_delay: p.ready_delay.time(),
             rng: stream(
                 cfg.seed,
                 cfg.replication,
@@ -91,6 +89,7 @@ impl System {
         st.slots.set(now, pool.slots() as f64);
         st.ready.set(now, pool.ready() as f64);
         st.ready_max = st.ready_max.max(pool.ready());
+        st.ready_time.set(now, self.cfg.warmup, pool.ready());
         self.comps[i].capacity_changed(st, now);
     }
 
@@ -237,12 +236,7 @@ impl System {
     ) {
         let now = s.now();
         let c = comp.index();
-        let delay = self
-            .scalers
-            .iter()
-            .find(|x| x.comp == comp)
-            .map(|x| x.ready_delay)
-            .unwrap_or(0);
+        let delay = self.ready_delay[c];
         let Some(pool) = self.comps[c].fleet_mut() else {
             return;
         };
@@ -257,6 +251,7 @@ impl System {
         }
         pool.set_phase(inst, Phase::Ready, now);
         self.fleet_changed(c, now);
+        self.arm(s, comp, inst, gen);
         self.with_kind(s, comp, |k, cx| k.instance_ready(cx));
     }
 }

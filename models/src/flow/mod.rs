@@ -75,6 +75,9 @@ pub enum Outcome {
     /// Gave up somewhere on its path: it waited longer than a
     /// `queue_timeout` allowed and left unserved (load shedding).
     TimedOut,
+    /// Lost somewhere on its path: the instance serving it failed (an
+    /// error answer, HTTP 502 at a balancer).
+    Failed,
 }
 
 /// A request in flight.
@@ -133,6 +136,8 @@ pub struct Class {
     pub rejected: u64,
     /// Of those, timed out on their path (a `queue_timeout`).
     pub timed_out: u64,
+    /// Of those, lost on their path to an instance failure.
+    pub failed: u64,
     /// End-to-end latency of those completed.
     pub latency: LatencyHist,
     /// Classes with token counts: (TTFT, TPOT) of their LLM visits.
@@ -276,7 +281,8 @@ impl Packed {
         match self.last() {
             0 => Outcome::Ok,
             1 => Outcome::Rejected,
-            _ => Outcome::TimedOut,
+            2 => Outcome::TimedOut,
+            _ => Outcome::Failed,
         }
     }
 
@@ -455,6 +461,27 @@ impl Cx<'_> {
             .push(Action::Refuse(v, Outcome::TimedOut).pack());
     }
 
+    /// Visit `v`, held by an instance that failed, is lost here: it ends
+    /// with [`Outcome::Failed`], counted at this component (its callers
+    /// hear the failure and pass it on).
+    #[inline]
+    pub fn lose(&mut self, v: VisitId) {
+        self.stats.failed += 1;
+        self.flow
+            .stack
+            .push(Action::Leave(v, Outcome::Failed).pack());
+    }
+
+    /// Visit `v`, waiting and holding nothing, is lost here (it waited for
+    /// an instance that failed).
+    #[inline]
+    pub fn lose_waiting(&mut self, v: VisitId) {
+        self.stats.failed += 1;
+        self.flow
+            .stack
+            .push(Action::Refuse(v, Outcome::Failed).pack());
+    }
+
     /// Runs this component's event `tag` once what was emitted before it
     /// has been carried out.
     #[inline]
@@ -541,6 +568,17 @@ pub trait Component {
 
     /// An instance became ready: hand it waiting visits.
     fn instance_ready(&mut self, _cx: &mut Cx) {}
+
+    /// Instance `inst` failed (see [`crate::fleet::failure`]); `queued`
+    /// are the visits that were waiting at it, holding nothing: they are
+    /// lost now. A kind whose instances hold work of their own (an engine's
+    /// batch) loses it here too.
+    fn instance_failed(&mut self, cx: &mut Cx, _inst: u32, queued: &[u32]) {
+        for &v in queued {
+            cx.stats.queue.add(cx.now, -1.0);
+            cx.lose_waiting(VisitId::from_slot(v));
+        }
+    }
 
     /// Its cumulative counters beyond the common ones.
     fn counters(&self, _now: Time, _c: &mut crate::measure::Counters) {}

@@ -8,10 +8,12 @@ use super::{
     Action, Caller, Class, CompId, Component, Cx, Flow, Outcome, Packed, ReqId, Request, Visit,
     VisitId, Wake,
 };
+use crate::dist::Dist;
+use crate::fleet::failure::Failures;
 use crate::fleet::pool::LEVELS;
 use crate::fleet::Scaler;
 use crate::kinds::{BuildCx, Kind};
-use crate::measure::{RunReport, Runaway, ScalingEvent, Stats, TsRow};
+use crate::measure::{Incident, RunReport, Runaway, ScalingEvent, Stats, TsRow};
 use crate::system::{ConfigIssue, SystemConfig};
 use crate::traffic::Source;
 use scalesim_sim::stats::LatencyHist;
@@ -55,6 +57,24 @@ pub enum Ev {
         /// Its generation when requested (stale events are ignored).
         gen: u32,
     },
+    /// An instance of fleet `comp` fails (see [`crate::fleet::failure`]).
+    Fail {
+        /// The component.
+        comp: CompId,
+        /// Instance index.
+        inst: u32,
+        /// Its generation when it became ready.
+        gen: u32,
+    },
+    /// An instance of fleet `comp`, down, is repaired.
+    Repaired {
+        /// The component.
+        comp: CompId,
+        /// Instance index.
+        inst: u32,
+        /// Its generation when it failed.
+        gen: u32,
+    },
     /// An instance of fleet `comp` passed its readiness grace.
     Ready {
         /// The component.
@@ -93,6 +113,14 @@ pub struct System {
     pub(crate) load_at_warmup: Vec<Option<[f64; LEVELS]>>,
     pub(crate) scalers: Vec<Scaler>,
     pub(crate) scaling_events: Vec<ScalingEvent>,
+    /// Per component: its instances' failures, if they fail.
+    pub(crate) failures: Vec<Option<Failures>>,
+    /// Per component: its fleet's `provision_time`, for replacements.
+    pub(crate) provision: Vec<Option<Dist>>,
+    /// Per component: its fleet's readiness grace (`ready_delay`).
+    pub(crate) ready_delay: Vec<Time>,
+    /// Instance failures and repairs, in time order.
+    pub(crate) incidents: Vec<Incident>,
     /// End-to-end figures.
     pub(crate) sys: Stats,
     pub(crate) counted_arrived: u64,
@@ -100,6 +128,8 @@ pub struct System {
     pub(crate) counted_rejected: u64,
     /// Requests that arrived after warm-up and timed out on their path.
     pub(crate) counted_timed_out: u64,
+    /// Requests that arrived after warm-up and were lost on their path.
+    pub(crate) counted_failed: u64,
     pub(crate) latency: LatencyHist,
     pub(crate) rows: Vec<TsRow>,
     pub(crate) last_sample: Time,
@@ -150,6 +180,7 @@ impl System {
                     completed: 0,
                     rejected: 0,
                     timed_out: 0,
+                    failed: 0,
                     latency: LatencyHist::new(),
                     tokens: (s.trace_tokens.is_some()
                         || (c.prompt_tokens.is_some() && c.output_tokens.is_some()))
@@ -175,12 +206,31 @@ impl System {
             })
             .collect();
         let mut stats: Vec<Stats> = cfg.components.iter().map(|_| Stats::default()).collect();
-        for (st, (_, c)) in stats.iter_mut().zip(&cfg.components) {
-            if let Some(p) = c.lifecycle() {
+        let n = comps.len();
+        let (mut failures, mut provision) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut ready_delay = Vec::with_capacity(n);
+        for (st, (name, c)) in stats.iter_mut().zip(&cfg.components) {
+            let p = c.lifecycle();
+            if let Some(p) = &p {
                 st.slots.set(0, p.slots() as f64);
                 st.ready.set(0, p.instances as f64);
+                st.ready_time.set(0, cfg.warmup, p.instances);
                 st.ready_max = p.instances;
             }
+            let label = format!("components.{name}");
+            failures.push(p.as_ref().and_then(|p| p.failures.as_ref()).map(|f| {
+                Failures::new(
+                    f,
+                    stream(seed, rep, &label, "failures"),
+                    stream(seed, rep, &label, "recovery"),
+                )
+            }));
+            provision.push(
+                p.as_ref()
+                    .and_then(|p| p.provision_time.as_ref())
+                    .map(|d| d.sampler()),
+            );
+            ready_delay.push(p.map_or(0, |p| p.ready_delay.time()));
         }
         let mut scalers = Vec::new();
         for (name, a) in &cfg.autoscalers {
@@ -194,7 +244,6 @@ impl System {
             .iter()
             .map(|(_, c)| c.pricing().hourly(&cfg.cost).ok().flatten())
             .collect();
-        let n = comps.len();
         let hooks = comps
             .iter()
             .map(|k| Hooks {
@@ -222,11 +271,16 @@ impl System {
             load_at_warmup: vec![None; n],
             scalers,
             scaling_events: Vec::new(),
+            failures,
+            provision,
+            ready_delay,
+            incidents: Vec::new(),
             sys: Stats::default(),
             counted_arrived: 0,
             counted_completed: 0,
             counted_rejected: 0,
             counted_timed_out: 0,
+            counted_failed: 0,
             latency: LatencyHist::new(),
             rows: Vec::new(),
             last_sample: 0,
@@ -250,6 +304,7 @@ impl System {
             s.at(sc.window, Ev::Snapshot(k as u16));
             s.at(sc.period, Ev::Evaluate(k as u16));
         }
+        self.schedule_failures(&mut s);
         let horizon = self.cfg.duration;
         let outcome = s.run_until(&mut self, horizon);
         let end = match outcome {
@@ -424,10 +479,11 @@ impl System {
     fn refuse(&mut self, s: &mut Scheduler<Ev>, v: VisitId, outcome: Outcome) {
         let visit = self.flow.visits[v.slot()];
         let st = &mut self.stats[visit.comp.index()];
-        if outcome == Outcome::TimedOut {
-            st.timed_out += 1;
-        } else {
-            st.rejections += 1;
+        match outcome {
+            Outcome::TimedOut => st.timed_out += 1,
+            Outcome::Rejected => st.rejections += 1,
+            // Counted by the kind that lost it (`Cx::lose_waiting`).
+            _ => {}
         }
         st.in_system.add(s.now(), -1.0);
         self.flow.visits.remove(v.slot());
@@ -531,6 +587,11 @@ impl System {
                 self.counted_timed_out += r.counted as u64;
                 self.flow.classes[r.class as usize].timed_out += r.counted as u64;
             }
+            Outcome::Failed => {
+                self.sys.failed += 1;
+                self.counted_failed += r.counted as u64;
+                self.flow.classes[r.class as usize].failed += r.counted as u64;
+            }
         }
     }
 }
@@ -561,6 +622,8 @@ impl Model for System {
             }
             Ev::Boot { comp, inst, gen } => self.lifecycle(s, comp, inst, gen, false),
             Ev::Ready { comp, inst, gen } => self.lifecycle(s, comp, inst, gen, true),
+            Ev::Fail { comp, inst, gen } => self.instance_fails(s, comp, inst, gen),
+            Ev::Repaired { comp, inst, gen } => self.instance_repaired(s, comp, inst, gen),
             Ev::Warmup => self.warmed_up(s.now()),
         }
         self.drain(s);

@@ -346,6 +346,9 @@ impl Component for Kind {
     fn instance_ready(&mut self, cx: &mut Cx) {
         dispatch!(self, k => k.instance_ready(cx))
     }
+    fn instance_failed(&mut self, cx: &mut Cx, inst: u32, queued: &[u32]) {
+        dispatch!(self, k => k.instance_failed(cx, inst, queued))
+    }
     fn counters(&self, now: Time, c: &mut Counters) {
         dispatch!(self, k => k.counters(now, c))
     }

@@ -27,6 +27,11 @@ pub struct PoolKind {
     /// Each limited call's wait for a connection (0 when one was free), for
     /// calls made after warm-up.
     conn_wait: Tally,
+    /// Pools whose instances fail: per visit slot, the
+    /// [`lives`](crate::fleet::pool::Instance::lives) of its instance when
+    /// its service started (a visit whose instance has failed since is
+    /// lost at its next step).
+    lives: Option<Vec<u32>>,
 }
 
 /// The connections of every instance of a pool to one called component.
@@ -78,7 +83,14 @@ impl PoolKind {
                 })
                 .collect(),
             conn_wait: Tally::default(),
+            lives: p.failures.as_ref().map(|_| Vec::new()),
         }
+    }
+
+    /// Whether visit `v`'s instance failed since its service started.
+    #[inline]
+    fn lost(&self, cx: &Cx, v: VisitId) -> bool {
+        lost(&self.lives, &self.pool, cx, v)
     }
 
     /// Visit `v` has taken a slot of `inst`: count its wait, draw its
@@ -86,6 +98,13 @@ impl PoolKind {
     #[inline]
     fn start_service(&mut self, cx: &mut Cx, v: VisitId, inst: u32) {
         cx.visit_mut(v).inst = inst;
+        if let Some(lives) = &mut self.lives {
+            let i = v.slot() as usize;
+            if lives.len() <= i {
+                lives.resize((i + 1).next_power_of_two(), 0);
+            }
+            lives[i] = self.pool.instances()[inst as usize].lives();
+        }
         cx.started(v);
         let visit = cx.visit(v);
         let wait = to_secs(cx.now - visit.enter);
@@ -133,17 +152,32 @@ impl PoolKind {
             return;
         };
         let i = cp.slot(visit.inst);
-        match cp.waiting[i].pop_front() {
-            Some((w, since)) => {
-                let wait = to_secs(cx.now - since);
-                if cx.now >= cx.warmup() {
-                    self.conn_wait.add(wait);
-                }
-                cx.call(w, self.calls[k]);
+        while let Some((w, since)) = cp.waiting[i].pop_front() {
+            if lost(&self.lives, &self.pool, cx, w) {
+                // Its instance failed while it waited for the connection.
+                cx.lose(w);
+                continue;
             }
-            None => cp.in_use[i] -= 1,
+            let wait = to_secs(cx.now - since);
+            if cx.now >= cx.warmup() {
+                self.conn_wait.add(wait);
+            }
+            cx.call(w, self.calls[k]);
+            return;
         }
+        cp.in_use[i] -= 1;
     }
+}
+
+/// Whether visit `v` of `pool` is lost: its instance failed since its
+/// service started (`lives`: see [`PoolKind`]).
+#[inline]
+fn lost(lives: &Option<Vec<u32>>, pool: &Pool, cx: &Cx, v: VisitId) -> bool {
+    let Some(lives) = lives else {
+        return false;
+    };
+    let inst = cx.visit(v).inst as usize;
+    lives[v.slot() as usize] != pool.instances()[inst].lives()
 }
 
 impl Component for PoolKind {
@@ -174,13 +208,22 @@ impl Component for PoolKind {
             }
             return;
         }
-        self.next_call(cx, VisitId::from_slot(w.a));
+        let v = VisitId::from_slot(w.a);
+        if self.lost(cx, v) {
+            cx.lose(v);
+            return;
+        }
+        self.next_call(cx, v);
     }
 
     #[inline]
     fn on_answer(&mut self, cx: &mut Cx, v: VisitId, outcome: Outcome) {
         let mark = cx.mark();
         self.release_connection(cx, v);
+        if self.lost(cx, v) {
+            cx.lose(v);
+            return;
+        }
         match outcome {
             // The call handed its connection on: that visit goes first.
             Outcome::Ok if cx.emitted_since(mark) => cx.run(SERVED, v.slot(), 0),

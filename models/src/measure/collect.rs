@@ -26,6 +26,9 @@ impl System {
             self.stats[i].at_warmup = self.counters(i, now);
         }
         self.sys.at_warmup = self.sys.counters(now);
+        for f in self.failures.iter_mut().flatten() {
+            f.at_warmup = f.count;
+        }
     }
 
     /// Ready instances of component `i` now (its configured count for
@@ -57,7 +60,7 @@ impl System {
                     + pool
                         .instances()
                         .iter()
-                        .filter(|x| x.phase != Phase::Gone)
+                        .filter(|x| !matches!(x.phase, Phase::Gone | Phase::Failed))
                         .map(|x| run(h, to_secs(t.saturating_sub(x.requested_at))))
                         .sum::<f64>()
             }
@@ -126,10 +129,12 @@ impl System {
             completed: self.counted_completed,
             rejected: self.counted_rejected,
             timed_out: self.counted_timed_out,
+            failed: self.counted_failed,
             in_flight_at_end: self.counted_arrived
                 - self.counted_completed
                 - self.counted_rejected
-                - self.counted_timed_out,
+                - self.counted_timed_out
+                - self.counted_failed,
             latency: self.latency,
             unfinished,
             components,
@@ -140,6 +145,7 @@ impl System {
             cost_measured_usd,
             bill,
             scaling_events: self.scaling_events,
+            incidents: self.incidents,
             classes: self
                 .flow
                 .classes
@@ -152,6 +158,7 @@ impl System {
                     completed: c.completed,
                     rejected: c.rejected,
                     timed_out: c.timed_out,
+                    failed: c.failed,
                     latency: c.latency,
                     unfinished,
                     tokens: c.tokens.map(|t| *t),
@@ -173,6 +180,7 @@ impl System {
             completions: d.completions,
             rejections: d.rejections,
             timed_out: d.timed_out,
+            failed: d.failed,
             throughput_rps: d.completions as f64 / span * 1e9,
             mean_in_system: d.in_system / span,
             mean_response_s: st.response.mean_s(),
@@ -194,6 +202,8 @@ impl System {
             r.mean_queue_len = Some(d.queue / span);
             r.instances_mean = d.ready / span;
             r.instances_max = st.ready_max;
+            r.ready_time_s = st.ready_time.until(end, self.cfg.warmup);
+            r.failures = self.failures[i].as_ref().map(|f| f.count - f.at_warmup);
             r.load_at_least = pool.load_integrals(end).map(|l| {
                 let w = self.load_at_warmup[i].unwrap_or([0.0; LEVELS]);
                 std::array::from_fn(|k| {
@@ -226,7 +236,9 @@ impl System {
             let mut row = window_row(t_s, &self.cfg.components[i].0, &d, &st.window, dt);
             let comp = &mut self.comps[i];
             if let Some(pool) = comp.fleet() {
-                row.utilization = Some(d.busy / (pool.slots() as f64 * dt));
+                // Over the window's slot-time (capacity changes within it;
+                // empty when nothing was ready all window).
+                row.utilization = (d.slots > 0.0).then(|| d.busy / d.slots);
                 row.queue_len = Some(d.queue / dt);
                 row.wait_mean_s = Some(st.window_wait.mean());
                 row.instances_desired = Some(pool.desired());
@@ -262,6 +274,7 @@ fn window_row(t_s: f64, name: &str, d: &Counters, h: &LatencyHist, dt: f64) -> T
         completions: d.completions,
         rejections: d.rejections,
         timed_out: d.timed_out,
+        failed: d.failed,
         mean_s: h.mean_s(),
         p50_s: h.quantile_s(0.5),
         p95_s: h.quantile_s(0.95),

@@ -21,6 +21,8 @@ pub struct Counters {
     pub rejections: u64,
     /// Visits that gave up waiting here (`queue_timeout`).
     pub timed_out: u64,
+    /// Visits lost here to an instance failure.
+    pub failed: u64,
     pub hits: u64,
     pub misses: u64,
     pub coalesced: u64,
@@ -54,6 +56,7 @@ impl Counters {
             completions: self.completions - o.completions,
             rejections: self.rejections - o.rejections,
             timed_out: self.timed_out - o.timed_out,
+            failed: self.failed - o.failed,
             hits: self.hits - o.hits,
             misses: self.misses - o.misses,
             coalesced: self.coalesced - o.coalesced,
@@ -89,6 +92,8 @@ pub struct Stats {
     pub rejections: u64,
     /// Visits that gave up waiting here (`queue_timeout`).
     pub timed_out: u64,
+    /// Visits lost here to an instance failure.
+    pub failed: u64,
     /// Busy slots (fleets; stepping instances for batch servers).
     pub busy: TimeAvg,
     /// Visits (or jobs) waiting.
@@ -101,6 +106,8 @@ pub struct Stats {
     pub ready: TimeAvg,
     /// Most ready instances at once.
     pub ready_max: u32,
+    /// Time at each count of ready instances (fleets).
+    pub ready_time: ReadyTime,
     /// Sum of response times of completed visits, seconds.
     pub resp_sum: f64,
     /// Bills of instances that are gone, USD.
@@ -128,6 +135,47 @@ pub struct Stats {
     pub at_sample: Counters,
 }
 
+/// Time spent at each count of ready instances after warm-up: the
+/// distribution whose tail is the fleet's k-of-n availability.
+#[derive(Default)]
+pub struct ReadyTime {
+    since: Time,
+    ready: u32,
+    secs: Vec<f64>,
+}
+
+impl ReadyTime {
+    /// From `t` on, `ready` instances are ready (time before `warmup` is
+    /// not counted).
+    pub fn set(&mut self, t: Time, warmup: Time, ready: u32) {
+        self.close(t, warmup);
+        self.ready = ready;
+    }
+
+    fn close(&mut self, t: Time, warmup: Time) {
+        let from = self.since.max(warmup);
+        if t > from {
+            let k = self.ready as usize;
+            if self.secs.len() <= k {
+                self.secs.resize(k + 1, 0.0);
+            }
+            self.secs[k] += scalesim_sim::to_secs(t - from);
+        }
+        self.since = self.since.max(t);
+    }
+
+    /// Seconds at each count, by count, up to `end`.
+    pub fn until(&self, end: Time, warmup: Time) -> Vec<f64> {
+        let mut me = ReadyTime {
+            since: self.since,
+            ready: self.ready,
+            secs: self.secs.clone(),
+        };
+        me.close(end, warmup);
+        me.secs
+    }
+}
+
 impl Stats {
     /// The common counters now (a kind adds its own, see
     /// [`crate::flow::Component::counters`]).
@@ -137,6 +185,7 @@ impl Stats {
             completions: self.completions,
             rejections: self.rejections,
             timed_out: self.timed_out,
+            failed: self.failed,
             busy: self.busy.integral(now),
             queue: self.queue.integral(now),
             in_system: self.in_system.integral(now),

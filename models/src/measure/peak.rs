@@ -27,7 +27,7 @@ impl Window<'_> {
         if self.row.arrivals == 0 {
             0.0
         } else {
-            (self.row.rejections + self.row.timed_out) as f64 / self.row.arrivals as f64
+            self.row.errors() as f64 / self.row.arrivals as f64
         }
     }
 }

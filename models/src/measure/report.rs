@@ -39,6 +39,8 @@ pub struct ClassReport {
     pub rejected: u64,
     /// Of those, timed out on their path (a `queue_timeout`).
     pub timed_out: u64,
+    /// Of those, lost to an instance failure (here, for a component or a window row).
+    pub failed: u64,
     /// Their end-to-end latency.
     pub latency: LatencyHist,
     /// Ages at the end of the run of those still in flight then, ascending,
@@ -93,6 +95,8 @@ pub struct TsRow {
     pub rejections: u64,
     /// Visits that gave up waiting in the window (`queue_timeout`).
     pub timed_out: u64,
+    /// Of those, lost to an instance failure (here, for a component or a window row).
+    pub failed: u64,
     /// Mean response time of visits that ended in the window (s).
     pub mean_s: f64,
     /// Response-time percentiles of visits that ended in the window (s).
@@ -159,8 +163,15 @@ pub struct ComponentReport {
     pub rejections: u64,
     /// Visits that gave up waiting here (`queue_timeout`).
     pub timed_out: u64,
+    /// Of those, lost to an instance failure (here, for a component or a window row).
+    pub failed: u64,
     /// Completions per second.
     pub throughput_rps: f64,
+    /// Instance failures after warm-up (fleets with `failures`).
+    pub failures: Option<u64>,
+    /// Seconds after warm-up spent with exactly k ready instances, by k
+    /// (fleets).
+    pub ready_time_s: Vec<f64>,
     /// Busy slot-seconds / (slots x seconds) (pools).
     pub utilization: Option<f64>,
     /// Mean wait for a slot (pools).
@@ -268,6 +279,20 @@ pub struct Runaway {
     pub limit: usize,
 }
 
+/// An instance failure or repair, for the marks on the charts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Incident {
+    /// When, seconds since the start.
+    pub t_s: f64,
+    /// The component.
+    pub component: String,
+    /// Its instance index.
+    pub instance: u32,
+    /// What happened: "failed (replacing)", "failed (repairing)",
+    /// "repaired".
+    pub what: &'static str,
+}
+
 /// Everything a run measured.
 pub struct RunReport {
     /// Scenario name.
@@ -286,6 +311,8 @@ pub struct RunReport {
     pub rejected: u64,
     /// Of those, timed out on their path (a `queue_timeout`).
     pub timed_out: u64,
+    /// Of those, lost to an instance failure (here, for a component or a window row).
+    pub failed: u64,
     /// Of those, still in flight at the end.
     pub in_flight_at_end: u64,
     /// End-to-end latency of completed counted requests.
@@ -312,4 +339,21 @@ pub struct RunReport {
     pub classes: Vec<ClassReport>,
     /// Every change of desired capacity, in time order.
     pub scaling_events: Vec<ScalingEvent>,
+    /// Every instance failure and repair, in time order.
+    pub incidents: Vec<Incident>,
 }
+
+/// Requests (or visits) that ended in an error: rejected, timed out or
+/// lost to a failure — the numerator of every error rate.
+macro_rules! errors {
+    ($($T:ty: $rejected:ident),*) => {$(
+        impl $T {
+            /// Rejected + timed out + failed.
+            pub fn errors(&self) -> u64 {
+                self.$rejected + self.timed_out + self.failed
+            }
+        }
+    )*};
+}
+
+errors!(ClassReport: rejected, RunReport: rejected, TsRow: rejections, ComponentReport: rejections);

@@ -119,7 +119,7 @@ impl Component for QueueKind {
                     self.job_latency.record(lat);
                 }
             }
-            Outcome::Rejected | Outcome::TimedOut => {
+            Outcome::Rejected | Outcome::TimedOut | Outcome::Failed => {
                 self.jobs_failed += (job.arrival >= cx.warmup()) as u64
             }
         }

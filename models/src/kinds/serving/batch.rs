@@ -152,6 +152,16 @@ impl Batcher {
         true
     }
 
+    /// The visits it holds, waiting or in the batch (lost when the
+    /// instance fails).
+    pub fn visits(&self) -> Vec<u32> {
+        self.queue
+            .iter()
+            .map(|q| q.0)
+            .chain(self.running.iter().copied())
+            .collect()
+    }
+
     /// Requests waiting.
     pub fn waiting(&self) -> usize {
         self.queue.len()

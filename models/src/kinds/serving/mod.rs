@@ -24,7 +24,9 @@ use replica::{Finished, Job, Plan, Replica};
 use scalesim_sim::stats::{LatencyHist, TimeAvg};
 use scalesim_sim::{stream, Time};
 
-/// An instance's step ended.
+/// An instance's step ended (`b`: the instance's
+/// [`lives`](crate::fleet::pool::Instance::lives) when it began: a step of
+/// an engine that failed since is stale).
 const STEP: u8 = 0;
 /// A batch-formation wait ran out (`b`: the timer's generation).
 const TIMER: u8 = 1;
@@ -261,7 +263,8 @@ impl ServingKind {
                     st.busy.set(now, self.stepping as f64);
                     v.batch.add(now, after.batch as f64);
                 }
-                cx.after(dt, STEP, inst, 0);
+                let lives = self.pool.instances()[inst as usize].lives();
+                cx.after(dt, STEP, inst, lives);
             }
             Plan::Wait(t) => {
                 let g = &mut self.timers[inst as usize];
@@ -361,7 +364,8 @@ impl Component for ServingKind {
 
     fn on_wake(&mut self, cx: &mut Cx, w: Wake) {
         match w.tag {
-            STEP => self.on_step(cx, w.a),
+            STEP if self.pool.instances()[w.a as usize].lives() == w.b => self.on_step(cx, w.a),
+            STEP => {}
             TIMER if self.timers[w.a as usize] == w.b => self.kick(cx, w.a),
             TIMER => {}
             _ => self.kick(cx, w.a),
@@ -384,6 +388,38 @@ impl Component for ServingKind {
 
     fn fleet_mut(&mut self) -> Option<&mut Pool> {
         Some(&mut self.pool)
+    }
+
+    fn instance_failed(&mut self, cx: &mut Cx, inst: u32, _queued: &[u32]) {
+        // The engine restarts empty: what it held is lost, its step (if
+        // any) never ends, its KV cache is freed.
+        self.ensure(inst);
+        let now = cx.now;
+        let before = self.figures(inst);
+        let i = inst as usize;
+        let lost = match &mut self.servers {
+            Servers::Llm { plan, reps } => {
+                let v = reps[i].visits();
+                reps[i] = Replica::new(plan.clone());
+                v
+            }
+            Servers::Batch { cfg, reps } => {
+                let v = reps[i].visits();
+                reps[i] = Batcher::new(cfg);
+                v
+            }
+        };
+        cx.stats.queue.add(now, -(before.waiting as f64));
+        self.stats.kv_used.add(now, -(before.kv_used as f64));
+        if std::mem::take(&mut self.busy[i]) {
+            self.stepping -= 1;
+            cx.stats.busy.set(now, self.stepping as f64);
+            self.stats.batch.add(now, -(before.batch as f64));
+        }
+        self.timers[i] = self.timers[i].wrapping_add(1);
+        for v in lost {
+            cx.lose(VisitId::from_slot(v));
+        }
     }
 
     fn capacity_changed(&mut self, st: &mut Stats, now: Time) {

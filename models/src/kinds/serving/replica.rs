@@ -234,6 +234,19 @@ impl Replica {
         self.prefilling.len() + self.decoding as usize
     }
 
+    /// The visits of every request it holds, waiting or running (lost
+    /// when the replica fails).
+    pub fn visits(&self) -> Vec<u32> {
+        let running = self.prefilling.iter().map(|s| s.job.visit);
+        let decoding = self.dec.live().map(|d| d.seq.job.visit);
+        self.waiting
+            .iter()
+            .map(|s| s.job.visit)
+            .chain(running)
+            .chain(decoding)
+            .collect()
+    }
+
     /// KV blocks in use.
     pub fn used_blocks(&self) -> u64 {
         self.plan.blocks - self.free_blocks

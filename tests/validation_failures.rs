@@ -1,0 +1,222 @@
+//! Instance failures (`failures`) against renewal theory.
+//!
+//! An instance repaired in place alternates up times U (mean MTBF) and
+//! repairs D (mean MTTR): an alternating renewal process, up in the long
+//! run a share A = MTBF / (MTBF + MTTR) of the time whatever the two laws
+//! (Ross, *Stochastic Processes*, §3.4.1). Instances fail and are
+//! repaired independently, so the number up among n is binomial(n, A) at
+//! any moment, and the pool has at least k up for a share
+//! Σ_{j≥k} C(n, j) A^j (1 - A)^(n-j) of the time. A replaced instance is
+//! down for its replacement's boot and readiness grace. Failures strike at
+//! times independent of the load, so each finds on average the mean
+//! number of requests in service on an up instance (PASTA: Wolff,
+//! *Stochastic Modeling and the Theory of Queues*, §5.16), and those are
+//! lost.
+//!
+//! Each check runs 10 independent replications and compares their mean
+//! with the theory through a 99.9% Student-t interval (see
+//! `tests/common`).
+
+mod common;
+
+use common::check_mean;
+
+/// One instance, repaired in place: exponential lifetimes of 1 h and
+/// repairs of 10 min, about 430 cycles per replication.
+const ONE: &str = r#"
+duration = "500h"
+warmup = "1h"
+sample = "10h"
+seed = 5
+[traffic.web]
+rate = 0.01
+to = "api"
+[components.api]
+kind = "pool"
+instances = 1
+service = "10ms"
+failures = { mtbf = "1h", repair = { dist = "exp", mean = "10m" } }
+"#;
+
+/// Share of post-warm-up time component `name` had at least `k` ready
+/// instances, and its mean ready instances.
+fn up_share(text: &str, rep: u32, k: usize) -> (f64, f64) {
+    let r = common::run_text(text, rep);
+    let c = &r.report.components[0];
+    let total: f64 = c.ready_time_s.iter().sum();
+    let at_least: f64 = c.ready_time_s.iter().skip(k).sum();
+    let mean: f64 = c
+        .ready_time_s
+        .iter()
+        .enumerate()
+        .map(|(j, t)| j as f64 * t)
+        .sum();
+    (at_least / total, mean / total)
+}
+
+#[test]
+fn an_instance_repaired_in_place_is_up_mtbf_over_mtbf_plus_mttr() {
+    let a: Vec<f64> = (0..10).map(|rep| up_share(ONE, rep, 1).0).collect();
+    check_mean("availability of one instance", &a, 60.0 / 70.0, 0.03);
+}
+
+#[test]
+fn k_of_n_availability_is_binomial_whatever_the_laws() {
+    // 5 instances, log-normal lifetimes (cv 1.5) and fixed 15 min repairs:
+    // A = 60 / 75 = 0.8 per instance; 1,500 h per replication, as the
+    // variable lifetimes make the share noisier.
+    let text = ONE
+        .replace("instances = 1", "instances = 5")
+        .replace("duration = \"500h\"", "duration = \"1500h\"")
+        .replace(
+            r#"failures = { mtbf = "1h", repair = { dist = "exp", mean = "10m" } }"#,
+            r#"failures = { mtbf = { dist = "lognormal", mean = "1h", cv = 1.5 }, repair = "15m" }"#,
+        );
+    let a = 0.8f64;
+    let binom = |j: i32| {
+        let c = [1.0, 5.0, 10.0, 10.0, 5.0, 1.0][j as usize];
+        c * a.powi(j) * (1.0 - a).powi(5 - j)
+    };
+    let at_least_3: f64 = (3..=5).map(binom).sum();
+    let runs: Vec<(f64, f64)> = (0..10).map(|rep| up_share(&text, rep, 3)).collect();
+    let share: Vec<f64> = runs.iter().map(|r| r.0).collect();
+    let mean: Vec<f64> = runs.iter().map(|r| r.1).collect();
+    check_mean("P(at least 3 of 5 up)", &share, at_least_3, 0.01);
+    check_mean("mean instances up", &mean, 5.0 * a, 0.01);
+}
+
+#[test]
+fn a_replaced_instance_is_down_for_its_replacements_boot_and_grace() {
+    // Replaced, not repaired: down for provision_time + ready_delay = 6
+    // min after each failure (mean lifetime 2 h).
+    let text = ONE
+        .replace(
+            r#"failures = { mtbf = "1h", repair = { dist = "exp", mean = "10m" } }"#,
+            r#"failures = { mtbf = "2h" }
+provision_time = "5m"
+ready_delay = "1m"
+instance_type = "c5.large""#,
+        )
+        .replace("rate = 0.01", "rate = 0.001");
+    let a: Vec<f64> = (0..10).map(|rep| up_share(&text, rep, 1).0).collect();
+    check_mean(
+        "availability of a replaced instance",
+        &a,
+        120.0 / 126.0,
+        0.03,
+    );
+    // Billed as EC2 bills: the failed instance until it failed, its
+    // replacement from the moment it is requested (at the failure), so
+    // one instance is always billed.
+    let with = common::summary(&text);
+    let without = common::summary(&text.replace("failures = { mtbf = \"2h\" }", ""));
+    let rel = (with.cost_usd.total - without.cost_usd.total) / without.cost_usd.total;
+    assert!(rel.abs() < 1e-3, "cost moved by {:.4}%", rel * 100.0);
+    assert!(with.components.get("api").unwrap().failures.unwrap() > 100);
+}
+
+#[test]
+fn a_failure_loses_the_requests_in_service() {
+    // One instance of 50 slots, ~20 requests in service (exponential 1 s
+    // services at 20/s): each failure loses what it holds, on average
+    // the mean in service while up.
+    let text = r#"
+duration = "100h"
+warmup = "10m"
+sample = "10h"
+seed = 9
+[traffic.web]
+rate = 20
+to = "api"
+[components.api]
+kind = "pool"
+instances = 1
+concurrency = 50
+service = { dist = "exp", mean = "1s" }
+failures = { mtbf = "20m", repair = "1m" }
+"#;
+    let mut per_failure = Vec::new();
+    let mut in_service = Vec::new();
+    for rep in 0..10 {
+        let s = common::run_text(text, rep).summary;
+        let c = s.components.get("api").unwrap();
+        per_failure.push(c.failed as f64 / c.failures.unwrap() as f64);
+        in_service.push(c.utilization.unwrap() * 50.0);
+        // Every request lost counts as failed and as an error.
+        assert!(s.requests.failed.abs_diff(c.failed) < 50);
+        let share = (s.requests.failed + s.requests.rejected) as f64 / s.requests.arrived as f64;
+        assert!((s.error_rate - share).abs() < 1e-6);
+    }
+    let busy = common::ci(&in_service).mean;
+    check_mean("requests lost per failure", &per_failure, busy, 0.05);
+}
+
+#[test]
+fn failures_of_one_pool_leave_the_others_draws_alone() {
+    let two = r#"
+duration = "5h"
+warmup = "10m"
+seed = 4
+[traffic.a]
+rate = 50
+to = "a"
+[traffic.b]
+rate = 50
+to = "b"
+[components.a]
+kind = "pool"
+instances = 2
+concurrency = 4
+service = { dist = "exp", mean = "50ms" }
+[components.b]
+kind = "pool"
+instances = 2
+concurrency = 4
+service = { dist = "exp", mean = "50ms" }
+"#;
+    let failing = two.replace(
+        "[components.b]\nkind = \"pool\"",
+        "[components.b]\nkind = \"pool\"\nfailures = { mtbf = \"30m\", repair = \"5m\" }",
+    );
+    let (x, y) = (common::summary(two), common::summary(&failing));
+    let (xa, ya) = (
+        x.components.get("a").unwrap(),
+        y.components.get("a").unwrap(),
+    );
+    assert_eq!(xa.completions, ya.completions);
+    assert_eq!(xa.mean_response_s, ya.mean_response_s);
+    assert_eq!(xa.p99_response_s, ya.p99_response_s);
+    assert!(y.components.get("b").unwrap().failures.unwrap() > 0);
+    assert_ne!(
+        x.components.get("b").unwrap().mean_response_s,
+        y.components.get("b").unwrap().mean_response_s
+    );
+}
+
+#[test]
+fn impossible_failures_are_located_errors() {
+    let base = r#"
+duration = "1h"
+[traffic.web]
+rate = 1
+to = "api"
+[components.api]
+kind = "pool"
+instances = 1
+service = "10ms"
+"#;
+    for (failures, expect) in [
+        (r#"{ mtbf = "-5h" }"#, "failures.mtbf"),
+        (r#"{ mtbf = "0s" }"#, "failures.mtbf"),
+        (r#"{ mtbf = "30d", repair = "0s" }"#, "failures.repair"),
+        (r#"{ mtbf = "30d", mttr = "1h" }"#, "mttr"),
+        (r#"{ repair = "1h" }"#, "mtbf"),
+    ] {
+        let e = common::load_error(&format!("{base}failures = {failures}\n"));
+        assert!(
+            e.contains("validation.toml") && e.contains(expect),
+            "{failures}: {e}"
+        );
+        println!("{failures}:\n{e}");
+    }
+}
