@@ -76,6 +76,9 @@ pub struct Scenario {
     /// Autoscaling policies, by pool name.
     #[serde(default)]
     pub autoscaler: Autoscalers,
+    /// Scheduled outages of zones and components, and slowdowns.
+    #[serde(default)]
+    pub outages: Vec<scalesim_models::fleet::outage::OutageConfig>,
     /// Local date-time at t = 0, e.g. "2026-11-23T00:00:00" (default: an
     /// undated Monday 00:00).
     #[serde(default, deserialize_with = "scalesim_models::units::de_opt_date")]
@@ -354,6 +357,7 @@ fn to_system(s: &Scenario, calendar: &Calendar, replication: u32) -> SystemConfi
         cost: s.cost.clone(),
         calendar: calendar.clone(),
         autoscalers: s.autoscaler.0.clone(),
+        outages: s.outages.clone(),
     }
 }
 

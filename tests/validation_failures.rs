@@ -220,3 +220,64 @@ service = "10ms"
         println!("{failures}:\n{e}");
     }
 }
+
+#[test]
+fn a_failed_engine_loses_its_batch_and_queue_and_restarts_empty() {
+    // LLM replicas and dynamic batchers hold requests in their own
+    // engines: a failure loses all of them at once, and every request is
+    // accounted for (answered, refused while no replica was up, lost, or
+    // in flight at the end).
+    let text = r#"
+duration = "12h"
+warmup = "10m"
+sample = "5m"
+seed = 8
+[traffic.users]
+rate = 12
+mix = [
+  { name = "chat", weight = 80, to = "llm", prompt_tokens = { dist = "lognormal", mean = 800, cv = 1.0, max = 4000 }, output_tokens = { dist = "lognormal", mean = 200, cv = 1.0, max = 1000 } },
+  { name = "clip", weight = 20, to = "stt" },
+]
+[components.llm]
+kind = "llm"
+replicas = 2
+gpu = "H100-SXM"
+model = "Llama-3-8B"
+balance = "least_conn"
+failures = { mtbf = "1h", repair = "5m" }
+[components.stt]
+kind = "batch"
+instances = 2
+max_batch = 8
+max_queue_delay = "50ms"
+base = "180ms"
+per_item = "45ms"
+failures = { mtbf = "1h" }
+provision_time = "2m"
+"#;
+    let s = common::run_text(text, 0).summary;
+    let r = &s.requests;
+    assert_eq!(
+        r.arrived,
+        r.completed + r.rejected + r.timed_out - r.timed_out_at_end + r.failed + r.in_flight_at_end
+    );
+    for name in ["llm", "stt"] {
+        let c = s.components.get(name).unwrap();
+        let failures = c.failures.unwrap();
+        assert!(failures >= 10, "{name}: {failures} failures");
+        // The LLM replicas hold several requests each, the batchers one
+        // batch of a few.
+        let held = if name == "llm" { 3 } else { 0 };
+        assert!(c.failed > held * failures, "{name}: {} lost", c.failed);
+        // Up MTBF / (MTBF + down time) of the time on average.
+        let down = if name == "llm" { 5.0 } else { 2.0 };
+        let expected = 2.0 * 60.0 / (60.0 + down);
+        let mean = c.instances_mean.unwrap();
+        assert!(
+            (mean - expected).abs() < 0.1,
+            "{name}: {mean} vs {expected}"
+        );
+    }
+    // The engines restart empty and keep serving after their failures.
+    assert!(s.requests.completed as f64 > 0.98 * s.requests.arrived as f64);
+}

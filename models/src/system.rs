@@ -54,6 +54,8 @@ pub struct SystemConfig {
     pub calendar: Calendar,
     /// Autoscaling policies by pool name.
     pub autoscalers: Vec<(String, PolicyConfig)>,
+    /// Scheduled outages and slowdowns (`[[outages]]`).
+    pub outages: Vec<crate::fleet::outage::OutageConfig>,
 }
 
 /// A problem in a configuration: the dotted path of the offending field and
@@ -347,6 +349,9 @@ impl SystemConfig {
         }
         if out.is_empty() {
             out.extend(self.check_graph(&names));
+        }
+        if out.is_empty() {
+            out.extend(crate::fleet::outage::check(self));
         }
         out
     }

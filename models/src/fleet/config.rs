@@ -1,7 +1,7 @@
 //! The fleet fields every kind with instances shares (pools, LLM replicas,
 //! batch servers), declared once: what an instance costs and how it is
 //! provisioned and how it fails (`@provision`: `price_per_hour`, `spot`,
-//! `provision_time`, `load_balancer`, `failures`),
+//! `provision_time`, `load_balancer`, `failures`, `zones`),
 //! and when it counts and what the autoscaler sees of it (`@monitor`:
 //! `ready_delay`, `metric_period`, `metric_delay`, `custom_metrics`).
 //!
@@ -55,6 +55,12 @@ macro_rules! fleet_config {
             /// [`crate::fleet::failure`].
             #[serde(default)]
             pub failures: Option<$crate::fleet::failure::FailureConfig>,
+            /// Availability zones its instances spread over, e.g. `["a",
+            /// "b", "c"]`: each new instance goes to the zone with the
+            /// fewest (of those not down), as an EC2 Auto Scaling group
+            /// balances its AZs; `[[outages]]` take a zone down.
+            #[serde(default)]
+            pub zones: Vec<String>,
         ] $($rest)*);
     };
     (@munch $head:tt [$($done:tt)*] @monitor, $($rest:tt)*) => {
@@ -103,6 +109,7 @@ macro_rules! fleet_pool {
             provision_time: src.provision_time.clone(),
             load_balancer: src.load_balancer.clone(),
             failures: src.failures.clone(),
+            zones: src.zones.clone(),
             ready_delay: src.ready_delay,
             metric_period: src.metric_period,
             metric_delay: src.metric_delay,

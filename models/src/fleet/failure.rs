@@ -29,9 +29,8 @@
 use crate::dist::{Dist, DistConfig};
 use crate::fleet::pool::Phase;
 use crate::flow::{CompId, Component, Ev, System};
-use crate::measure::Incident;
 use crate::units::Duration;
-use scalesim_sim::{to_secs, Scheduler, SimRng, Time};
+use scalesim_sim::{Scheduler, SimRng, Time};
 use serde::Deserialize;
 
 /// Shortest mean time between failures accepted: below it the run would be
@@ -229,16 +228,12 @@ impl System {
                 );
             }
         }
-        self.incidents.push(Incident {
-            t_s: to_secs(now),
-            component: self.cfg.components[c].0.clone(),
-            instance: inst,
-            what: if repair.is_some() {
-                "failed (repairing)"
-            } else {
-                "failed (replacing)"
-            },
-        });
+        let what = if repair.is_some() {
+            "failed (repairing)"
+        } else {
+            "failed (replacing)"
+        };
+        self.incident(now, self.cfg.components[c].0.clone(), inst, what);
         self.fleet_changed(c, now);
         self.with_kind(s, comp, |k, cx| k.instance_failed(cx, inst, &queued));
     }
@@ -261,13 +256,11 @@ impl System {
             return;
         }
         pool.set_phase(inst, Phase::Ready, now);
-        self.incidents.push(Incident {
-            t_s: to_secs(now),
-            component: self.cfg.components[c].0.clone(),
-            instance: inst,
-            what: "repaired",
-        });
+        self.incident(now, self.cfg.components[c].0.clone(), inst, "repaired");
         self.fleet_changed(c, now);
+        if self.held_by_outage(s, comp, inst) {
+            return;
+        }
         self.arm(s, comp, inst, gen);
         self.with_kind(s, comp, |k, cx| k.instance_ready(cx));
     }

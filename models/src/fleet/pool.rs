@@ -28,6 +28,8 @@ use std::collections::VecDeque;
 pub const MAX_INSTANCES: u32 = 100_000;
 /// Most slots (instances x concurrency) one pool may have.
 pub const MAX_SLOTS: u64 = 10_000_000;
+/// Most availability zones a fleet may spread over.
+pub const MAX_ZONES: usize = 16;
 
 fleet_config! {
     /// `[components.<name>]` with `kind = "pool"`.
@@ -166,6 +168,20 @@ impl PoolConfig {
         if let Some(f) = &self.failures {
             f.check().map_err(|(k, m)| (format!("failures.{k}"), m))?;
         }
+        if self.zones.len() > MAX_ZONES {
+            return Err((
+                "zones".into(),
+                format!("at most {MAX_ZONES} zones (a region has 3 to 6)"),
+            ));
+        }
+        for (i, z) in self.zones.iter().enumerate() {
+            if z.is_empty() || self.zones[..i].contains(z) {
+                return Err((
+                    format!("zones.{i}"),
+                    format!("zone names must be distinct and not empty (got {z:?})"),
+                ));
+            }
+        }
         if let Some(t) = &self.queue_timeout {
             t.check()
                 .map_err(|(f, m)| (format!("queue_timeout.{f}"), m))?;
@@ -249,6 +265,7 @@ impl PoolConfig {
             provision_time: None,
             load_balancer: None,
             failures: None,
+            zones: Vec::new(),
             ready_delay: Duration(0.0),
             metric_period: None,
             metric_delay: Duration(0.0),
@@ -329,6 +346,8 @@ pub struct Instance {
     /// Failures of this slot index so far: a request that started on it
     /// under another count was lost to a failure.
     lives: u32,
+    /// Its availability zone (index into the fleet's `zones`; 0 without).
+    pub zone: u8,
 }
 
 impl Instance {
@@ -448,6 +467,16 @@ pub struct Pool {
     ready: u32,
     busy_ready: u64,
     dispatch: Option<Box<Dispatch>>,
+    /// Availability zones (0: none declared).
+    zones: u8,
+    /// Zones down now (a bit per zone; bit 63: the whole fleet).
+    down_zones: u64,
+    /// Service times are multiplied by this (`[[outages]]` with a
+    /// `slowdown`; 1 otherwise).
+    slowdown: f64,
+    /// With no instance ready, arrivals fail at once (a fleet that fails:
+    /// see [`Pool::unavailable`]).
+    pub(crate) fail_fast: bool,
 }
 
 /// The next live visit of the FIFO `queue`, dropping the entries of
@@ -510,6 +539,10 @@ impl Pool {
             ready: 0,
             busy_ready: 0,
             dispatch,
+            zones: cfg.zones.len() as u8,
+            down_zones: 0,
+            slowdown: 1.0,
+            fail_fast: cfg.failures.is_some(),
         };
         for _ in 0..cfg.instances {
             let i = p.request(0);
@@ -662,6 +695,7 @@ impl Pool {
             last_change: now,
             generation: 0,
             lives: 0,
+            zone: self.placement(),
         };
         match self.instances.iter().position(|i| i.phase == Phase::Gone) {
             Some(k) => {
@@ -802,7 +836,55 @@ impl Pool {
     /// Draws a local service time.
     #[inline]
     pub fn service_time(&mut self) -> Time {
-        self.service.sample(&mut self.rng)
+        let t = self.service.sample(&mut self.rng);
+        if self.slowdown == 1.0 {
+            t
+        } else {
+            (t as f64 * self.slowdown) as Time
+        }
+    }
+
+    /// The zone a new instance goes to: of the zones not down, the one
+    /// with the fewest live instances (the first on ties), as EC2 Auto
+    /// Scaling balances capacity across Availability Zones and launches in
+    /// healthy ones when one is impaired.
+    fn placement(&self) -> u8 {
+        if self.zones <= 1 {
+            return 0;
+        }
+        let mut live = [0u32; MAX_ZONES];
+        for i in &self.instances {
+            if !matches!(i.phase, Phase::Gone | Phase::Failed) {
+                live[i.zone as usize] += 1;
+            }
+        }
+        let up = |z: u8| self.down_zones & (1 << z) == 0;
+        let pick = |only_up: bool| {
+            (0..self.zones)
+                .filter(|&z| !only_up || up(z))
+                .min_by_key(|&z| live[z as usize])
+        };
+        pick(true).or(pick(false)).unwrap_or(0)
+    }
+
+    /// Whether zone `zone` (or the whole fleet) is down now.
+    pub fn zone_down(&self, zone: u8) -> bool {
+        self.down_zones & (1 << zone | 1 << 63) != 0
+    }
+
+    /// Marks zone `zone` (None: the whole fleet) down or up.
+    pub fn set_zone_down(&mut self, zone: Option<u8>, down: bool) {
+        let bit = 1u64 << zone.unwrap_or(63);
+        if down {
+            self.down_zones |= bit;
+        } else {
+            self.down_zones &= !bit;
+        }
+    }
+
+    /// Sets the factor on service times (1: none).
+    pub fn set_slowdown(&mut self, k: f64) {
+        self.slowdown = k;
     }
 
     /// Busy slots on ready instances.

@@ -251,6 +251,9 @@ impl System {
         }
         pool.set_phase(inst, Phase::Ready, now);
         self.fleet_changed(c, now);
+        if self.held_by_outage(s, comp, inst) {
+            return;
+        }
         self.arm(s, comp, inst, gen);
         self.with_kind(s, comp, |k, cx| k.instance_ready(cx));
     }

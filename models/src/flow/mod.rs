@@ -482,6 +482,15 @@ impl Cx<'_> {
             .push(Action::Refuse(v, Outcome::Failed).pack());
     }
 
+    /// The visits `queued` at an instance that failed, holding nothing,
+    /// are lost (see [`Component::instance_failed`]).
+    pub fn lose_queued(&mut self, queued: &[u32]) {
+        for &v in queued {
+            self.stats.queue.add(self.now, -1.0);
+            self.lose_waiting(VisitId::from_slot(v));
+        }
+    }
+
     /// Runs this component's event `tag` once what was emitted before it
     /// has been carried out.
     #[inline]
@@ -574,10 +583,7 @@ pub trait Component {
     /// lost now. A kind whose instances hold work of their own (an engine's
     /// batch) loses it here too.
     fn instance_failed(&mut self, cx: &mut Cx, _inst: u32, queued: &[u32]) {
-        for &v in queued {
-            cx.stats.queue.add(cx.now, -1.0);
-            cx.lose_waiting(VisitId::from_slot(v));
-        }
+        cx.lose_queued(queued);
     }
 
     /// Its cumulative counters beyond the common ones.

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::dist::Dist;
 use crate::fleet::failure::Failures;
+use crate::fleet::outage::Outage;
 use crate::fleet::pool::LEVELS;
 use crate::fleet::Scaler;
 use crate::kinds::{BuildCx, Kind};
@@ -75,6 +76,13 @@ pub enum Ev {
         /// Its generation when it failed.
         gen: u32,
     },
+    /// Outage `k` starts (or ends).
+    Outage {
+        /// Its index in `[[outages]]`.
+        k: u16,
+        /// Starts (else ends).
+        start: bool,
+    },
     /// An instance of fleet `comp` passed its readiness grace.
     Ready {
         /// The component.
@@ -121,6 +129,11 @@ pub struct System {
     pub(crate) ready_delay: Vec<Time>,
     /// Instance failures and repairs, in time order.
     pub(crate) incidents: Vec<Incident>,
+    /// The scheduled outages.
+    pub(crate) outages: Vec<Outage>,
+    /// Per component without a fleet: down now (an outage), every visit
+    /// fails at once.
+    pub(crate) down: Vec<bool>,
     /// End-to-end figures.
     pub(crate) sys: Stats,
     pub(crate) counted_arrived: u64,
@@ -244,6 +257,7 @@ impl System {
             .iter()
             .map(|(_, c)| c.pricing().hourly(&cfg.cost).ok().flatten())
             .collect();
+        let outages = Outage::all(&cfg);
         let hooks = comps
             .iter()
             .map(|k| Hooks {
@@ -275,6 +289,8 @@ impl System {
             provision,
             ready_delay,
             incidents: Vec::new(),
+            outages,
+            down: vec![false; n],
             sys: Stats::default(),
             counted_arrived: 0,
             counted_completed: 0,
@@ -305,6 +321,7 @@ impl System {
             s.at(sc.period, Ev::Evaluate(k as u16));
         }
         self.schedule_failures(&mut s);
+        self.schedule_outages(&mut s);
         let horizon = self.cfg.duration;
         let outcome = s.run_until(&mut self, horizon);
         let end = match outcome {
@@ -452,6 +469,11 @@ impl System {
         let st = &mut self.stats[comp.index()];
         st.arrivals += 1;
         st.in_system.add(now, 1.0);
+        if self.down[comp.index()] {
+            st.failed += 1;
+            self.refuse(s, v, Outcome::Failed);
+            return;
+        }
         kind!(self, s, comp, enter(v, caller));
     }
 
@@ -624,6 +646,7 @@ impl Model for System {
             Ev::Ready { comp, inst, gen } => self.lifecycle(s, comp, inst, gen, true),
             Ev::Fail { comp, inst, gen } => self.instance_fails(s, comp, inst, gen),
             Ev::Repaired { comp, inst, gen } => self.instance_repaired(s, comp, inst, gen),
+            Ev::Outage { k, start } => self.outage(s, k as usize, start),
             Ev::Warmup => self.warmed_up(s.now()),
         }
         self.drain(s);

@@ -27,10 +27,12 @@ pub struct PoolKind {
     /// Each limited call's wait for a connection (0 when one was free), for
     /// calls made after warm-up.
     conn_wait: Tally,
-    /// Pools whose instances fail: per visit slot, the
+    /// Once an instance of it may have failed (it has `failures`, or one
+    /// failed in an outage): per visit slot, the
     /// [`lives`](crate::fleet::pool::Instance::lives) of its instance when
     /// its service started (a visit whose instance has failed since is
-    /// lost at its next step).
+    /// lost at its next step). Visits that started before tracking began
+    /// read 0, as every instance had then.
     lives: Option<Vec<u32>>,
 }
 
@@ -177,12 +179,16 @@ fn lost(lives: &Option<Vec<u32>>, pool: &Pool, cx: &Cx, v: VisitId) -> bool {
         return false;
     };
     let inst = cx.visit(v).inst as usize;
-    lives[v.slot() as usize] != pool.instances()[inst].lives()
+    lives.get(v.slot() as usize).copied().unwrap_or(0) != pool.instances()[inst].lives()
 }
 
 impl Component for PoolKind {
     #[inline]
     fn enter(&mut self, cx: &mut Cx, v: VisitId, _caller: Caller) {
+        if self.pool.unavailable() {
+            cx.lose_waiting(v);
+            return;
+        }
         let key = cx.request_of(v).key;
         match self.pool.admit(v.slot(), key, cx.now) {
             Admission::Start(inst) => {
@@ -256,6 +262,11 @@ impl Component for PoolKind {
 
     fn capacity_changed(&mut self, st: &mut Stats, now: Time) {
         st.busy.set(now, self.pool.busy() as f64);
+    }
+
+    fn instance_failed(&mut self, cx: &mut Cx, _inst: u32, queued: &[u32]) {
+        self.lives.get_or_insert_with(Vec::new);
+        cx.lose_queued(queued);
     }
 
     fn instance_ready(&mut self, cx: &mut Cx) {

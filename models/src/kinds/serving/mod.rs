@@ -355,6 +355,10 @@ impl ServingKind {
 
 impl Component for ServingKind {
     fn enter(&mut self, cx: &mut Cx, v: VisitId, _caller: Caller) {
+        if self.pool.unavailable() {
+            cx.lose_waiting(v);
+            return;
+        }
         let key = cx.request_of(v).key;
         match self.pool.route(key, cx.now) {
             Some(inst) => self.serve(cx, v, inst),
