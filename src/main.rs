@@ -60,6 +60,7 @@ enum Command {
   llm              with LLM or batch components: p99 time to first token
                    and per output token, tokens/s, KV-cache use, batch size
   scaling_events.csv  each autoscaler decision and its reason
+  incidents.csv       each instance failure and repair, each outage start and end
   report.html      one self-contained page: the summary, the objectives, the
                    peak, the bill, every chart and the assumptions modelled
 
@@ -445,6 +446,7 @@ fn cmd_run(a: RunArgs) -> ExitCode {
         .and_then(|_| output::write_summary(&out, &r.summary))
         .and_then(|_| output::write_timeseries(&out, &r.report.timeseries))
         .and_then(|_| output::write_scaling_events(&out, &r.report.scaling_events))
+        .and_then(|_| output::write_incidents(&out, &r.report.incidents))
         .and_then(|_| report::write_run(&out, &loaded, &r.report, &r.summary).map(|_| ()))
     {
         eprintln!("error: cannot write results to {}: {e}", out.display());

@@ -484,7 +484,7 @@ fn the_instances_chart_draws_only_the_autoscaled_pool() {
     run_into(&scaled(), &dir, None);
     let inst = text(&dir.join("instances.svg"));
     assert!(inst.contains("api ready"), "the scaled pool is not drawn");
-    assert!(inst.contains("desired (ready + provisioning or warming)"));
+    assert!(inst.contains("desired (ready + provisioning, warming or down)"));
     assert!(!inst.contains("db ready") && !inst.contains("cache ready"));
     assert!(
         inst.contains("Fixed size, not drawn: ") && inst.contains("db 1"),

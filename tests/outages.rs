@@ -169,9 +169,9 @@ fn impossible_outages_are_located_errors() {
             "known: api",
         ),
         (
-            "at = \"9h\"\nduration = \"5m\"\nzone = \"a\"",
+            "at = -60\nduration = \"5m\"\nzone = \"a\"",
             "outages.0.at",
-            "outside the run",
+            "before the start",
         ),
         (
             "at = \"1h\"\nduration = \"0s\"\nzone = \"a\"",

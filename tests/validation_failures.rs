@@ -117,23 +117,24 @@ instance_type = "c5.large""#,
 
 #[test]
 fn a_failure_loses_the_requests_in_service() {
-    // One instance of 50 slots, ~20 requests in service (exponential 1 s
-    // services at 20/s): each failure loses what it holds, on average
-    // the mean in service while up.
+    // Four instances of 50 slots, ~10 requests in service on each
+    // (exponential 1 s services at 40/s): each failure loses what its
+    // instance holds, on average the mean in service on an up instance
+    // (never all four down at once: no arrival fails for want of one).
     let text = r#"
-duration = "100h"
+duration = "50h"
 warmup = "10m"
 sample = "10h"
 seed = 9
 [traffic.web]
-rate = 20
+rate = 40
 to = "api"
 [components.api]
 kind = "pool"
-instances = 1
+instances = 4
 concurrency = 50
 service = { dist = "exp", mean = "1s" }
-failures = { mtbf = "20m", repair = "1m" }
+failures = { mtbf = "20m", repair = "30s" }
 "#;
     let mut per_failure = Vec::new();
     let mut in_service = Vec::new();

@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 pub use crate::flow::{Ev, System};
 pub use crate::kinds::{published_metrics, ComponentConfig, KINDS};
 pub use crate::measure::{
-    ClassReport, ComponentReport, JobReport, RunReport, Runaway, ScalingEvent, ServingReport, TsRow,
+    ClassReport, ComponentReport, Incident, JobReport, RunReport, Runaway, ScalingEvent,
+    ServingReport, TsRow,
 };
 
 /// At most this many time-series windows per run.

@@ -13,7 +13,7 @@ const NAMED: usize = 6;
 
 /// The `instances` chart: one panel per fleet whose size changes (an
 /// autoscaled pool, a rollout, failures), its ready instances as an area
-/// and its desired ones (ready + provisioning or warming) as a line. Fleets
+/// and its desired ones (ready + provisioning, warming or down) as a line. Fleets
 /// of a fixed size (cache nodes, databases, static pools) are only named
 /// in the subtitle, so they neither stack on the scaled pods nor flatten
 /// them.
@@ -39,7 +39,8 @@ pub(crate) fn instances_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
         ]);
         return fig;
     }
-    let mut line = String::from("Desired = ready + provisioning or warming.");
+    let mut line =
+        String::from("Desired = ready + provisioning, warming or down for repair or an outage.");
     if let Some(note) = fixed_note {
         line.push_str(&format!("  Fixed size, not drawn: {note}."));
     }
@@ -78,7 +79,7 @@ pub(crate) fn instances_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
             .push(Panel::new(count_axis(max, "instances"), layers).titled(title));
     }
     fig.head.legend.push(key(
-        "desired (ready + provisioning or warming)",
+        "desired (ready + provisioning, warming or down)",
         DESIRED,
         Swatch::Line,
     ));

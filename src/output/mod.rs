@@ -6,7 +6,7 @@ pub mod report;
 pub mod summary;
 
 use crate::output::summary::Summary;
-use scalesim_models::system::{ScalingEvent, TsRow};
+use scalesim_models::system::{Incident, ScalingEvent, TsRow};
 use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
@@ -116,6 +116,26 @@ pub fn write_scaling_events(dir: &Path, events: &[ScalingEvent]) -> io::Result<(
             e.to.to_string(),
             e.ready.to_string(),
             e.reason.clone(),
+        ])?;
+    }
+    w.flush()
+}
+
+/// Writes `incidents.csv`: every instance failure and repair and every
+/// outage's start and end (`instance` empty for a zone or a component).
+pub fn write_incidents(dir: &Path, incidents: &[Incident]) -> io::Result<()> {
+    let mut w = csv::Writer::from_path(dir.join("incidents.csv"))?;
+    w.write_record(["t_s", "component", "instance", "what"])?;
+    for i in incidents {
+        let inst = match i.instance {
+            u32::MAX => String::new(),
+            n => n.to_string(),
+        };
+        w.write_record([
+            i.t_s.to_string(),
+            i.component.clone(),
+            inst,
+            i.what.to_string(),
         ])?;
     }
     w.flush()
