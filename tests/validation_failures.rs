@@ -282,3 +282,89 @@ provision_time = "2m"
     // The engines restart empty and keep serving after their failures.
     assert!(s.requests.completed as f64 > 0.98 * s.requests.arrived as f64);
 }
+
+#[test]
+fn active_health_checks_detect_a_failure_after_fall_checks() {
+    // Checks every 5 s with a 4 s timeout, out after 3 failed in a row
+    // (the reference platform's nginx: interval=5000 fall=3 timeout=4000):
+    // the failure falls at a uniform phase of the check grid, so the
+    // delay is uniform on (2 x 5 + 4, 3 x 5 + 4] = (14, 19] s, mean 16.5 s.
+    // Until then round robin sends a quarter of the traffic to the dead
+    // instance, and each of those requests fails.
+    let text = r#"
+duration = "1000h"
+warmup = "10m"
+sample = "50h"
+seed = 12
+[traffic.web]
+rate = 2
+to = "api"
+[components.api]
+kind = "pool"
+instances = 4
+concurrency = 8
+service = { dist = "exp", mean = "100ms" }
+balance = "round_robin"
+failures = { mtbf = "10h", repair = "1m" }
+health_check = { interval = "5s", timeout = "4s", rise = 2, fall = 3 }
+"#;
+    let (mut mean, mut lost) = (Vec::new(), Vec::new());
+    for rep in 0..10 {
+        let r = common::run_text(text, rep);
+        let c = &r.report.components[0];
+        let d = c.detection_s.as_ref().unwrap();
+        assert!(d.len() > 250, "{} ejections", d.len());
+        for &x in d {
+            assert!(x > 14.0 - 1e-6 && x <= 19.0 + 1e-6, "detection {x}");
+        }
+        mean.push(d.iter().sum::<f64>() / d.len() as f64);
+        lost.push(c.failed as f64 / c.failures.unwrap() as f64);
+    }
+    check_mean("mean detection delay (s)", &mean, 16.5, 0.01);
+    // Lost per failure: the ~0.05 in service on the instance, plus a
+    // quarter of 2/s for the 16.5 s until detection (8.25 requests; the
+    // repairs are short, so two instances are seldom down at once).
+    let in_service = 2.0 * 0.1 / 4.0;
+    check_mean(
+        "requests lost per failure",
+        &lost,
+        in_service + 0.5 * 16.5,
+        0.03,
+    );
+}
+
+#[test]
+fn health_checks_need_a_balancer() {
+    let e = common::load_error(
+        r#"
+duration = "1h"
+[traffic.web]
+rate = 1
+to = "api"
+[components.api]
+kind = "pool"
+instances = 2
+service = "10ms"
+health_check = { interval = "5s", timeout = "4s" }
+"#,
+    );
+    assert!(e.contains("health_check") && e.contains("balance"), "{e}");
+    let e = common::load_error(
+        r#"
+duration = "1h"
+[traffic.web]
+rate = 1
+to = "api"
+[components.api]
+kind = "pool"
+instances = 2
+service = "10ms"
+balance = "round_robin"
+health_check = { interval = "5s", timeout = "6s" }
+"#,
+    );
+    assert!(
+        e.contains("health_check.timeout") && e.contains("shorter"),
+        "{e}"
+    );
+}

@@ -191,6 +191,16 @@ pub struct ComponentJson {
     /// `failures`): the component was down.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_healthy_s: Option<f64>,
+    /// Fleets with health checks: failures the checks took out of
+    /// rotation after warm-up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ejections: Option<u64>,
+    /// Their mean and longest delay from the failure, seconds (the time a
+    /// failed instance kept receiving traffic).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detection_mean_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detection_max_s: Option<f64>,
     /// Scale-out decisions of its autoscaler.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale_outs: Option<u32>,
@@ -737,6 +747,15 @@ fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
         no_healthy_s: c
             .failures
             .map(|_| c.ready_time_s.first().copied().unwrap_or(0.0)),
+        ejections: c.detection_s.as_ref().map(|d| d.len() as u64),
+        detection_mean_s: c
+            .detection_s
+            .as_ref()
+            .map(|d| d.iter().sum::<f64>() / d.len().max(1) as f64),
+        detection_max_s: c
+            .detection_s
+            .as_ref()
+            .map(|d| d.iter().copied().fold(0.0, f64::max)),
         scale_outs: c.instances.map(|_| c.scale_outs),
         scale_ins: c.instances.map(|_| c.scale_ins),
         cost_usd: c.cost_usd.unwrap_or(0.0),

@@ -1,7 +1,8 @@
 //! The fleet fields every kind with instances shares (pools, LLM replicas,
 //! batch servers), declared once: what an instance costs and how it is
 //! provisioned and how it fails (`@provision`: `price_per_hour`, `spot`,
-//! `provision_time`, `load_balancer`, `failures`, `zones`),
+//! `provision_time`, `load_balancer`, `failures`, `zones`,
+//! `health_check`),
 //! and when it counts and what the autoscaler sees of it (`@monitor`:
 //! `ready_delay`, `metric_period`, `metric_delay`, `custom_metrics`).
 //!
@@ -61,6 +62,11 @@ macro_rules! fleet_config {
             /// balances its AZs; `[[outages]]` take a zone down.
             #[serde(default)]
             pub zones: Vec<String>,
+            /// Active health checks by the balancer in front:
+            /// `{ interval = "5s", timeout = "4s", rise = 2, fall = 3 }`
+            /// (see [`crate::fleet::health`]).
+            #[serde(default)]
+            pub health_check: Option<$crate::fleet::health::HealthCheckConfig>,
         ] $($rest)*);
     };
     (@munch $head:tt [$($done:tt)*] @monitor, $($rest:tt)*) => {
@@ -110,6 +116,7 @@ macro_rules! fleet_pool {
             load_balancer: src.load_balancer.clone(),
             failures: src.failures.clone(),
             zones: src.zones.clone(),
+            health_check: src.health_check,
             ready_delay: src.ready_delay,
             metric_period: src.metric_period,
             metric_delay: src.metric_delay,

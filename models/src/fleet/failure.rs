@@ -208,8 +208,13 @@ impl System {
         }
         f.count += 1;
         let repair = f.repair_time();
-        let queued = pool.fail(inst, now, repair.is_some());
-        let gen = pool.instances()[inst as usize].generation();
+        let boot = repair
+            .is_none()
+            .then(|| f.boot_time(self.provision[c].as_ref()));
+        let gen = self.take_instance_down(s, comp, inst, repair.is_some());
+        let Some(pool) = self.comps[c].fleet_mut() else {
+            return;
+        };
         match repair {
             Some(dt) => s.after(dt, Ev::Repaired { comp, inst, gen }),
             None => {
@@ -217,9 +222,8 @@ impl System {
                 self.stats[c].closed_cost += self.flow.closed(comp, x.requested_at, now);
                 let new = pool.request(now);
                 let gen = pool.instances()[new as usize].generation();
-                let boot = f.boot_time(self.provision[c].as_ref());
                 s.after(
-                    boot,
+                    boot.unwrap_or(0),
                     Ev::Boot {
                         comp,
                         inst: new,
@@ -234,8 +238,84 @@ impl System {
             "failed (replacing)"
         };
         self.incident(now, self.cfg.components[c].0.clone(), inst, what);
+    }
+
+    /// Ready instance `inst` of `comp` goes down now (it failed, or an
+    /// outage struck): it leaves the rotation at once, or when its health
+    /// checks see it; what it holds is lost. Returns its new generation.
+    pub(crate) fn take_instance_down(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        comp: CompId,
+        inst: u32,
+        repair: bool,
+    ) -> u32 {
+        let now = s.now();
+        let c = comp.index();
+        let checked = self.health[c].is_some();
+        let Some(pool) = self.comps[c].fleet_mut() else {
+            return 0;
+        };
+        let queued = pool.fail(inst, now, repair, !checked);
+        let gen = pool.instances()[inst as usize].generation();
+        if let Some(h) = self.health[c].as_mut() {
+            let dt = h.failed(inst, now);
+            s.after(
+                dt,
+                Ev::Checked {
+                    comp,
+                    inst,
+                    gen,
+                    healthy: false,
+                },
+            );
+        }
         self.fleet_changed(c, now);
         self.with_kind(s, comp, |k, cx| k.instance_failed(cx, inst, &queued));
+        gen
+    }
+
+    /// Instance `inst` of `comp` (generation `gen`), down, works again: it
+    /// is ready at once, or once its health checks pass (unless they never
+    /// took it out).
+    pub(crate) fn bring_up(&mut self, s: &mut Scheduler<Ev>, comp: CompId, inst: u32, gen: u32) {
+        let c = comp.index();
+        let Some(pool) = self.comps[c].fleet_mut() else {
+            return;
+        };
+        if let Some(h) = self.health[c].as_mut() {
+            if !pool.instances()[inst as usize].listed() {
+                let dt = h.recovered();
+                s.after(
+                    dt,
+                    Ev::Checked {
+                        comp,
+                        inst,
+                        gen,
+                        healthy: true,
+                    },
+                );
+                return;
+            }
+        }
+        self.instance_up(s, comp, inst, gen);
+    }
+
+    /// Instance `inst` of `comp`, down, is ready now (unless an outage
+    /// holds its zone): its next failure is drawn, it takes work.
+    pub(crate) fn instance_up(&mut self, s: &mut Scheduler<Ev>, comp: CompId, inst: u32, gen: u32) {
+        let now = s.now();
+        let c = comp.index();
+        let Some(pool) = self.comps[c].fleet_mut() else {
+            return;
+        };
+        pool.set_phase(inst, Phase::Ready, now);
+        self.fleet_changed(c, now);
+        if self.held_by_outage(s, comp, inst) {
+            return;
+        }
+        self.arm(s, comp, inst, gen);
+        self.with_kind(s, comp, |k, cx| k.instance_ready(cx));
     }
 
     /// Instance `inst` of `comp`, down for repair, is repaired now.
@@ -255,13 +335,7 @@ impl System {
         if x.generation() != gen || x.phase != Phase::Down {
             return;
         }
-        pool.set_phase(inst, Phase::Ready, now);
         self.incident(now, self.cfg.components[c].0.clone(), inst, "repaired");
-        self.fleet_changed(c, now);
-        if self.held_by_outage(s, comp, inst) {
-            return;
-        }
-        self.arm(s, comp, inst, gen);
-        self.with_kind(s, comp, |k, cx| k.instance_ready(cx));
+        self.bring_up(s, comp, inst, gen);
     }
 }

@@ -9,6 +9,7 @@ pub mod bill;
 pub(crate) mod config;
 pub mod cost;
 pub mod failure;
+pub mod health;
 pub mod outage;
 pub mod patience;
 pub mod pool;

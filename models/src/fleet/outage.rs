@@ -287,16 +287,8 @@ impl System {
 
     /// Ready instance `inst` of `comp` goes down with outage `k`.
     fn take_down(&mut self, s: &mut Scheduler<Ev>, comp: CompId, inst: u32, k: usize) {
-        let now = s.now();
-        let c = comp.index();
-        let Some(pool) = self.comps[c].fleet_mut() else {
-            return;
-        };
-        let queued = pool.fail(inst, now, true);
-        let gen = pool.instances()[inst as usize].generation();
+        let gen = self.take_instance_down(s, comp, inst, true);
         self.outages[k].held.push((comp, inst, gen));
-        self.fleet_changed(c, now);
-        self.with_kind(s, comp, |kind, cx| kind.instance_failed(cx, inst, &queued));
     }
 
     /// An instance of `comp` became ready (or was repaired) while its zone
@@ -333,19 +325,14 @@ impl System {
     /// Instance `inst` of `comp`, held down by an outage that ended, comes
     /// back (unless it left since).
     fn bring_back(&mut self, s: &mut Scheduler<Ev>, comp: CompId, inst: u32, gen: u32) {
-        let now = s.now();
-        let c = comp.index();
-        let Some(pool) = self.comps[c].fleet_mut() else {
+        let Some(pool) = self.comps[comp.index()].fleet() else {
             return;
         };
         let x = pool.instances()[inst as usize];
         if x.generation() != gen || x.phase != Phase::Down {
             return;
         }
-        pool.set_phase(inst, Phase::Ready, now);
-        self.fleet_changed(c, now);
-        self.arm(s, comp, inst, gen);
-        self.with_kind(s, comp, |k, cx| k.instance_ready(cx));
+        self.bring_up(s, comp, inst, gen);
     }
 
     /// Records an incident for the charts and the summary.

@@ -168,6 +168,16 @@ impl PoolConfig {
         if let Some(f) = &self.failures {
             f.check().map_err(|(k, m)| (format!("failures.{k}"), m))?;
         }
+        if let Some(h) = &self.health_check {
+            h.check()
+                .map_err(|(k, m)| (format!("health_check.{k}"), m))?;
+            if !self.balance.per_instance() {
+                return Err((
+                    "health_check".into(),
+                    "health checks are a load balancer's: give the pool a balance (\"round_robin\", \"least_conn\", ...); with the default \"fifo\" its instances pull from one queue, so a failed one takes no work".into(),
+                ));
+            }
+        }
         if self.zones.len() > MAX_ZONES {
             return Err((
                 "zones".into(),
@@ -265,6 +275,7 @@ impl PoolConfig {
             provision_time: None,
             load_balancer: None,
             failures: None,
+            health_check: None,
             zones: Vec::new(),
             ready_delay: Duration(0.0),
             metric_period: None,
@@ -299,6 +310,9 @@ pub enum Admission {
     Queued,
     /// All slots busy and the queue is full: rejected.
     Rejected,
+    /// The balancer sent it to an instance that has failed and that its
+    /// health checks have not yet taken out: it fails at once.
+    Dead(u32),
 }
 
 /// The life of an instance: requested, provisioning (booting), warming
@@ -348,6 +362,9 @@ pub struct Instance {
     lives: u32,
     /// Its availability zone (index into the fleet's `zones`; 0 without).
     pub zone: u8,
+    /// In the balancer's rotation (behind a balancer): ready, or failed
+    /// and not yet seen by the health checks.
+    listed: bool,
 }
 
 impl Instance {
@@ -355,6 +372,11 @@ impl Instance {
     /// the instance leaves Ready), to recognise stale lifecycle events.
     pub fn generation(&self) -> u32 {
         self.generation
+    }
+
+    /// In the balancer's rotation (behind a balancer).
+    pub fn listed(&self) -> bool {
+        self.listed
     }
 
     /// Failures of this instance slot so far (see [`Pool::fail`]).
@@ -560,6 +582,9 @@ impl Pool {
             let Some(inst) = self.pick(key) else {
                 return Admission::Rejected;
             };
+            if self.instances[inst as usize].phase != Phase::Ready {
+                return Admission::Dead(inst);
+            }
             if self.instances[inst as usize].busy < self.concurrency {
                 self.occupy(inst, now);
                 return Admission::Start(inst);
@@ -592,6 +617,9 @@ impl Pool {
     /// it). None when no instance is ready.
     pub fn route(&mut self, key: u64, now: Time) -> Option<u32> {
         let inst = self.pick(key)?;
+        if self.instances[inst as usize].phase != Phase::Ready {
+            return None;
+        }
         self.occupy(inst, now);
         Some(inst)
     }
@@ -683,6 +711,19 @@ impl Pool {
         }
     }
 
+    /// Takes instance `inst` out of the balancer's rotation (its failure
+    /// was detected); false if it was not in it.
+    pub fn delist(&mut self, inst: u32) -> bool {
+        let n = self.instances.len();
+        let i = &mut self.instances[inst as usize];
+        let Some(d) = self.dispatch.as_deref_mut().filter(|_| i.listed) else {
+            return false;
+        };
+        i.listed = false;
+        d.set_ready(inst, false, n);
+        true
+    }
+
     /// Requests a new instance at `now` (phase Provisioning); returns its
     /// index. Indices of gone instances are reused.
     pub fn request(&mut self, now: Time) -> u32 {
@@ -696,8 +737,13 @@ impl Pool {
             generation: 0,
             lives: 0,
             zone: self.placement(),
+            listed: false,
         };
-        match self.instances.iter().position(|i| i.phase == Phase::Gone) {
+        match self
+            .instances
+            .iter()
+            .position(|i| i.phase == Phase::Gone && !i.listed)
+        {
             Some(k) => {
                 let gen = self.instances[k].generation;
                 self.instances[k] = Instance {
@@ -733,7 +779,10 @@ impl Pool {
             self.busy_ready += i.busy as u64;
             let free = c - i.busy.min(c);
             if let Some(d) = self.dispatch.as_deref_mut() {
-                d.set_ready(inst, true, self.instances.len());
+                if !i.listed {
+                    i.listed = true;
+                    d.set_ready(inst, true, self.instances.len());
+                }
                 return true;
             }
             for _ in 0..free {
@@ -750,7 +799,7 @@ impl Pool {
     /// `repair`: it stays, down and billed, until [`Pool::set_phase`]
     /// makes it ready again; else it is terminated, gone once what it holds
     /// has left.
-    pub fn fail(&mut self, inst: u32, now: Time, repair: bool) -> Vec<u32> {
+    pub fn fail(&mut self, inst: u32, now: Time, repair: bool, delist: bool) -> Vec<u32> {
         let n = self.instances.len();
         let i = &mut self.instances[inst as usize];
         debug_assert_eq!(i.phase, Phase::Ready);
@@ -765,7 +814,10 @@ impl Pool {
         };
         let mut lost = Vec::new();
         if let Some(d) = self.dispatch.as_deref_mut() {
-            d.set_ready(inst, false, n);
+            if delist {
+                i.listed = false;
+                d.set_ready(inst, false, n);
+            }
             lost.extend(d.queues[inst as usize].drain(..));
             d.queued -= lost.len();
             for _ in &lost {
@@ -817,9 +869,10 @@ impl Pool {
             if i.phase == Phase::Ready {
                 self.ready -= 1;
                 self.busy_ready -= i.busy as u64;
-                if let Some(d) = self.dispatch.as_deref_mut() {
-                    d.set_ready(inst, false, n);
-                }
+            }
+            if let Some(d) = self.dispatch.as_deref_mut().filter(|_| i.listed) {
+                i.listed = false;
+                d.set_ready(inst, false, n);
             }
             i.generation += 1;
             if i.busy == 0 {

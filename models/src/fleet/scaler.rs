@@ -249,13 +249,7 @@ impl System {
             s.after(delay, Ev::Ready { comp, inst, gen });
             return;
         }
-        pool.set_phase(inst, Phase::Ready, now);
-        self.fleet_changed(c, now);
-        if self.held_by_outage(s, comp, inst) {
-            return;
-        }
-        self.arm(s, comp, inst, gen);
-        self.with_kind(s, comp, |k, cx| k.instance_ready(cx));
+        self.instance_up(s, comp, inst, gen);
     }
 }
 

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::dist::Dist;
 use crate::fleet::failure::Failures;
+use crate::fleet::health::Health;
 use crate::fleet::outage::Outage;
 use crate::fleet::pool::LEVELS;
 use crate::fleet::Scaler;
@@ -76,6 +77,18 @@ pub enum Ev {
         /// Its generation when it failed.
         gen: u32,
     },
+    /// The health checks of an instance of fleet `comp` saw it fail
+    /// (`healthy` false) or pass again (see [`crate::fleet::health`]).
+    Checked {
+        /// The component.
+        comp: CompId,
+        /// Instance index.
+        inst: u32,
+        /// Its generation when it failed (or recovered).
+        gen: u32,
+        /// Passed again (else failed).
+        healthy: bool,
+    },
     /// Outage `k` starts (or ends).
     Outage {
         /// Its index in `[[outages]]`.
@@ -123,6 +136,8 @@ pub struct System {
     pub(crate) scaling_events: Vec<ScalingEvent>,
     /// Per component: its instances' failures, if they fail.
     pub(crate) failures: Vec<Option<Failures>>,
+    /// Per component: its fleet's health checks, if any.
+    pub(crate) health: Vec<Option<Health>>,
     /// Per component: its fleet's `provision_time`, for replacements.
     pub(crate) provision: Vec<Option<Dist>>,
     /// Per component: its fleet's readiness grace (`ready_delay`).
@@ -222,6 +237,7 @@ impl System {
         let n = comps.len();
         let (mut failures, mut provision) = (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut ready_delay = Vec::with_capacity(n);
+        let mut health = Vec::with_capacity(n);
         for (st, (name, c)) in stats.iter_mut().zip(&cfg.components) {
             let p = c.lifecycle();
             if let Some(p) = &p {
@@ -238,6 +254,11 @@ impl System {
                     stream(seed, rep, &label, "recovery"),
                 )
             }));
+            health.push(
+                p.as_ref()
+                    .and_then(|p| p.health_check)
+                    .map(|h| Health::new(h, stream(seed, rep, &label, "health"))),
+            );
             provision.push(
                 p.as_ref()
                     .and_then(|p| p.provision_time.as_ref())
@@ -286,6 +307,7 @@ impl System {
             scalers,
             scaling_events: Vec::new(),
             failures,
+            health,
             provision,
             ready_delay,
             incidents: Vec::new(),
@@ -647,6 +669,12 @@ impl Model for System {
             Ev::Fail { comp, inst, gen } => self.instance_fails(s, comp, inst, gen),
             Ev::Repaired { comp, inst, gen } => self.instance_repaired(s, comp, inst, gen),
             Ev::Outage { k, start } => self.outage(s, k as usize, start),
+            Ev::Checked {
+                comp,
+                inst,
+                gen,
+                healthy,
+            } => self.health_checked(s, comp, inst, gen, healthy),
             Ev::Warmup => self.warmed_up(s.now()),
         }
         self.drain(s);

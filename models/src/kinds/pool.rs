@@ -202,6 +202,7 @@ impl Component for PoolKind {
                 }
             }
             Admission::Rejected => cx.refuse(v),
+            Admission::Dead(_) => cx.lose_waiting(v),
         }
     }
 

@@ -204,6 +204,7 @@ impl System {
             r.instances_max = st.ready_max;
             r.ready_time_s = st.ready_time.until(end, self.cfg.warmup);
             r.failures = self.failures[i].as_ref().map(|f| f.count - f.at_warmup);
+            r.detection_s = self.health[i].as_ref().map(|h| h.detection.clone());
             r.load_at_least = pool.load_integrals(end).map(|l| {
                 let w = self.load_at_warmup[i].unwrap_or([0.0; LEVELS]);
                 std::array::from_fn(|k| {

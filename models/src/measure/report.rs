@@ -169,6 +169,9 @@ pub struct ComponentReport {
     pub throughput_rps: f64,
     /// Instance failures after warm-up (fleets with `failures`).
     pub failures: Option<u64>,
+    /// Fleets with health checks: for each failure after warm-up that the
+    /// checks took out of rotation, the delay from the failure (s).
+    pub detection_s: Option<Vec<f64>>,
     /// Seconds after warm-up spent with exactly k ready instances, by k
     /// (fleets).
     pub ready_time_s: Vec<f64>,

@@ -362,6 +362,8 @@ impl Component for ServingKind {
         let key = cx.request_of(v).key;
         match self.pool.route(key, cx.now) {
             Some(inst) => self.serve(cx, v, inst),
+            // Sent to a failed replica its checks have not yet seen.
+            None if self.pool.fail_fast => cx.lose_waiting(v),
             None => cx.refuse(v),
         }
     }
