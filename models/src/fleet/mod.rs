@@ -13,6 +13,7 @@ pub mod health;
 pub mod outage;
 pub mod patience;
 pub mod pool;
+pub mod pool_config;
 mod scaler;
 
 pub use scaler::Scaler;

@@ -1,0 +1,287 @@
+//! The configuration of a pool as written (`[components.<name>]` with
+//! `kind = "pool"`), its checks, and the pool behind kinds whose instances
+//! run their own engine. The running pool is [`crate::fleet::pool`].
+
+use crate::dist::DistConfig;
+use crate::fleet::balance::Policy;
+use crate::fleet::config::fleet_config;
+use crate::fleet::cost::Pricing;
+use crate::units::Duration;
+use serde::Deserialize;
+
+/// Most instances one pool may have (each instance is simulated).
+pub const MAX_INSTANCES: u32 = 100_000;
+/// Most slots (instances x concurrency) one pool may have.
+pub const MAX_SLOTS: u64 = 10_000_000;
+/// Most availability zones a fleet may spread over.
+pub const MAX_ZONES: usize = 16;
+
+fleet_config! {
+    /// `[components.<name>]` with `kind = "pool"`.
+    #[derive(Clone, Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct PoolConfig {
+        /// Always "pool" (read by the scenario loader to pick this type).
+        #[serde(default)]
+        pub kind: Option<String>,
+        /// Number of instances (servers).
+        pub instances: u32,
+        /// Requests one instance serves at once.
+        #[serde(default = "one")]
+        pub concurrency: u32,
+        /// Service-time law of the local work.
+        pub service: DistConfig,
+        /// Waiting room; absent = unbounded, 0 = none.
+        #[serde(default)]
+        pub queue_capacity: Option<u64>,
+        /// How long a request waits for a slot before it gives up and
+        /// leaves unserved (load shedding), a law or a duration: `"2s"`,
+        /// `{ dist = "exp", mean = "2s" }` (see [`crate::fleet::patience`]).
+        /// Counted in `requests.timed_out`.
+        #[serde(default)]
+        pub queue_timeout: Option<DistConfig>,
+        /// Downstream components called in order after the local service,
+        /// while holding the slot.
+        #[serde(default)]
+        pub calls: Vec<String>,
+        /// Catalog instance type, for cost (see [`crate::fleet::cost`]).
+        #[serde(default)]
+        pub instance_type: Option<String>,
+        @provision,
+        @monitor,
+        /// How arrivals are spread over instances (default `fifo`: one shared
+        /// queue; any other policy gives each instance its own queue).
+        #[serde(default)]
+        pub balance: Policy,
+        /// Per-instance weights for `balance = "weighted"`: instance i weighs
+        /// `weights[i % len]`.
+        #[serde(default)]
+        pub weights: Vec<u32>,
+        /// Ring points per instance for `balance = "hash"` (default 100).
+        #[serde(default)]
+        pub virtual_nodes: Option<u32>,
+        /// Connection pools: the most calls one instance has open at once to
+        /// a called component, e.g. `{ db = 10 }`; a call beyond it waits for
+        /// a connection (a FIFO per instance), measured as the pool's
+        /// connection wait.
+        #[serde(default)]
+        pub connections: std::collections::BTreeMap<String, u32>,
+    }
+}
+
+/// A metric defined as the ratio of two published metrics.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CustomMetric {
+    /// Its name, as policies refer to it.
+    pub name: String,
+    /// [numerator, denominator] metric names.
+    pub ratio: [String; 2],
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl PoolConfig {
+    /// Total service slots (instances x concurrency).
+    pub fn slots(&self) -> u64 {
+        self.instances as u64 * self.concurrency as u64
+    }
+
+    /// What an instance costs.
+    pub fn pricing(&self) -> Pricing {
+        Pricing {
+            instance_type: self.instance_type.clone(),
+            price_per_hour: self.price_per_hour,
+            spot: self.spot,
+        }
+    }
+
+    /// Checks the numbers; `Err((field, message))`.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        if let Some(lb) = &self.load_balancer {
+            lb.check()?;
+        }
+        if self.instances == 0 {
+            return Err(("instances".into(), "expected at least 1 instance".into()));
+        }
+        if self.instances > MAX_INSTANCES {
+            return Err((
+                "instances".into(),
+                format!("at most {MAX_INSTANCES} instances per pool (each is simulated)"),
+            ));
+        }
+        if self.slots() > MAX_SLOTS {
+            return Err((
+                "concurrency".into(),
+                format!(
+                    "instances x concurrency is {}; at most {MAX_SLOTS} slots per pool",
+                    self.slots()
+                ),
+            ));
+        }
+        if self.concurrency == 0 {
+            return Err((
+                "concurrency".into(),
+                "expected at least 1 request per instance".into(),
+            ));
+        }
+        let mut known = crate::policy::metric::POOL.to_vec();
+        known.push("ready");
+        for (i, c) in self.custom_metrics.iter().enumerate() {
+            if known.contains(&c.name.as_str()) {
+                return Err((
+                    format!("custom_metrics.{i}"),
+                    format!("{:?} is a built-in metric", c.name),
+                ));
+            }
+            if let Some(bad) = c.ratio.iter().find(|r| !known.contains(&r.as_str())) {
+                return Err((
+                    format!("custom_metrics.{i}"),
+                    format!(
+                        "unknown metric {bad:?}; ratios combine {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        if let Some(p) = &self.provision_time {
+            p.check()
+                .map_err(|(f, m)| (format!("provision_time.{f}"), m))?;
+        }
+        if let Some(f) = &self.failures {
+            f.check().map_err(|(k, m)| (format!("failures.{k}"), m))?;
+        }
+        if let Some(h) = &self.health_check {
+            h.check()
+                .map_err(|(k, m)| (format!("health_check.{k}"), m))?;
+            if !self.balance.per_instance() {
+                return Err((
+                    "health_check".into(),
+                    "health checks are a load balancer's: give the pool a balance (\"round_robin\", \"least_conn\", ...); with the default \"fifo\" its instances pull from one queue, so a failed one takes no work".into(),
+                ));
+            }
+        }
+        if self.zones.len() > MAX_ZONES {
+            return Err((
+                "zones".into(),
+                format!("at most {MAX_ZONES} zones (a region has 3 to 6)"),
+            ));
+        }
+        for (i, z) in self.zones.iter().enumerate() {
+            if z.is_empty() || self.zones[..i].contains(z) {
+                return Err((
+                    format!("zones.{i}"),
+                    format!("zone names must be distinct and not empty (got {z:?})"),
+                ));
+            }
+        }
+        if let Some(t) = &self.queue_timeout {
+            t.check()
+                .map_err(|(f, m)| (format!("queue_timeout.{f}"), m))?;
+            if t.mean() <= 0.0 {
+                return Err((
+                    "queue_timeout".into(),
+                    "a queue timeout of 0 drops every request that would wait: write queue_capacity = 0 for a pool without a waiting room".into(),
+                ));
+            }
+            if self.balance.per_instance() {
+                return Err((
+                    "queue_timeout".into(),
+                    "queue_timeout needs the pool's one shared queue (balance = \"fifo\", the default): behind a balancer each instance keeps its own queue, where deadlines are not modelled yet".into(),
+                ));
+            }
+        }
+        for (callee, &limit) in &self.connections {
+            if !self.calls.contains(callee) {
+                return Err((
+                    format!("connections.{callee}"),
+                    format!(
+                        "{callee:?} is not in calls; connection limits apply to called components"
+                    ),
+                ));
+            }
+            if limit == 0 {
+                return Err((
+                    format!("connections.{callee}"),
+                    "expected at least 1 connection".into(),
+                ));
+            }
+        }
+        match self.balance {
+            Policy::Weighted if self.weights.is_empty() || self.weights.contains(&0) => {
+                return Err((
+                    "weights".into(),
+                    "balance = \"weighted\" needs weights of at least 1, e.g. weights = [3, 3, 2]"
+                        .into(),
+                ))
+            }
+            Policy::Weighted => {}
+            _ if !self.weights.is_empty() => {
+                return Err((
+                    "weights".into(),
+                    "weights apply to balance = \"weighted\" only".into(),
+                ))
+            }
+            _ => {}
+        }
+        if self.virtual_nodes == Some(0) || self.virtual_nodes.is_some_and(|v| v > 10_000) {
+            return Err((
+                "virtual_nodes".into(),
+                "expected 1 to 10000 ring points per instance".into(),
+            ));
+        }
+        self.service
+            .check()
+            .map_err(|(f, m)| (format!("service.{f}"), m))
+    }
+}
+
+impl PoolConfig {
+    /// The pool behind a component whose instances run their own engine
+    /// (LLM replicas, dynamic batchers): `instances` of one slot each, busy
+    /// while the engine steps, with no service or calls of its own; the
+    /// caller adds cost and lifecycle fields.
+    pub fn engine_slots(instances: u32, balance: Policy) -> PoolConfig {
+        PoolConfig {
+            kind: None,
+            instances,
+            concurrency: 1,
+            service: DistConfig::Const {
+                value: Duration(0.0),
+            },
+            queue_capacity: None,
+            queue_timeout: None,
+            calls: Vec::new(),
+            instance_type: None,
+            price_per_hour: None,
+            spot: None,
+            provision_time: None,
+            load_balancer: None,
+            failures: None,
+            health_check: None,
+            zones: Vec::new(),
+            ready_delay: Duration(0.0),
+            metric_period: None,
+            metric_delay: Duration(0.0),
+            custom_metrics: Vec::new(),
+            balance,
+            weights: Vec::new(),
+            virtual_nodes: None,
+            connections: Default::default(),
+        }
+    }
+}
+
+/// Checks the `balance` of a component whose instances run their own
+/// engine: each instance keeps its own queue, and there are no weights.
+pub fn check_engine_balance(balance: Policy) -> Result<(), (String, String)> {
+    if !balance.per_instance() || balance == Policy::Weighted {
+        return Err((
+            "balance".into(),
+            "instances (replicas) each keep their own queue; use least_conn, round_robin, random, power_of_two or hash".into(),
+        ));
+    }
+    Ok(())
+}
