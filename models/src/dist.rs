@@ -93,6 +93,15 @@ impl<'de> Deserialize<'de> for DistConfig {
 }
 
 impl DistConfig {
+    /// The least value the law can take, seconds.
+    pub fn least(&self) -> f64 {
+        match self {
+            DistConfig::Const { value } => value.secs(),
+            DistConfig::Uniform { min, .. } => min.secs(),
+            _ => 0.0,
+        }
+    }
+
     /// Mean of the law in seconds.
     pub fn mean(&self) -> f64 {
         match self {

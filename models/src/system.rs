@@ -225,6 +225,20 @@ impl SystemConfig {
         let horizon_s = to_secs(self.duration);
         let mut drawn = 0.0;
         for (name, s) in &self.sources {
+            let least = s
+                .classes()
+                .iter()
+                .map(|c| {
+                    CheckCx {
+                        system: self,
+                        names: &names,
+                    }
+                    .least_answer_s(c.to.as_deref().unwrap_or(""))
+                })
+                .fold(f64::INFINITY, f64::min);
+            if let Err((f, m)) = s.client_policy().check(least.min(1e300)) {
+                issue(format!("traffic.{name}.{f}"), m);
+            }
             if let Err((f, m)) = s.check_classes() {
                 issue(format!("traffic.{name}.{f}"), m);
                 continue;

@@ -201,6 +201,24 @@ pub struct ComponentJson {
     pub detection_mean_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detection_max_s: Option<f64>,
+    /// Components called under a timeout, retry or hedge policy: attempts
+    /// here that were retries, and hedges.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hedges: Option<u64>,
+    /// Attempts here per first attempt: arrivals / (arrivals - retries -
+    /// hedges), the load the policies multiply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_amplification: Option<f64>,
+    /// Answers given here that nobody awaited any more (the caller had
+    /// timed out, or a hedge had won): work wasted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wasted: Option<u64>,
+    /// Visits dropped here unfinished, cancelled by a caller that timed
+    /// out (`on_timeout = "cancel"`) or by a winning hedge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<u64>,
     /// Scale-out decisions of its autoscaler.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale_outs: Option<u32>,
@@ -756,6 +774,18 @@ fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
             .detection_s
             .as_ref()
             .map(|d| d.iter().copied().fold(0.0, f64::max)),
+        retries: c.attempts.map(|a| a.retries),
+        hedges: c.attempts.map(|a| a.hedges),
+        retry_amplification: c.attempts.map(|a| {
+            let first = c.arrivals.saturating_sub(a.retries + a.hedges);
+            if first == 0 {
+                1.0
+            } else {
+                c.arrivals as f64 / first as f64
+            }
+        }),
+        wasted: c.attempts.map(|a| a.wasted),
+        cancelled: c.attempts.map(|a| a.cancelled),
         scale_outs: c.instances.map(|_| c.scale_outs),
         scale_ins: c.instances.map(|_| c.scale_ins),
         cost_usd: c.cost_usd.unwrap_or(0.0),

@@ -301,8 +301,22 @@ impl Pool {
     /// or queue; with no ready instance it is rejected.
     #[inline]
     pub fn admit(&mut self, visit: u32, key: u64, now: Time) -> Admission {
+        self.admit_avoiding(visit, key, now, None)
+    }
+
+    /// [`Pool::admit`] for a retry that should not go back to instance
+    /// `avoid` (nginx `proxy_next_upstream`): behind a balancer, if the
+    /// balancer picks it and another is listed, the next listed instance
+    /// is taken instead.
+    pub fn admit_avoiding(
+        &mut self,
+        visit: u32,
+        key: u64,
+        now: Time,
+        avoid: Option<u32>,
+    ) -> Admission {
         if self.dispatch.is_some() {
-            let Some(inst) = self.pick(key) else {
+            let Some(inst) = self.pick(key, avoid) else {
                 return Admission::Rejected;
             };
             if self.instances[inst as usize].phase != Phase::Ready {
@@ -339,7 +353,7 @@ impl Pool {
     /// visit on it with no slot limit (the instance's own engine queues
     /// it). None when no instance is ready.
     pub fn route(&mut self, key: u64, now: Time) -> Option<u32> {
-        let inst = self.pick(key)?;
+        let inst = self.pick(key, None)?;
         if self.instances[inst as usize].phase != Phase::Ready {
             return None;
         }
@@ -350,9 +364,17 @@ impl Pool {
     /// Behind a balancer: the ready instance it picks for `key` (None
     /// without a balancer or a ready instance).
     #[inline]
-    fn pick(&mut self, key: u64) -> Option<u32> {
+    fn pick(&mut self, key: u64, avoid: Option<u32>) -> Option<u32> {
         let d = self.dispatch.as_deref_mut()?;
-        (!d.ready.is_empty()).then(|| d.balancer.pick(&d.ready, &d.load, key, &mut d.rng))
+        if d.ready.is_empty() {
+            return None;
+        }
+        let i = d.balancer.pick(&d.ready, &d.load, key, &mut d.rng);
+        if avoid != Some(i) || d.ready.len() == 1 {
+            return Some(i);
+        }
+        let at = d.ready.iter().position(|&r| r == i).unwrap_or(0);
+        Some(d.ready[(at + 1) % d.ready.len()])
     }
 
     /// Pops a free slot of a ready instance.

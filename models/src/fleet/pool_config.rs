@@ -40,6 +40,12 @@ fleet_config! {
         /// Counted in `requests.timed_out`.
         #[serde(default)]
         pub queue_timeout: Option<DistConfig>,
+        /// Share of visits answered with an error (an HTTP 500 from the
+        /// application: a bad deploy, a flaky dependency) once their local
+        /// service is done, drawn independently per visit; they make no
+        /// calls. Counted in `failed` here.
+        #[serde(default)]
+        pub error_rate: Option<f64>,
         /// Downstream components called in order after the local service,
         /// while holding the slot.
         #[serde(default)]
@@ -66,6 +72,11 @@ fleet_config! {
         /// connection wait.
         #[serde(default)]
         pub connections: std::collections::BTreeMap<String, u32>,
+        /// What this pool does when a callee is slow or fails, per callee:
+        /// `[components.api.call.db]` with `timeout`, `on_timeout`,
+        /// `retries`, `hedge` (see [`crate::flow::resilience`]).
+        #[serde(default)]
+        pub call: std::collections::BTreeMap<String, crate::flow::resilience::CallPolicyConfig>,
     }
 }
 
@@ -177,6 +188,14 @@ impl PoolConfig {
                 ));
             }
         }
+        if let Some(e) = self.error_rate {
+            if !(0.0..1.0).contains(&e) {
+                return Err((
+                    "error_rate".into(),
+                    format!("expected a share of visits from 0 up to (not including) 1, such as 0.05; got {e}"),
+                ));
+            }
+        }
         if let Some(t) = &self.queue_timeout {
             t.check()
                 .map_err(|(f, m)| (format!("queue_timeout.{f}"), m))?;
@@ -253,6 +272,7 @@ impl PoolConfig {
             },
             queue_capacity: None,
             queue_timeout: None,
+            error_rate: None,
             calls: Vec::new(),
             instance_type: None,
             price_per_hour: None,
@@ -270,6 +290,7 @@ impl PoolConfig {
             weights: Vec::new(),
             virtual_nodes: None,
             connections: Default::default(),
+            call: Default::default(),
         }
     }
 }

@@ -17,6 +17,8 @@
 //! a [`Wake`] carrying the kind's own tag and two numbers (a visit, an
 //! instance, a generation), routed back to it by component id.
 
+pub mod attempts;
+pub mod resilience;
 pub mod router;
 
 use crate::fleet::cost::CostConfig;
@@ -59,6 +61,42 @@ impl VisitId {
     pub fn slot(self) -> u32 {
         self.0.get() - 1
     }
+
+    /// Parents from this number up are not visits: a call record
+    /// ([`attempts`]), or an attempt nobody awaits.
+    const NOT_A_VISIT: u32 = 1 << 31;
+
+    /// The parent of an attempt no longer awaited: its work goes on.
+    pub(crate) const DETACHED: VisitId = VisitId(NonZeroU32::MAX);
+
+    /// The parent of an attempt no longer awaited and cancelled: its kind
+    /// drops it at its next step ([`Cx::cancelled`]).
+    pub(crate) const CANCELLED: VisitId = match NonZeroU32::new(u32::MAX - 1) {
+        Some(v) => VisitId(v),
+        None => unreachable!(),
+    };
+
+    /// The parent of an attempt of call record `id`.
+    #[inline]
+    pub(crate) fn record(id: u32) -> VisitId {
+        debug_assert!(id < VisitId::NOT_A_VISIT - 2);
+        VisitId(NonZeroU32::MIN.saturating_add(VisitId::NOT_A_VISIT - 1 + id))
+    }
+
+    /// Whether this parent is a visit (not a record or a sentinel).
+    #[inline(always)]
+    pub(crate) fn is_visit(self) -> bool {
+        self.0.get() < VisitId::NOT_A_VISIT
+    }
+
+    /// As a parent: the call record it names, if it names one.
+    #[inline]
+    pub(crate) fn as_record(self) -> Option<u32> {
+        let raw = self.0.get();
+        (VisitId::NOT_A_VISIT..u32::MAX - 1)
+            .contains(&raw)
+            .then(|| raw - VisitId::NOT_A_VISIT)
+    }
 }
 
 /// A request in flight (a user request, or a job a queue accepted).
@@ -100,6 +138,11 @@ pub struct Request {
     pub prompt: u32,
     /// LLM requests: output tokens.
     pub output: u32,
+    /// Attempts of it that nobody awaits any more and that are not done
+    /// (see [`attempts`]): it stays in memory until they are.
+    pub detached: u32,
+    /// Its answer was given while detached attempts were still at work.
+    pub done: bool,
 }
 
 /// One stop of a request at a component.
@@ -193,8 +236,10 @@ pub enum Action {
     /// Request `req` began service at the first stop of its path (a job's
     /// origin is told).
     Started(ReqId),
-    /// The answer of a visit reaches its caller (or ends the request).
-    Answer(Option<VisitId>, ReqId, Outcome),
+    /// The answer of a visit reaches its caller (or ends the request):
+    /// the caller, the request, the outcome, and the visit answering
+    /// (its slot and component).
+    Answer(Option<VisitId>, ReqId, Outcome, (u32, CompId)),
 }
 
 /// An [`Action`] as the stack stores it: two whole words, written and read
@@ -221,9 +266,9 @@ impl Action {
             Action::Refuse(v, o) => Packed(w(Packed::REFUSE, v.slot(), 0, o as u8), 0),
             Action::Run(k) => Packed(w(Packed::RUN, k.a, k.comp.0, k.tag), k.b as u64),
             Action::Started(req) => Packed(w(Packed::STARTED, req.0, 0, 0), 0),
-            Action::Answer(p, req, o) => Packed(
-                w(Packed::ANSWER, req.0, 0, o as u8),
-                p.map_or(0, |p| p.0.get()) as u64,
+            Action::Answer(p, req, o, (child, comp)) => Packed(
+                w(Packed::ANSWER, req.0, comp.0, o as u8),
+                p.map_or(0, |p| p.0.get()) as u64 | (child as u64) << 32,
             ),
         }
     }
@@ -313,6 +358,7 @@ impl Packed {
                 NonZeroU32::new(second).map(VisitId),
                 ReqId(id),
                 self.outcome(),
+                ((self.1 >> 32) as u32, self.comp()),
             ),
         }
     }
@@ -463,7 +509,8 @@ impl Cx<'_> {
 
     /// Visit `v`, held by an instance that failed, is lost here: it ends
     /// with [`Outcome::Failed`], counted at this component (its callers
-    /// hear the failure and pass it on).
+    /// hear the failure and pass it on). An error answer (`error_rate`)
+    /// ends the same way.
     #[inline]
     pub fn lose(&mut self, v: VisitId) {
         self.stats.failed += 1;
@@ -480,6 +527,24 @@ impl Cx<'_> {
         self.flow
             .stack
             .push(Action::Refuse(v, Outcome::Failed).pack());
+    }
+
+    /// Whether visit `v` was cancelled: its caller timed out and asked
+    /// for the work to stop (`on_timeout = "cancel"`). A kind that checks
+    /// drops it with [`Cx::drop_cancelled`] at its next step.
+    #[inline]
+    pub fn cancelled(&self, v: VisitId) -> bool {
+        self.flow.visits[v.slot()].parent == Some(VisitId::CANCELLED)
+    }
+
+    /// Visit `v`, cancelled, ends here unfinished (what it holds is
+    /// released as on any leave).
+    #[inline]
+    pub fn drop_cancelled(&mut self, v: VisitId) {
+        self.stats.cancelled += 1;
+        self.flow
+            .stack
+            .push(Action::Leave(v, Outcome::TimedOut).pack());
     }
 
     /// The visits `queued` at an instance that failed, holding nothing,
@@ -507,6 +572,8 @@ impl Cx<'_> {
     pub fn started(&mut self, v: VisitId) {
         let visit = self.flow.visits[v.slot()];
         if visit.parent.is_none() && self.flow.requests[visit.req.0].origin.is_some() {
+            // A job's first stop (jobs have no client policy: their first
+            // visit's parent is never a record).
             self.flow.stack.push(Action::Started(visit.req).pack());
         }
     }

@@ -4,6 +4,7 @@
 //! depth-first, in the order emitted, from one reusable stack, so a run
 //! allocates nothing per event once warm.
 
+use super::attempts::Attempts;
 use super::{
     Action, Caller, Class, CompId, Component, Cx, Flow, Outcome, Packed, ReqId, Request, Visit,
     VisitId, Wake,
@@ -96,6 +97,17 @@ pub enum Ev {
         /// Starts (else ends).
         start: bool,
     },
+    /// Something a call record awaits (see [`super::attempts`]).
+    Attempt {
+        /// The record.
+        call: u32,
+        /// Its number (stale events find another).
+        seq: u32,
+        /// What: a timeout, the hedge, a retry.
+        what: u8,
+        /// The attempt timed out (its visit's slot).
+        visit: u32,
+    },
     /// An instance of fleet `comp` passed its readiness grace.
     Ready {
         /// The component.
@@ -146,6 +158,8 @@ pub struct System {
     pub(crate) incidents: Vec<Incident>,
     /// The scheduled outages.
     pub(crate) outages: Vec<Outage>,
+    /// Timeouts, retries and hedges, and the calls in flight under them.
+    pub(crate) att: Attempts,
     /// Per component without a fleet: down now (an outage), every visit
     /// fails at once.
     pub(crate) down: Vec<bool>,
@@ -279,6 +293,7 @@ impl System {
             .map(|(_, c)| c.pricing().hourly(&cfg.cost).ok().flatten())
             .collect();
         let outages = Outage::all(&cfg);
+        let att = Attempts::new(&cfg, &id);
         let hooks = comps
             .iter()
             .map(|k| Hooks {
@@ -312,6 +327,7 @@ impl System {
             ready_delay,
             incidents: Vec::new(),
             outages,
+            att,
             down: vec![false; n],
             sys: Stats::default(),
             counted_arrived: 0,
@@ -409,8 +425,14 @@ impl System {
             match p.variant() {
                 Packed::CALL => {
                     let from = p.visit();
-                    let req = self.flow.visits[from.slot()].req;
-                    self.enter(s, p.comp(), req, Some(from));
+                    let visit = self.flow.visits[from.slot()];
+                    if self.att.on {
+                        if let Some(k) = self.att.for_call(visit.comp, p.comp()) {
+                            self.call_start(s, Some(from), visit.req, p.comp(), k);
+                            continue;
+                        }
+                    }
+                    self.enter(s, p.comp(), visit.req, Some(from));
                 }
                 Packed::LEAVE => self.leave(s, p.visit(), p.outcome()),
                 _ => self.rare(s, p.unpack()),
@@ -432,7 +454,9 @@ impl System {
             Action::Refuse(v, o) => self.refuse(s, v, o),
             Action::Run(w) => self.wake(s, w),
             Action::Started(req) => self.started(s, req),
-            Action::Answer(parent, req, outcome) => self.answer(s, parent, req, outcome),
+            Action::Answer(parent, req, outcome, child) => {
+                self.answer(s, parent, req, outcome, child)
+            }
             Action::Call { .. } | Action::Leave(..) => unreachable!("handled by drain"),
         }
     }
@@ -469,45 +493,78 @@ impl System {
             started: false,
             prompt,
             output,
+            detached: 0,
+            done: false,
         }));
         self.sys.arrivals += 1;
         self.sys.in_system.add(now, 1.0);
+        if self.att.on {
+            if let Some(k) = self.att.for_class(class) {
+                return self.call_start(s, None, req, to, k);
+            }
+        }
         self.enter(s, to, req, None);
     }
 
     /// Request `req` reaches component `comp`, called by visit `parent`.
     #[inline(always)]
     fn enter(&mut self, s: &mut Scheduler<Ev>, comp: CompId, req: ReqId, parent: Option<VisitId>) {
-        let now = s.now();
+        let v = self.open_visit(s.now(), comp, req, parent, 0);
+        self.admit(s, v, comp);
+    }
+
+    /// The visit of request `req` to `comp`, called by `parent`, begins
+    /// (`hint`: what its kind finds in `inst`: 0, or 1 + an instance a
+    /// retry should avoid).
+    #[inline(always)]
+    pub(crate) fn open_visit(
+        &mut self,
+        now: Time,
+        comp: CompId,
+        req: ReqId,
+        parent: Option<VisitId>,
+        hint: u32,
+    ) -> VisitId {
         let v = VisitId::from_slot(self.flow.visits.insert(Visit {
             req,
             parent,
             comp,
             step: 0,
-            inst: 0,
+            inst: hint,
             enter: now,
         }));
-        let caller = self.caller(comp, parent);
         let st = &mut self.stats[comp.index()];
         st.arrivals += 1;
         st.in_system.add(now, 1.0);
+        v
+    }
+
+    /// Visit `v`, just opened at `comp`, is handed to its kind.
+    #[inline(always)]
+    pub(crate) fn admit(&mut self, s: &mut Scheduler<Ev>, v: VisitId, comp: CompId) {
         if self.down[comp.index()] {
-            st.failed += 1;
+            self.stats[comp.index()].failed += 1;
             self.refuse(s, v, Outcome::Failed);
             return;
         }
+        let caller = self.caller(comp, self.flow.visits[v.slot()].parent);
         kind!(self, s, comp, enter(v, caller));
     }
 
     /// The caller's instance and its generation, for kinds that ask.
     #[inline]
     fn caller(&self, comp: CompId, parent: Option<VisitId>) -> Caller {
-        let Some(p) = parent else {
-            return (0, 0);
-        };
         if !self.hooks[comp.index()].caller {
             return (0, 0);
         }
+        // An attempt's caller is the visit that made its call record.
+        let parent = match parent.and_then(|p| p.as_record()) {
+            Some(id) => self.att.caller_of(id),
+            None => parent,
+        };
+        let Some(p) = parent else {
+            return (0, 0);
+        };
         let caller = self.flow.visits[p.slot()];
         match self.comps[caller.comp.index()].fleet() {
             Some(pool) => (
@@ -531,7 +588,19 @@ impl System {
         }
         st.in_system.add(s.now(), -1.0);
         self.flow.visits.remove(v.slot());
-        self.answer(s, visit.parent, visit.req, outcome);
+        self.ended_attempt(&visit, outcome);
+        self.answer(s, visit.parent, visit.req, outcome, (v.slot(), visit.comp));
+    }
+
+    /// Visit `visit` ends with `outcome`: if it is an attempt that failed,
+    /// its record learns where.
+    #[inline(always)]
+    fn ended_attempt(&mut self, visit: &Visit, outcome: Outcome) {
+        if outcome != Outcome::Ok {
+            if let Some(id) = visit.parent.and_then(|p| p.as_record()) {
+                self.attempt_failed_at(id, visit.inst);
+            }
+        }
     }
 
     /// Visit `v` ends: its kind releases what it holds, then its parent
@@ -555,34 +624,43 @@ impl System {
                 st.response.record(rt);
             }
         }
+        self.ended_attempt(&visit, outcome);
         // The answer goes up once what the kind emits on release is done.
         let mark = self.flow.stack.len();
         if self.hooks[visit.comp.index()].leave {
             kind!(self, s, visit.comp, on_leave(&visit, outcome));
         }
+        let child = (v.slot(), visit.comp);
         if self.flow.stack.len() == mark {
-            self.answer(s, visit.parent, visit.req, outcome);
+            self.answer(s, visit.parent, visit.req, outcome, child);
         } else {
-            let answer = Action::Answer(visit.parent, visit.req, outcome);
+            let answer = Action::Answer(visit.parent, visit.req, outcome, child);
             self.flow.stack.insert(mark, answer.pack());
         }
     }
 
-    /// The answer of a visit reaches its parent visit (or ends the request).
+    /// The answer of visit `child` (slot, component) reaches its parent:
+    /// a visit, a call record, nobody (a detached attempt), or the
+    /// request's end.
     #[inline(always)]
-    fn answer(
+    pub(crate) fn answer(
         &mut self,
         s: &mut Scheduler<Ev>,
         parent: Option<VisitId>,
         req: ReqId,
         outcome: Outcome,
+        child: (u32, CompId),
     ) {
         match parent {
             None => self.finish(s, req, outcome),
-            Some(p) => {
+            Some(p) if p.is_visit() => {
                 let comp = self.flow.visits[p.slot()].comp;
                 kind!(self, s, comp, on_answer(p, outcome));
             }
+            Some(p) => match p.as_record() {
+                Some(id) => self.attempt_answered(s, id, child.0, outcome),
+                None => self.detached_answered(req, child.1, outcome),
+            },
         }
     }
 
@@ -602,7 +680,12 @@ impl System {
     fn finish(&mut self, s: &mut Scheduler<Ev>, req: ReqId, outcome: Outcome) {
         let now = s.now();
         let r = self.flow.requests[req.0];
-        self.flow.requests.remove(req.0);
+        if r.detached > 0 {
+            // Attempts nobody awaits still use it: it goes with the last.
+            self.flow.requests[req.0].done = true;
+        } else {
+            self.flow.requests.remove(req.0);
+        }
         if let Some(origin) = r.origin {
             kind!(self, s, origin, on_job_done(&r, outcome));
             return;
@@ -675,6 +758,12 @@ impl Model for System {
                 gen,
                 healthy,
             } => self.health_checked(s, comp, inst, gen, healthy),
+            Ev::Attempt {
+                call,
+                seq,
+                what,
+                visit,
+            } => self.attempt_event(s, call, seq, what, visit),
             Ev::Warmup => self.warmed_up(s.now()),
         }
         self.drain(s);

@@ -53,6 +53,15 @@ impl CheckCx<'_> {
         self.names.get(name).map(|&i| &self.system.components[i].1)
     }
 
+    /// The shortest answer component `name` can give, seconds: a pool
+    /// answers no sooner than its shortest service (0 when unknown).
+    pub fn least_answer_s(&self, name: &str) -> f64 {
+        match self.component(name) {
+            Some(ComponentConfig::Pool(p)) => p.service.least(),
+            _ => 0.0,
+        }
+    }
+
     /// Every request class name (`<source>` or `<source>.<class>`), in
     /// source and mix order.
     pub fn class_names(&self) -> Vec<String> {
@@ -108,6 +117,12 @@ pub trait KindConfig: fmt::Debug + Send + Sync {
     /// Names of the components it sends requests to, with the field that
     /// names them.
     fn downstream(&self) -> Vec<(&'static str, &str)> {
+        Vec::new()
+    }
+
+    /// Its callers' policies per callee (timeouts, retries, hedges: see
+    /// [`crate::flow::resilience`]).
+    fn call_policies(&self) -> Vec<(&str, &crate::flow::resilience::CallPolicyConfig)> {
         Vec::new()
     }
 

@@ -9,8 +9,9 @@ use crate::fleet::pool::{Admission, Pool, PoolConfig};
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, Visit, VisitId, Wake};
 use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
 use crate::measure::{ComponentReport, Counters, Stats};
+use rand::Rng;
 use scalesim_sim::stats::Tally;
-use scalesim_sim::{stream, to_secs, Time};
+use scalesim_sim::{stream, to_secs, SimRng, Time};
 use std::collections::VecDeque;
 
 /// A visit finished its local service.
@@ -34,6 +35,8 @@ pub struct PoolKind {
     /// lost at its next step). Visits that started before tracking began
     /// read 0, as every instance had then.
     lives: Option<Vec<u32>>,
+    /// `error_rate` and its stream.
+    errors: Option<(f64, SimRng)>,
 }
 
 /// The connections of every instance of a pool to one called component.
@@ -86,6 +89,10 @@ impl PoolKind {
                 .collect(),
             conn_wait: Tally::default(),
             lives: p.failures.as_ref().map(|_| Vec::new()),
+            errors: p
+                .error_rate
+                .filter(|&e| e > 0.0)
+                .map(|e| (e, stream(seed, rep, name, "errors"))),
         }
     }
 
@@ -100,6 +107,12 @@ impl PoolKind {
     #[inline]
     fn start_service(&mut self, cx: &mut Cx, v: VisitId, inst: u32) {
         cx.visit_mut(v).inst = inst;
+        if cx.cancelled(v) {
+            // Its caller gave up and cancelled it while it waited: the
+            // slot it was given goes to the next.
+            cx.drop_cancelled(v);
+            return;
+        }
         if let Some(lives) = &mut self.lives {
             let i = v.slot() as usize;
             if lives.len() <= i {
@@ -124,6 +137,9 @@ impl PoolKind {
         let visit = cx.visit(v);
         let k = visit.step as usize;
         match self.calls.get(k) {
+            // Cancelled by its caller: the calls left are not made (an
+            // answer with nothing left to do is given, and wasted).
+            Some(_) if cx.cancelled(v) => cx.drop_cancelled(v),
             Some(&next) => {
                 cx.visit_mut(v).step += 1;
                 if let Some(cp) = self.conns[k].as_mut() {
@@ -190,7 +206,9 @@ impl Component for PoolKind {
             return;
         }
         let key = cx.request_of(v).key;
-        match self.pool.admit(v.slot(), key, cx.now) {
+        // A retry may carry an instance to avoid (see `open_visit`).
+        let avoid = std::mem::take(&mut cx.visit_mut(v).inst).checked_sub(1);
+        match self.pool.admit_avoiding(v.slot(), key, cx.now, avoid) {
             Admission::Start(inst) => {
                 cx.stats.busy.set(cx.now, self.pool.busy() as f64);
                 self.start_service(cx, v, inst)
@@ -202,7 +220,10 @@ impl Component for PoolKind {
                 }
             }
             Admission::Rejected => cx.refuse(v),
-            Admission::Dead(_) => cx.lose_waiting(v),
+            Admission::Dead(inst) => {
+                cx.visit_mut(v).inst = inst;
+                cx.lose_waiting(v)
+            }
         }
     }
 
@@ -219,6 +240,15 @@ impl Component for PoolKind {
         if self.lost(cx, v) {
             cx.lose(v);
             return;
+        }
+        if cx.visit(v).step == 0 {
+            if let Some((p, rng)) = &mut self.errors {
+                if rng.random::<f64>() < *p {
+                    // An error answer (a 500): counted here as failed.
+                    cx.lose(v);
+                    return;
+                }
+            }
         }
         self.next_call(cx, v);
     }
@@ -293,12 +323,32 @@ impl KindConfig for PoolConfig {
         "pool"
     }
 
-    fn check(&self, _cx: &CheckCx) -> Vec<(String, String)> {
-        PoolConfig::check(self).err().into_iter().collect()
+    fn check(&self, cx: &CheckCx) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = PoolConfig::check(self).err().into_iter().collect();
+        for (callee, p) in &self.call {
+            if !self.calls.contains(callee) {
+                out.push((
+                    format!("call.{callee}"),
+                    format!(
+                        "this pool does not call {callee:?} (calls = {:?}): a call policy names one of its calls",
+                        self.calls
+                    ),
+                ));
+                continue;
+            }
+            if let Err((f, m)) = p.check(cx.least_answer_s(callee)) {
+                out.push((format!("call.{callee}.{f}"), m));
+            }
+        }
+        out
     }
 
     fn downstream(&self) -> Vec<(&'static str, &str)> {
         self.calls.iter().map(|c| ("calls", c.as_str())).collect()
+    }
+
+    fn call_policies(&self) -> Vec<(&str, &crate::flow::resilience::CallPolicyConfig)> {
+        self.call.iter().map(|(c, p)| (c.as_str(), p)).collect()
     }
 
     fn lifecycle(&self) -> Option<PoolConfig> {

@@ -3,10 +3,10 @@
 //! every component is filled here; a kind fills its own fields
 //! ([`Component::report`], [`Component::window`]).
 
-use super::{ComponentReport, Counters, TsRow};
+use super::{AttemptCounts, ComponentReport, Counters, TsRow};
 use crate::fleet::bill;
 use crate::fleet::pool::{Phase, LEVELS};
-use crate::flow::{Component, System};
+use crate::flow::{CompId, Component, System};
 use crate::measure::{ClassReport, RunReport};
 use scalesim_sim::stats::{LatencyHist, Tally};
 use scalesim_sim::{to_secs, Time};
@@ -84,7 +84,9 @@ impl System {
         // at its age then (a lower bound of its latency).
         let mut unfinished = Vec::new();
         let mut classes_unfinished = vec![Vec::new(); self.flow.classes.len()];
-        for r in self.flow.requests.live() {
+        // (A request answered while attempts nobody awaits still run is
+        // finished: they are wasted work, not its.)
+        for r in self.flow.requests.live().filter(|r| !r.done) {
             let age = end.saturating_sub(r.arrival);
             match r.origin {
                 Some(q) if r.arrival >= warm => {
@@ -181,6 +183,12 @@ impl System {
             rejections: d.rejections,
             timed_out: d.timed_out,
             failed: d.failed,
+            attempts: self.att.targets(CompId(i as u16)).then_some(AttemptCounts {
+                retries: d.retries,
+                hedges: d.hedges,
+                wasted: d.wasted,
+                cancelled: d.cancelled,
+            }),
             throughput_rps: d.completions as f64 / span * 1e9,
             mean_in_system: d.in_system / span,
             mean_response_s: st.response.mean_s(),

@@ -23,6 +23,12 @@ pub struct Counters {
     pub timed_out: u64,
     /// Visits lost here to an instance failure.
     pub failed: u64,
+    /// Attempts here that were retries, or hedges; answers wasted here;
+    /// visits cancelled here (see [`crate::flow::attempts`]).
+    pub retries: u64,
+    pub hedges: u64,
+    pub wasted: u64,
+    pub cancelled: u64,
     pub hits: u64,
     pub misses: u64,
     pub coalesced: u64,
@@ -57,6 +63,10 @@ impl Counters {
             rejections: self.rejections - o.rejections,
             timed_out: self.timed_out - o.timed_out,
             failed: self.failed - o.failed,
+            retries: self.retries - o.retries,
+            hedges: self.hedges - o.hedges,
+            wasted: self.wasted - o.wasted,
+            cancelled: self.cancelled - o.cancelled,
             hits: self.hits - o.hits,
             misses: self.misses - o.misses,
             coalesced: self.coalesced - o.coalesced,
@@ -94,6 +104,15 @@ pub struct Stats {
     pub timed_out: u64,
     /// Visits lost here to an instance failure.
     pub failed: u64,
+    /// Attempts here that were retries ([`crate::flow::resilience`]).
+    pub retries: u64,
+    /// Attempts here that were hedges.
+    pub hedges: u64,
+    /// Answers given here that nobody awaited any more (the caller timed
+    /// out, or a hedge won): work wasted.
+    pub wasted: u64,
+    /// Visits dropped here unfinished, cancelled by their caller.
+    pub cancelled: u64,
     /// Busy slots (fleets; stepping instances for batch servers).
     pub busy: TimeAvg,
     /// Visits (or jobs) waiting.
@@ -186,6 +205,10 @@ impl Stats {
             rejections: self.rejections,
             timed_out: self.timed_out,
             failed: self.failed,
+            retries: self.retries,
+            hedges: self.hedges,
+            wasted: self.wasted,
+            cancelled: self.cancelled,
             busy: self.busy.integral(now),
             queue: self.queue.integral(now),
             in_system: self.in_system.integral(now),

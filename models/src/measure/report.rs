@@ -148,6 +148,21 @@ pub struct TsRow {
     pub preemptions: Option<u64>,
 }
 
+/// What callers' policies did at a component (see
+/// [`crate::flow::resilience`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AttemptCounts {
+    /// Attempts that were retries.
+    pub retries: u64,
+    /// Attempts that were hedges.
+    pub hedges: u64,
+    /// Answers nobody awaited any more (their caller had timed out, or a
+    /// hedge had won): work wasted.
+    pub wasted: u64,
+    /// Visits dropped unfinished, cancelled by their caller.
+    pub cancelled: u64,
+}
+
 /// Post-warm-up figures of one component.
 #[derive(Clone, Debug, Default)]
 pub struct ComponentReport {
@@ -169,6 +184,9 @@ pub struct ComponentReport {
     pub throughput_rps: f64,
     /// Instance failures after warm-up (fleets with `failures`).
     pub failures: Option<u64>,
+    /// Components called under a timeout, retry or hedge policy: what the
+    /// policies did here after warm-up.
+    pub attempts: Option<AttemptCounts>,
     /// Fleets with health checks: for each failure after warm-up that the
     /// checks took out of rotation, the delay from the failure (s).
     pub detection_s: Option<Vec<f64>>,

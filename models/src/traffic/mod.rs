@@ -249,6 +249,20 @@ pub struct SourceConfig {
     /// LLM requests: output tokens per request.
     #[serde(default)]
     pub output_tokens: Option<TokensConfig>,
+    /// The client's patience per attempt (see
+    /// [`crate::flow::resilience`]): past it the request times out (or is
+    /// retried); the work goes on unless `on_timeout = "cancel"`.
+    #[serde(default)]
+    pub timeout: Option<Duration>,
+    /// What becomes of a timed-out attempt's work.
+    #[serde(default)]
+    pub on_timeout: crate::flow::resilience::OnTimeout,
+    /// The client's retries.
+    #[serde(default)]
+    pub retries: Option<crate::flow::resilience::RetryConfig>,
+    /// The client's hedged second attempt.
+    #[serde(default)]
+    pub hedge: Option<crate::flow::resilience::HedgeConfig>,
     /// The loaded trace (filled by the scenario reader, not written).
     #[serde(skip)]
     pub trace_data: Option<TraceData>,
@@ -274,6 +288,16 @@ fn positive(field: &str, v: f64) -> Result<f64, SourceIssue> {
 }
 
 impl SourceConfig {
+    /// Its client's timeout, retries and hedge.
+    pub fn client_policy(&self) -> crate::flow::resilience::CallPolicyConfig {
+        crate::flow::resilience::CallPolicyConfig {
+            timeout: self.timeout,
+            on_timeout: self.on_timeout,
+            retries: self.retries.clone(),
+            hedge: self.hedge,
+        }
+    }
+
     /// The classes of this source: its `mix`, or one implicit class.
     pub fn classes(&self) -> Vec<ClassConfig> {
         if self.mix.is_empty() {

@@ -80,6 +80,8 @@ impl Component for QueueKind {
             arrival: cx.now,
             origin: Some(cx.me),
             started: false,
+            detached: 0,
+            done: false,
             ..r
         });
         match delay {
