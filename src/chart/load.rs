@@ -96,7 +96,7 @@ pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
     if timed_out_total > 0 {
         layers.extend(series_layers(&timeouts, TIMED_OUT, 2, c.banded(), |v| v));
         fig.head.legend.push(key(
-            "timed out/s (waited past queue_timeout)",
+            "timed out/s (past a timeout or queue_timeout)",
             TIMED_OUT,
             Swatch::Line,
         ));
