@@ -201,6 +201,10 @@ pub struct ComponentJson {
     pub detection_mean_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detection_max_s: Option<f64>,
+    /// Limiters: requests refused (HTTP 429) by a bucket or the
+    /// concurrency cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limited: Option<u64>,
     /// Components called under a timeout, retry or hedge policy: attempts
     /// here that were retries, and hedges.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -774,6 +778,7 @@ fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
             .detection_s
             .as_ref()
             .map(|d| d.iter().copied().fold(0.0, f64::max)),
+        limited: c.limited,
         retries: c.attempts.map(|a| a.retries),
         hedges: c.attempts.map(|a| a.hedges),
         retry_amplification: c.attempts.map(|a| {

@@ -73,7 +73,8 @@ pub struct RetryConfig {
     pub attempts: u32,
     /// Which answers are retried: "error" (the callee failed: a refused
     /// connection, a lost instance; 502), "timeout" (a timeout here or a
-    /// `queue_timeout` on the way; 504), "rejected" (a full queue; 503);
+    /// `queue_timeout` on the way; 504), "rejected" (a full queue, 503; a
+    /// limiter, 429);
     /// "5xx" is all three. Default `["error", "timeout"]`, as nginx.
     #[serde(default = "default_on")]
     pub on: Vec<String>,
@@ -279,7 +280,7 @@ fn on_mask(on: &[String]) -> Result<u8, String> {
         m |= match o.as_str() {
             "error" | "502" => ON_ERROR,
             "timeout" | "504" => ON_TIMEOUT,
-            "rejected" | "503" => ON_REJECTED,
+            "rejected" | "503" | "429" => ON_REJECTED,
             "5xx" => ON_ERROR | ON_TIMEOUT | ON_REJECTED,
             _ => return Err(o.clone()),
         };

@@ -9,6 +9,7 @@
 
 pub mod cache;
 pub mod database;
+pub mod limiter;
 pub mod pool;
 pub mod queue;
 pub mod serving;
@@ -20,6 +21,7 @@ use crate::fleet::pool::{Pool, PoolConfig};
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, Request, Visit, VisitId, Wake};
 use crate::kinds::cache::CacheConfig;
 use crate::kinds::database::DatabaseConfig;
+use crate::kinds::limiter::{LimiterConfig, LimiterKind};
 use crate::kinds::queue::QueueConfig;
 use crate::kinds::serving::batch::BatchConfig;
 use crate::kinds::serving::llm::LlmConfig;
@@ -269,6 +271,8 @@ registry! { $
     "llm" => Llm(LlmConfig, ServingKind),
     /// `kind = "batch"`: a dynamic batcher.
     "batch" => Batch(BatchConfig, ServingKind),
+    /// `kind = "limiter"`: a token bucket in front of a component.
+    "limiter" => Limiter(LimiterConfig, LimiterKind),
 }
 
 impl ComponentConfig {
