@@ -201,6 +201,10 @@ pub struct ComponentJson {
     pub detection_mean_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detection_max_s: Option<f64>,
+    /// Fleets with spot interruptions: notices after warm-up (each
+    /// reclaimed a spot instance two minutes later).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spot_interruptions: Option<u64>,
     /// Limiters: requests refused (HTTP 429) by a bucket or the
     /// concurrency cap.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -779,6 +783,7 @@ fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
             .as_ref()
             .map(|d| d.iter().copied().fold(0.0, f64::max)),
         limited: c.limited,
+        spot_interruptions: c.spot_interruptions,
         retries: c.attempts.map(|a| a.retries),
         hedges: c.attempts.map(|a| a.hedges),
         retry_amplification: c.attempts.map(|a| {

@@ -143,7 +143,8 @@ impl Default for CostConfig {
 }
 
 /// Spot capacity: `spot = { share = 0.5, discount = 0.7 }` buys `share` of
-/// the instances at `discount` off the on-demand price.
+/// the instances at `discount` off the on-demand price; with
+/// `interruptions`, EC2 reclaims them (see [`crate::fleet::spot`]).
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SpotConfig {
@@ -152,6 +153,13 @@ pub struct SpotConfig {
     /// Discount off on-demand, 0..1 (AWS spot typically 0.6-0.9).
     #[serde(default = "default_discount")]
     pub discount: f64,
+    /// How often EC2 reclaims a spot instance, and the notice it gives.
+    #[serde(default)]
+    pub interruptions: Option<crate::fleet::spot::InterruptionConfig>,
+    /// What replaces a reclaimed instance: "spot" (the default) or
+    /// "on_demand".
+    #[serde(default)]
+    pub fallback: crate::fleet::spot::Fallback,
 }
 
 fn default_discount() -> f64 {
@@ -173,6 +181,20 @@ impl Pricing {
     /// The effective price per instance-hour (spot blended in), or an error
     /// naming the problem. `Ok(None)`: the component is not priced.
     pub fn hourly(&self, cost: &CostConfig) -> Result<Option<f64>, (&'static str, String)> {
+        let od = self.on_demand_hourly(cost)?;
+        Ok(od.map(|h| h * (1.0 - self.spot.map_or(0.0, |s| s.share * s.discount))))
+    }
+
+    /// What a spot instance-hour costs as a share of an on-demand one.
+    pub fn spot_factor(&self) -> f64 {
+        1.0 - self.spot.map_or(0.0, |s| s.discount)
+    }
+
+    /// The on-demand price per instance-hour (the spot numbers checked).
+    pub fn on_demand_hourly(
+        &self,
+        cost: &CostConfig,
+    ) -> Result<Option<f64>, (&'static str, String)> {
         let base = match (&self.price_per_hour, &self.instance_type) {
             (Some(p), _) => Some(*p),
             (None, Some(t)) => match cost.catalog.get(t) {
@@ -200,25 +222,24 @@ impl Pricing {
                 format!("expected a price >= 0 USD/hour, got {base}"),
             ));
         }
-        let factor = match self.spot {
-            None => 1.0,
-            Some(s) => {
-                if !(0.0..=1.0).contains(&s.share) {
-                    return Err((
-                        "spot",
-                        format!("spot.share must be between 0 and 1, got {}", s.share),
-                    ));
-                }
-                if !(0.0..1.0).contains(&s.discount) {
-                    return Err((
-                        "spot",
-                        format!("spot.discount must be in [0, 1), got {}", s.discount),
-                    ));
-                }
-                1.0 - s.share * s.discount
+        if let Some(s) = self.spot {
+            if !(0.0..=1.0).contains(&s.share) {
+                return Err((
+                    "spot",
+                    format!("spot.share must be between 0 and 1, got {}", s.share),
+                ));
             }
-        };
-        Ok(Some(base * factor))
+            if !(0.0..1.0).contains(&s.discount) {
+                return Err((
+                    "spot",
+                    format!("spot.discount must be in [0, 1), got {}", s.discount),
+                ));
+            }
+            if let Some(i) = &s.interruptions {
+                i.check().map_err(|m| ("spot", m))?;
+            }
+        }
+        Ok(Some(base))
     }
 }
 
@@ -354,9 +375,13 @@ mod tests {
             spot: Some(SpotConfig {
                 share: 0.5,
                 discount: 0.6,
+                interruptions: None,
+                fallback: Default::default(),
             }),
         };
         assert!((p.hourly(&c).unwrap().unwrap() - 0.096 * 0.7).abs() < 1e-12);
+        assert!((p.on_demand_hourly(&c).unwrap().unwrap() - 0.096).abs() < 1e-12);
+        assert!((p.spot_factor() - 0.4).abs() < 1e-12);
         c.catalog.insert(
             "m5.large".into(),
             PriceOverride {

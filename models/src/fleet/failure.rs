@@ -186,6 +186,7 @@ impl System {
         if let Some(f) = self.failures[comp.index()].as_mut() {
             s.after(f.lifetime(), Ev::Fail { comp, inst, gen });
         }
+        self.arm_spot(s, comp, inst, gen);
     }
 
     /// Instance `inst` of `comp` fails now (unless the event is stale: the
@@ -219,7 +220,7 @@ impl System {
             Some(dt) => s.after(dt, Ev::Repaired { comp, inst, gen }),
             None => {
                 // Terminated: its bill closes; a replacement boots.
-                self.stats[c].closed_cost += self.flow.closed(comp, x.requested_at, now);
+                self.stats[c].closed_cost += self.flow.closed(comp, &x, now);
                 let new = pool.request(now);
                 let gen = pool.instances()[new as usize].generation();
                 s.after(

@@ -15,5 +15,6 @@ pub mod patience;
 pub mod pool;
 pub mod pool_config;
 mod scaler;
+pub mod spot;
 
 pub use scaler::Scaler;

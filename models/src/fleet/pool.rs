@@ -88,6 +88,13 @@ pub struct Instance {
     /// In the balancer's rotation (behind a balancer): ready, or failed
     /// and not yet seen by the health checks.
     listed: bool,
+    /// A spot instance (billed at the spot discount; may be interrupted:
+    /// see [`crate::fleet::spot`]).
+    pub spot: bool,
+    /// EC2 reclaimed it (a spot interruption).
+    pub interrupted: bool,
+    /// Launched on demand in place of a reclaimed spot instance.
+    pub fallback: bool,
 }
 
 impl Instance {
@@ -110,6 +117,11 @@ impl Instance {
     /// Busy slot-nanoseconds up to `now`.
     pub fn busy_integral(&self, now: Time) -> f64 {
         self.busy_area + self.busy as f64 * now.saturating_sub(self.last_change) as f64
+    }
+
+    /// Whether it is billed now (requested and not terminated).
+    pub fn billed(&self) -> bool {
+        !matches!(self.phase, Phase::Gone | Phase::Failed)
     }
 
     /// A slot of this instance, not ready, was released (`busy` already
@@ -222,6 +234,8 @@ pub struct Pool {
     /// With no instance ready, arrivals fail at once (a fleet that fails:
     /// see [`Pool::unavailable`]).
     pub(crate) fail_fast: bool,
+    /// Share of instances bought on spot (0: none).
+    spot_share: f64,
 }
 
 /// The next live visit of the FIFO `queue`, dropping the entries of
@@ -287,7 +301,9 @@ impl Pool {
             zones: cfg.zones.len() as u8,
             down_zones: 0,
             slowdown: 1.0,
-            fail_fast: cfg.failures.is_some(),
+            fail_fast: cfg.failures.is_some()
+                || cfg.spot.is_some_and(|s| s.interruptions.is_some()),
+            spot_share: cfg.spot.map_or(0.0, |s| s.share),
         };
         for _ in 0..cfg.instances {
             let i = p.request(0);
@@ -470,8 +486,22 @@ impl Pool {
     }
 
     /// Requests a new instance at `now` (phase Provisioning); returns its
-    /// index. Indices of gone instances are reused.
+    /// index. Indices of gone instances are reused. It is bought on spot
+    /// if the fleet's spot share asks for it (see [`Pool::request_as`]).
     pub fn request(&mut self, now: Time) -> u32 {
+        self.request_as(now, None)
+    }
+
+    /// [`Pool::request`] on spot or on demand as `spot` says (None: as the
+    /// fleet's share asks: on demand while fewer than the rounded-up
+    /// on-demand share of the billed instances are, as an EC2 Auto
+    /// Scaling mixed instances policy rounds in favour of On-Demand).
+    pub fn request_as(&mut self, now: Time, spot: Option<bool>) -> u32 {
+        let spot = spot.unwrap_or_else(|| {
+            let billed = self.instances.iter().filter(|i| i.billed());
+            let (n, od) = billed.fold((1u32, 0u32), |(n, od), i| (n + 1, od + !i.spot as u32));
+            self.spot_share > 0.0 && od as f64 >= ((1.0 - self.spot_share) * n as f64 - 1e-9).ceil()
+        });
         let inst = Instance {
             phase: Phase::Provisioning,
             requested_at: now,
@@ -483,6 +513,9 @@ impl Pool {
             lives: 0,
             zone: self.placement(),
             listed: false,
+            spot,
+            interrupted: false,
+            fallback: false,
         };
         match self
             .instances
@@ -563,6 +596,64 @@ impl Pool {
                 i.listed = false;
                 d.set_ready(inst, false, n);
             }
+            lost.extend(d.queues[inst as usize].drain(..));
+            d.queued -= lost.len();
+            for _ in &lost {
+                d.dec(inst, now);
+            }
+        }
+        lost
+    }
+
+    /// Instance `inst` was launched on demand in place of a reclaimed spot
+    /// instance (`true`).
+    pub fn set_fallback(&mut self, inst: u32, fallback: bool) {
+        self.instances[inst as usize].fallback = fallback;
+    }
+
+    /// EC2 gave instance `inst` its interruption notice.
+    pub fn set_interrupted(&mut self, inst: u32) {
+        self.instances[inst as usize].interrupted = true;
+    }
+
+    /// Ready instance `inst` leaves the rotation and finishes what it
+    /// holds (its queue too, behind a balancer): draining, as on scale-in.
+    /// Returns true when it held nothing and is gone now.
+    pub fn drain(&mut self, inst: u32) -> bool {
+        let n = self.instances.len();
+        let i = &mut self.instances[inst as usize];
+        debug_assert_eq!(i.phase, Phase::Ready);
+        self.ready -= 1;
+        self.busy_ready -= i.busy as u64;
+        i.generation += 1;
+        if let Some(d) = self.dispatch.as_deref_mut().filter(|_| i.listed) {
+            i.listed = false;
+            d.set_ready(inst, false, n);
+        }
+        let queued = self
+            .dispatch
+            .as_deref()
+            .is_some_and(|d| !d.queues[inst as usize].is_empty());
+        let gone = i.busy == 0 && !queued;
+        i.phase = if gone { Phase::Gone } else { Phase::Draining };
+        gone
+    }
+
+    /// Draining instance `inst` is terminated now: what it still holds is
+    /// lost as it next steps, what waits at it (behind a balancer) is
+    /// returned, lost now; gone once its held requests have left.
+    pub fn reclaim(&mut self, inst: u32, now: Time) -> Vec<u32> {
+        let i = &mut self.instances[inst as usize];
+        debug_assert_eq!(i.phase, Phase::Draining);
+        i.generation += 1;
+        i.lives += 1;
+        i.phase = if i.busy == 0 {
+            Phase::Gone
+        } else {
+            Phase::Failed
+        };
+        let mut lost = Vec::new();
+        if let Some(d) = self.dispatch.as_deref_mut() {
             lost.extend(d.queues[inst as usize].drain(..));
             d.queued -= lost.len();
             for _ in &lost {

@@ -208,8 +208,8 @@ impl System {
         } else {
             let gone = pool.remove(current - decision.desired, now);
             for inst in gone {
-                let since = pool.instances()[inst as usize].requested_at;
-                self.stats[c].closed_cost += self.flow.closed(comp, since, now);
+                let x = pool.instances()[inst as usize];
+                self.stats[c].closed_cost += self.flow.closed(comp, &x, now);
             }
             self.stats[c].scale_ins += 1;
             self.fleet_changed(c, now);

@@ -376,20 +376,35 @@ pub(crate) struct Flow {
     /// emits in order; the router then reverses that segment, so the first
     /// emitted is on top.
     pub(crate) stack: Vec<Packed>,
-    /// Price per instance-hour of each component (None: not priced).
+    /// Price per instance-hour of each component (None: not priced): on
+    /// demand for fleets, whose spot instances pay `spot_factor` of it.
     pub(crate) hourly: Vec<Option<f64>>,
+    /// Per component: a spot instance-hour's share of an on-demand one.
+    pub(crate) spot_factor: Vec<f64>,
     /// Billing rules.
     pub(crate) cost: CostConfig,
 }
 
 impl Flow {
-    /// The bill of an instance of component `c` run from `since` to `now`,
-    /// USD (0 if not priced).
-    pub(crate) fn closed(&self, c: CompId, since: Time, now: Time) -> f64 {
-        match self.hourly[c.index()] {
-            Some(h) => self
-                .cost
-                .bill(h, scalesim_sim::to_secs(now.saturating_sub(since))),
+    /// The price per hour of instance `x` of component `c` (None: not
+    /// priced).
+    pub(crate) fn price(&self, c: CompId, x: &crate::fleet::pool::Instance) -> Option<f64> {
+        let h = self.hourly[c.index()]?;
+        Some(if x.spot {
+            h * self.spot_factor[c.index()]
+        } else {
+            h
+        })
+    }
+
+    /// The bill of instance `x` of component `c`, gone `now`, USD (0 if
+    /// not priced). EC2 charges nothing for a spot instance it interrupts
+    /// within its first hour ([`crate::fleet::spot`]).
+    pub(crate) fn closed(&self, c: CompId, x: &crate::fleet::pool::Instance, now: Time) -> f64 {
+        let secs = scalesim_sim::to_secs(now.saturating_sub(x.requested_at));
+        match self.price(c, x) {
+            Some(_) if x.interrupted && secs < 3600.0 => 0.0,
+            Some(h) => self.cost.bill(h, secs),
             None => 0.0,
         }
     }
@@ -420,11 +435,10 @@ impl Cx<'_> {
         &mut self.flow.classes[class as usize]
     }
 
-    /// An instance of this component requested at `since` is gone now:
-    /// close its bill.
+    /// Instance `x` of this component is gone now: close its bill.
     #[inline]
-    pub fn close_instance(&mut self, since: Time) {
-        self.stats.closed_cost += self.flow.closed(self.me, since, self.now);
+    pub fn close_instance(&mut self, x: &crate::fleet::pool::Instance) {
+        self.stats.closed_cost += self.flow.closed(self.me, x, self.now);
     }
 
     /// Visit `v`.

@@ -97,6 +97,45 @@ pub enum Ev {
         /// Starts (else ends).
         start: bool,
     },
+    /// EC2 warns that a spot instance of fleet `comp` will be reclaimed
+    /// (see [`crate::fleet::spot`]).
+    SpotNotice {
+        /// The component.
+        comp: CompId,
+        /// Instance index.
+        inst: u32,
+        /// Its generation when it became ready.
+        gen: u32,
+    },
+    /// The notice ran out: the instance is reclaimed.
+    SpotReclaim {
+        /// The component.
+        comp: CompId,
+        /// Instance index.
+        inst: u32,
+        /// Its generation when it began to drain.
+        gen: u32,
+    },
+    /// An on-demand fallback instance of fleet `comp` has run its
+    /// `rebalance` time: a spot one is launched for it.
+    SpotRebalance {
+        /// The component.
+        comp: CompId,
+        /// Instance index.
+        inst: u32,
+        /// Its generation when it became ready.
+        gen: u32,
+    },
+    /// The spot instance launched for fallback instance `inst` is up: it
+    /// drains.
+    SpotRetire {
+        /// The component.
+        comp: CompId,
+        /// Instance index.
+        inst: u32,
+        /// Its generation when it became ready.
+        gen: u32,
+    },
     /// Something a call record awaits (see [`super::attempts`]).
     Attempt {
         /// The record.
@@ -148,6 +187,8 @@ pub struct System {
     pub(crate) scaling_events: Vec<ScalingEvent>,
     /// Per component: its instances' failures, if they fail.
     pub(crate) failures: Vec<Option<Failures>>,
+    /// Per component: its spot instances' interruptions, if they are.
+    pub(crate) spot: Vec<Option<crate::fleet::spot::Spot>>,
     /// Per component: its fleet's health checks, if any.
     pub(crate) health: Vec<Option<Health>>,
     /// Per component: its fleet's `provision_time`, for replacements.
@@ -252,6 +293,8 @@ impl System {
         let (mut failures, mut provision) = (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut ready_delay = Vec::with_capacity(n);
         let mut health = Vec::with_capacity(n);
+        let mut spot = Vec::with_capacity(n);
+        let mut spot_factor = Vec::with_capacity(n);
         for (st, (name, c)) in stats.iter_mut().zip(&cfg.components) {
             let p = c.lifecycle();
             if let Some(p) = &p {
@@ -268,6 +311,16 @@ impl System {
                     stream(seed, rep, &label, "recovery"),
                 )
             }));
+            spot.push(p.as_ref().and_then(|p| p.spot).and_then(|sp| {
+                sp.interruptions.map(|i| {
+                    crate::fleet::spot::Spot::new(
+                        &i,
+                        sp.fallback,
+                        stream(seed, rep, &label, "spot"),
+                    )
+                })
+            }));
+            spot_factor.push(c.pricing().spot_factor());
             health.push(
                 p.as_ref()
                     .and_then(|p| p.health_check)
@@ -287,10 +340,15 @@ impl System {
                 scalers.push(sc);
             }
         }
+        // Fleets bill each instance on demand or on spot; other kinds
+        // their instances at the blended price.
         let hourly: Vec<Option<f64>> = cfg
             .components
             .iter()
-            .map(|(_, c)| c.pricing().hourly(&cfg.cost).ok().flatten())
+            .map(|(_, c)| match c.lifecycle() {
+                Some(_) => c.pricing().on_demand_hourly(&cfg.cost).ok().flatten(),
+                None => c.pricing().hourly(&cfg.cost).ok().flatten(),
+            })
             .collect();
         let outages = Outage::all(&cfg);
         let att = Attempts::new(&cfg, &id);
@@ -308,6 +366,7 @@ impl System {
             classes,
             stack: Vec::with_capacity(64),
             hourly,
+            spot_factor,
             cost: cfg.cost.clone(),
         };
         Ok(System {
@@ -322,6 +381,7 @@ impl System {
             scalers,
             scaling_events: Vec::new(),
             failures,
+            spot,
             health,
             provision,
             ready_delay,
@@ -758,6 +818,10 @@ impl Model for System {
                 gen,
                 healthy,
             } => self.health_checked(s, comp, inst, gen, healthy),
+            Ev::SpotNotice { comp, inst, gen } => self.spot_notice(s, comp, inst, gen),
+            Ev::SpotReclaim { comp, inst, gen } => self.spot_reclaim(s, comp, inst, gen),
+            Ev::SpotRebalance { comp, inst, gen } => self.spot_rebalance(s, comp, inst, gen, false),
+            Ev::SpotRetire { comp, inst, gen } => self.spot_rebalance(s, comp, inst, gen, true),
             Ev::Attempt {
                 call,
                 seq,

@@ -275,7 +275,7 @@ impl Component for PoolKind {
         let r = self.pool.release(visit.inst, now);
         cx.stats.busy.set(now, self.pool.busy() as f64);
         if r.gone {
-            cx.close_instance(self.pool.instances()[visit.inst as usize].requested_at);
+            cx.close_instance(&self.pool.instances()[visit.inst as usize]);
         }
         if let Some((next, inst)) = r.next {
             cx.stats.queue.add(now, -1.0);

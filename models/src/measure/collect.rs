@@ -29,6 +29,9 @@ impl System {
         for f in self.failures.iter_mut().flatten() {
             f.at_warmup = f.count;
         }
+        for f in self.spot.iter_mut().flatten() {
+            f.at_warmup = f.count;
+        }
     }
 
     /// Ready instances of component `i` now (its configured count for
@@ -61,7 +64,10 @@ impl System {
                         .instances()
                         .iter()
                         .filter(|x| !matches!(x.phase, Phase::Gone | Phase::Failed))
-                        .map(|x| run(h, to_secs(t.saturating_sub(x.requested_at))))
+                        .map(|x| {
+                            let h = self.flow.price(CompId(i as u16), x).unwrap_or(h);
+                            run(h, to_secs(t.saturating_sub(x.requested_at)))
+                        })
                         .sum::<f64>()
             }
             None => self.cfg.components[i].1.instances() as f64 * run(h, to_secs(t)),
@@ -212,6 +218,7 @@ impl System {
             r.instances_max = st.ready_max;
             r.ready_time_s = st.ready_time.until(end, self.cfg.warmup);
             r.failures = self.failures[i].as_ref().map(|f| f.count - f.at_warmup);
+            r.spot_interruptions = self.spot[i].as_ref().map(|f| f.count - f.at_warmup);
             r.detection_s = self.health[i].as_ref().map(|h| h.detection.clone());
             r.load_at_least = pool.load_integrals(end).map(|l| {
                 let w = self.load_at_warmup[i].unwrap_or([0.0; LEVELS]);

@@ -184,6 +184,8 @@ pub struct ComponentReport {
     pub throughput_rps: f64,
     /// Instance failures after warm-up (fleets with `failures`).
     pub failures: Option<u64>,
+    /// Fleets with spot interruptions: notices after warm-up.
+    pub spot_interruptions: Option<u64>,
     /// Limiters: requests refused (429) after warm-up.
     pub limited: Option<u64>,
     /// Components called under a timeout, retry or hedge policy: what the

@@ -383,7 +383,7 @@ impl Component for ServingKind {
         let r = self.pool.release(visit.inst, now);
         debug_assert!(r.next.is_none(), "engines queue their own requests");
         if r.gone {
-            cx.close_instance(self.pool.instances()[visit.inst as usize].requested_at);
+            cx.close_instance(&self.pool.instances()[visit.inst as usize]);
             self.capacity_changed(cx.stats, now);
         }
     }
