@@ -368,3 +368,61 @@ health_check = { interval = "5s", timeout = "6s" }
         "{e}"
     );
 }
+
+/// Four servers behind round robin; zone a's is down for 10 minutes and
+/// stays in the rotation until the balancer sees it.
+const PASSIVE: &str = r#"
+duration = "3h"
+warmup = "10m"
+seed = 41
+[traffic.web]
+rate = 100
+to = "api"
+[components.api]
+kind = "pool"
+instances = 4
+zones = ["a", "b", "c", "d"]
+balance = "round_robin"
+concurrency = 4
+service = { dist = "exp", mean = "10ms" }
+passive_check = { max_fails = 3, fail_timeout = "30s" }
+[[outages]]
+at = "1h"
+duration = "10m"
+zone = "a"
+"#;
+
+#[test]
+fn passive_checks_eject_after_max_fails_and_probe_every_fail_timeout() {
+    // nginx: 3 failed attempts take the server out at once (a refused
+    // connection fails at once); every 30 s one request probes it and
+    // fails, until it is back: 3 + (600 / 30 - 1) = 22 requests lost,
+    // whatever the traffic. Detected after about 3 of its 25 req/s.
+    for rep in 0..3 {
+        let s = common::run_text(PASSIVE, rep).summary;
+        let c = &s.components.0.iter().find(|(n, _)| n == "api").unwrap().1;
+        assert!((21..=23).contains(&s.requests.failed), "{:?}", s.requests);
+        assert_eq!(c.ejections, Some(1));
+        let d = c.detection_mean_s.unwrap();
+        assert!(d > 0.0 && d < 1.0, "detected after {d} s");
+    }
+    // Ten times the traffic: the same loss, detected ten times sooner.
+    let s = common::run_text(&PASSIVE.replace("rate = 100", "rate = 1000"), 0).summary;
+    assert!((21..=23).contains(&s.requests.failed), "{:?}", s.requests);
+}
+
+#[test]
+fn passive_and_active_checks_are_one_or_the_other() {
+    let e = common::load_error(&PASSIVE.replace(
+        "passive_check =",
+        "health_check = { interval = \"5s\" }\npassive_check =",
+    ));
+    assert!(
+        e.contains("components.api.passive_check") && e.contains("not both"),
+        "{e}"
+    );
+    let e = common::load_error(&PASSIVE.replace("max_fails = 3", "max_fails = 0"));
+    assert!(e.contains("passive_check.max_fails"), "{e}");
+    let e = common::load_error(&PASSIVE.replace("balance = \"round_robin\"\n", ""));
+    assert!(e.contains("passive_check") && e.contains("balance"), "{e}");
+}

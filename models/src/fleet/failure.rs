@@ -253,10 +253,10 @@ impl System {
     ) -> u32 {
         let now = s.now();
         let c = comp.index();
-        let checked = self.health[c].is_some();
         let Some(pool) = self.comps[c].fleet_mut() else {
             return 0;
         };
+        let checked = pool.checked;
         let queued = pool.fail(inst, now, repair, !checked);
         let gen = pool.instances()[inst as usize].generation();
         if let Some(h) = self.health[c].as_mut() {

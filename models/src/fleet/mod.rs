@@ -11,6 +11,7 @@ pub mod cost;
 pub mod failure;
 pub mod health;
 pub mod outage;
+pub mod passive;
 pub mod patience;
 pub mod pool;
 pub mod pool_config;

@@ -95,6 +95,8 @@ pub struct Instance {
     pub interrupted: bool,
     /// Launched on demand in place of a reclaimed spot instance.
     pub fallback: bool,
+    /// When it last failed (or `Time::MAX`).
+    pub failed_at: Time,
 }
 
 impl Instance {
@@ -236,6 +238,9 @@ pub struct Pool {
     pub(crate) fail_fast: bool,
     /// Share of instances bought on spot (0: none).
     spot_share: f64,
+    /// Failed instances stay in the rotation until the balancer sees them
+    /// (its active or passive checks).
+    pub(crate) checked: bool,
 }
 
 /// The next live visit of the FIFO `queue`, dropping the entries of
@@ -304,6 +309,7 @@ impl Pool {
             fail_fast: cfg.failures.is_some()
                 || cfg.spot.is_some_and(|s| s.interruptions.is_some()),
             spot_share: cfg.spot.map_or(0.0, |s| s.share),
+            checked: cfg.health_check.is_some() || cfg.passive_check.is_some(),
         };
         for _ in 0..cfg.instances {
             let i = p.request(0);
@@ -485,6 +491,23 @@ impl Pool {
         true
     }
 
+    /// Puts instance `inst`, taken out by passive checks, back in the
+    /// rotation: ready, or down (it fails the next request, the probe).
+    /// False if it is listed already or no longer there to probe.
+    pub fn relist(&mut self, inst: u32) -> bool {
+        let n = self.instances.len();
+        let i = &mut self.instances[inst as usize];
+        if i.listed || !matches!(i.phase, Phase::Ready | Phase::Down) {
+            return false;
+        }
+        let Some(d) = self.dispatch.as_deref_mut() else {
+            return false;
+        };
+        i.listed = true;
+        d.set_ready(inst, true, n);
+        true
+    }
+
     /// Requests a new instance at `now` (phase Provisioning); returns its
     /// index. Indices of gone instances are reused. It is bought on spot
     /// if the fleet's spot share asks for it (see [`Pool::request_as`]).
@@ -516,6 +539,7 @@ impl Pool {
             spot,
             interrupted: false,
             fallback: false,
+            failed_at: Time::MAX,
         };
         match self
             .instances
@@ -585,6 +609,7 @@ impl Pool {
         self.busy_ready -= i.busy as u64;
         i.generation += 1;
         i.lives += 1;
+        i.failed_at = now;
         i.phase = match (repair, i.busy) {
             (true, _) => Phase::Down,
             (false, 0) => Phase::Gone,

@@ -77,6 +77,11 @@ fleet_config! {
         /// `retries`, `hedge` (see [`crate::flow::resilience`]).
         #[serde(default)]
         pub call: std::collections::BTreeMap<String, crate::flow::resilience::CallPolicyConfig>,
+        /// nginx's passive health checks at the balancer in front:
+        /// `{ max_fails = 3, fail_timeout = "30s" }` (see
+        /// [`crate::fleet::passive`]).
+        #[serde(default)]
+        pub passive_check: Option<crate::fleet::passive::PassiveCheckConfig>,
     }
 }
 
@@ -171,6 +176,22 @@ impl PoolConfig {
                 return Err((
                     "health_check".into(),
                     "health checks are a load balancer's: give the pool a balance (\"round_robin\", \"least_conn\", ...); with the default \"fifo\" its instances pull from one queue, so a failed one takes no work".into(),
+                ));
+            }
+        }
+        if let Some(p) = &self.passive_check {
+            p.check()
+                .map_err(|(k, m)| (format!("passive_check.{k}"), m))?;
+            if !self.balance.per_instance() {
+                return Err((
+                    "passive_check".into(),
+                    "passive checks are a load balancer's: give the pool a balance (\"round_robin\", \"least_conn\", ...)".into(),
+                ));
+            }
+            if self.health_check.is_some() {
+                return Err((
+                    "passive_check".into(),
+                    "give either health_check (active) or passive_check, not both (the nginx check module advises against fail_timeout with active checks)".into(),
                 ));
             }
         }
@@ -291,6 +312,7 @@ impl PoolConfig {
             virtual_nodes: None,
             connections: Default::default(),
             call: Default::default(),
+            passive_check: None,
         }
     }
 }

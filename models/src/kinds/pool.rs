@@ -5,7 +5,8 @@
 //! of instances ([`Pool`]) boots, scales, drains and bills.
 
 use crate::fleet::cost::Pricing;
-use crate::fleet::pool::{Admission, Pool, PoolConfig};
+use crate::fleet::passive::Passive;
+use crate::fleet::pool::{Admission, Phase, Pool, PoolConfig};
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, Visit, VisitId, Wake};
 use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
 use crate::measure::{ComponentReport, Counters, Stats};
@@ -18,6 +19,9 @@ use std::collections::VecDeque;
 const SERVED: u8 = 0;
 /// A queued visit's `queue_timeout` passed (`b`: its ticket).
 const PATIENCE: u8 = 1;
+/// An instance taken out by passive checks has sat out `fail_timeout`
+/// (`a`: the instance, `b`: its generation then).
+const RELIST: u8 = 2;
 
 /// A pool as it runs.
 pub struct PoolKind {
@@ -37,6 +41,8 @@ pub struct PoolKind {
     lives: Option<Vec<u32>>,
     /// `error_rate` and its stream.
     errors: Option<(f64, SimRng)>,
+    /// nginx passive checks at the balancer.
+    passive: Option<Passive>,
 }
 
 /// The connections of every instance of a pool to one called component.
@@ -93,7 +99,31 @@ impl PoolKind {
                 .error_rate
                 .filter(|&e| e > 0.0)
                 .map(|e| (e, stream(seed, rep, name, "errors"))),
+            passive: p.passive_check.as_ref().map(Passive::new),
         }
+    }
+
+    /// An attempt at instance `inst` failed (a refused connection, a
+    /// request lost with it): passive checks may take it out.
+    fn attempt_failed(&mut self, cx: &mut Cx, inst: u32) {
+        let Some(p) = self.passive.as_mut() else {
+            return;
+        };
+        if !p.failed(inst, cx.now) || !self.pool.delist(inst) {
+            return;
+        }
+        let x = self.pool.instances()[inst as usize];
+        if x.phase != Phase::Ready {
+            p.ejected(inst, x.failed_at, cx.now, cx.warmup());
+        }
+        cx.after(p.window, RELIST, inst, x.generation());
+    }
+
+    /// Visit `v` is lost with its instance.
+    fn lose(&mut self, cx: &mut Cx, v: VisitId) {
+        let inst = cx.visit(v).inst;
+        cx.lose(v);
+        self.attempt_failed(cx, inst);
     }
 
     /// Whether visit `v`'s instance failed since its service started.
@@ -222,7 +252,8 @@ impl Component for PoolKind {
             Admission::Rejected => cx.refuse(v),
             Admission::Dead(inst) => {
                 cx.visit_mut(v).inst = inst;
-                cx.lose_waiting(v)
+                cx.lose_waiting(v);
+                self.attempt_failed(cx, inst);
             }
         }
     }
@@ -236,9 +267,15 @@ impl Component for PoolKind {
             }
             return;
         }
+        if w.tag == RELIST {
+            if self.pool.instances()[w.a as usize].generation() == w.b {
+                self.pool.relist(w.a);
+            }
+            return;
+        }
         let v = VisitId::from_slot(w.a);
         if self.lost(cx, v) {
-            cx.lose(v);
+            self.lose(cx, v);
             return;
         }
         if cx.visit(v).step == 0 {
@@ -258,7 +295,7 @@ impl Component for PoolKind {
         let mark = cx.mark();
         self.release_connection(cx, v);
         if self.lost(cx, v) {
-            cx.lose(v);
+            self.lose(cx, v);
             return;
         }
         match outcome {
@@ -270,8 +307,11 @@ impl Component for PoolKind {
     }
 
     #[inline]
-    fn on_leave(&mut self, cx: &mut Cx, visit: &Visit, _outcome: Outcome) {
+    fn on_leave(&mut self, cx: &mut Cx, visit: &Visit, outcome: Outcome) {
         let now = cx.now;
+        if let (Some(p), Outcome::Ok) = (self.passive.as_mut(), outcome) {
+            p.succeeded(visit.inst, now);
+        }
         let r = self.pool.release(visit.inst, now);
         cx.stats.busy.set(now, self.pool.busy() as f64);
         if r.gone {
@@ -309,6 +349,9 @@ impl Component for PoolKind {
     }
 
     fn report(&self, _d: &Counters, st: &Stats, _span: f64, r: &mut ComponentReport) {
+        if let Some(p) = &self.passive {
+            r.detection_s = Some(p.detection.clone());
+        }
         r.mean_wait_s = Some(st.wait.mean());
         r.connection_wait_s = self
             .conns
