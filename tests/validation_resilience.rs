@@ -266,6 +266,16 @@ fn bad_policies_are_located_errors() {
             "between 0 and 10",
         ),
         (
+            r#"breaker = { open_for = "5s" }"#,
+            "traffic.web.breaker.failures",
+            "give one",
+        ),
+        (
+            r#"breaker = { error_rate = 1.5 }"#,
+            "traffic.web.breaker.error_rate",
+            "at most 1",
+        ),
+        (
             r#"retries = { attempts = 3, backoff = { base = "1s", max = "10ms" } }"#,
             "traffic.web.retries.backoff.max",
             "at least base",
@@ -285,4 +295,62 @@ fn bad_policies_are_located_errors() {
         e.contains("components.api.call.db") && e.contains("does not call"),
         "{e}"
     );
+}
+
+#[test]
+fn an_open_breaker_lets_one_trial_through_every_open_for() {
+    // The database is down for 10 minutes; the API's breaker on it opens
+    // after 5 failures in a row, then lets one trial call through every
+    // 5 s (each fails at once and opens it again): 12 calls a minute reach
+    // the database instead of 3,000, and with a degraded fallback only
+    // those fail: 5 + 600 / 5 - 1 = 124 requests.
+    let text = r#"
+duration = "1h"
+warmup = "5m"
+sample = "1m"
+seed = 51
+[traffic.web]
+rate = 50
+to = "api"
+[components.api]
+kind = "pool"
+instances = 4
+concurrency = 8
+service = { dist = "exp", mean = "10ms" }
+calls = ["db"]
+[components.api.call.db]
+breaker = { failures = 5, open_for = "5s", fallback = "degraded" }
+[components.db]
+kind = "pool"
+instances = 2
+concurrency = 8
+service = { dist = "exp", mean = "5ms" }
+failures = { mtbf = "100000h", repair = "1m" }
+[[outages]]
+at = "20m"
+duration = "10m"
+component = "db"
+"#;
+    let r = run_text(text, 0);
+    let inside: Vec<u64> = r
+        .report
+        .timeseries
+        .iter()
+        .filter(|w| w.component == "db" && w.t_s > 1260.0 && w.t_s <= 1800.0)
+        .map(|w| w.arrivals)
+        .collect();
+    assert_eq!(inside.len(), 9);
+    assert!(inside.iter().all(|&a| (11..=13).contains(&a)), "{inside:?}");
+    let s = &r.summary;
+    assert!((123..=125).contains(&s.requests.failed), "{:?}", s.requests);
+    let db = &s.components.0.iter().find(|(n, _)| n == "db").unwrap().1;
+    assert!(db.breaker_opens.unwrap() >= 119, "{:?}", db.breaker_opens);
+    assert!(
+        db.short_circuited.unwrap() > 25_000,
+        "{:?}",
+        db.short_circuited
+    );
+    // Without the breaker every call in those 10 minutes fails.
+    let plain = run_text(&text.replace("breaker = {", "# breaker = {"), 0).summary;
+    assert!(plain.requests.failed > 25_000, "{:?}", plain.requests);
 }

@@ -227,6 +227,12 @@ pub struct ComponentJson {
     /// out (`on_timeout = "cancel"`) or by a winning hedge.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cancelled: Option<u64>,
+    /// Calls an open circuit breaker stopped before they reached it, and
+    /// how many times the breakers of calls to it opened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub short_circuited: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker_opens: Option<u64>,
     /// Scale-out decisions of its autoscaler.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale_outs: Option<u32>,
@@ -796,6 +802,8 @@ fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
         }),
         wasted: c.attempts.map(|a| a.wasted),
         cancelled: c.attempts.map(|a| a.cancelled),
+        short_circuited: c.attempts.map(|a| a.short_circuited),
+        breaker_opens: c.attempts.map(|a| a.breaker_opens),
         scale_outs: c.instances.map(|_| c.scale_outs),
         scale_ins: c.instances.map(|_| c.scale_ins),
         cost_usd: c.cost_usd.unwrap_or(0.0),

@@ -11,6 +11,7 @@
 //! counted as wasted at the component that gave it. Its request stays in
 //! memory until the last detached attempt is done.
 
+use super::breaker::{Breaker, BreakerFallback};
 use super::resilience::{Budget, Policy};
 use super::{CompId, Ev, Outcome, ReqId, System, VisitId};
 use crate::system::SystemConfig;
@@ -32,6 +33,10 @@ pub(crate) struct Attempts {
     budgets: Vec<Option<Budget>>,
     /// Per policy: its back-off's random stream.
     rngs: Vec<SimRng>,
+    /// Per policy: its circuit breaker, and the callee.
+    breakers: Vec<Option<(Breaker, CompId)>>,
+    /// Breaker openings before warm-up ended, per policy.
+    opens_at_warmup: Vec<u64>,
     /// Per caller component: (callee, policy).
     by_call: Vec<Vec<(CompId, u16)>>,
     /// Per request class: its client's policy.
@@ -77,34 +82,48 @@ impl Attempts {
             policies: Vec::new(),
             budgets: Vec::new(),
             rngs: Vec::new(),
+            breakers: Vec::new(),
+            opens_at_warmup: Vec::new(),
             by_call: vec![Vec::new(); cfg.components.len()],
             by_class: Vec::new(),
             calls: Slab::new(),
             targets: vec![false; cfg.components.len()],
             seq: 0,
         };
-        let add = |a: &mut Attempts, p: &super::resilience::CallPolicyConfig, rng: SimRng| {
-            let pol = p.compile();
-            a.budgets.push(pol.budget.map(Budget::new));
-            a.policies.push(pol);
-            a.rngs.push(rng);
-            a.on = true;
-            (a.policies.len() - 1) as u16
-        };
+        let add =
+            |a: &mut Attempts, p: &super::resilience::CallPolicyConfig, rng: SimRng, to: CompId| {
+                let pol = p.compile();
+                a.budgets.push(pol.budget.map(Budget::new));
+                a.breakers.push(pol.breaker.map(|b| (Breaker::new(b), to)));
+                a.opens_at_warmup.push(0);
+                a.policies.push(pol);
+                a.rngs.push(rng);
+                a.on = true;
+                a.targets[to.index()] = true;
+                (a.policies.len() - 1) as u16
+            };
         for (name, s) in &cfg.sources {
             let p = s.client_policy();
-            let k = (!p.is_empty()).then(|| {
-                add(
-                    &mut a,
-                    &p,
-                    stream(seed, rep, &format!("traffic.{name}"), "retries"),
-                )
-            });
+            // One policy (one budget, one breaker) per source and entry
+            // component.
+            let mut by_entry: Vec<(CompId, u16)> = Vec::new();
             for c in s.classes() {
+                let to = id(c.to.as_deref().unwrap_or_default());
+                let k = (!p.is_empty()).then(|| match by_entry.iter().find(|e| e.0 == to) {
+                    Some(&(_, k)) => k,
+                    None => {
+                        let label = format!("traffic.{name}");
+                        let purpose = if by_entry.is_empty() {
+                            "retries".to_string()
+                        } else {
+                            format!("retries.{}", cfg.components[to.index()].0)
+                        };
+                        let k = add(&mut a, &p, stream(seed, rep, &label, &purpose), to);
+                        by_entry.push((to, k));
+                        k
+                    }
+                });
                 a.by_class.push(k);
-                if k.is_some() {
-                    a.targets[id(c.to.as_deref().unwrap_or_default()).index()] = true;
-                }
             }
         }
         for (i, (name, c)) in cfg.components.iter().enumerate() {
@@ -118,9 +137,8 @@ impl Attempts {
                     &format!("components.{name}"),
                     &format!("retries.{callee}"),
                 );
-                let k = add(&mut a, p, rng);
+                let k = add(&mut a, p, rng, id(callee));
                 a.by_call[i].push((id(callee), k));
-                a.targets[id(callee).index()] = true;
             }
         }
         a
@@ -147,6 +165,36 @@ impl Attempts {
         self.targets.get(c.index()).copied().unwrap_or(false)
     }
 
+    /// Times the breakers of calls to `c` opened after warm-up.
+    pub(crate) fn breaker_opens(&self, c: CompId) -> u64 {
+        self.breakers
+            .iter()
+            .zip(&self.opens_at_warmup)
+            .filter_map(|(b, w)| b.as_ref().filter(|b| b.1 == c).map(|b| b.0.opens - w))
+            .sum()
+    }
+
+    /// Warm-up ends: breaker openings from now on are counted.
+    pub(crate) fn warmed_up(&mut self) {
+        for (b, w) in self.breakers.iter().zip(self.opens_at_warmup.iter_mut()) {
+            *w = b.as_ref().map_or(0, |b| b.0.opens);
+        }
+    }
+
+    /// Whether policy `k`'s breaker lets a call go now (true without one).
+    fn breaker_allows(&mut self, k: u16, now: Time) -> bool {
+        self.breakers[k as usize]
+            .as_mut()
+            .is_none_or(|b| b.0.allows(now))
+    }
+
+    /// Policy `k`'s breaker hears an attempt's answer.
+    fn breaker_record(&mut self, k: u16, now: Time, ok: bool) {
+        if let Some(b) = self.breakers[k as usize].as_mut() {
+            b.0.record(now, ok);
+        }
+    }
+
     /// The visit that made call record `id` (None: a client).
     pub(crate) fn caller_of(&self, id: u32) -> Option<VisitId> {
         self.calls[id].parent
@@ -164,6 +212,18 @@ impl System {
         to: CompId,
         k: u16,
     ) {
+        if !self.att.breaker_allows(k, s.now()) {
+            // Short-circuited: an error or a degraded answer, at once.
+            self.stats[to.index()].short_circuited += 1;
+            let fallback = self.att.breakers[k as usize]
+                .as_ref()
+                .map(|b| b.0.fallback());
+            let outcome = match fallback {
+                Some(BreakerFallback::Degraded) => Outcome::Ok,
+                _ => Outcome::Failed,
+            };
+            return self.answer(s, parent, req, outcome, NO_CHILD);
+        }
         let a = &mut self.att;
         a.seq = a.seq.checked_add(1).unwrap_or(1);
         let seq = a.seq;
@@ -220,6 +280,8 @@ impl System {
         if let Some(l) = c.live.iter_mut().find(|l| **l == child + 1) {
             *l = 0;
         }
+        let k = c.policy;
+        self.att.breaker_record(k, s.now(), outcome == Outcome::Ok);
         self.settle(s, id, outcome);
     }
 
@@ -253,6 +315,7 @@ impl System {
                 let cancel = self.att.policies[c.policy as usize].cancel;
                 self.detach(VisitId::from_slot(visit), cancel);
                 self.stats[c.to.index()].timed_out += 1;
+                self.att.breaker_record(c.policy, s.now(), false);
                 self.settle(s, id, Outcome::TimedOut);
             }
             HEDGE => {
@@ -266,11 +329,18 @@ impl System {
                         return;
                     }
                 }
+                if !self.att.breaker_allows(c.policy, s.now()) {
+                    return;
+                }
                 self.stats[c.to.index()].hedges += 1;
                 self.send(s, id);
             }
             _ => {
                 self.att.calls[id].retry_pending = false;
+                if !self.att.breaker_allows(c.policy, s.now()) {
+                    // The breaker opened meanwhile: the last answer stands.
+                    return self.deliver(s, id, c.last);
+                }
                 self.stats[c.to.index()].retries += 1;
                 self.send(s, id);
             }
@@ -306,6 +376,9 @@ impl System {
             None => 0,
         };
         if dt == 0 {
+            if !self.att.breaker_allows(c.policy, now) {
+                return self.deliver(s, id, outcome);
+            }
             self.stats[c.to.index()].retries += 1;
             return self.send(s, id);
         }

@@ -18,6 +18,7 @@
 //! instance, a generation), routed back to it by component id.
 
 pub mod attempts;
+pub mod breaker;
 pub mod resilience;
 pub mod router;
 

@@ -22,6 +22,8 @@
 //! - `hedge = { after }`: one more attempt when the first has not answered
 //!   after `after`; the first answer wins and the other is cancelled
 //!   (Dean and Barroso, "The Tail at Scale", CACM 2013).
+//! - `breaker = { failures, error_rate, open_for, ... }`: a circuit
+//!   breaker ([`crate::flow::breaker`]).
 
 use crate::flow::Outcome;
 use crate::units::Duration;
@@ -50,6 +52,9 @@ pub struct CallPolicyConfig {
     /// A hedged second attempt.
     #[serde(default)]
     pub hedge: Option<HedgeConfig>,
+    /// A circuit breaker (see [`crate::flow::breaker`]).
+    #[serde(default)]
+    pub breaker: Option<crate::flow::breaker::BreakerConfig>,
 }
 
 /// What becomes of the callee's work once its caller timed out.
@@ -204,7 +209,10 @@ const ON_REJECTED: u8 = 4;
 impl CallPolicyConfig {
     /// Whether it asks for anything.
     pub fn is_empty(&self) -> bool {
-        self.timeout.is_none() && self.retries.is_none() && self.hedge.is_none()
+        self.timeout.is_none()
+            && self.retries.is_none()
+            && self.hedge.is_none()
+            && self.breaker.is_none()
     }
 
     /// Checks the numbers; `Err((field, message))`. `least_s`: the
@@ -236,6 +244,9 @@ impl CallPolicyConfig {
         }
         if let Some(r) = &self.retries {
             r.check().map_err(|(f, m)| (format!("retries.{f}"), m))?;
+        }
+        if let Some(b) = &self.breaker {
+            b.check().map_err(|(f, m)| (format!("breaker.{f}"), m))?;
         }
         if let Some(h) = self.hedge {
             if h.after.secs().is_nan() || h.after.secs() <= 0.0 {
@@ -269,6 +280,7 @@ impl CallPolicyConfig {
             budget: self.retries.as_ref().and_then(|r| r.budget),
             next_upstream: self.retries.as_ref().is_some_and(|r| r.next_upstream),
             hedge: self.hedge.map(|h| h.after.time()),
+            breaker: self.breaker,
         }
     }
 }
@@ -379,6 +391,8 @@ pub struct Policy {
     pub next_upstream: bool,
     /// Delay of the hedged attempt.
     pub hedge: Option<Time>,
+    /// Circuit breaker.
+    pub breaker: Option<crate::flow::breaker::BreakerConfig>,
 }
 
 impl Policy {
@@ -416,22 +430,70 @@ impl Backoff {
     }
 }
 
-/// Buckets of a budget's window.
+/// Buckets of a rolling window.
 const BUCKETS: usize = 10;
 
-/// Finagle's retry budget: a retry is allowed while the retries of the
-/// last window stay within `ratio` x its requests + `min_per_s` x its
-/// length. Counted in `BUCKETS` slices of the window (Finagle's
-/// `WindowedAdder`), so a request leaves the count between 0.9 and 1
-/// window after it came.
+/// Two counts over the last `window`, kept in `BUCKETS` slices of it (as
+/// Finagle's `WindowedAdder` and Hystrix's rolling statistics): a count
+/// leaves between 0.9 and 1 window after it was added.
 #[derive(Clone, Debug)]
-pub struct Budget {
-    cfg: BudgetConfig,
+pub struct Rolling {
     slice: Time,
     /// The slice the newest bucket covers.
     at: u64,
-    requests: [u64; BUCKETS],
-    retries: [u64; BUCKETS],
+    counts: [[u64; 2]; BUCKETS],
+}
+
+impl Rolling {
+    /// Empty counts over `window` seconds.
+    pub fn new(window: f64) -> Rolling {
+        Rolling {
+            slice: from_secs(window / BUCKETS as f64).max(1),
+            at: 0,
+            counts: [[0; 2]; BUCKETS],
+        }
+    }
+
+    /// Moves the window to `now`: slices gone by are emptied. Returns the
+    /// bucket of now.
+    fn roll(&mut self, now: Time) -> usize {
+        let k = now / self.slice;
+        let gone = (k - self.at.min(k)).min(BUCKETS as u64);
+        for j in 1..=gone {
+            self.counts[((self.at + j) % BUCKETS as u64) as usize] = [0; 2];
+        }
+        self.at = self.at.max(k);
+        (k % BUCKETS as u64) as usize
+    }
+
+    /// Adds one to count `which` (0 or 1) now.
+    pub fn add(&mut self, now: Time, which: usize) {
+        let b = self.roll(now);
+        self.counts[b][which] += 1;
+    }
+
+    /// Both counts over the window ending now.
+    pub fn sums(&mut self, now: Time) -> [u64; 2] {
+        self.roll(now);
+        self.counts
+            .iter()
+            .fold([0, 0], |s, c| [s[0] + c[0], s[1] + c[1]])
+    }
+
+    /// Clears both counts.
+    pub fn clear(&mut self) {
+        self.counts = [[0; 2]; BUCKETS];
+    }
+}
+
+/// Finagle's retry budget: a retry is allowed while the retries of the
+/// last window stay within `ratio` x its requests + `min_per_s` x its
+/// length.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    cfg: BudgetConfig,
+    /// Requests (0) and retries (1).
+    counts: Rolling,
 }
 
 impl Budget {
@@ -439,43 +501,23 @@ impl Budget {
     pub fn new(cfg: BudgetConfig) -> Budget {
         Budget {
             cfg,
-            slice: from_secs(cfg.window.secs() / BUCKETS as f64).max(1),
-            at: 0,
-            requests: [0; BUCKETS],
-            retries: [0; BUCKETS],
+            counts: Rolling::new(cfg.window.secs()),
         }
-    }
-
-    /// Moves the window to `now`: slices gone by are emptied.
-    fn roll(&mut self, now: Time) -> usize {
-        let k = now / self.slice;
-        let gone = (k - self.at.min(k)).min(BUCKETS as u64);
-        for j in 1..=gone {
-            let b = ((self.at + j) % BUCKETS as u64) as usize;
-            self.requests[b] = 0;
-            self.retries[b] = 0;
-        }
-        self.at = self.at.max(k);
-        (k % BUCKETS as u64) as usize
     }
 
     /// A first attempt was sent.
     pub fn request(&mut self, now: Time) {
-        let b = self.roll(now);
-        self.requests[b] += 1;
+        self.counts.add(now, 0);
     }
 
     /// Whether one more retry is allowed now; if so it is counted.
     pub fn withdraw(&mut self, now: Time) -> bool {
-        let b = self.roll(now);
-        let req: u64 = self.requests.iter().sum();
-        let ret: u64 = self.retries.iter().sum();
+        let [req, ret] = self.counts.sums(now);
         let allowed = self.cfg.ratio * req as f64 + self.cfg.min_per_s * self.cfg.window.secs();
-        if (ret + 1) as f64 <= allowed {
-            self.retries[b] += 1;
-            true
-        } else {
-            false
+        let ok = (ret + 1) as f64 <= allowed;
+        if ok {
+            self.counts.add(now, 1);
         }
+        ok
     }
 }

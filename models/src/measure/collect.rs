@@ -32,6 +32,7 @@ impl System {
         for f in self.spot.iter_mut().flatten() {
             f.at_warmup = f.count;
         }
+        self.att.warmed_up();
     }
 
     /// Ready instances of component `i` now (its configured count for
@@ -194,6 +195,8 @@ impl System {
                 hedges: d.hedges,
                 wasted: d.wasted,
                 cancelled: d.cancelled,
+                short_circuited: d.short_circuited,
+                breaker_opens: self.att.breaker_opens(CompId(i as u16)),
             }),
             throughput_rps: d.completions as f64 / span * 1e9,
             mean_in_system: d.in_system / span,

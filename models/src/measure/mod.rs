@@ -29,6 +29,7 @@ pub struct Counters {
     pub hedges: u64,
     pub wasted: u64,
     pub cancelled: u64,
+    pub short_circuited: u64,
     pub hits: u64,
     pub misses: u64,
     pub coalesced: u64,
@@ -67,6 +68,7 @@ impl Counters {
             hedges: self.hedges - o.hedges,
             wasted: self.wasted - o.wasted,
             cancelled: self.cancelled - o.cancelled,
+            short_circuited: self.short_circuited - o.short_circuited,
             hits: self.hits - o.hits,
             misses: self.misses - o.misses,
             coalesced: self.coalesced - o.coalesced,
@@ -113,6 +115,8 @@ pub struct Stats {
     pub wasted: u64,
     /// Visits dropped here unfinished, cancelled by their caller.
     pub cancelled: u64,
+    /// Calls to this component an open circuit breaker stopped.
+    pub short_circuited: u64,
     /// Busy slots (fleets; stepping instances for batch servers).
     pub busy: TimeAvg,
     /// Visits (or jobs) waiting.
@@ -209,6 +213,7 @@ impl Stats {
             hedges: self.hedges,
             wasted: self.wasted,
             cancelled: self.cancelled,
+            short_circuited: self.short_circuited,
             busy: self.busy.integral(now),
             queue: self.queue.integral(now),
             in_system: self.in_system.integral(now),

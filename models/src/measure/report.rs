@@ -161,6 +161,10 @@ pub struct AttemptCounts {
     pub wasted: u64,
     /// Visits dropped unfinished, cancelled by their caller.
     pub cancelled: u64,
+    /// Calls an open breaker stopped before they reached it.
+    pub short_circuited: u64,
+    /// Times the breakers of calls to it opened.
+    pub breaker_opens: u64,
 }
 
 /// Post-warm-up figures of one component.

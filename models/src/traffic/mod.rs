@@ -263,6 +263,9 @@ pub struct SourceConfig {
     /// The client's hedged second attempt.
     #[serde(default)]
     pub hedge: Option<crate::flow::resilience::HedgeConfig>,
+    /// The client's circuit breaker.
+    #[serde(default)]
+    pub breaker: Option<crate::flow::breaker::BreakerConfig>,
     /// The loaded trace (filled by the scenario reader, not written).
     #[serde(skip)]
     pub trace_data: Option<TraceData>,
@@ -295,6 +298,7 @@ impl SourceConfig {
             on_timeout: self.on_timeout,
             retries: self.retries.clone(),
             hedge: self.hedge,
+            breaker: self.breaker,
         }
     }
 
