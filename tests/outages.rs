@@ -74,6 +74,13 @@ fn a_component_without_instances_fails_every_visit_while_down() {
     );
     assert_eq!(s.requests.failed, cache.failed);
     assert!((s.availability - (1.0 - 10.0 / 230.0)).abs() < 0.002);
+    // Against a 99.9% objective the 10 minutes down break 10 of the 230
+    // minutes measured (the outage starts 50 minutes after warm-up, on a
+    // minute's edge).
+    let s = common::summary(&format!("{text}[slo]\navailability = \"99.9%\"\n"));
+    let m = s.availability_minutes.expect("an availability objective");
+    assert_eq!((m.minutes, m.met), (230, 220), "{m:?}");
+    assert!((m.share - 220.0 / 230.0).abs() < 1e-12);
 }
 
 #[test]

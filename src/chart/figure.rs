@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// A legend entry: a swatch and its label.
 pub(crate) struct Key {
-    label: String,
+    pub(crate) label: String,
     colour: RGBColor,
     swatch: Swatch,
 }

@@ -3,6 +3,7 @@
 
 use super::axis::count_axis;
 use super::figure::{key, Swatch};
+use super::incidents::incident_layers;
 use super::style::{palette, DESIRED};
 use super::timeline::{max_of, series_layers, Layer, Panel, RunFigure};
 use super::windows::Ctx;
@@ -45,18 +46,28 @@ pub(crate) fn instances_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
         line.push_str(&format!("  Fixed size, not drawn: {note}."));
     }
     fig.head.subtitle = vec![line];
+    let mut marks = Vec::new();
     for &i in &elastic {
         let name = &c.data.comps[i].0;
         let ready = c.comp_series(i, |r| r.instances.map(f64::from));
         let desired = c.comp_series(i, |r| r.instances_desired.or(r.instances).map(f64::from));
         let max = max_of([ready.as_slice(), desired.as_slice()]);
         let colour = palette(i);
-        let mut layers = vec![Layer::Area {
+        let (mut layers, keys) = incident_layers(&c.run.incidents, Some(name));
+        for k in keys {
+            if !marks
+                .iter()
+                .any(|m: &super::figure::Key| m.label == k.label)
+            {
+                marks.push(k);
+            }
+        }
+        layers.push(Layer::Area {
             lower: ready.iter().flatten().map(|p| (p.x, 0.0)).collect(),
             upper: ready.iter().flatten().map(|p| (p.x, p.v)).collect(),
             colour,
             opacity: 0.35,
-        }];
+        });
         layers.extend(series_layers(&ready, colour, 2, c.banded(), |v| v));
         layers.extend(series_layers(&desired, DESIRED, 2, false, |v| v));
         let (lo, hi) = range(c, i, |r| r.instances);
@@ -83,6 +94,7 @@ pub(crate) fn instances_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
         DESIRED,
         Swatch::Line,
     ));
+    fig.head.legend.extend(marks);
     fig
 }
 

@@ -3,6 +3,7 @@
 
 use super::figure::{key, Swatch};
 use super::format::{elapsed_label, fmt_dur, fmt_num, fmt_secs, fmt_value, plural, Unit};
+use super::incidents::incident_layers;
 use super::style::{palette, MEAN, P50, P95, P99, SLO_RED};
 use super::timeline::{dashed, latency_axis, series_layers, Panel, RunFigure};
 use super::windows::{Ctx, Pt};
@@ -58,7 +59,7 @@ pub(crate) fn latency_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
             "request latency"
         },
     );
-    let mut layers = Vec::new();
+    let (mut layers, marks) = incident_layers(&c.run.incidents, None);
     // Only the p99 gets a min/max band: overlapping bands would hide the
     // lines, and the highest p99 is what an SLO review looks for.
     for (name, colour, pts) in &lines {
@@ -78,6 +79,7 @@ pub(crate) fn latency_figure<'a>(c: &'a Ctx, slo: &SloConfig) -> RunFigure<'a> {
             .legend
             .push(key("SLO bound", SLO_RED, Swatch::Dashed));
     }
+    fig.head.legend.extend(marks);
     let mut sub = format!(
         "After warm-up: p50 {}, p95 {}, p99 {}, max {}.",
         fmt_dur(l.p50),

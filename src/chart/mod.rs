@@ -80,6 +80,7 @@ mod draw;
 mod figure;
 pub(crate) mod format;
 mod heatmap;
+mod incidents;
 mod instances;
 mod latency;
 mod load;

@@ -121,6 +121,45 @@ pub fn write_scaling_events(dir: &Path, events: &[ScalingEvent]) -> io::Result<(
     w.flush()
 }
 
+/// What failed at component `c` and what callers' policies did there, as
+/// phrases (none: nothing to say).
+fn faults(c: &summary::ComponentJson) -> Vec<String> {
+    let counts = [
+        (c.failures, "instance failures"),
+        (c.spot_interruptions, "spot interruptions"),
+        (c.ejections, "ejected"),
+    ];
+    let mut out: Vec<String> = counts
+        .iter()
+        .filter_map(|&(n, what)| n.filter(|&n| n > 0).map(|n| format!("{n} {what}")))
+        .collect();
+    if let Some(d) = c.detection_mean_s.filter(|_| c.ejections.unwrap_or(0) > 0) {
+        out.push(format!("detected after {} on average", human_secs(d)));
+    }
+    if let Some(t) = c.no_healthy_s.filter(|&t| t > 0.0) {
+        out.push(format!("{} with none ready", human_secs(t)));
+    }
+    let counts = [
+        (Some(c.failed), "requests lost here"),
+        (c.limited, "limited (429)"),
+        (c.retries, "retries"),
+        (c.hedges, "hedges"),
+        (c.wasted, "answers wasted"),
+        (c.cancelled, "cancelled"),
+        (c.breaker_opens, "breaker openings"),
+        (c.short_circuited, "short-circuited"),
+    ];
+    out.extend(
+        counts
+            .iter()
+            .filter_map(|&(n, what)| n.filter(|&n| n > 0).map(|n| format!("{n} {what}"))),
+    );
+    if let Some(a) = c.retry_amplification.filter(|&a| a > 1.0) {
+        out.push(format!("{a:.2} attempts per request"));
+    }
+    out
+}
+
 /// Writes `incidents.csv`: every instance failure and repair and every
 /// outage's start and end (`instance` empty for a zone or a component).
 pub fn write_incidents(dir: &Path, incidents: &[Incident]) -> io::Result<()> {
@@ -184,13 +223,13 @@ pub fn table(s: &Summary) -> String {
     );
     let _ = writeln!(
         o,
-        "requests  arrived {}  completed {}  rejected {}{}{}  in flight at end {}{}  error rate {:.4}%  availability {:.4}%  throughput {:.2}/s",
+        "requests  arrived {}  completed {}  rejected {}{}{}  in flight at end {}{}  error rate {:.4}%  availability {:.4}%{}  throughput {:.2}/s",
         r.arrived,
         r.completed,
         r.rejected,
         match r.timed_out - r.timed_out_at_end {
             0 => String::new(),
-            n => format!("  timed out waiting {n}"),
+            n => format!("  timed out {n}"),
         },
         match r.failed {
             0 => String::new(),
@@ -204,6 +243,15 @@ pub fn table(s: &Summary) -> String {
         },
         s.error_rate * 100.0,
         s.availability * 100.0,
+        match &s.availability_minutes {
+            Some(m) if m.met < m.minutes => format!(
+                " ({} of {} minutes at {}%)",
+                m.met,
+                m.minutes,
+                m.target * 100.0
+            ),
+            _ => String::new(),
+        },
         s.throughput_rps
     );
     let l = &s.latency_s;
@@ -254,6 +302,19 @@ pub fn table(s: &Summary) -> String {
             human_secs(c.p99_response_s),
             pct(c.hit_ratio),
         );
+    }
+    // What failed and what the policies did, per component.
+    let mut first = true;
+    for (name, c) in &s.components.0 {
+        let line = faults(c);
+        if !line.is_empty() {
+            let _ = writeln!(
+                o,
+                "{}faults    {name}: {}",
+                if std::mem::take(&mut first) { "\n" } else { "" },
+                line.join(", ")
+            );
+        }
     }
     // The busiest window of the system and of each component with
     // instances or a queue: what the whole-run means above hide.

@@ -163,10 +163,7 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
     card("completed", thousands(r.completed));
     card("rejected", thousands(r.rejected));
     if r.timed_out > r.timed_out_at_end {
-        card(
-            "timed out waiting",
-            thousands(r.timed_out - r.timed_out_at_end),
-        );
+        card("timed out", thousands(r.timed_out - r.timed_out_at_end));
     }
     if r.failed > 0 {
         card("lost to failures", thousands(r.failed));
@@ -178,6 +175,12 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
     card("throughput", format!("{:.2} req/s", s.throughput_rps));
     card("error rate", format!("{:.4}%", s.error_rate * 100.0));
     card("availability", format!("{:.4}%", s.availability * 100.0));
+    if let Some(m) = &s.availability_minutes {
+        card(
+            &format!("minutes at {}%", m.target * 100.0),
+            format!("{} of {} ({:.1}%)", m.met, m.minutes, m.share * 100.0),
+        );
+    }
     if s.cost_usd.total > 0.0 {
         card("cost of the run", usd(s.cost_usd.total));
         card(

@@ -34,6 +34,10 @@ pub struct Summary {
     pub error_rate: f64,
     /// 1 - error_rate: the share of judged requests answered.
     pub availability: f64,
+    /// With an availability objective: the share of measured minutes in
+    /// which it held (the share of that minute's requests answered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability_minutes: Option<AvailabilityMinutes>,
     /// The whole system's busiest sampling window after warm-up (by
     /// arrivals) and its busiest hour.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,6 +57,43 @@ pub struct Summary {
     pub llm: Option<LlmJson>,
     /// Engine figures (not covered by the determinism promise).
     pub engine: Engine,
+}
+
+/// Minutes in which the availability objective held.
+#[derive(Clone, Debug, Serialize)]
+pub struct AvailabilityMinutes {
+    /// The objective: the share of a minute's requests answered.
+    pub target: f64,
+    /// Minutes measured (after warm-up; a partial last one counts).
+    pub minutes: u64,
+    /// Of those, minutes whose requests met it (a minute with none
+    /// does).
+    pub met: u64,
+    /// met / minutes.
+    pub share: f64,
+}
+
+impl AvailabilityMinutes {
+    /// Each minute of `minutes` ([answered, errors]) judged against
+    /// `target` over `measured_s`.
+    fn of(minutes: &[[u32; 2]], target: f64, measured_s: f64) -> AvailabilityMinutes {
+        let n = ((measured_s / 60.0).ceil() as u64)
+            .max(minutes.len() as u64)
+            .max(1);
+        let broken = minutes
+            .iter()
+            .filter(|[ok, bad]| {
+                let all = (*ok + *bad) as f64;
+                all > 0.0 && (*ok as f64) < target * all
+            })
+            .count() as u64;
+        AvailabilityMinutes {
+            target,
+            minutes: n,
+            met: n - broken,
+            share: (n - broken) as f64 / n as f64,
+        }
+    }
 }
 
 /// Request counts.
@@ -523,6 +564,10 @@ impl Summary {
                 .collect(),
         );
         let llm = llm_block(r);
+        let availability_minutes = slo
+            .run()
+            .availability()
+            .map(|t| AvailabilityMinutes::of(&r.minutes, t, r.measured_s));
         let slo = judge(slo, r);
         Summary {
             scenario: r.name.clone(),
@@ -543,6 +588,7 @@ impl Summary {
             throughput_rps: r.completed as f64 / r.measured_s,
             error_rate: run.error_rate(),
             availability: 1.0 - run.error_rate(),
+            availability_minutes,
             peak: peak(&r.timeseries, "_system", r.simulated_s - r.measured_s),
             components,
             cost_usd: cost(r),

@@ -195,6 +195,11 @@ impl Objectives {
         .collect()
     }
 
+    /// The availability floor, if set.
+    pub fn availability(&self) -> Option<f64> {
+        self.availability.map(|f| f.get())
+    }
+
     /// True when nothing is bounded.
     pub fn is_empty(&self) -> bool {
         *self == Objectives::default()

@@ -214,6 +214,9 @@ pub struct System {
     /// Requests that arrived after warm-up and were lost on their path.
     pub(crate) counted_failed: u64,
     pub(crate) latency: LatencyHist,
+    /// Per minute after warm-up: counted requests answered in it, and
+    /// those that ended in an error in it.
+    pub(crate) minutes: Vec<[u32; 2]>,
     pub(crate) rows: Vec<TsRow>,
     pub(crate) last_sample: Time,
     pub(crate) runaway: Option<Runaway>,
@@ -396,6 +399,7 @@ impl System {
             counted_timed_out: 0,
             counted_failed: 0,
             latency: LatencyHist::new(),
+            minutes: Vec::new(),
             rows: Vec::new(),
             last_sample: 0,
             runaway: None,
@@ -736,6 +740,16 @@ impl System {
         kind!(self, s, origin, on_job_started(&job));
     }
 
+    /// A counted request ended at `now`, answered (`ok`) or not: its
+    /// minute's tally.
+    fn count_minute(&mut self, now: Time, ok: bool) {
+        let m = (now.saturating_sub(self.cfg.warmup) / (60 * scalesim_sim::NS_PER_SEC)) as usize;
+        if self.minutes.len() <= m {
+            self.minutes.resize(m + 1, [0; 2]);
+        }
+        self.minutes[m][!ok as usize] += 1;
+    }
+
     /// Request `req` ended.
     fn finish(&mut self, s: &mut Scheduler<Ev>, req: ReqId, outcome: Outcome) {
         let now = s.now();
@@ -751,6 +765,9 @@ impl System {
             return;
         }
         self.sys.in_system.add(now, -1.0);
+        if r.counted {
+            self.count_minute(now, outcome == Outcome::Ok);
+        }
         match outcome {
             Outcome::Ok => {
                 self.sys.completions += 1;

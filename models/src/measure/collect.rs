@@ -155,6 +155,7 @@ impl System {
             bill,
             scaling_events: self.scaling_events,
             incidents: self.incidents,
+            minutes: self.minutes,
             classes: self
                 .flow
                 .classes

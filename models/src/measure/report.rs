@@ -370,6 +370,9 @@ pub struct RunReport {
     pub scaling_events: Vec<ScalingEvent>,
     /// Every instance failure and repair, in time order.
     pub incidents: Vec<Incident>,
+    /// Per minute after warm-up: counted requests answered in it, and
+    /// those that ended in an error in it.
+    pub minutes: Vec<[u32; 2]>,
 }
 
 /// Requests (or visits) that ended in an error: rejected, timed out or
