@@ -74,6 +74,27 @@ fn exponential_patience_matches_erlang_a() {
 }
 
 #[test]
+fn behind_a_random_balancer_each_instance_is_its_own_erlang_a_queue() {
+    // 3 instances of 4 slots behind a random balancer: each gets a Poisson
+    // third of 13.5/s, an M/M/4+M queue of its own (the same as above);
+    // the pool's queue is the sum of three.
+    let (p_ab, eq) = erlang_a(4, 4.5, 1.0, 0.5);
+    let text = ERLANG_A.replace("rate = 4.5", "rate = 13.5").replace(
+        "instances = 4",
+        "instances = 3\nconcurrency = 4\nbalance = \"random\"",
+    );
+    let (mut ab, mut q) = (Vec::new(), Vec::new());
+    for rep in 0..10 {
+        let s = common::run_text(&text, rep).summary;
+        let c = s.components.get("agents").unwrap();
+        ab.push(c.timed_out as f64 / c.arrivals as f64);
+        q.push(c.mean_queue_len.unwrap());
+    }
+    check_mean("P(abandon) per instance", &ab, p_ab, 0.05);
+    check_mean("E[Q] of 3 instances", &q, 3.0 * eq, 0.05);
+}
+
+#[test]
 fn a_fixed_deadline_bounds_every_wait() {
     // A const deadline: nobody who is served waited longer than it, and
     // the wait of those served is at most 1 s.
@@ -98,10 +119,6 @@ fn bad_deadlines_are_refused_where_they_are_written() {
             "a queue timeout of 0 drops every request",
         ),
         ("queue_timeout = \"-2s\"", "invalid duration \"-2s\""),
-        (
-            "queue_timeout = \"2s\"\nbalance = \"least_conn\"",
-            "queue_timeout needs the pool's one shared queue",
-        ),
         ("queue_timeout = { dist = \"exp\" }", "missing field `mean`"),
     ] {
         let text = ERLANG_A.replace("queue_timeout = { dist = \"exp\", mean = \"2s\" }", to);

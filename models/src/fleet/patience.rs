@@ -75,6 +75,27 @@ impl Patience {
         true
     }
 
+    /// The same for a visit whose entry the caller removes from its queue
+    /// at once (a balanced pool's per-instance queues, where a slot's
+    /// entries may sit in different queues, so tombstones could not be
+    /// told apart): no tombstone is left.
+    pub fn withdraw(&mut self, slot: u32, ticket: u32) -> bool {
+        let s = slot as usize;
+        if self.ticket.get(s) != Some(&ticket) {
+            return false;
+        }
+        self.ticket[s] = 0;
+        true
+    }
+
+    /// Visit `slot` left a queue without tombstones (served, or lost with
+    /// its instance): its deadline no longer applies.
+    pub fn left(&mut self, slot: u32) {
+        if let Some(t) = self.ticket.get_mut(slot as usize) {
+            *t = 0;
+        }
+    }
+
     /// Visit `slot` reached the head of the queue: true when the entry is
     /// live (the visit starts service and stops waiting), false when it is
     /// a stale entry (dropped).

@@ -170,8 +170,11 @@ struct Dispatch {
     load: Vec<u32>,
     /// Ready instance indices (the balancer's choices).
     ready: Vec<u32>,
-    /// Sum of the queue lengths.
+    /// Sum of the queue lengths. (A visit that gives up leaves its queue
+    /// at once: no tombstones here, see [`Patience::withdraw`].)
     queued: usize,
+    /// Per visit slot: the instance it queued at (`queue_timeout`).
+    waiting_at: Vec<u32>,
     /// Instances with load >= k + 1, time-averaged.
     at_least: [TimeAvg; LEVELS],
 }
@@ -193,6 +196,24 @@ impl Dispatch {
         if (*l as usize) < LEVELS {
             self.at_least[*l as usize].add(now, -1.0);
         }
+    }
+
+    /// Empties instance `inst`'s queue: the visits still waiting there.
+    fn drain_live(
+        &mut self,
+        inst: u32,
+        now: Time,
+        patience: &mut Option<Box<Patience>>,
+    ) -> Vec<u32> {
+        let lost: Vec<u32> = self.queues[inst as usize].drain(..).collect();
+        if let Some(p) = patience {
+            lost.iter().for_each(|&v| p.left(v));
+        }
+        self.queued -= lost.len();
+        for _ in &lost {
+            self.dec(inst, now);
+        }
+        lost
     }
 
     fn set_ready(&mut self, inst: u32, ready: bool, instances: usize) {
@@ -285,6 +306,7 @@ impl Pool {
                 load: Vec::new(),
                 ready: Vec::new(),
                 queued: 0,
+                waiting_at: Vec::new(),
                 at_least: Default::default(),
             })
         });
@@ -349,11 +371,18 @@ impl Pool {
                 return Admission::Start(inst);
             }
             let d = self.dispatch.as_deref_mut().expect("a balanced pool");
-            let q = &mut d.queues[inst as usize];
-            return if self.capacity.is_none_or(|c| (q.len() as u64) < c) {
-                q.push_back(visit);
+            let waiting = d.queues[inst as usize].len();
+            return if self.capacity.is_none_or(|c| (waiting as u64) < c) {
+                d.queues[inst as usize].push_back(visit);
                 d.queued += 1;
                 d.inc(inst, now);
+                if self.patience.is_some() {
+                    let s = visit as usize;
+                    if d.waiting_at.len() <= s {
+                        d.waiting_at.resize((s + 1).next_power_of_two(), 0);
+                    }
+                    d.waiting_at[s] = inst;
+                }
                 Admission::Queued
             } else {
                 Admission::Rejected
@@ -432,6 +461,9 @@ impl Pool {
             d.dec(inst, now);
             // Its own queue first, draining or not: the slot stays busy.
             if let Some(v) = d.queues[inst as usize].pop_front() {
+                if let Some(p) = self.patience.as_deref_mut() {
+                    p.left(v);
+                }
                 d.queued -= 1;
                 return Release {
                     next: Some((v, inst)),
@@ -621,11 +653,7 @@ impl Pool {
                 i.listed = false;
                 d.set_ready(inst, false, n);
             }
-            lost.extend(d.queues[inst as usize].drain(..));
-            d.queued -= lost.len();
-            for _ in &lost {
-                d.dec(inst, now);
-            }
+            lost = d.drain_live(inst, now, &mut self.patience);
         }
         lost
     }
@@ -677,15 +705,10 @@ impl Pool {
         } else {
             Phase::Failed
         };
-        let mut lost = Vec::new();
-        if let Some(d) = self.dispatch.as_deref_mut() {
-            lost.extend(d.queues[inst as usize].drain(..));
-            d.queued -= lost.len();
-            for _ in &lost {
-                d.dec(inst, now);
-            }
+        match self.dispatch.as_deref_mut() {
+            Some(d) => d.drain_live(inst, now, &mut self.patience),
+            None => Vec::new(),
         }
-        lost
     }
 
     /// Waiting visits that can start now on free slots (after an instance
@@ -857,10 +880,27 @@ impl Pool {
 
     /// The deadline `ticket` of queued visit `visit` passed: true when it
     /// was still waiting and gives up now.
-    pub fn give_up(&mut self, visit: u32, ticket: u32) -> bool {
-        self.patience
-            .as_mut()
-            .is_some_and(|p| p.expire(visit, ticket))
+    pub fn give_up(&mut self, visit: u32, ticket: u32, now: Time) -> bool {
+        let Some(p) = self.patience.as_deref_mut() else {
+            return false;
+        };
+        let Some(d) = self.dispatch.as_deref_mut() else {
+            // The shared FIFO keeps its entry as a tombstone.
+            return p.expire(visit, ticket);
+        };
+        if !p.withdraw(visit, ticket) {
+            return false;
+        }
+        // Behind a balancer its entry leaves its instance's queue now
+        // (a short queue: found by a scan).
+        let inst = d.waiting_at[visit as usize];
+        let q = &mut d.queues[inst as usize];
+        if let Some(k) = q.iter().position(|&v| v == visit) {
+            q.remove(k);
+        }
+        d.queued -= 1;
+        d.dec(inst, now);
+        true
     }
 
     /// The balancing policy in use.

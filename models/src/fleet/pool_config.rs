@@ -226,12 +226,6 @@ impl PoolConfig {
                     "a queue timeout of 0 drops every request that would wait: write queue_capacity = 0 for a pool without a waiting room".into(),
                 ));
             }
-            if self.balance.per_instance() {
-                return Err((
-                    "queue_timeout".into(),
-                    "queue_timeout needs the pool's one shared queue (balance = \"fifo\", the default): behind a balancer each instance keeps its own queue, where deadlines are not modelled yet".into(),
-                ));
-            }
         }
         for (callee, &limit) in &self.connections {
             if !self.calls.contains(callee) {

@@ -261,7 +261,7 @@ impl Component for PoolKind {
     #[inline]
     fn on_wake(&mut self, cx: &mut Cx, w: Wake) {
         if w.tag == PATIENCE {
-            if self.pool.give_up(w.a, w.b) {
+            if self.pool.give_up(w.a, w.b, cx.now) {
                 cx.stats.queue.add(cx.now, -1.0);
                 cx.abandon(VisitId::from_slot(w.a));
             }
