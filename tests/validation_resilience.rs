@@ -354,3 +354,24 @@ component = "db"
     let plain = run_text(&text.replace("breaker = {", "# breaker = {"), 0).summary;
     assert!(plain.requests.failed > 25_000, "{:?}", plain.requests);
 }
+
+#[test]
+fn a_class_sets_its_own_client_policy() {
+    // Searches give up after 50 ms; exports (the source's policy: none)
+    // wait as long as it takes. On M/M/1 at rho 0.9 the searches time out
+    // as often as the sojourn tail says; exports never do.
+    let text = MM1
+        .replace("timeout = \"50ms\"\n", "")
+        .replace(
+            "to = \"api\"",
+            "to = \"api\"\nmix = [ { name = \"search\", weight = 1, timeout = \"50ms\" }, { name = \"export\", weight = 1 } ]",
+        );
+    let s = summary(&text, 0);
+    let class = |n: &str| &s.classes.0.iter().find(|(c, _)| c == n).unwrap().1;
+    let search = class("web.search");
+    assert_eq!(class("web.export").timed_out, 0);
+    let share = search.timed_out as f64 / search.arrived as f64;
+    assert!((share - (-0.5f64).exp()).abs() < 0.03, "{share}");
+    let e = load_error(&text.replace("timeout = \"50ms\"", "timeout = \"-1s\""));
+    assert!(e.contains("traffic.web.mix"), "{e}");
+}

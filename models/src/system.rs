@@ -239,6 +239,11 @@ impl SystemConfig {
             if let Err((f, m)) = s.client_policy().check(least.min(1e300)) {
                 issue(format!("traffic.{name}.{f}"), m);
             }
+            for (i, _) in s.mix.iter().enumerate().filter(|(_, c)| c.has_policy()) {
+                if let Err((f, m)) = s.class_policy(i).check(least.min(1e300)) {
+                    issue(format!("traffic.{name}.mix.{i}.{f}"), m);
+                }
+            }
             if let Err((f, m)) = s.check_classes() {
                 issue(format!("traffic.{name}.{f}"), m);
                 continue;

@@ -103,14 +103,15 @@ impl Attempts {
                 (a.policies.len() - 1) as u16
             };
         for (name, s) in &cfg.sources {
-            let p = s.client_policy();
-            // One policy (one budget, one breaker) per source and entry
-            // component.
-            let mut by_entry: Vec<(CompId, u16)> = Vec::new();
-            for c in s.classes() {
+            // One policy (one budget, one breaker) per source, entry
+            // component and class policy.
+            let mut by_entry: Vec<(CompId, super::resilience::CallPolicyConfig, u16)> = Vec::new();
+            for (ci, c) in s.classes().iter().enumerate() {
+                let p = s.class_policy(ci);
                 let to = id(c.to.as_deref().unwrap_or_default());
-                let k = (!p.is_empty()).then(|| match by_entry.iter().find(|e| e.0 == to) {
-                    Some(&(_, k)) => k,
+                let known = by_entry.iter().find(|e| e.0 == to && e.1 == p).map(|e| e.2);
+                let k = (!p.is_empty()).then(|| match known {
+                    Some(k) => k,
                     None => {
                         let label = format!("traffic.{name}");
                         let purpose = if by_entry.is_empty() {
@@ -119,7 +120,7 @@ impl Attempts {
                             format!("retries.{}", cfg.components[to.index()].0)
                         };
                         let k = add(&mut a, &p, stream(seed, rep, &label, &purpose), to);
-                        by_entry.push((to, k));
+                        by_entry.push((to, p.clone(), k));
                         k
                     }
                 });

@@ -99,7 +99,7 @@ pub enum Op {
 }
 
 /// One request class of a source's `mix`.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClassConfig {
     /// Class name (reported as `<source>.<name>`).
@@ -121,6 +121,29 @@ pub struct ClassConfig {
     /// LLM requests: output tokens (default: the source's).
     #[serde(default)]
     pub output_tokens: Option<TokensConfig>,
+    /// The client's patience per attempt for this class (default: the
+    /// source's); likewise `on_timeout`, `retries`, `hedge`, `breaker`.
+    #[serde(default)]
+    pub timeout: Option<Duration>,
+    #[serde(default)]
+    pub on_timeout: Option<crate::flow::resilience::OnTimeout>,
+    #[serde(default)]
+    pub retries: Option<crate::flow::resilience::RetryConfig>,
+    #[serde(default)]
+    pub hedge: Option<crate::flow::resilience::HedgeConfig>,
+    #[serde(default)]
+    pub breaker: Option<crate::flow::breaker::BreakerConfig>,
+}
+
+impl ClassConfig {
+    /// Whether it sets any part of the client's policy.
+    pub fn has_policy(&self) -> bool {
+        self.timeout.is_some()
+            || self.on_timeout.is_some()
+            || self.retries.is_some()
+            || self.hedge.is_some()
+            || self.breaker.is_some()
+    }
 }
 
 /// Two-state Markov modulation: `onoff = { on = "30s", off = "5m",
@@ -302,6 +325,22 @@ impl SourceConfig {
         }
     }
 
+    /// The client policy of class `i` of [`SourceConfig::classes`]: the
+    /// source's, each field the class sets overriding it.
+    pub fn class_policy(&self, i: usize) -> crate::flow::resilience::CallPolicyConfig {
+        let p = self.client_policy();
+        let Some(c) = self.mix.get(i) else {
+            return p;
+        };
+        crate::flow::resilience::CallPolicyConfig {
+            timeout: c.timeout.or(p.timeout),
+            on_timeout: c.on_timeout.unwrap_or(p.on_timeout),
+            retries: c.retries.clone().or(p.retries),
+            hedge: c.hedge.or(p.hedge),
+            breaker: c.breaker.or(p.breaker),
+        }
+    }
+
     /// The classes of this source: its `mix`, or one implicit class.
     pub fn classes(&self) -> Vec<ClassConfig> {
         if self.mix.is_empty() {
@@ -313,6 +352,7 @@ impl SourceConfig {
                 keys: self.keys,
                 prompt_tokens: self.prompt_tokens,
                 output_tokens: self.output_tokens,
+                ..ClassConfig::default()
             }]
         } else {
             self.mix

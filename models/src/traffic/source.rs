@@ -576,6 +576,7 @@ mod tests {
                 keys: None,
                 prompt_tokens: None,
                 output_tokens: None,
+                ..Default::default()
             },
             ClassConfig {
                 name: "write".into(),
@@ -585,6 +586,7 @@ mod tests {
                 keys: None,
                 prompt_tokens: None,
                 output_tokens: None,
+                ..Default::default()
             },
         ];
         assert!(c.check_classes().is_ok());
