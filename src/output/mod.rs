@@ -123,7 +123,7 @@ pub fn write_scaling_events(dir: &Path, events: &[ScalingEvent]) -> io::Result<(
 
 /// What failed at component `c` and what callers' policies did there, as
 /// phrases (none: nothing to say).
-fn faults(c: &summary::ComponentJson) -> Vec<String> {
+pub(crate) fn faults(c: &summary::ComponentJson) -> Vec<String> {
     let counts = [
         (c.failures, "instance failures"),
         (c.spot_interruptions, "spot interruptions"),

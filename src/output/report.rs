@@ -107,6 +107,7 @@ th, td {{ padding: 5px 9px; border-bottom: 1px solid #eceef1; text-align: right;
 th {{ background: #eceef1; font-weight: 600; }}
 td:first-child, th:first-child {{ text-align: left; }}
 td.pass {{ color: #1b7a3d; font-weight: bold; }}
+td.text, th.text {{ text-align: left; white-space: normal; }}
 td.fail {{ color: #b3261e; font-weight: bold; }}
 .scroll {{ overflow-x: auto; }}
 table.assume {{ width: 100%; }}
@@ -283,6 +284,27 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
     html_table(&mut o, &head, rows);
     // The system's busiest window (by arrivals), then each component's
     // with instances or a queue.
+    let faults: Vec<(&String, Vec<String>)> = s
+        .components
+        .0
+        .iter()
+        .map(|(n, c)| (n, super::faults(c)))
+        .filter(|(_, f)| !f.is_empty())
+        .collect();
+    if !faults.is_empty() {
+        o.push_str(
+            "<h3>Failures and policies</h3>\n<p class=\"meta\">What failed at each component after warm-up, and what callers' timeouts, retries, hedges, breakers and limits did there (incidents.csv lists each failure, ejection and outage).</p>\n<table>\n<tr><th>component</th><th class=\"text\">what happened</th></tr>\n",
+        );
+        for (n, f) in &faults {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td class=\"text\">{}</td></tr>",
+                esc(n),
+                esc(&f.join(", "))
+            );
+        }
+        o.push_str("</table>\n");
+    }
     let peaks: Vec<_> = s
         .peak
         .iter()
