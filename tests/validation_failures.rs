@@ -426,3 +426,37 @@ fn passive_and_active_checks_are_one_or_the_other() {
     let e = common::load_error(&PASSIVE.replace("balance = \"round_robin\"\n", ""));
     assert!(e.contains("passive_check") && e.contains("balance"), "{e}");
 }
+
+#[test]
+fn envoy_outlier_detection_ejects_for_longer_each_time_and_caps_the_share_out() {
+    // Ten servers, one zone each; zone a's is down for 10 minutes. Five
+    // failures in a row eject it (5 requests lost), for 30 s, then 60 s,
+    // 90 s, 120 s, 150 s (each rounded up to the 10 s sweep): back five
+    // times in the 600 s, each costing 5 more requests: 30 in all.
+    let zones: Vec<String> = (0..10).map(|z| format!("\"z{z}\"")).collect();
+    let text = PASSIVE
+        .replace("instances = 4", "instances = 10")
+        .replace(
+            "zones = [\"a\", \"b\", \"c\", \"d\"]",
+            &format!("zones = [{}]", zones.join(", ")),
+        )
+        .replace("zone = \"a\"", "zone = \"z0\"")
+        .replace(
+            "passive_check = { max_fails = 3, fail_timeout = \"30s\" }",
+            "outlier_detection = { consecutive_5xx = 5, interval = \"10s\", base_ejection_time = \"30s\" }",
+        );
+    let s = common::run_text(&text, 0).summary;
+    assert!((29..=31).contains(&s.requests.failed), "{:?}", s.requests);
+    // Nine servers: ejecting one would put 11% out, over Envoy's default
+    // 10% cap, so it is never ejected and its share fails for the whole
+    // outage: 600 s x 100/9 req/s.
+    let nine = text.replace("instances = 10", "instances = 9");
+    let s = common::run_text(&nine, 0).summary;
+    let want: f64 = 600.0 * 100.0 / 9.0;
+    let sd = want.sqrt();
+    assert!(
+        (s.requests.failed as f64 - want).abs() < 5.0 * sd,
+        "{:?}",
+        s.requests
+    );
+}

@@ -97,6 +97,9 @@ pub struct Instance {
     pub fallback: bool,
     /// When it last failed (or `Time::MAX`).
     pub failed_at: Time,
+    /// Taken out by the balancer's passive checks: out of the rotation
+    /// until the ejection ends, even if it works again before.
+    ejected: bool,
 }
 
 impl Instance {
@@ -331,7 +334,9 @@ impl Pool {
             fail_fast: cfg.failures.is_some()
                 || cfg.spot.is_some_and(|s| s.interruptions.is_some()),
             spot_share: cfg.spot.map_or(0.0, |s| s.share),
-            checked: cfg.health_check.is_some() || cfg.passive_check.is_some(),
+            checked: cfg.health_check.is_some()
+                || cfg.passive_check.is_some()
+                || cfg.outlier_detection.is_some(),
         };
         for _ in 0..cfg.instances {
             let i = p.request(0);
@@ -523,12 +528,28 @@ impl Pool {
         true
     }
 
+    /// Passive checks take instance `inst` out of the rotation until
+    /// [`Pool::relist`]; false if it was not in it.
+    pub fn eject(&mut self, inst: u32) -> bool {
+        let out = self.delist(inst);
+        if out {
+            self.instances[inst as usize].ejected = true;
+        }
+        out
+    }
+
+    /// Instances in the balancer's rotation (0 without a balancer).
+    pub fn listed(&self) -> u32 {
+        self.dispatch.as_deref().map_or(0, |d| d.ready.len() as u32)
+    }
+
     /// Puts instance `inst`, taken out by passive checks, back in the
     /// rotation: ready, or down (it fails the next request, the probe).
     /// False if it is listed already or no longer there to probe.
     pub fn relist(&mut self, inst: u32) -> bool {
         let n = self.instances.len();
         let i = &mut self.instances[inst as usize];
+        i.ejected = false;
         if i.listed || !matches!(i.phase, Phase::Ready | Phase::Down) {
             return false;
         }
@@ -572,6 +593,7 @@ impl Pool {
             interrupted: false,
             fallback: false,
             failed_at: Time::MAX,
+            ejected: false,
         };
         match self
             .instances
@@ -613,7 +635,7 @@ impl Pool {
             self.busy_ready += i.busy as u64;
             let free = c - i.busy.min(c);
             if let Some(d) = self.dispatch.as_deref_mut() {
-                if !i.listed {
+                if !i.listed && !i.ejected {
                     i.listed = true;
                     d.set_ready(inst, true, self.instances.len());
                 }

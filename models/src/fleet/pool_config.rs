@@ -82,6 +82,11 @@ fleet_config! {
         /// [`crate::fleet::passive`]).
         #[serde(default)]
         pub passive_check: Option<crate::fleet::passive::PassiveCheckConfig>,
+        /// Envoy's outlier detection at the balancer in front:
+        /// `{ consecutive_5xx = 5, base_ejection_time = "30s", ... }` (see
+        /// [`crate::fleet::passive`]).
+        #[serde(default)]
+        pub outlier_detection: Option<crate::fleet::passive::OutlierConfig>,
     }
 }
 
@@ -179,19 +184,34 @@ impl PoolConfig {
                 ));
             }
         }
+        if let Some(o) = &self.outlier_detection {
+            o.check()
+                .map_err(|(k, m)| (format!("outlier_detection.{k}"), m))?;
+        }
         if let Some(p) = &self.passive_check {
             p.check()
                 .map_err(|(k, m)| (format!("passive_check.{k}"), m))?;
+        }
+        let checks = [
+            ("health_check", self.health_check.is_some()),
+            ("passive_check", self.passive_check.is_some()),
+            ("outlier_detection", self.outlier_detection.is_some()),
+        ];
+        let given: Vec<&str> = checks.iter().filter(|c| c.1).map(|c| c.0).collect();
+        if given.len() > 1 {
+            return Err((
+                given[1].into(),
+                format!(
+                    "give one of health_check (active), passive_check (nginx) and outlier_detection (Envoy), not both {} and {} (the nginx check module advises against fail_timeout with active checks)",
+                    given[0], given[1]
+                ),
+            ));
+        }
+        if let Some(&field) = given.iter().find(|f| **f != "health_check") {
             if !self.balance.per_instance() {
                 return Err((
-                    "passive_check".into(),
+                    field.into(),
                     "passive checks are a load balancer's: give the pool a balance (\"round_robin\", \"least_conn\", ...)".into(),
-                ));
-            }
-            if self.health_check.is_some() {
-                return Err((
-                    "passive_check".into(),
-                    "give either health_check (active) or passive_check, not both (the nginx check module advises against fail_timeout with active checks)".into(),
                 ));
             }
         }
@@ -307,6 +327,7 @@ impl PoolConfig {
             connections: Default::default(),
             call: Default::default(),
             passive_check: None,
+            outlier_detection: None,
         }
     }
 }

@@ -99,7 +99,11 @@ impl PoolKind {
                 .error_rate
                 .filter(|&e| e > 0.0)
                 .map(|e| (e, stream(seed, rep, name, "errors"))),
-            passive: p.passive_check.as_ref().map(Passive::new),
+            passive: p
+                .passive_check
+                .as_ref()
+                .map(Passive::nginx)
+                .or_else(|| p.outlier_detection.as_ref().map(Passive::envoy)),
         }
     }
 
@@ -109,14 +113,19 @@ impl PoolKind {
         let Some(p) = self.passive.as_mut() else {
             return;
         };
-        if !p.failed(inst, cx.now) || !self.pool.delist(inst) {
+        let fleet = self.pool.listed() + p.out();
+        let Some(dt) = p.failed(inst, cx.now, fleet) else {
+            return;
+        };
+        if !self.pool.eject(inst) {
+            p.back(inst, cx.now);
             return;
         }
         let x = self.pool.instances()[inst as usize];
         if x.phase != Phase::Ready {
             p.ejected(inst, x.failed_at, cx.now, cx.warmup());
         }
-        cx.after(p.window, RELIST, inst, x.generation());
+        cx.after(dt, RELIST, inst, x.generation());
     }
 
     /// Visit `v` is lost with its instance.
@@ -271,6 +280,9 @@ impl Component for PoolKind {
             if self.pool.instances()[w.a as usize].generation() == w.b {
                 self.pool.relist(w.a);
             }
+            if let Some(p) = self.passive.as_mut() {
+                p.back(w.a, cx.now);
+            }
             return;
         }
         let v = VisitId::from_slot(w.a);
@@ -281,8 +293,13 @@ impl Component for PoolKind {
         if cx.visit(v).step == 0 {
             if let Some((p, rng)) = &mut self.errors {
                 if rng.random::<f64>() < *p {
-                    // An error answer (a 500): counted here as failed.
+                    // An error answer (a 500): counted here as failed,
+                    // and by outlier detection.
+                    let inst = cx.visit(v).inst;
                     cx.lose(v);
+                    if self.passive.as_ref().is_some_and(|p| p.counts_errors) {
+                        self.attempt_failed(cx, inst);
+                    }
                     return;
                 }
             }
