@@ -281,6 +281,28 @@ provision_time = "2m"
     }
     // The engines restart empty and keep serving after their failures.
     assert!(s.requests.completed as f64 > 0.98 * s.requests.arrived as f64);
+    // With health checks on the LLM balancer, a failed replica stays in
+    // rotation until 3 checks 5 s apart have failed (~16.5 s): what is
+    // sent to it meanwhile fails at once, so more is lost, and the checks
+    // report each detection.
+    let checked = text.replace(
+        "balance = \"least_conn\"",
+        "balance = \"round_robin\"\nhealth_check = { interval = \"5s\", timeout = \"4s\", fall = 3 }",
+    );
+    let c = common::run_text(&checked, 0).summary;
+    let (llm, plain) = (
+        c.components.get("llm").unwrap(),
+        s.components.get("llm").unwrap(),
+    );
+    assert_eq!(llm.ejections, llm.failures, "{:?}", llm.ejections);
+    let d = llm.detection_mean_s.unwrap();
+    assert!((14.0..=19.0).contains(&d), "detected after {d} s");
+    assert!(
+        llm.failed > plain.failed,
+        "{} vs {}",
+        llm.failed,
+        plain.failed
+    );
 }
 
 #[test]
