@@ -202,7 +202,7 @@ impl System {
     ) {
         let now = s.now();
         let c = comp.index();
-        let (Some(sp), Some(pool)) = (self.spot[c].as_mut(), self.comps[c].fleet_mut()) else {
+        let Some(pool) = self.comps[c].fleet_mut() else {
             return;
         };
         let x = pool.instances()[inst as usize];
@@ -217,19 +217,7 @@ impl System {
             self.fleet_changed(c, now);
             return;
         }
-        let new = pool.request_as(now, Some(true));
-        let new_gen = pool.instances()[new as usize].generation();
-        let boot = self.provision[c]
-            .as_ref()
-            .map_or(0, |d| d.sample(&mut sp.rng));
-        s.after(
-            boot,
-            Ev::Boot {
-                comp,
-                inst: new,
-                gen: new_gen,
-            },
-        );
+        let boot = self.launch(s, comp, true);
         let up = boot + self.ready_delay[c];
         s.after(up, Ev::SpotRetire { comp, inst, gen });
         self.fleet_changed(c, now);
@@ -252,9 +240,6 @@ impl System {
         pool.set_interrupted(inst);
         let gone = pool.drain(inst);
         let x = pool.instances()[inst as usize];
-        let new = pool.request_as(now, Some(!on_demand));
-        pool.set_fallback(new, on_demand);
-        let new_gen = pool.instances()[new as usize].generation();
         if gone {
             self.stats[c].closed_cost += self.flow.closed(comp, &x, now);
         } else {
@@ -267,21 +252,36 @@ impl System {
                 },
             );
         }
-        let boot = match (&self.provision[c], self.spot[c].as_mut()) {
-            (Some(d), Some(sp)) => d.sample(&mut sp.rng),
-            _ => 0,
+        self.launch(s, comp, !on_demand);
+        self.fleet_changed(c, now);
+        let name = self.cfg.components[c].0.clone();
+        self.incident(now, name, inst, "spot interruption notice");
+    }
+
+    /// Launches an instance of `comp` now, on spot or on demand (an
+    /// on-demand one stands in for a reclaimed spot instance), booting for
+    /// a `provision_time` drawn from the fleet's spot stream. Returns the
+    /// boot time.
+    fn launch(&mut self, s: &mut Scheduler<Ev>, comp: CompId, spot: bool) -> Time {
+        let c = comp.index();
+        let (Some(sp), Some(pool)) = (self.spot[c].as_mut(), self.comps[c].fleet_mut()) else {
+            return 0;
         };
+        let new = pool.request_as(s.now(), Some(spot));
+        pool.set_fallback(new, !spot);
+        let gen = pool.instances()[new as usize].generation();
+        let boot = self.provision[c]
+            .as_ref()
+            .map_or(0, |d| d.sample(&mut sp.rng));
         s.after(
             boot,
             Ev::Boot {
                 comp,
                 inst: new,
-                gen: new_gen,
+                gen,
             },
         );
-        self.fleet_changed(c, now);
-        let name = self.cfg.components[c].0.clone();
-        self.incident(now, name, inst, "spot interruption notice");
+        boot
     }
 
     /// The notice of spot instance `inst` of `comp` ran out: it is
