@@ -26,9 +26,18 @@ fleet_config! {
         pub kind: Option<String>,
         /// Number of instances (servers).
         pub instances: u32,
-        /// Requests one instance serves at once.
+        /// Requests one instance serves at once: threads (`io =
+        /// "blocking"`) or cores (`io = "async"`).
         #[serde(default = "one")]
         pub concurrency: u32,
+        /// How an instance runs a request (see [`Io`]).
+        #[serde(default)]
+        pub io: Io,
+        /// With `io = "async"`: the most requests one instance holds at
+        /// once, computing or awaiting a call (a server's connection
+        /// limit); one more waits in the queue. Absent: no limit.
+        #[serde(default)]
+        pub max_in_flight: Option<u32>,
         /// Service-time law of the local work.
         pub service: DistConfig,
         /// Waiting room; absent = unbounded, 0 = none.
@@ -90,6 +99,21 @@ fleet_config! {
     }
 }
 
+/// How an instance runs a request.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Io {
+    /// A thread per request (Tomcat, Rails/Puma, PHP-FPM): the request
+    /// holds one of `concurrency` threads from its start to its answer,
+    /// through every call it makes.
+    #[default]
+    Blocking,
+    /// An event loop (Node.js, asyncio, Netty, Go): `concurrency` cores; a
+    /// request holds a core only while computing and awaits its calls
+    /// without one.
+    Async,
+}
+
 /// A metric defined as the ratio of two published metrics.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -147,6 +171,21 @@ impl PoolConfig {
                 "concurrency".into(),
                 "expected at least 1 request per instance".into(),
             ));
+        }
+        match (self.io, self.max_in_flight) {
+            (Io::Blocking, Some(_)) => {
+                return Err((
+                    "max_in_flight".into(),
+                    "a blocking pool holds one request per thread: its in-flight limit is concurrency; max_in_flight applies with io = \"async\"".into(),
+                ))
+            }
+            (Io::Async, Some(0)) => {
+                return Err((
+                    "max_in_flight".into(),
+                    "expected at least 1 request in flight per instance (leave it out for no limit)".into(),
+                ))
+            }
+            _ => {}
         }
         let mut known = crate::policy::metric::POOL.to_vec();
         known.push("ready");
@@ -302,6 +341,8 @@ impl PoolConfig {
             kind: None,
             instances,
             concurrency: 1,
+            io: Io::Blocking,
+            max_in_flight: None,
             service: DistConfig::Const {
                 value: Duration(0.0),
             },

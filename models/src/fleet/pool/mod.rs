@@ -20,9 +20,14 @@ use scalesim_sim::stats::TimeAvg;
 use scalesim_sim::{SimRng, Time};
 use std::collections::VecDeque;
 
+mod instance;
+#[cfg(test)]
+mod tests;
+
 pub use crate::fleet::pool_config::{
     check_engine_balance, CustomMetric, PoolConfig, MAX_INSTANCES, MAX_SLOTS, MAX_ZONES,
 };
+pub use instance::Instance;
 
 /// What happened to a request arriving at a pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,100 +66,6 @@ pub enum Phase {
     Failed,
     /// Terminated.
     Gone,
-}
-
-/// One instance of a pool.
-#[derive(Debug, Clone, Copy)]
-pub struct Instance {
-    /// Where it is in its life.
-    pub phase: Phase,
-    /// When it was requested (billing starts).
-    pub requested_at: Time,
-    /// When it became ready (or `Time::MAX`).
-    pub ready_at: Time,
-    /// Busy slots.
-    pub busy: u32,
-    /// Busy slot-nanoseconds so far (for per-instance utilization).
-    busy_area: f64,
-    last_change: Time,
-    /// Bumped whenever the instance leaves Ready, so stale free-slot
-    /// entries can be recognised.
-    generation: u32,
-    /// Failures of this slot index so far: a request that started on it
-    /// under another count was lost to a failure.
-    lives: u32,
-    /// Its availability zone (index into the fleet's `zones`; 0 without).
-    pub zone: u8,
-    /// In the balancer's rotation (behind a balancer): ready, or failed
-    /// and not yet seen by the health checks.
-    listed: bool,
-    /// A spot instance (billed at the spot discount; may be interrupted:
-    /// see [`crate::fleet::spot`]).
-    pub spot: bool,
-    /// EC2 reclaimed it (a spot interruption).
-    pub interrupted: bool,
-    /// Launched on demand in place of a reclaimed spot instance.
-    pub fallback: bool,
-    /// When it last failed (or `Time::MAX`).
-    pub failed_at: Time,
-    /// Taken out by the balancer's passive checks: out of the rotation
-    /// until the ejection ends, even if it works again before.
-    ejected: bool,
-}
-
-impl Instance {
-    /// Generation of this slot index (changes when the index is reused or
-    /// the instance leaves Ready), to recognise stale lifecycle events.
-    pub fn generation(&self) -> u32 {
-        self.generation
-    }
-
-    /// In the balancer's rotation (behind a balancer).
-    pub fn listed(&self) -> bool {
-        self.listed
-    }
-
-    /// Failures of this instance slot so far (see [`Pool::fail`]).
-    pub fn lives(&self) -> u32 {
-        self.lives
-    }
-
-    /// Busy slot-nanoseconds up to `now`.
-    pub fn busy_integral(&self, now: Time) -> f64 {
-        self.busy_area + self.busy as f64 * now.saturating_sub(self.last_change) as f64
-    }
-
-    /// Whether it is billed now (requested and not terminated).
-    pub fn billed(&self) -> bool {
-        !matches!(self.phase, Phase::Gone | Phase::Failed)
-    }
-
-    /// A slot of this instance, not ready, was released (`busy` already
-    /// counts it): a draining instance is gone with its last request (true:
-    /// close its bill), a failed one too (its bill closed when it failed);
-    /// one down for repair keeps its index.
-    fn unready_release(&mut self) -> bool {
-        if self.busy > 0 {
-            return false;
-        }
-        match self.phase {
-            Phase::Draining => {
-                self.phase = Phase::Gone;
-                true
-            }
-            Phase::Failed => {
-                self.phase = Phase::Gone;
-                false
-            }
-            _ => false,
-        }
-    }
-
-    fn set_busy(&mut self, now: Time, busy: u32) {
-        self.busy_area = self.busy_integral(now);
-        self.last_change = now;
-        self.busy = busy;
-    }
 }
 
 /// Levels of the per-instance load distribution that are tracked: the
@@ -936,117 +847,5 @@ impl Pool {
         self.dispatch
             .as_ref()
             .map(|d| std::array::from_fn(|k| d.at_least[k].integral(now)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::dist::DistConfig;
-    use crate::fleet::balance::Policy;
-    use crate::units::Duration;
-
-    fn pool(slots: u32, cap: Option<u64>) -> Pool {
-        balanced(slots, cap, Policy::Fifo)
-    }
-
-    fn balanced(slots: u32, cap: Option<u64>, balance: Policy) -> Pool {
-        let cfg = PoolConfig {
-            service: DistConfig::Const {
-                value: Duration(1.0),
-            },
-            queue_capacity: cap,
-            ..PoolConfig::engine_slots(slots, balance)
-        };
-        Pool::new(
-            &cfg,
-            scalesim_sim::stream(0, 0, "p", "s"),
-            scalesim_sim::stream(0, 0, "p", "b"),
-            scalesim_sim::stream(0, 0, "p", "t"),
-        )
-    }
-
-    #[test]
-    fn balanced_instances_keep_their_own_queues() {
-        // Two instances in turn, one slot each, one waiting place each.
-        let mut p = balanced(2, Some(1), Policy::RoundRobin);
-        assert_eq!(p.admit(1, 0, 0), Admission::Start(1));
-        assert_eq!(p.admit(2, 0, 0), Admission::Start(0));
-        assert_eq!(p.admit(3, 0, 0), Admission::Queued); // instance 1
-        assert_eq!(p.admit(4, 0, 0), Admission::Queued); // instance 0
-        assert_eq!(p.admit(5, 0, 0), Admission::Rejected); // 1 is full
-        assert_eq!(p.queue_len(), 2);
-        // Instance 0 finishes: its own waiting visit starts there.
-        assert_eq!(p.release(0, 5).next, Some((4, 0)));
-        assert_eq!(p.release(0, 6).next, None);
-        assert_eq!(p.next_waiting(6), None, "no work stealing");
-        assert_eq!(p.queue_len(), 1);
-        assert_eq!(p.busy(), 1);
-        // Scale-in drains instance 1 with its queue, then it is gone.
-        let gone = p.remove(1, 7);
-        assert!(gone.is_empty());
-        assert_eq!(p.release(1, 8).next, Some((3, 1)));
-        assert!(p.release(1, 9).gone);
-        // Everything now goes to instance 0.
-        assert_eq!(p.admit(6, 0, 10), Admission::Start(0));
-        assert_eq!(p.admit(7, 0, 10), Admission::Queued);
-        let l = p.load_integrals(10).unwrap();
-        assert!(l[0] > 0.0 && l[2] == 0.0, "{l:?}");
-    }
-
-    #[test]
-    fn fifo_admission_and_release() {
-        let mut p = pool(1, Some(1));
-        assert_eq!(p.admit(10, 0, 0), Admission::Start(0));
-        assert_eq!(p.admit(11, 0, 0), Admission::Queued);
-        assert_eq!(p.admit(12, 0, 0), Admission::Rejected);
-        assert_eq!(p.release(0, 1).next, Some((11, 0)));
-        assert_eq!(p.busy(), 1);
-        assert_eq!(p.release(0, 2).next, None);
-        assert_eq!(p.busy(), 0);
-    }
-
-    #[test]
-    fn lifecycle_scale_out_and_drain() {
-        let mut p = pool(1, None);
-        assert_eq!(p.admit(1, 0, 0), Admission::Start(0));
-        assert_eq!(p.admit(2, 0, 0), Admission::Queued);
-        let n = p.request(5);
-        assert_eq!((p.desired(), p.ready(), p.billed()), (2, 1, 2));
-        assert!(p.set_phase(n, Phase::Warming, 10));
-        assert_eq!(p.next_waiting(10), None, "warming instances take no work");
-        assert!(p.set_phase(n, Phase::Ready, 20));
-        assert_eq!(p.next_waiting(20), Some((2, n)));
-        assert_eq!(p.slots(), 2);
-        // Scale in by one: the newest ready instance drains.
-        assert_eq!(p.remove(1, 30), Vec::<u32>::new());
-        assert_eq!((p.desired(), p.ready(), p.billed()), (1, 1, 2));
-        assert_eq!(p.instances()[n as usize].phase, Phase::Draining);
-        let r = p.release(n, 40);
-        assert!(r.gone && r.next.is_none());
-        assert_eq!(p.billed(), 1);
-        // The old instance still serves; a new request reuses the slot index.
-        assert_eq!(p.request(50), n);
-        assert_eq!(p.instances()[0].busy_integral(40), 40.0);
-    }
-
-    #[test]
-    fn removing_pending_instances_is_immediate() {
-        let mut p = pool(1, None);
-        let a = p.request(0);
-        assert_eq!(p.remove(1, 1), vec![a]);
-        assert!(
-            !p.set_phase(a, Phase::Ready, 2),
-            "a stale boot event is ignored"
-        );
-        assert_eq!(p.ready(), 1);
-    }
-
-    #[test]
-    fn loss_system_has_no_waiting_room() {
-        let mut p = pool(2, Some(0));
-        assert!(matches!(p.admit(1, 0, 0), Admission::Start(_)));
-        assert!(matches!(p.admit(2, 0, 0), Admission::Start(_)));
-        assert_eq!(p.admit(3, 0, 0), Admission::Rejected);
     }
 }
