@@ -88,7 +88,7 @@ pod<N>_age, pod<N>_<metric>.
 
 The metrics may also be the timeseries.csv that `scalesim run --out DIR` writes: each sampling \
 window of one pool (--component NAME, needed when there are several) is one evaluation, its \
-utilization the cpu metric, completions per second per instance rps, queue_len the queue, \
+cpu column the cpu metric, utilization the busy metric, completions per second per instance rps, queue_len the queue, \
 latency_mean_s and latency_p99_s the latency and p99. The replay is open loop: the recorded \
 metrics do not answer the replayed policy.
 

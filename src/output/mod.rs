@@ -19,7 +19,7 @@ pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
 }
 
 /// The CSV header of `timeseries.csv`.
-pub const TIMESERIES_HEADER: [&str; 30] = [
+pub const TIMESERIES_HEADER: [&str; 31] = [
     "t_s",
     "component",
     "arrivals",
@@ -33,6 +33,7 @@ pub const TIMESERIES_HEADER: [&str; 30] = [
     "latency_p99_s",
     "wait_mean_s",
     "utilization",
+    "cpu",
     "queue_len",
     "in_flight",
     "hit_ratio",
@@ -77,6 +78,7 @@ pub fn write_timeseries(dir: &Path, rows: &[TsRow]) -> io::Result<()> {
             r.p99_s.to_string(),
             opt(r.wait_mean_s),
             opt(r.utilization),
+            opt(r.cpu),
             opt(r.queue_len),
             r.in_flight.to_string(),
             opt(r.hit_ratio),

@@ -210,9 +210,18 @@ pub struct ComponentJson {
     pub p99_response_s: f64,
     /// Time-averaged visits in progress.
     pub mean_in_system: f64,
-    /// Busy slot-seconds / (slots x seconds).
+    /// Busy slot-seconds / (slots x seconds): threads held through calls
+    /// (`io = "blocking"`) or cores computing (`io = "async"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub utilization: Option<f64>,
+    /// Pools: what `utilization` counts, "blocking" (threads) or "async"
+    /// (cores).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io: Option<&'static str>,
+    /// Computing slot-seconds / (slots x seconds): the CPU a pod reports
+    /// (a blocking thread awaiting a call is not computing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<f64>,
     /// Mean wait for a slot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mean_wait_s: Option<f64>,
@@ -817,6 +826,8 @@ fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
         p99_response_s: c.p99_response_s,
         mean_in_system: c.mean_in_system,
         utilization: c.utilization,
+        io: c.io,
+        cpu: c.cpu,
         mean_wait_s: c.mean_wait_s,
         mean_queue_len: c.mean_queue_len,
         instances_mean: c.instances.map(|_| c.instances_mean),

@@ -5,7 +5,8 @@
 //!
 //! | metric | from the columns |
 //! |---|---|
-//! | `cpu` | `utilization` |
+//! | `cpu` | `cpu` (files written before it existed: `utilization`) |
+//! | `busy` | `utilization` |
 //! | `rps` | `completions` / window / `instances` |
 //! | `queue`, `queue_total` | `queue_len` / `instances`, `queue_len` |
 //! | `in_flight` | `in_flight` / `instances` |
@@ -25,8 +26,9 @@ use std::path::Path;
 
 /// Where a metric comes from: (metric, column, divided by the window's
 /// length in seconds, divided by the ready instances).
-const SOURCES: [(&str, &str, bool, bool); 10] = [
-    (m::CPU, "utilization", false, false),
+const SOURCES: [(&str, &str, bool, bool); 11] = [
+    (m::CPU, "cpu", false, false),
+    (m::BUSY, "utilization", false, false),
     (m::RPS, "completions", true, true),
     (m::QUEUE, "queue_len", false, true),
     (m::QUEUE_TOTAL, "queue_len", false, false),
@@ -66,6 +68,11 @@ pub(crate) fn read(
                 "the policy reads metric `{name}`, which a timeseries.csv does not hold (it gives {})",
                 SOURCES.map(|s| s.0).join(", ")
             )));
+        };
+        // A file from before the `cpu` column: its utilization was the CPU.
+        let column = match column {
+            "cpu" if col("cpu").is_none() => "utilization",
+            c => c,
         };
         let Some(i) = col(column) else {
             return Err(header_error(format!(

@@ -119,7 +119,8 @@ impl System {
         };
         use crate::policy::metric as m;
         let mut metrics = vec![
-            metric(m::CPU, (d.slots > 0.0).then(|| d.busy / d.slots)),
+            metric(m::CPU, (d.slots > 0.0).then(|| d.cpu / d.slots)),
+            metric(m::BUSY, (d.slots > 0.0).then(|| d.busy / d.slots)),
             metric(m::RPS, per(d.completions as f64 / (dt / 1e9))),
             metric(m::QUEUE, per(d.queue / dt)),
             metric(m::QUEUE_TOTAL, Some(d.queue / dt)),
@@ -276,7 +277,7 @@ fn pods(
     last_pods.resize(pool.instances().len(), (u32::MAX, 0.0));
     let mut pods = Vec::new();
     for (x, last) in pool.instances().iter().zip(last_pods.iter_mut()) {
-        let integral = x.busy_integral(now);
+        let integral = x.cpu_integral(now);
         if matches!(x.phase, Phase::Warming | Phase::Ready) {
             let ready_pod = x.phase == Phase::Ready;
             let cpu = match shared_cpu {

@@ -1,8 +1,10 @@
 //! `kind = "pool"`: servers behind one queue (or a balancer). A visit
 //! waits for a slot of an instance, is served, then makes its `calls` one
-//! after the other while holding the slot, each through the instance's
-//! connection pool to the callee when `connections` limits it. The fleet
-//! of instances ([`Pool`]) boots, scales, drains and bills.
+//! after the other, each through the instance's connection pool to the
+//! callee when `connections` limits it: holding its slot (a thread,
+//! `io = "blocking"`), or giving its core back while it awaits them
+//! (`io = "async"`, see [`crate::fleet::pool`]'s event loop). The fleet of
+//! instances ([`Pool`]) boots, scales, drains and bills.
 
 use crate::fleet::cost::Pricing;
 use crate::fleet::passive::Passive;
@@ -22,6 +24,8 @@ const PATIENCE: u8 = 1;
 /// An instance taken out by passive checks has sat out `fail_timeout`
 /// (`a`: the instance, `b`: its generation then).
 const RELIST: u8 = 2;
+/// A visit goes on to its next call (after a connection was handed on).
+const NEXT: u8 = 3;
 
 /// A pool as it runs.
 pub struct PoolKind {
@@ -144,14 +148,29 @@ impl PoolKind {
     /// Visit `v` has taken a slot of `inst`: count its wait, draw its
     /// service.
     #[inline]
-    fn start_service(&mut self, cx: &mut Cx, v: VisitId, inst: u32) {
-        cx.visit_mut(v).inst = inst;
-        if cx.cancelled(v) {
+    fn start_service(&mut self, cx: &mut Cx, mut v: VisitId, mut inst: u32) {
+        loop {
+            cx.visit_mut(v).inst = inst;
+            if !cx.cancelled(v) {
+                break;
+            }
             // Its caller gave up and cancelled it while it waited: the
-            // slot it was given goes to the next.
+            // slot it was given goes to the next (a thread as the visit
+            // leaves; an async core at once).
             cx.drop_cancelled(v);
-            return;
+            if !self.pool.io_async() {
+                return;
+            }
+            let r = self.pool.suspend(inst, cx.now);
+            cx.stats.busy.set(cx.now, self.pool.busy() as f64);
+            let Some((next, i)) = r.next else {
+                return;
+            };
+            cx.stats.queue.add(cx.now, -1.0);
+            (v, inst) = (VisitId::from_slot(next), i);
         }
+        self.pool.compute(inst, cx.now, true);
+        cx.stats.cpu.set(cx.now, self.pool.computing() as f64);
         if let Some(lives) = &mut self.lives {
             let i = v.slot() as usize;
             if lives.len() <= i {
@@ -168,6 +187,17 @@ impl PoolKind {
         }
         let dt = self.pool.service_time();
         cx.after(dt, SERVED, v.slot(), 0);
+    }
+
+    /// Async visit `v` gives its core up (its CPU step is over): the next
+    /// waiting visit takes it.
+    fn suspend(&mut self, cx: &mut Cx, v: VisitId) {
+        let r = self.pool.suspend(cx.visit(v).inst, cx.now);
+        cx.stats.busy.set(cx.now, self.pool.busy() as f64);
+        if let Some((next, inst)) = r.next {
+            cx.stats.queue.add(cx.now, -1.0);
+            self.start_service(cx, VisitId::from_slot(next), inst);
+        }
     }
 
     /// Visit `v` makes its next call, or ends.
@@ -286,11 +316,18 @@ impl Component for PoolKind {
             return;
         }
         let v = VisitId::from_slot(w.a);
+        if w.tag == SERVED {
+            self.pool.compute(cx.visit(v).inst, cx.now, false);
+            cx.stats.cpu.set(cx.now, self.pool.computing() as f64);
+            if self.pool.io_async() {
+                self.suspend(cx, v);
+            }
+        }
         if self.lost(cx, v) {
             self.lose(cx, v);
             return;
         }
-        if cx.visit(v).step == 0 {
+        if w.tag == SERVED {
             if let Some((p, rng)) = &mut self.errors {
                 if rng.random::<f64>() < *p {
                     // An error answer (a 500): counted here as failed,
@@ -317,7 +354,7 @@ impl Component for PoolKind {
         }
         match outcome {
             // The call handed its connection on: that visit goes first.
-            Outcome::Ok if cx.emitted_since(mark) => cx.run(SERVED, v.slot(), 0),
+            Outcome::Ok if cx.emitted_since(mark) => cx.run(NEXT, v.slot(), 0),
             Outcome::Ok => self.next_call(cx, v),
             _ => cx.leave(v, outcome),
         }
@@ -329,7 +366,11 @@ impl Component for PoolKind {
         if let (Some(p), Outcome::Ok) = (self.passive.as_mut(), outcome) {
             p.succeeded(visit.inst, now);
         }
-        let r = self.pool.release(visit.inst, now);
+        let r = if self.pool.io_async() {
+            self.pool.finish(visit.inst, now)
+        } else {
+            self.pool.release(visit.inst, now)
+        };
         cx.stats.busy.set(now, self.pool.busy() as f64);
         if r.gone {
             cx.close_instance(&self.pool.instances()[visit.inst as usize]);
@@ -350,6 +391,7 @@ impl Component for PoolKind {
 
     fn capacity_changed(&mut self, st: &mut Stats, now: Time) {
         st.busy.set(now, self.pool.busy() as f64);
+        st.cpu.set(now, self.pool.computing() as f64);
     }
 
     fn instance_failed(&mut self, cx: &mut Cx, _inst: u32, queued: &[u32]) {
@@ -370,6 +412,11 @@ impl Component for PoolKind {
             r.detection_s = Some(p.detection.clone());
         }
         r.mean_wait_s = Some(st.wait.mean());
+        r.io = Some(if self.pool.io_async() {
+            "async"
+        } else {
+            "blocking"
+        });
         r.connection_wait_s = self
             .conns
             .iter()

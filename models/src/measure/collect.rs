@@ -217,6 +217,7 @@ impl System {
         };
         if let Some(pool) = comp.fleet() {
             r.utilization = Some(if d.slots > 0.0 { d.busy / d.slots } else { 0.0 });
+            r.cpu = Some(if d.slots > 0.0 { d.cpu / d.slots } else { 0.0 });
             r.mean_queue_len = Some(d.queue / span);
             r.instances_mean = d.ready / span;
             r.instances_max = st.ready_max;
@@ -259,6 +260,7 @@ impl System {
                 // Over the window's slot-time (capacity changes within it;
                 // empty when nothing was ready all window).
                 row.utilization = (d.slots > 0.0).then(|| d.busy / d.slots);
+                row.cpu = (d.slots > 0.0).then(|| d.cpu / d.slots);
                 row.queue_len = Some(d.queue / dt);
                 row.wait_mean_s = Some(st.window_wait.mean());
                 row.instances_desired = Some(pool.desired());
@@ -301,6 +303,7 @@ fn window_row(t_s: f64, name: &str, d: &Counters, h: &LatencyHist, dt: f64) -> T
         p99_s: h.quantile_s(0.99),
         wait_mean_s: None,
         utilization: None,
+        cpu: None,
         queue_len: None,
         in_flight: d.in_system / dt,
         hit_ratio: None,

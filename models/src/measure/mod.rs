@@ -37,6 +37,8 @@ pub struct Counters {
     pub stale_reads: u64,
     pub primary_reads: u64,
     pub busy: f64,
+    /// Computing slots x time: CPU (see [`Stats::cpu`]).
+    pub cpu: f64,
     pub queue: f64,
     pub in_system: f64,
     /// Ready slots x time (pools).
@@ -76,6 +78,7 @@ impl Counters {
             stale_reads: self.stale_reads - o.stale_reads,
             primary_reads: self.primary_reads - o.primary_reads,
             busy: self.busy - o.busy,
+            cpu: self.cpu - o.cpu,
             queue: self.queue - o.queue,
             in_system: self.in_system - o.in_system,
             slots: self.slots - o.slots,
@@ -119,6 +122,10 @@ pub struct Stats {
     pub short_circuited: u64,
     /// Busy slots (fleets; stepping instances for batch servers).
     pub busy: TimeAvg,
+    /// Slots computing: the CPU. A pool's blocking thread awaiting a call
+    /// is busy but not computing; an async pool's busy cores compute. A
+    /// batch server's engine computes while it steps.
+    pub cpu: TimeAvg,
     /// Visits (or jobs) waiting.
     pub queue: TimeAvg,
     /// Visits in progress, queued or held.
@@ -215,6 +222,7 @@ impl Stats {
             cancelled: self.cancelled,
             short_circuited: self.short_circuited,
             busy: self.busy.integral(now),
+            cpu: self.cpu.integral(now),
             queue: self.queue.integral(now),
             in_system: self.in_system.integral(now),
             slots: self.slots.integral(now),

@@ -109,6 +109,8 @@ pub struct TsRow {
     pub wait_mean_s: Option<f64>,
     /// Busy slots / slots, time-averaged (pools; empty otherwise).
     pub utilization: Option<f64>,
+    /// Computing slots / slots, time-averaged: the CPU (pools).
+    pub cpu: Option<f64>,
     /// Time-averaged queue length (pools).
     pub queue_len: Option<f64>,
     /// Time-averaged number of visits (requests for `_system`) in progress.
@@ -201,8 +203,14 @@ pub struct ComponentReport {
     /// Seconds after warm-up spent with exactly k ready instances, by k
     /// (fleets).
     pub ready_time_s: Vec<f64>,
-    /// Busy slot-seconds / (slots x seconds) (pools).
+    /// Busy slot-seconds / (slots x seconds) (pools): threads held
+    /// (`io = "blocking"`) or cores computing (`io = "async"`).
     pub utilization: Option<f64>,
+    /// Computing slot-seconds / (slots x seconds) (pools): the CPU, which
+    /// leaves out a blocking thread's waits on its calls.
+    pub cpu: Option<f64>,
+    /// A pool's execution model: "blocking" or "async".
+    pub io: Option<&'static str>,
     /// Mean wait for a slot (pools).
     pub mean_wait_s: Option<f64>,
     /// Time-averaged queue length (pools).

@@ -58,8 +58,14 @@ pub(crate) fn unique(names: impl Iterator<Item = String>) -> Vec<String> {
 
 /// Well-known metric names a pool publishes to its autoscaler.
 pub mod metric {
-    /// Busy slots / slots over ready instances, 0..1 (CPU-like utilization).
+    /// Computing slots / slots over ready instances, 0..1: the CPU, as a
+    /// pod's usage of its request (a blocking thread awaiting a call is
+    /// not computing).
     pub const CPU: &str = "cpu";
+    /// Busy slots / slots over ready instances, 0..1: threads held
+    /// (`io = "blocking"`, through their calls) or cores computing
+    /// (`io = "async"`).
+    pub const BUSY: &str = "busy";
     /// Completed requests per second per ready instance.
     pub const RPS: &str = "rps";
     /// Requests waiting in the queue per ready instance.
@@ -84,7 +90,7 @@ pub mod metric {
     /// own `CPUUtilization` is in percent: `threshold = 70` is copied
     /// from it), refused with the fraction it likely means.
     pub fn is_share(name: &str) -> bool {
-        name == CPU || name == KV
+        name == CPU || name == BUSY || name == KV
     }
     /// True for the latency metrics (seconds).
     pub fn is_latency(name: &str) -> bool {
@@ -143,7 +149,7 @@ pub mod metric {
     }
 
     /// Every metric a pool publishes.
-    pub const POOL: [&str; 7] = [CPU, RPS, QUEUE, QUEUE_TOTAL, IN_FLIGHT, LATENCY, P99];
+    pub const POOL: [&str; 8] = [CPU, BUSY, RPS, QUEUE, QUEUE_TOTAL, IN_FLIGHT, LATENCY, P99];
 }
 
 /// One metric at an evaluation: its value averaged over ready instances

@@ -13,8 +13,17 @@ pub struct Instance {
     pub requested_at: Time,
     /// When it became ready (or `Time::MAX`).
     pub ready_at: Time,
-    /// Busy slots.
+    /// Busy slots: threads held (`io = "blocking"`), or cores computing
+    /// (`io = "async"`).
     pub busy: u32,
+    /// `io = "async"`: requests it holds that hold no core (awaiting a
+    /// call); 0 when blocking.
+    pub(super) away: u32,
+    /// Entries of its current generation in the fleet's free-slot stack.
+    pub(super) offered: u32,
+    /// Requests computing (in a CPU step), and its integral: the CPU a pod
+    /// reports, which leaves out the time a blocking thread waits on a call.
+    pub(super) cpu: Level,
     /// Busy slot-nanoseconds so far (for per-instance utilization).
     pub(super) busy_area: f64,
     pub(super) last_change: Time,
@@ -60,6 +69,21 @@ impl Instance {
         self.lives
     }
 
+    /// Requests it holds, computing or not.
+    pub fn in_flight(&self) -> u32 {
+        self.busy + self.away
+    }
+
+    /// Requests computing now.
+    pub fn computing(&self) -> u32 {
+        self.cpu.n
+    }
+
+    /// Computing-request-nanoseconds up to `now` (CPU time).
+    pub fn cpu_integral(&self, now: Time) -> f64 {
+        self.cpu.integral(now)
+    }
+
     /// Busy slot-nanoseconds up to `now`.
     pub fn busy_integral(&self, now: Time) -> f64 {
         self.busy_area + self.busy as f64 * now.saturating_sub(self.last_change) as f64
@@ -75,7 +99,7 @@ impl Instance {
     /// close its bill), a failed one too (its bill closed when it failed);
     /// one down for repair keeps its index.
     pub(super) fn unready_release(&mut self) -> bool {
-        if self.busy > 0 {
+        if self.in_flight() > 0 {
             return false;
         }
         match self.phase {
@@ -95,5 +119,28 @@ impl Instance {
         self.busy_area = self.busy_integral(now);
         self.last_change = now;
         self.busy = busy;
+    }
+}
+
+/// A count over time and its integral (count-nanoseconds).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Level {
+    pub(super) n: u32,
+    area: f64,
+    since: Time,
+}
+
+impl Level {
+    /// The integral up to `now`.
+    pub(super) fn integral(&self, now: Time) -> f64 {
+        self.area + self.n as f64 * now.saturating_sub(self.since) as f64
+    }
+
+    /// The count changes by `d` at `now`.
+    #[inline]
+    pub(super) fn add(&mut self, now: Time, d: i32) {
+        self.area = self.integral(now);
+        self.since = now;
+        self.n = self.n.wrapping_add_signed(d);
     }
 }

@@ -20,14 +20,16 @@ use scalesim_sim::stats::TimeAvg;
 use scalesim_sim::{SimRng, Time};
 use std::collections::VecDeque;
 
+mod event_loop;
 mod instance;
 #[cfg(test)]
 mod tests;
 
 pub use crate::fleet::pool_config::{
-    check_engine_balance, CustomMetric, PoolConfig, MAX_INSTANCES, MAX_SLOTS, MAX_ZONES,
+    check_engine_balance, CustomMetric, Io, PoolConfig, MAX_INSTANCES, MAX_SLOTS, MAX_ZONES,
 };
 pub use instance::Instance;
+use instance::Level;
 
 /// What happened to a request arriving at a pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,6 +162,14 @@ pub struct Pool {
     rng: SimRng,
     ready: u32,
     busy_ready: u64,
+    /// Requests computing on ready instances.
+    cpu_ready: u64,
+    /// `io = "async"`: slots are cores, held only while computing (see
+    /// [`event_loop`]).
+    io_async: bool,
+    /// `io = "async"`: the most requests an instance holds at once
+    /// (`max_in_flight`; `u32::MAX` without a limit).
+    max_in_flight: u32,
     dispatch: Option<Box<Dispatch>>,
     /// Availability zones (0: none declared).
     zones: u8,
@@ -238,6 +248,9 @@ impl Pool {
             rng,
             ready: 0,
             busy_ready: 0,
+            cpu_ready: 0,
+            io_async: cfg.io == Io::Async,
+            max_in_flight: cfg.max_in_flight.unwrap_or(u32::MAX),
             dispatch,
             zones: cfg.zones.len() as u8,
             down_zones: 0,
@@ -282,7 +295,8 @@ impl Pool {
             if self.instances[inst as usize].phase != Phase::Ready {
                 return Admission::Dead(inst);
             }
-            if self.instances[inst as usize].busy < self.concurrency {
+            let i = &self.instances[inst as usize];
+            if i.busy < self.concurrency && i.in_flight() < self.max_in_flight {
                 self.occupy(inst, now);
                 return Admission::Start(inst);
             }
@@ -348,8 +362,18 @@ impl Pool {
     #[inline]
     fn take_slot(&mut self) -> Option<u32> {
         while let Some((inst, gen)) = self.free.pop() {
-            let i = &self.instances[inst as usize];
-            if i.phase == Phase::Ready && i.generation == gen {
+            let i = &mut self.instances[inst as usize];
+            if i.generation != gen {
+                continue;
+            }
+            i.offered -= 1;
+            // An async instance's free core is offered once per release;
+            // it may have been taken since by a request it holds, or the
+            // instance be at its in-flight limit.
+            if i.phase == Phase::Ready
+                && i.busy < self.concurrency
+                && i.in_flight() < self.max_in_flight
+            {
                 return Some(inst);
             }
         }
@@ -410,6 +434,7 @@ impl Pool {
                 i.set_busy(now, i.busy - 1);
                 self.busy_ready -= 1;
                 let gen = i.generation;
+                i.offered += 1;
                 self.free.push((inst, gen));
                 Release {
                     next: None,
@@ -494,6 +519,9 @@ impl Pool {
             requested_at: now,
             ready_at: Time::MAX,
             busy: 0,
+            away: 0,
+            offered: 0,
+            cpu: Level::default(),
             busy_area: 0.0,
             last_change: now,
             generation: 0,
@@ -544,6 +572,7 @@ impl Pool {
             let gen = i.generation;
             self.ready += 1;
             self.busy_ready += i.busy as u64;
+            self.cpu_ready += i.cpu.n as u64;
             let free = c - i.busy.min(c);
             if let Some(d) = self.dispatch.as_deref_mut() {
                 if !i.listed && !i.ejected {
@@ -552,6 +581,7 @@ impl Pool {
                 }
                 return true;
             }
+            i.offered = free;
             for _ in 0..free {
                 self.free.push((inst, gen));
             }
@@ -572,10 +602,11 @@ impl Pool {
         debug_assert_eq!(i.phase, Phase::Ready);
         self.ready -= 1;
         self.busy_ready -= i.busy as u64;
+        self.cpu_ready -= i.cpu.n as u64;
         i.generation += 1;
         i.lives += 1;
         i.failed_at = now;
-        i.phase = match (repair, i.busy) {
+        i.phase = match (repair, i.in_flight()) {
             (true, _) => Phase::Down,
             (false, 0) => Phase::Gone,
             (false, _) => Phase::Failed,
@@ -611,6 +642,7 @@ impl Pool {
         debug_assert_eq!(i.phase, Phase::Ready);
         self.ready -= 1;
         self.busy_ready -= i.busy as u64;
+        self.cpu_ready -= i.cpu.n as u64;
         i.generation += 1;
         if let Some(d) = self.dispatch.as_deref_mut().filter(|_| i.listed) {
             i.listed = false;
@@ -620,7 +652,7 @@ impl Pool {
             .dispatch
             .as_deref()
             .is_some_and(|d| !d.queues[inst as usize].is_empty());
-        let gone = i.busy == 0 && !queued;
+        let gone = i.in_flight() == 0 && !queued;
         i.phase = if gone { Phase::Gone } else { Phase::Draining };
         gone
     }
@@ -633,7 +665,7 @@ impl Pool {
         debug_assert_eq!(i.phase, Phase::Draining);
         i.generation += 1;
         i.lives += 1;
-        i.phase = if i.busy == 0 {
+        i.phase = if i.in_flight() == 0 {
             Phase::Gone
         } else {
             Phase::Failed
@@ -686,13 +718,14 @@ impl Pool {
             if i.phase == Phase::Ready {
                 self.ready -= 1;
                 self.busy_ready -= i.busy as u64;
+                self.cpu_ready -= i.cpu.n as u64;
             }
             if let Some(d) = self.dispatch.as_deref_mut().filter(|_| i.listed) {
                 i.listed = false;
                 d.set_ready(inst, false, n);
             }
             i.generation += 1;
-            if i.busy == 0 {
+            if i.in_flight() == 0 {
                 i.phase = Phase::Gone;
                 gone.push(inst);
             } else {
@@ -760,6 +793,27 @@ impl Pool {
     /// Busy slots on ready instances.
     pub fn busy(&self) -> u64 {
         self.busy_ready
+    }
+
+    /// Requests computing on ready instances (CPU-busy slots; see
+    /// [`Pool::compute`]).
+    pub fn computing(&self) -> u64 {
+        self.cpu_ready
+    }
+
+    /// A request of instance `inst` starts (`true`) or ends a CPU step at
+    /// `now`: a blocking thread computing, or an async core taken.
+    #[inline]
+    pub fn compute(&mut self, inst: u32, now: Time, start: bool) {
+        let i = &mut self.instances[inst as usize];
+        i.cpu.add(now, if start { 1 } else { -1 });
+        if i.phase == Phase::Ready {
+            if start {
+                self.cpu_ready += 1;
+            } else {
+                self.cpu_ready -= 1;
+            }
+        }
     }
 
     /// Slots of ready instances.

@@ -260,7 +260,7 @@ impl ServingKind {
                 self.busy[inst as usize] = ready;
                 if ready {
                     self.stepping += 1;
-                    st.busy.set(now, self.stepping as f64);
+                    stepping(st, now, self.stepping);
                     v.batch.add(now, after.batch as f64);
                 }
                 let lives = self.pool.instances()[inst as usize].lives();
@@ -303,7 +303,7 @@ impl ServingKind {
         let counted = std::mem::take(&mut self.busy[inst as usize]);
         if counted {
             self.stepping -= 1;
-            cx.stats.busy.set(now, self.stepping as f64);
+            stepping(cx.stats, now, self.stepping);
         }
         v.tokens_out += after.tokens_out - before.tokens_out;
         v.tokens_in += after.tokens_in - before.tokens_in;
@@ -419,7 +419,7 @@ impl Component for ServingKind {
         self.stats.kv_used.add(now, -(before.kv_used as f64));
         if std::mem::take(&mut self.busy[i]) {
             self.stepping -= 1;
-            cx.stats.busy.set(now, self.stepping as f64);
+            stepping(cx.stats, now, self.stepping);
             self.stats.batch.add(now, -(before.batch as f64));
         }
         self.timers[i] = self.timers[i].wrapping_add(1);
@@ -429,7 +429,7 @@ impl Component for ServingKind {
     }
 
     fn capacity_changed(&mut self, st: &mut Stats, now: Time) {
-        st.busy.set(now, self.stepping as f64);
+        stepping(st, now, self.stepping);
         // KV of the instances that serve: ready or draining.
         let serving = self
             .pool
@@ -592,4 +592,11 @@ impl KindConfig for BatchConfig {
     fn build(&self, b: &BuildCx) -> Kind {
         Kind::Batch(Box::new(ServingKind::batch(self, b.label, b.seed, b.rep)))
     }
+}
+
+/// `n` instances step now: busy, and computing (an engine's step is its
+/// compute, the CPU its pods report).
+fn stepping(st: &mut Stats, now: Time, n: u32) {
+    st.busy.set(now, n as f64);
+    st.cpu.set(now, n as f64);
 }

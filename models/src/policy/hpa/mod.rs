@@ -66,8 +66,9 @@
 //! policies = [{ type = "percent", value = 100, period = "15s" }]
 //! ```
 //!
-//! The pool's `cpu` metric is busy slots over slots, a 0..1 fraction of the
-//! request: `utilization = 60` targets 0.6. Per-pod CPU is taken as usage
+//! The pool's `cpu` metric is computing slots over slots (the CPU, not
+//! counting a blocking thread's waits on its calls), a 0..1 fraction of
+//! the request: `utilization = 60` targets 0.6. Per-pod CPU is taken as usage
 //! of a 1000m request, so the controller's integer arithmetic (percent
 //! truncated, milli-values rounded up) is kept.
 //!

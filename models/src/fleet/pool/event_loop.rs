@@ -1,0 +1,100 @@
+//! `io = "async"`: an instance runs an event loop (Node.js, Python
+//! asyncio, Netty, Go's scheduler). Its `concurrency` slots are cores: a
+//! request holds a core only while it computes, then awaits its calls
+//! holding none (counted in [`Instance::in_flight`]), so the core serves
+//! the next request meanwhile. A request that awaits a call is *away*;
+//! the instance is done with it when it answers.
+//!
+//! With `max_in_flight` an instance holds at most that many requests at
+//! once (a server's connection limit, e.g. Node's `server.maxConnections`
+//! or nginx's `worker_connections`): one more waits in the queue as for a
+//! core, and is refused when the queue is full.
+//!
+//! With CPU `S` and a call of `D` per request on one core, arrivals meet
+//! an M/G/1 queue of service `S` and the response time is its sojourn plus
+//! `D` (Kleinrock, *Queueing Systems* vol. 1, §5.5: Pollaczek-Khinchine);
+//! a blocking pool holding its slot through the call is M/G/1 with
+//! service `S + D` (tested in `tests/validation_io.rs`).
+
+use super::{pop_live, Phase, Pool, Release};
+use scalesim_sim::Time;
+
+impl Pool {
+    /// Whether slots are cores held only while computing (`io = "async"`).
+    pub fn io_async(&self) -> bool {
+        self.io_async
+    }
+
+    /// A request of instance `inst` ends its CPU step at `now` and awaits a
+    /// call: its core goes to the next request waiting at the instance
+    /// (or in the shared queue), if the in-flight limit allows.
+    #[inline]
+    pub fn suspend(&mut self, inst: u32, now: Time) -> Release {
+        let i = &mut self.instances[inst as usize];
+        i.away += 1;
+        i.set_busy(now, i.busy - 1);
+        if i.phase == Phase::Ready {
+            self.busy_ready -= 1;
+        }
+        Release {
+            next: self.start_waiting(inst, now),
+            gone: false,
+        }
+    }
+
+    /// A request of instance `inst` that holds no core (it awaited a call)
+    /// leaves at `now`: room for one more request in flight.
+    #[inline]
+    pub fn finish(&mut self, inst: u32, now: Time) -> Release {
+        self.instances[inst as usize].away -= 1;
+        if let Some(d) = self.dispatch.as_deref_mut() {
+            d.dec(inst, now);
+        }
+        let next = self.start_waiting(inst, now);
+        let i = &mut self.instances[inst as usize];
+        let gone = next.is_none() && i.phase != Phase::Ready && i.unready_release();
+        Release { next, gone }
+    }
+
+    /// Instance `inst` may have a free core and room for a request: the
+    /// next waiting one takes it, (visit, instance); or the core is
+    /// offered to arrivals (the shared queue's free-slot stack).
+    fn start_waiting(&mut self, inst: u32, now: Time) -> Option<(u32, u32)> {
+        let c = self.concurrency;
+        let i = &mut self.instances[inst as usize];
+        if i.busy >= c || i.in_flight() >= self.max_in_flight {
+            return None;
+        }
+        let v = match self.dispatch.as_deref_mut() {
+            // Its own queue, draining or not (as a blocking pool's).
+            Some(d) if matches!(i.phase, Phase::Ready | Phase::Draining) => {
+                let v = d.queues[inst as usize].pop_front()?;
+                if let Some(p) = self.patience.as_deref_mut() {
+                    p.left(v);
+                }
+                d.queued -= 1;
+                v
+            }
+            None if i.phase == Phase::Ready => {
+                match pop_live(&mut self.queue, &mut self.patience) {
+                    Some(v) => v,
+                    None => {
+                        // Offer each free core once to the arrivals to come.
+                        let gen = i.generation;
+                        while i.offered < c - i.busy {
+                            i.offered += 1;
+                            self.free.push((inst, gen));
+                        }
+                        return None;
+                    }
+                }
+            }
+            _ => return None,
+        };
+        i.set_busy(now, i.busy + 1);
+        if i.phase == Phase::Ready {
+            self.busy_ready += 1;
+        }
+        Some((v, inst))
+    }
+}
