@@ -219,3 +219,165 @@ warmup = "60s"
         );
     }
 }
+
+/// An API described by `steps` (a TOML array) calling the 20 ms delay,
+/// with `extra` lines (traffic classes, ...).
+fn steps_scenario(lambda: f64, io: &str, steps: &str, traffic: &str) -> String {
+    format!(
+        r#"
+name = "steps-validation"
+duration = 41000
+warmup = 1000
+sample = 1000
+seed = 16
+
+[traffic.web]
+rate = {lambda}
+arrivals = "poisson"
+to = "api"
+{traffic}
+
+[components.api]
+kind = "pool"
+io = "{io}"
+instances = 1
+concurrency = 1
+steps = {steps}
+
+[components.db]
+kind = "pool"
+instances = 1
+concurrency = 100000
+service = {{ dist = "const", value = "20ms" }}
+"#
+    )
+}
+
+#[test]
+fn steps_split_the_cpu_around_calls() {
+    // Blocking, 5 ms + call + 5 ms on one thread: still M/D/1 of 30 ms.
+    let (lambda, s) = (20.0, 0.030);
+    check_response(
+        "blocking steps cpu 5, db, cpu 5 at 20/s: response",
+        &steps_scenario(
+            lambda,
+            "blocking",
+            r#"[{ cpu = "5ms" }, { call = "db" }, { cpu = "5ms" }]"#,
+            "",
+        ),
+        pk_wq(lambda, s, s * s) + s,
+    );
+    // Async with one request in flight: the same server.
+    check_response(
+        "async steps, max_in_flight = 1, at 20/s: response",
+        &steps_scenario(
+            lambda,
+            "async",
+            r#"[{ cpu = "5ms" }, { call = "db" }, { cpu = "5ms" }]
+max_in_flight = 1"#,
+            "",
+        ),
+        pk_wq(lambda, s, s * s) + s,
+    );
+    // Async without a limit: each request takes the core again after its
+    // call. No closed form; Little's law holds at the API, the core is
+    // busy lambda x 10 ms, and the response lies between the steps alone
+    // (30 ms) and the blocking server's (52.5 ms).
+    let r = run_text(
+        &steps_scenario(
+            lambda,
+            "async",
+            r#"[{ cpu = "5ms" }, { call = "db" }, { cpu = "5ms" }]"#,
+            "",
+        ),
+        0,
+    );
+    let api = windows(&r, "api", 1000.0, 1000.0);
+    let sys = windows(&r, "_system", 1000.0, 1000.0);
+    let resp = ci(&col(&sys, |r| Some(r.mean_s)));
+    println!(
+        "async steps at 20/s: response {:.6} +- {:.6}",
+        resp.mean, resp.half_width
+    );
+    assert!(resp.mean > 0.0301 && resp.mean < 0.0525, "{resp:?}");
+    check_mean(
+        "async steps: cpu",
+        &col(&api, |r| r.cpu),
+        lambda * 0.010,
+        0.01,
+    );
+    let little: Vec<f64> = api
+        .iter()
+        .map(|w| w.in_flight - lambda * w.mean_s)
+        .collect();
+    let l = ci(&little);
+    println!(
+        "Little at the API: L - lambda W = {:.6} +- {:.6}",
+        l.mean, l.half_width
+    );
+    assert!(
+        l.contains(0.0) && l.half_width < 0.01 * lambda * resp.mean,
+        "{l:?}"
+    );
+}
+
+#[test]
+fn steps_taken_by_a_share_or_by_classes() {
+    // 30% of requests call the database: M/D/1 of the CPU + 0.3 x 20 ms.
+    let (lambda, s) = (70.0, 0.010);
+    check_response(
+        "async, db for 30%: response",
+        &steps_scenario(
+            lambda,
+            "async",
+            r#"[{ cpu = "10ms" }, { call = "db", share = 0.3 }]"#,
+            "",
+        ),
+        pk_wq(lambda, s, s * s) + s + 0.3 * 0.020,
+    );
+    // Only checkouts (a quarter of requests) call the database.
+    let text = steps_scenario(
+        lambda,
+        "async",
+        r#"[{ cpu = "10ms" }, { call = "db", classes = ["checkout"] }]"#,
+        r#"mix = [{ name = "browse", weight = 3 }, { name = "checkout", weight = 1 }]"#,
+    );
+    let sum = summary(&text);
+    let wq = pk_wq(lambda, s, s * s);
+    for (class, call) in [("web.browse", 0.0), ("web.checkout", 0.020)] {
+        let m = sum.classes.get(class).expect("the class").latency_s.mean;
+        let theory = wq + s + call;
+        println!("{class}: mean {m:.6}, theory {theory:.6}");
+        assert!(
+            (m - theory).abs() < 0.02 * theory,
+            "{class}: {m} vs {theory}"
+        );
+    }
+}
+
+#[test]
+fn bad_steps_are_located() {
+    let bad = |steps: &str| load_error(&steps_scenario(20.0, "async", steps, ""));
+    let e = bad(r#"[{ cpu = "5ms", call = "db" }]"#);
+    assert!(e.contains("steps.0") && e.contains("one of"), "{e}");
+    let e = bad(r#"[{ cpu = "5ms" }, { call = "db", share = 1.5 }]"#);
+    assert!(e.contains("steps.1.share"), "{e}");
+    let e = bad(r#"[{ cpu = "5ms" }, { call = "db", classes = ["chekout"] }]"#);
+    assert!(
+        e.contains("steps.1.classes.0") && e.contains("chekout"),
+        "{e}"
+    );
+    let e = bad(r#"[{ cpu = "5ms" }, { enqueue = "db" }]"#);
+    assert!(
+        e.contains("steps.1.enqueue") && e.contains("not a queue"),
+        "{e}"
+    );
+    let e = bad(r#"[{ call = "db" }, { cpu = "5ms" }]"#);
+    assert!(e.contains("steps.0") && e.contains("event loop"), "{e}");
+    let e = bad(r#"[{ cpu = "5ms" }, { call = "dbb" }]"#);
+    assert!(e.contains("dbb"), "{e}");
+    // steps replace service and calls.
+    let text = scenario(20.0, "async", 1, CPU_10MS, r#"steps = [{ cpu = "5ms" }]"#);
+    let e = load_error(&text);
+    assert!(e.contains("steps replace service"), "{e}");
+}

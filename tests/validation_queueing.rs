@@ -330,7 +330,8 @@ fn check_mg1(
     let ComponentConfig::Pool(p) = &loaded.scenario.components.0[0].1 else {
         panic!("api is a pool")
     };
-    let (es, es2) = (p.service.mean(), p.service.second_moment());
+    let law = p.service.as_ref().expect("a service law");
+    let (es, es2) = (law.mean(), law.second_moment());
     assert!(
         (es2 - m2).abs() < 1e-9 * m2,
         "{label}: second_moment() {es2} vs closed form {m2}"

@@ -38,8 +38,14 @@ fleet_config! {
         /// limit); one more waits in the queue. Absent: no limit.
         #[serde(default)]
         pub max_in_flight: Option<u32>,
-        /// Service-time law of the local work.
-        pub service: DistConfig,
+        /// Service-time law of the local work (its CPU): the short form of
+        /// `steps`, with `calls`.
+        #[serde(default)]
+        pub service: Option<DistConfig>,
+        /// What a request does, step by step (see
+        /// [`crate::kinds::pool::steps`]); instead of `service` + `calls`.
+        #[serde(default)]
+        pub steps: Vec<crate::kinds::pool::steps::StepConfig>,
         /// Waiting room; absent = unbounded, 0 = none.
         #[serde(default)]
         pub queue_capacity: Option<u64>,
@@ -287,11 +293,11 @@ impl PoolConfig {
             }
         }
         for (callee, &limit) in &self.connections {
-            if !self.calls.contains(callee) {
+            if !self.callees().contains(&callee.as_str()) {
                 return Err((
                     format!("connections.{callee}"),
                     format!(
-                        "{callee:?} is not in calls; connection limits apply to called components"
+                        "{callee:?} is not called (in calls or a step); connection limits apply to called components"
                     ),
                 ));
             }
@@ -325,9 +331,77 @@ impl PoolConfig {
                 "expected 1 to 10000 ring points per instance".into(),
             ));
         }
-        self.service
-            .check()
-            .map_err(|(f, m)| (format!("service.{f}"), m))
+        for (i, s) in self.steps.iter().enumerate() {
+            s.check().map_err(|(f, m)| {
+                let at = format!("steps.{i}");
+                (
+                    if f.is_empty() {
+                        at
+                    } else {
+                        format!("{at}.{f}")
+                    },
+                    m,
+                )
+            })?;
+        }
+        if let (Io::Async, Some(first)) = (self.io, self.steps.first()) {
+            if first.cpu.is_none() || first.share.is_some() || !first.classes.is_empty() {
+                return Err((
+                    "steps.0".into(),
+                    "an event loop accepts a request on a core: with io = \"async\" the steps begin with a { cpu = ... } step that every request takes (reading and parsing it)".into(),
+                ));
+            }
+        }
+        match (&self.service, self.steps.is_empty()) {
+            (Some(s), true) => s.check().map_err(|(f, m)| (format!("service.{f}"), m)),
+            (None, true) => Err((
+                "service".into(),
+                "missing: give the CPU time of a request, e.g. service = { dist = \"exp\", mean = \"20ms\" }, or its steps".into(),
+            )),
+            (Some(_), false) => Err((
+                "service".into(),
+                "steps replace service and calls: write the service as a step, steps = [{ cpu = ... }, { call = ... }]".into(),
+            )),
+            (None, false) if !self.calls.is_empty() => Err((
+                "calls".into(),
+                "steps replace service and calls: write each call as a step, { call = \"db\" }".into(),
+            )),
+            (None, false) => Ok(()),
+        }
+    }
+
+    /// Every component a request of this pool may call, in order (`calls`,
+    /// or the call and enqueue steps), once each.
+    pub fn callees(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let all = self
+            .calls
+            .iter()
+            .map(String::as_str)
+            .chain(self.steps.iter().filter_map(|s| s.callee()));
+        for c in all {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The shortest local work of a request, seconds (its first CPU step).
+    pub fn least_service_s(&self) -> f64 {
+        match &self.service {
+            Some(s) => s.least(),
+            None => self
+                .steps
+                .iter()
+                .filter_map(|s| {
+                    s.cpu
+                        .as_ref()
+                        .filter(|_| s.share.is_none() && s.classes.is_empty())
+                })
+                .map(DistConfig::least)
+                .sum(),
+        }
     }
 }
 
@@ -343,9 +417,10 @@ impl PoolConfig {
             concurrency: 1,
             io: Io::Blocking,
             max_in_flight: None,
-            service: DistConfig::Const {
+            service: Some(DistConfig::Const {
                 value: Duration(0.0),
-            },
+            }),
+            steps: Vec::new(),
             queue_capacity: None,
             queue_timeout: None,
             error_rate: None,

@@ -59,7 +59,7 @@ impl CheckCx<'_> {
     /// answers no sooner than its shortest service (0 when unknown).
     pub fn least_answer_s(&self, name: &str) -> f64 {
         match self.component(name) {
-            Some(ComponentConfig::Pool(p)) => p.service.least(),
+            Some(ComponentConfig::Pool(p)) => p.least_service_s(),
             _ => 0.0,
         }
     }

@@ -5,6 +5,11 @@
 //! the next request meanwhile. A request that awaits a call is *away*;
 //! the instance is done with it when it answers.
 //!
+//! A request that computes again after a call (`steps`) takes a core of
+//! its own instance again: at once if one is free, else it waits for the
+//! instance's next free core, before new arrivals (the event loop finishes
+//! what it holds before it accepts more).
+//!
 //! With `max_in_flight` an instance holds at most that many requests at
 //! once (a server's connection limit, e.g. Node's `server.maxConnections`
 //! or nginx's `worker_connections`): one more waits in the queue as for a
@@ -18,6 +23,7 @@
 
 use super::{pop_live, Phase, Pool, Release};
 use scalesim_sim::Time;
+use std::collections::VecDeque;
 
 impl Pool {
     /// Whether slots are cores held only while computing (`io = "async"`).
@@ -36,10 +42,7 @@ impl Pool {
         if i.phase == Phase::Ready {
             self.busy_ready -= 1;
         }
-        Release {
-            next: self.start_waiting(inst, now),
-            gone: false,
-        }
+        self.start_waiting(inst, now)
     }
 
     /// A request of instance `inst` that holds no core (it awaited a call)
@@ -50,25 +53,82 @@ impl Pool {
         if let Some(d) = self.dispatch.as_deref_mut() {
             d.dec(inst, now);
         }
-        let next = self.start_waiting(inst, now);
+        let mut r = self.start_waiting(inst, now);
         let i = &mut self.instances[inst as usize];
-        let gone = next.is_none() && i.phase != Phase::Ready && i.unready_release();
-        Release { next, gone }
+        r.gone = r.next.is_none() && i.phase != Phase::Ready && i.unready_release();
+        r
     }
 
-    /// Instance `inst` may have a free core and room for a request: the
-    /// next waiting one takes it, (visit, instance); or the core is
-    /// offered to arrivals (the shared queue's free-slot stack).
-    fn start_waiting(&mut self, inst: u32, now: Time) -> Option<(u32, u32)> {
-        let c = self.concurrency;
+    /// A request of instance `inst` that awaited a call computes again at
+    /// `now`: true when it took a free core of its instance; else it waits
+    /// for one (handed to it as a `resumed` [`Release`]).
+    pub fn resume(&mut self, inst: u32, visit: u32, now: Time) -> bool {
         let i = &mut self.instances[inst as usize];
-        if i.busy >= c || i.in_flight() >= self.max_in_flight {
-            return None;
+        if i.busy < self.concurrency {
+            i.away -= 1;
+            i.set_busy(now, i.busy + 1);
+            if i.phase == Phase::Ready {
+                self.busy_ready += 1;
+            }
+            return true;
+        }
+        let k = inst as usize;
+        if self.resuming.len() <= k {
+            self.resuming.resize_with(k + 1, VecDeque::new);
+        }
+        self.resuming[k].push_back(visit);
+        false
+    }
+
+    /// The requests of instance `inst` waiting for a core to compute again
+    /// (it failed: they are lost).
+    pub fn take_resuming(&mut self, inst: u32) -> Vec<u32> {
+        self.resuming
+            .get_mut(inst as usize)
+            .map(|q| q.drain(..).collect())
+            .unwrap_or_default()
+    }
+
+    /// Instance `inst` may have a free core: a request it holds waiting
+    /// to compute again takes it; else, with room for one more request,
+    /// the next waiting arrival, (visit, instance); or the core is offered
+    /// to arrivals (the shared queue's free-slot stack).
+    fn start_waiting(&mut self, inst: u32, now: Time) -> Release {
+        let c = self.concurrency;
+        let none = Release {
+            next: None,
+            resumed: false,
+            gone: false,
+        };
+        let i = &mut self.instances[inst as usize];
+        if i.busy >= c {
+            return none;
+        }
+        if let Some(v) = self
+            .resuming
+            .get_mut(inst as usize)
+            .and_then(VecDeque::pop_front)
+        {
+            i.away -= 1;
+            i.set_busy(now, i.busy + 1);
+            if i.phase == Phase::Ready {
+                self.busy_ready += 1;
+            }
+            return Release {
+                next: Some((v, inst)),
+                resumed: true,
+                gone: false,
+            };
+        }
+        if i.in_flight() >= self.max_in_flight {
+            return none;
         }
         let v = match self.dispatch.as_deref_mut() {
             // Its own queue, draining or not (as a blocking pool's).
             Some(d) if matches!(i.phase, Phase::Ready | Phase::Draining) => {
-                let v = d.queues[inst as usize].pop_front()?;
+                let Some(v) = d.queues[inst as usize].pop_front() else {
+                    return none;
+                };
                 if let Some(p) = self.patience.as_deref_mut() {
                     p.left(v);
                 }
@@ -85,16 +145,20 @@ impl Pool {
                             i.offered += 1;
                             self.free.push((inst, gen));
                         }
-                        return None;
+                        return none;
                     }
                 }
             }
-            _ => return None,
+            _ => return none,
         };
         i.set_busy(now, i.busy + 1);
         if i.phase == Phase::Ready {
             self.busy_ready += 1;
         }
-        Some((v, inst))
+        Release {
+            next: Some((v, inst)),
+            resumed: false,
+            gone: false,
+        }
     }
 }

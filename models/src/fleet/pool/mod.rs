@@ -158,7 +158,6 @@ pub struct Pool {
     queue: VecDeque<u32>,
     /// Deadlines of queued visits (`queue_timeout`).
     patience: Option<Box<Patience>>,
-    service: Dist,
     rng: SimRng,
     ready: u32,
     busy_ready: u64,
@@ -167,6 +166,9 @@ pub struct Pool {
     /// `io = "async"`: slots are cores, held only while computing (see
     /// [`event_loop`]).
     io_async: bool,
+    /// `io = "async"`: per instance index, the requests it holds that wait
+    /// for a core to compute again (a CPU step after a call), in order.
+    resuming: Vec<VecDeque<u32>>,
     /// `io = "async"`: the most requests an instance holds at once
     /// (`max_in_flight`; `u32::MAX` without a limit).
     max_in_flight: u32,
@@ -208,6 +210,9 @@ fn pop_live(queue: &mut VecDeque<u32>, patience: &mut Option<Box<Patience>>) -> 
 pub struct Release {
     /// The next waiting visit, which now holds the released slot's instance.
     pub next: Option<(u32, u32)>,
+    /// `next` is a request the instance holds, taking a core again to
+    /// compute (`io = "async"`), not a new arrival.
+    pub resumed: bool,
     /// The released instance finished draining and is gone.
     pub gone: bool,
 }
@@ -244,12 +249,12 @@ impl Pool {
                 .queue_timeout
                 .as_ref()
                 .map(|law| Box::new(Patience::new(law, patience_rng))),
-            service: cfg.service.sampler(),
             rng,
             ready: 0,
             busy_ready: 0,
             cpu_ready: 0,
             io_async: cfg.io == Io::Async,
+            resuming: Vec::new(),
             max_in_flight: cfg.max_in_flight.unwrap_or(u32::MAX),
             dispatch,
             zones: cfg.zones.len() as u8,
@@ -407,6 +412,7 @@ impl Pool {
                 d.queued -= 1;
                 return Release {
                     next: Some((v, inst)),
+                    resumed: false,
                     gone: false,
                 };
             }
@@ -415,11 +421,13 @@ impl Pool {
                 self.busy_ready -= 1;
                 return Release {
                     next: None,
+                    resumed: false,
                     gone: false,
                 };
             }
             return Release {
                 next: None,
+                resumed: false,
                 gone: i.unready_release(),
             };
         }
@@ -428,6 +436,7 @@ impl Pool {
                 if let Some(v) = pop_live(&mut self.queue, &mut self.patience) {
                     return Release {
                         next: Some((v, inst)),
+                        resumed: false,
                         gone: false,
                     };
                 }
@@ -438,6 +447,7 @@ impl Pool {
                 self.free.push((inst, gen));
                 Release {
                     next: None,
+                    resumed: false,
                     gone: false,
                 }
             }
@@ -445,6 +455,7 @@ impl Pool {
                 i.set_busy(now, i.busy - 1);
                 Release {
                     next: None,
+                    resumed: false,
                     gone: i.unready_release(),
                 }
             }
@@ -736,10 +747,11 @@ impl Pool {
         gone
     }
 
-    /// Draws a local service time.
+    /// Draws a CPU time of law `law` (from the service stream, slowed by
+    /// an outage's `slowdown`).
     #[inline]
-    pub fn service_time(&mut self) -> Time {
-        let t = self.service.sample(&mut self.rng);
+    pub fn draw(&mut self, law: &Dist) -> Time {
+        let t = law.sample(&mut self.rng);
         if self.slowdown == 1.0 {
             t
         } else {

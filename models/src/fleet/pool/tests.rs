@@ -11,9 +11,9 @@ fn pool(slots: u32, cap: Option<u64>) -> Pool {
 
 fn balanced(slots: u32, cap: Option<u64>, balance: Policy) -> Pool {
     let cfg = PoolConfig {
-        service: DistConfig::Const {
+        service: Some(DistConfig::Const {
             value: Duration(1.0),
-        },
+        }),
         queue_capacity: cap,
         ..PoolConfig::engine_slots(slots, balance)
     };

@@ -8,14 +8,17 @@
 
 use crate::fleet::cost::Pricing;
 use crate::fleet::passive::Passive;
-use crate::fleet::pool::{Admission, Phase, Pool, PoolConfig};
-use crate::flow::{Caller, CompId, Component, Cx, Outcome, Visit, VisitId, Wake};
+use crate::fleet::pool::{Admission, Phase, Pool, PoolConfig, Release};
+use crate::flow::{Caller, Component, Cx, Outcome, Visit, VisitId, Wake};
 use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
 use crate::measure::{ComponentReport, Counters, Stats};
 use rand::Rng;
 use scalesim_sim::stats::Tally;
 use scalesim_sim::{stream, to_secs, SimRng, Time};
 use std::collections::VecDeque;
+use steps::{Step, What};
+
+pub mod steps;
 
 /// A visit finished its local service.
 const SERVED: u8 = 0;
@@ -30,9 +33,14 @@ const NEXT: u8 = 3;
 /// A pool as it runs.
 pub struct PoolKind {
     pool: Pool,
-    calls: Vec<CompId>,
-    /// Per entry of `calls`: its connection pool, if limited.
-    conns: Vec<Option<ConnPool>>,
+    /// What a request does (see [`steps`]).
+    program: Vec<Step>,
+    /// The first CPU step: an `error_rate` answer is given at its end.
+    first_cpu: usize,
+    /// Draws of the steps taken by a share of requests.
+    step_rng: SimRng,
+    /// Connection pools of the limited callees.
+    conns: Vec<ConnPool>,
     /// Each limited call's wait for a connection (0 when one was free), for
     /// calls made after warm-up.
     conn_wait: Tally,
@@ -71,13 +79,17 @@ impl ConnPool {
 
 impl PoolKind {
     /// Builds pool `name` (its RNG streams are named after it).
-    pub fn new(
-        p: &PoolConfig,
-        name: &str,
-        seed: u64,
-        rep: u32,
-        idx: &dyn Fn(&str) -> CompId,
-    ) -> PoolKind {
+    pub fn new(p: &PoolConfig, name: &str, seed: u64, rep: u32, b: &BuildCx) -> PoolKind {
+        let limited: Vec<(&String, u32)> = p.connections.iter().map(|(c, &l)| (c, l)).collect();
+        let conn = |c: &str| limited.iter().position(|(n, _)| n.as_str() == c);
+        let program = Step::program(
+            p.service.as_ref(),
+            &p.calls,
+            &p.steps,
+            b.id,
+            &conn,
+            b.classes,
+        );
         PoolKind {
             pool: Pool::new(
                 p,
@@ -85,16 +97,18 @@ impl PoolKind {
                 stream(seed, rep, name, "balance"),
                 stream(seed, rep, name, "patience"),
             ),
-            calls: p.calls.iter().map(|c| idx(c)).collect(),
-            conns: p
-                .calls
+            first_cpu: program
                 .iter()
-                .map(|c| {
-                    p.connections.get(c).map(|&limit| ConnPool {
-                        limit,
-                        in_use: Vec::new(),
-                        waiting: Vec::new(),
-                    })
+                .position(|s| matches!(s.what, What::Cpu(_)))
+                .unwrap_or(usize::MAX),
+            program,
+            step_rng: stream(seed, rep, name, "steps"),
+            conns: limited
+                .iter()
+                .map(|&(_, limit)| ConnPool {
+                    limit,
+                    in_use: Vec::new(),
+                    waiting: Vec::new(),
                 })
                 .collect(),
             conn_wait: Tally::default(),
@@ -145,8 +159,8 @@ impl PoolKind {
         lost(&self.lives, &self.pool, cx, v)
     }
 
-    /// Visit `v` has taken a slot of `inst`: count its wait, draw its
-    /// service.
+    /// Visit `v` has taken a slot of `inst`: count its wait, run its
+    /// first step.
     #[inline]
     fn start_service(&mut self, cx: &mut Cx, mut v: VisitId, mut inst: u32) {
         loop {
@@ -163,14 +177,15 @@ impl PoolKind {
             }
             let r = self.pool.suspend(inst, cx.now);
             cx.stats.busy.set(cx.now, self.pool.busy() as f64);
-            let Some((next, i)) = r.next else {
-                return;
-            };
-            cx.stats.queue.add(cx.now, -1.0);
-            (v, inst) = (VisitId::from_slot(next), i);
+            match r.next {
+                Some((next, i)) if !r.resumed => {
+                    cx.stats.queue.add(cx.now, -1.0);
+                    (v, inst) = (VisitId::from_slot(next), i);
+                }
+                Some((next, _)) => return self.compute(cx, VisitId::from_slot(next)),
+                None => return,
+            }
         }
-        self.pool.compute(inst, cx.now, true);
-        cx.stats.cpu.set(cx.now, self.pool.computing() as f64);
         if let Some(lives) = &mut self.lives {
             let i = v.slot() as usize;
             if lives.len() <= i {
@@ -185,7 +200,29 @@ impl PoolKind {
         if visit.enter >= cx.warmup() {
             cx.stats.wait.add(wait);
         }
-        let dt = self.pool.service_time();
+        let first = &self.program[0];
+        if matches!(first.what, What::Cpu(_)) && first.share.is_none() && first.classes.is_empty() {
+            // The common case: it computes first, on the slot it took.
+            cx.visit_mut(v).step = 1;
+            return self.compute(cx, v);
+        }
+        if self.pool.io_async() {
+            self.suspend(cx, v);
+        }
+        self.advance(cx, v);
+    }
+
+    /// Visit `v` computes its step `step - 1` (on its thread, or on the
+    /// core it holds).
+    #[inline]
+    fn compute(&mut self, cx: &mut Cx, v: VisitId) {
+        let k = cx.visit(v).step as usize - 1;
+        let What::Cpu(law) = &self.program[k].what else {
+            unreachable!("a CPU step")
+        };
+        let dt = self.pool.draw(law);
+        self.pool.compute(cx.visit(v).inst, cx.now, true);
+        cx.stats.cpu.set(cx.now, self.pool.computing() as f64);
         cx.after(dt, SERVED, v.slot(), 0);
     }
 
@@ -194,50 +231,80 @@ impl PoolKind {
     fn suspend(&mut self, cx: &mut Cx, v: VisitId) {
         let r = self.pool.suspend(cx.visit(v).inst, cx.now);
         cx.stats.busy.set(cx.now, self.pool.busy() as f64);
-        if let Some((next, inst)) = r.next {
-            cx.stats.queue.add(cx.now, -1.0);
-            self.start_service(cx, VisitId::from_slot(next), inst);
-        }
+        self.hand_on(cx, r);
     }
 
-    /// Visit `v` makes its next call, or ends.
+    /// A slot freed by `r` went to the next visit: it starts, or computes
+    /// again.
     #[inline]
-    fn next_call(&mut self, cx: &mut Cx, v: VisitId) {
-        let visit = cx.visit(v);
-        let k = visit.step as usize;
-        match self.calls.get(k) {
-            // Cancelled by its caller: the calls left are not made (an
-            // answer with nothing left to do is given, and wasted).
-            Some(_) if cx.cancelled(v) => cx.drop_cancelled(v),
-            Some(&next) => {
-                cx.visit_mut(v).step += 1;
-                if let Some(cp) = self.conns[k].as_mut() {
-                    let i = cp.slot(visit.inst);
-                    if cp.in_use[i] >= cp.limit {
-                        // Every connection of this instance is busy: wait.
-                        cp.waiting[i].push_back((v, cx.now));
-                        return;
-                    }
-                    cp.in_use[i] += 1;
-                    if cx.now >= cx.warmup() {
-                        self.conn_wait.add(0.0);
-                    }
-                }
-                cx.call(v, next);
+    fn hand_on(&mut self, cx: &mut Cx, r: Release) {
+        match r.next {
+            Some((next, _)) if r.resumed => self.compute(cx, VisitId::from_slot(next)),
+            Some((next, inst)) => {
+                cx.stats.queue.add(cx.now, -1.0);
+                self.start_service(cx, VisitId::from_slot(next), inst);
             }
-            None => cx.leave(v, Outcome::Ok),
+            None => {}
         }
     }
 
-    /// Visit `v`'s call number `step - 1` has answered: its connection (if
+    /// Visit `v` runs its next step taken, or ends.
+    #[inline]
+    fn advance(&mut self, cx: &mut Cx, v: VisitId) {
+        let class = cx.request_of(v).class;
+        loop {
+            let visit = cx.visit(v);
+            let k = visit.step as usize;
+            let Some(step) = self.program.get(k) else {
+                return cx.leave(v, Outcome::Ok);
+            };
+            // Cancelled by its caller: the steps left are not run (an
+            // answer with nothing left to do is given, and wasted).
+            if cx.cancelled(v) {
+                return cx.drop_cancelled(v);
+            }
+            cx.visit_mut(v).step += 1;
+            if !step.taken(class, || self.step_rng.random::<f64>()) {
+                continue;
+            }
+            match step.what {
+                What::Cpu(_) => {
+                    if !self.pool.io_async() || self.pool.resume(visit.inst, v.slot(), cx.now) {
+                        cx.stats.busy.set(cx.now, self.pool.busy() as f64);
+                        self.compute(cx, v);
+                    }
+                    // Else it waits for a core of its instance.
+                }
+                What::Call { to, conns } => {
+                    if let Some(cp) = conns.map(|c| &mut self.conns[c]) {
+                        let i = cp.slot(visit.inst);
+                        if cp.in_use[i] >= cp.limit {
+                            // Every connection of this instance is busy: wait.
+                            cp.waiting[i].push_back((v, cx.now));
+                            return;
+                        }
+                        cp.in_use[i] += 1;
+                        if cx.now >= cx.warmup() {
+                            self.conn_wait.add(0.0);
+                        }
+                    }
+                    cx.call(v, to);
+                }
+            }
+            return;
+        }
+    }
+
+    /// Visit `v`'s call (step `step - 1`) has answered: its connection (if
     /// limited) goes to the next visit of that instance waiting for one.
     #[inline]
     fn release_connection(&mut self, cx: &mut Cx, v: VisitId) {
         let visit = cx.visit(v);
         let k = visit.step as usize - 1;
-        let Some(cp) = self.conns[k].as_mut() else {
+        let What::Call { to, conns: Some(c) } = self.program[k].what else {
             return;
         };
+        let cp = &mut self.conns[c];
         let i = cp.slot(visit.inst);
         while let Some((w, since)) = cp.waiting[i].pop_front() {
             if lost(&self.lives, &self.pool, cx, w) {
@@ -249,7 +316,7 @@ impl PoolKind {
             if cx.now >= cx.warmup() {
                 self.conn_wait.add(wait);
             }
-            cx.call(w, self.calls[k]);
+            cx.call(w, to);
             return;
         }
         cp.in_use[i] -= 1;
@@ -327,7 +394,7 @@ impl Component for PoolKind {
             self.lose(cx, v);
             return;
         }
-        if w.tag == SERVED {
+        if w.tag == SERVED && cx.visit(v).step as usize == self.first_cpu + 1 {
             if let Some((p, rng)) = &mut self.errors {
                 if rng.random::<f64>() < *p {
                     // An error answer (a 500): counted here as failed,
@@ -341,7 +408,7 @@ impl Component for PoolKind {
                 }
             }
         }
-        self.next_call(cx, v);
+        self.advance(cx, v);
     }
 
     #[inline]
@@ -355,7 +422,7 @@ impl Component for PoolKind {
         match outcome {
             // The call handed its connection on: that visit goes first.
             Outcome::Ok if cx.emitted_since(mark) => cx.run(NEXT, v.slot(), 0),
-            Outcome::Ok => self.next_call(cx, v),
+            Outcome::Ok => self.advance(cx, v),
             _ => cx.leave(v, outcome),
         }
     }
@@ -375,10 +442,7 @@ impl Component for PoolKind {
         if r.gone {
             cx.close_instance(&self.pool.instances()[visit.inst as usize]);
         }
-        if let Some((next, inst)) = r.next {
-            cx.stats.queue.add(now, -1.0);
-            self.start_service(cx, VisitId::from_slot(next), inst);
-        }
+        self.hand_on(cx, r);
     }
 
     fn fleet(&self) -> Option<&Pool> {
@@ -394,9 +458,13 @@ impl Component for PoolKind {
         st.cpu.set(now, self.pool.computing() as f64);
     }
 
-    fn instance_failed(&mut self, cx: &mut Cx, _inst: u32, queued: &[u32]) {
+    fn instance_failed(&mut self, cx: &mut Cx, inst: u32, queued: &[u32]) {
         self.lives.get_or_insert_with(Vec::new);
         cx.lose_queued(queued);
+        // Requests it held that waited for a core to compute again.
+        for v in self.pool.take_resuming(inst) {
+            cx.lose(VisitId::from_slot(v));
+        }
     }
 
     fn instance_ready(&mut self, cx: &mut Cx) {
@@ -417,11 +485,7 @@ impl Component for PoolKind {
         } else {
             "blocking"
         });
-        r.connection_wait_s = self
-            .conns
-            .iter()
-            .any(Option::is_some)
-            .then(|| self.conn_wait.mean());
+        r.connection_wait_s = (!self.conns.is_empty()).then(|| self.conn_wait.mean());
     }
 }
 
@@ -432,13 +496,47 @@ impl KindConfig for PoolConfig {
 
     fn check(&self, cx: &CheckCx) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = PoolConfig::check(self).err().into_iter().collect();
+        let classes: Vec<String> = cx
+            .system
+            .sources
+            .iter()
+            .flat_map(|(s, src)| {
+                src.classes()
+                    .into_iter()
+                    .map(move |c| match c.name.as_str() {
+                        "" => s.clone(),
+                        n => format!("{s}.{n}"),
+                    })
+            })
+            .collect();
+        for (i, s) in self.steps.iter().enumerate() {
+            if let Some(q) = &s.enqueue {
+                if cx
+                    .component(q)
+                    .is_some_and(|c| c.config().kind() != "queue")
+                {
+                    out.push((
+                        format!("steps.{i}.enqueue"),
+                        format!("{q:?} is not a queue (kind = \"queue\"); write {{ call = {q:?} }} to call it"),
+                    ));
+                }
+            }
+            for (k, w) in s.classes.iter().enumerate() {
+                if !classes.iter().any(|n| steps::class_matches(w, n)) {
+                    out.push((
+                        format!("steps.{i}.classes.{k}"),
+                        format!("no request class is called {w:?}; the classes are {classes:?}"),
+                    ));
+                }
+            }
+        }
         for (callee, p) in &self.call {
-            if !self.calls.contains(callee) {
+            if !self.callees().contains(&callee.as_str()) {
                 out.push((
                     format!("call.{callee}"),
                     format!(
-                        "this pool does not call {callee:?} (calls = {:?}): a call policy names one of its calls",
-                        self.calls
+                        "this pool does not call {callee:?} (it calls {:?}): a call policy names one of its calls",
+                        self.callees()
                     ),
                 ));
                 continue;
@@ -451,7 +549,12 @@ impl KindConfig for PoolConfig {
     }
 
     fn downstream(&self) -> Vec<(&'static str, &str)> {
-        self.calls.iter().map(|c| ("calls", c.as_str())).collect()
+        let field = if self.steps.is_empty() {
+            "calls"
+        } else {
+            "steps"
+        };
+        self.callees().into_iter().map(|c| (field, c)).collect()
     }
 
     fn call_policies(&self) -> Vec<(&str, &crate::flow::resilience::CallPolicyConfig)> {
@@ -471,6 +574,6 @@ impl KindConfig for PoolConfig {
     }
 
     fn build(&self, b: &BuildCx) -> Kind {
-        Kind::Pool(Box::new(PoolKind::new(self, b.label, b.seed, b.rep, b.id)))
+        Kind::Pool(Box::new(PoolKind::new(self, b.label, b.seed, b.rep, b)))
     }
 }
