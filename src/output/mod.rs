@@ -271,10 +271,11 @@ pub fn table(s: &Summary) -> String {
     let _ = writeln!(o);
     let _ = writeln!(
         o,
-        "{:<16} {:<6} {:>9} {:>10} {:>10} {:>9} {:>9} {:>10} {:>10} {:>8}",
+        "{:<16} {:<6} {:>9} {:>7} {:>10} {:>10} {:>9} {:>9} {:>10} {:>10} {:>8}",
         "component",
         "kind",
         "util",
+        "cpu",
         "wait",
         "queue",
         "in sys",
@@ -290,10 +291,11 @@ pub fn table(s: &Summary) -> String {
         };
         let _ = writeln!(
             o,
-            "{:<16} {:<6} {:>9} {:>10} {:>10} {:>9.2} {:>9.2} {:>10} {:>10} {:>8}",
+            "{:<16} {:<6} {:>9} {:>7} {:>10} {:>10} {:>9.2} {:>9.2} {:>10} {:>10} {:>8}",
             name,
             c.kind,
             pct(c.utilization),
+            pct(c.cpu),
             c.mean_wait_s.map(human_secs).unwrap_or_else(|| "-".into()),
             c.mean_queue_len
                 .map(|q| format!("{q:.2}"))

@@ -258,7 +258,15 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
                 .map(|n| n.to_string())
                 .unwrap_or_else(dash),
             format!("{:.2}/s", c.throughput_rps),
-            pct(c.utilization),
+            match c.io {
+                Some(io) => format!(
+                    "{} ({})",
+                    pct(c.utilization),
+                    if io == "async" { "cores" } else { "threads" }
+                ),
+                None => pct(c.utilization),
+            },
+            pct(c.cpu),
             c.mean_wait_s.map(human_secs).unwrap_or_else(dash),
             c.mean_queue_len
                 .map(|q| format!("{q:.2}"))
@@ -275,6 +283,7 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
         "instances",
         "throughput",
         "utilization",
+        "cpu",
         "mean wait",
         "mean queue",
         "mean response",

@@ -93,7 +93,7 @@ fn resolve_metric(i: usize, m: &MetricConfig) -> Result<MetricSpec, (String, Str
             if u > 100 {
                 return issue(
                     "metrics",
-                    format!("{at}: utilization = {u} is above 100% of the request: in scalesim a pod's usage is the busy share of its slots, at most 100%, so the target would never be reached and the HPA would never scale out; write at most 100"),
+                    format!("{at}: utilization = {u} is above 100% of the request: in scalesim a pod's CPU usage is the computing share of its slots, at most 100%, so the target would never be reached and the HPA would never scale out; write at most 100"),
                 );
             }
             Target::Utilization(u as i64)
