@@ -611,9 +611,12 @@ impl Pool {
         let n = self.instances.len();
         let i = &mut self.instances[inst as usize];
         debug_assert_eq!(i.phase, Phase::Ready);
-        self.ready -= 1;
-        self.busy_ready -= i.busy as u64;
-        self.cpu_ready -= i.cpu.n as u64;
+        Self::leave_ready(
+            &mut self.ready,
+            &mut self.busy_ready,
+            &mut self.cpu_ready,
+            i,
+        );
         i.generation += 1;
         i.lives += 1;
         i.failed_at = now;
@@ -631,6 +634,15 @@ impl Pool {
             lost = d.drain_live(inst, now, &mut self.patience);
         }
         lost
+    }
+
+    /// Instance `i` leaves Ready: its slots, busy and computing ones no
+    /// longer count among the ready ones (fields apart, for the borrow of
+    /// `i`).
+    fn leave_ready(ready: &mut u32, busy: &mut u64, cpu: &mut u64, i: &Instance) {
+        *ready -= 1;
+        *busy -= i.busy as u64;
+        *cpu -= i.cpu.n as u64;
     }
 
     /// Instance `inst` was launched on demand in place of a reclaimed spot
@@ -651,9 +663,12 @@ impl Pool {
         let n = self.instances.len();
         let i = &mut self.instances[inst as usize];
         debug_assert_eq!(i.phase, Phase::Ready);
-        self.ready -= 1;
-        self.busy_ready -= i.busy as u64;
-        self.cpu_ready -= i.cpu.n as u64;
+        Self::leave_ready(
+            &mut self.ready,
+            &mut self.busy_ready,
+            &mut self.cpu_ready,
+            i,
+        );
         i.generation += 1;
         if let Some(d) = self.dispatch.as_deref_mut().filter(|_| i.listed) {
             i.listed = false;
@@ -727,9 +742,12 @@ impl Pool {
         for &inst in order.iter().take(k as usize) {
             let i = &mut self.instances[inst as usize];
             if i.phase == Phase::Ready {
-                self.ready -= 1;
-                self.busy_ready -= i.busy as u64;
-                self.cpu_ready -= i.cpu.n as u64;
+                Self::leave_ready(
+                    &mut self.ready,
+                    &mut self.busy_ready,
+                    &mut self.cpu_ready,
+                    i,
+                );
             }
             if let Some(d) = self.dispatch.as_deref_mut().filter(|_| i.listed) {
                 i.listed = false;

@@ -37,6 +37,8 @@ pub struct PoolKind {
     program: Vec<Step>,
     /// The first CPU step: an `error_rate` answer is given at its end.
     first_cpu: usize,
+    /// Every request computes first (the short form): on the slot it took.
+    cpu_first: bool,
     /// Draws of the steps taken by a share of requests.
     step_rng: SimRng,
     /// Connection pools of the limited callees.
@@ -101,6 +103,9 @@ impl PoolKind {
                 .iter()
                 .position(|s| matches!(s.what, What::Cpu(_)))
                 .unwrap_or(usize::MAX),
+            cpu_first: program.first().is_some_and(|f| {
+                matches!(f.what, What::Cpu(_)) && f.share.is_none() && f.classes.is_empty()
+            }),
             program,
             step_rng: stream(seed, rep, name, "steps"),
             conns: limited
@@ -200,8 +205,7 @@ impl PoolKind {
         if visit.enter >= cx.warmup() {
             cx.stats.wait.add(wait);
         }
-        let first = &self.program[0];
-        if matches!(first.what, What::Cpu(_)) && first.share.is_none() && first.classes.is_empty() {
+        if self.cpu_first {
             // The common case: it computes first, on the slot it took.
             cx.visit_mut(v).step = 1;
             return self.compute(cx, v);
@@ -269,7 +273,9 @@ impl PoolKind {
             }
             match step.what {
                 What::Cpu(_) => {
-                    if !self.pool.io_async() || self.pool.resume(visit.inst, v.slot(), cx.now) {
+                    if !self.pool.io_async() {
+                        self.compute(cx, v);
+                    } else if self.pool.resume(visit.inst, v.slot(), cx.now) {
                         cx.stats.busy.set(cx.now, self.pool.busy() as f64);
                         self.compute(cx, v);
                     }
