@@ -400,13 +400,13 @@ impl SystemConfig {
             comp.and_then(|c| c.lifecycle()),
             a.capacities().into_iter().max_by_key(|c| c.1),
         ) {
-            let slots = v as u64 * p.concurrency as u64;
+            let slots = v as u64 * p.concurrency() as u64;
             if out.is_empty() && slots > limits::MAX_SLOTS {
                 out.push((
                     f,
                     format!(
                         "{v} instances x concurrency {} is {slots} slots, above the {} one pool may have (memory: every slot is tracked)",
-                        p.concurrency,
+                        p.concurrency(),
                         limits::MAX_SLOTS
                     ),
                 ));

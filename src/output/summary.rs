@@ -218,6 +218,9 @@ pub struct ComponentJson {
     /// (cores).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub io: Option<&'static str>,
+    /// A burstable pool's CPU credits (t3, t3a, t4g).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credits: Option<scalesim_models::fleet::credits::CreditsReport>,
     /// Computing slot-seconds / (slots x seconds): the CPU a pod reports
     /// (a blocking thread awaiting a call is not computing).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -827,6 +830,7 @@ fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
         mean_in_system: c.mean_in_system,
         utilization: c.utilization,
         io: c.io,
+        credits: c.credits.clone(),
         cpu: c.cpu,
         mean_wait_s: c.mean_wait_s,
         mean_queue_len: c.mean_queue_len,

@@ -47,10 +47,28 @@ const fn it(
 
 /// The built-in catalog (us-east-1, on-demand, Linux).
 pub const CATALOG: &[InstanceType] = &[
+    it("t3.micro", 2, 1.0, 0, 0.0104),
     it("t3.small", 2, 2.0, 0, 0.0208),
     it("t3.medium", 2, 4.0, 0, 0.0416),
     it("t3.large", 2, 8.0, 0, 0.0832),
     it("t3.xlarge", 4, 16.0, 0, 0.1664),
+    it("t3.2xlarge", 8, 32.0, 0, 0.3328),
+    it("t3a.medium", 2, 4.0, 0, 0.0376),
+    it("t3a.large", 2, 8.0, 0, 0.0752),
+    it("t4g.medium", 2, 4.0, 0, 0.0336),
+    it("t4g.large", 2, 8.0, 0, 0.0672),
+    it("m5a.large", 2, 8.0, 0, 0.086),
+    it("m6i.large", 2, 8.0, 0, 0.096),
+    it("m6i.xlarge", 4, 16.0, 0, 0.192),
+    it("m7i.large", 2, 8.0, 0, 0.1008),
+    it("c6i.large", 2, 4.0, 0, 0.085),
+    it("c6i.xlarge", 4, 8.0, 0, 0.17),
+    it("c7i.large", 2, 4.0, 0, 0.08925),
+    it("c7i.xlarge", 4, 8.0, 0, 0.1785),
+    it("c6g.large", 2, 4.0, 0, 0.068),
+    it("c6g.xlarge", 4, 8.0, 0, 0.136),
+    it("c7g.large", 2, 4.0, 0, 0.0725),
+    it("c7g.xlarge", 4, 8.0, 0, 0.145),
     it("c5.large", 2, 4.0, 0, 0.085),
     it("c5.xlarge", 4, 8.0, 0, 0.17),
     it("c5.2xlarge", 8, 16.0, 0, 0.34),
@@ -66,6 +84,7 @@ pub const CATALOG: &[InstanceType] = &[
     it("db.r5.xlarge", 4, 32.0, 0, 0.50),
     it("db.r5.2xlarge", 8, 64.0, 0, 1.00),
     it("db.r5.4xlarge", 16, 128.0, 0, 2.00),
+    it("cache.t3.micro", 2, 0.5, 0, 0.017),
     it("cache.t3.medium", 2, 3.09, 0, 0.068),
     it("cache.r5.large", 2, 13.07, 0, 0.216),
     it("cache.r5.xlarge", 4, 26.32, 0, 0.431),
@@ -103,6 +122,9 @@ pub enum Billing {
 pub struct PriceOverride {
     /// USD per hour.
     pub price_per_hour: f64,
+    /// CPU speed per vCPU relative to m5 = 1.0 (see [`super::cpu`]).
+    #[serde(default)]
+    pub speed: Option<f64>,
 }
 
 /// The scenario's `[cost]` table.
@@ -270,6 +292,15 @@ impl CostConfig {
                     format!("expected a price >= 0 USD/hour, got {}", o.price_per_hour),
                 ));
             }
+            if let Some(s) = o
+                .speed
+                .filter(|s| !(s.is_finite() && (0.1..=10.0).contains(s)))
+            {
+                return Err((
+                    format!("cost.catalog.{name}.speed"),
+                    format!("expected a speed per vCPU from 0.1 to 10 times an m5's, got {s}"),
+                ));
+            }
         }
         Ok(())
     }
@@ -386,6 +417,7 @@ mod tests {
             "m5.large".into(),
             PriceOverride {
                 price_per_hour: 0.2,
+                speed: None,
             },
         );
         assert!((p.hourly(&c).unwrap().unwrap() - 0.14).abs() < 1e-12);

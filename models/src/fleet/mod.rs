@@ -8,6 +8,8 @@ pub mod balance;
 pub mod bill;
 pub(crate) mod config;
 pub mod cost;
+pub mod cpu;
+pub mod credits;
 pub mod failure;
 pub mod health;
 pub mod outage;

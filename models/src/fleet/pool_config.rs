@@ -27,9 +27,10 @@ fleet_config! {
         /// Number of instances (servers).
         pub instances: u32,
         /// Requests one instance serves at once: threads (`io =
-        /// "blocking"`) or cores (`io = "async"`).
-        #[serde(default = "one")]
-        pub concurrency: u32,
+        /// "blocking"`, default 1) or cores (`io = "async"`, default the
+        /// instance type's vCPUs): see [`PoolConfig::concurrency`].
+        #[serde(default)]
+        pub concurrency: Option<u32>,
         /// How an instance runs a request (see [`Io`]).
         #[serde(default)]
         pub io: Io,
@@ -65,9 +66,20 @@ fleet_config! {
         /// while holding the slot.
         #[serde(default)]
         pub calls: Vec<String>,
-        /// Catalog instance type, for cost (see [`crate::fleet::cost`]).
+        /// Catalog instance type: its price (see [`crate::fleet::cost`]),
+        /// its vCPUs (an async pool's default cores) and its CPU speed (see
+        /// [`crate::fleet::cpu`]).
         #[serde(default)]
         pub instance_type: Option<String>,
+        /// The instance type (or family) the CPU times were measured on;
+        /// on `instance_type` they scale by the two speed factors' ratio.
+        /// Default: `instance_type` itself (the times are what they say).
+        #[serde(default)]
+        pub measured_on: Option<String>,
+        /// Burstable types (t3, t3a, t4g): `{ mode = "standard" |
+        /// "unlimited", initial = credits }` (see [`crate::fleet::credits`]).
+        #[serde(default)]
+        pub credits: Option<crate::fleet::cpu::CreditsConfig>,
         @provision,
         @monitor,
         /// How arrivals are spread over instances (default `fifo`: one shared
@@ -130,14 +142,39 @@ pub struct CustomMetric {
     pub ratio: [String; 2],
 }
 
-fn one() -> u32 {
-    1
-}
-
 impl PoolConfig {
+    /// Requests one instance serves at once: `concurrency` as written;
+    /// without it, an async pool's cores are its instance type's vCPUs
+    /// (1 without a known type) and a blocking pool has 1 thread.
+    pub fn concurrency(&self) -> u32 {
+        self.concurrency.unwrap_or_else(|| match self.io {
+            Io::Async => self
+                .instance_type
+                .as_deref()
+                .and_then(crate::fleet::cpu::vcpus)
+                .unwrap_or(1),
+            Io::Blocking => 1,
+        })
+    }
+
     /// Total service slots (instances x concurrency).
     pub fn slots(&self) -> u64 {
-        self.instances as u64 * self.concurrency as u64
+        self.instances as u64 * self.concurrency() as u64
+    }
+
+    /// What CPU times are multiplied by on this pool's instances: the
+    /// speed of the type they were measured on over its own (1 when either
+    /// is unknown or they are the same family).
+    pub fn pace(&self, cost: &crate::fleet::cost::CostConfig) -> f64 {
+        use crate::fleet::cpu::speed;
+        let (Some(on), Some(t)) = (self.measured_on.as_deref(), self.instance_type.as_deref())
+        else {
+            return 1.0;
+        };
+        match (speed(on, cost), speed(t, cost)) {
+            (Some(a), Some(b)) => a / b,
+            _ => 1.0,
+        }
     }
 
     /// What an instance costs.
@@ -172,7 +209,7 @@ impl PoolConfig {
                 ),
             ));
         }
-        if self.concurrency == 0 {
+        if self.concurrency == Some(0) {
             return Err((
                 "concurrency".into(),
                 "expected at least 1 request per instance".into(),
@@ -192,6 +229,18 @@ impl PoolConfig {
                 ))
             }
             _ => {}
+        }
+        if let Some(c) = &self.credits {
+            c.check(self.instance_type.as_deref()).map_err(|(f, m)| {
+                (
+                    if f.is_empty() {
+                        "credits".into()
+                    } else {
+                        format!("credits.{f}")
+                    },
+                    m,
+                )
+            })?;
         }
         let mut known = crate::policy::metric::POOL.to_vec();
         known.push("ready");
@@ -414,7 +463,7 @@ impl PoolConfig {
         PoolConfig {
             kind: None,
             instances,
-            concurrency: 1,
+            concurrency: Some(1),
             io: Io::Blocking,
             max_in_flight: None,
             service: Some(DistConfig::Const {
@@ -426,6 +475,8 @@ impl PoolConfig {
             error_rate: None,
             calls: Vec::new(),
             instance_type: None,
+            measured_on: None,
+            credits: None,
             price_per_hour: None,
             spot: None,
             provision_time: None,

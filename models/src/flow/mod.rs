@@ -689,6 +689,12 @@ pub trait Component {
         false
     }
 
+    /// What it has cost beyond its instance-hours so far, USD (a burstable
+    /// fleet's surplus CPU credits).
+    fn extra_cost_usd(&self) -> f64 {
+        0.0
+    }
+
     /// Fills its fields of the run's report (`d`: counters since warm-up,
     /// `span`: measured nanoseconds).
     fn report(

@@ -288,6 +288,7 @@ impl System {
                     rep,
                     id: &id,
                     classes: &class_names,
+                    cost: &cfg.cost,
                 })
             })
             .collect();

@@ -97,6 +97,8 @@ pub struct BuildCx<'a> {
     pub id: &'a dyn Fn(&str) -> CompId,
     /// Every request class name, in order.
     pub classes: &'a [String],
+    /// The scenario's `[cost]` (its catalog: prices and CPU speeds).
+    pub cost: &'a crate::fleet::cost::CostConfig,
 }
 
 /// A kind's configuration: what it checks before a run, what it calls,
@@ -370,6 +372,9 @@ impl Component for Kind {
     }
     fn counters(&self, now: Time, c: &mut Counters) {
         dispatch!(self, k => k.counters(now, c))
+    }
+    fn extra_cost_usd(&self) -> f64 {
+        dispatch!(self, k => k.extra_cost_usd())
     }
     fn scaling_metrics(
         &self,

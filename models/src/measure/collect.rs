@@ -61,6 +61,7 @@ impl System {
         Some(match self.comps[i].fleet() {
             Some(pool) => {
                 self.stats[i].closed_cost
+                    + self.comps[i].extra_cost_usd()
                     + pool
                         .instances()
                         .iter()

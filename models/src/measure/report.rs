@@ -211,6 +211,8 @@ pub struct ComponentReport {
     pub cpu: Option<f64>,
     /// A pool's execution model: "blocking" or "async".
     pub io: Option<&'static str>,
+    /// A burstable pool's CPU credits.
+    pub credits: Option<crate::fleet::credits::CreditsReport>,
     /// Mean wait for a slot (pools).
     pub mean_wait_s: Option<f64>,
     /// Time-averaged queue length (pools).

@@ -50,6 +50,9 @@ pub struct Instance {
     /// Taken out by the balancer's passive checks: out of the rotation
     /// until the ejection ends, even if it works again before.
     pub(super) ejected: bool,
+    /// The speed its CPU steps start at: 1, or a burstable instance's
+    /// baseline once its credits ran out (see [`crate::fleet::credits`]).
+    pub(super) speed: f64,
 }
 
 impl Instance {

@@ -180,6 +180,9 @@ pub struct Pool {
     /// Service times are multiplied by this (`[[outages]]` with a
     /// `slowdown`; 1 otherwise).
     slowdown: f64,
+    /// CPU times are multiplied by this: the speed of the type they were
+    /// measured on over the instances' own (see [`PoolConfig::pace`]).
+    pace: f64,
     /// With no instance ready, arrivals fail at once (a fleet that fails:
     /// see [`Pool::unavailable`]).
     pub(crate) fail_fast: bool,
@@ -240,7 +243,7 @@ impl Pool {
             })
         });
         let mut p = Pool {
-            concurrency: cfg.concurrency,
+            concurrency: cfg.concurrency(),
             instances: Vec::with_capacity(cfg.instances as usize),
             free: Vec::with_capacity(cfg.slots() as usize),
             capacity: cfg.queue_capacity,
@@ -260,6 +263,7 @@ impl Pool {
             zones: cfg.zones.len() as u8,
             down_zones: 0,
             slowdown: 1.0,
+            pace: 1.0,
             fail_fast: cfg.failures.is_some()
                 || cfg.spot.is_some_and(|s| s.interruptions.is_some()),
             spot_share: cfg.spot.map_or(0.0, |s| s.share),
@@ -544,6 +548,7 @@ impl Pool {
             fallback: false,
             failed_at: Time::MAX,
             ejected: false,
+            speed: 1.0,
         };
         match self
             .instances
@@ -765,16 +770,28 @@ impl Pool {
         gone
     }
 
-    /// Draws a CPU time of law `law` (from the service stream, slowed by
-    /// an outage's `slowdown`).
+    /// Draws a CPU time of law `law` on instance `inst` (from the service
+    /// stream; slowed by an outage's `slowdown`, scaled by the instance
+    /// type's speed and its credits).
     #[inline]
-    pub fn draw(&mut self, law: &Dist) -> Time {
+    pub fn draw(&mut self, law: &Dist, inst: u32) -> Time {
         let t = law.sample(&mut self.rng);
-        if self.slowdown == 1.0 {
+        let k = self.slowdown * self.pace / self.instances[inst as usize].speed;
+        if k == 1.0 {
             t
         } else {
-            (t as f64 * self.slowdown) as Time
+            (t as f64 * k) as Time
         }
+    }
+
+    /// CPU times are multiplied by `pace` (see [`PoolConfig::pace`]).
+    pub fn set_pace(&mut self, pace: f64) {
+        self.pace = pace;
+    }
+
+    /// Instance `inst`'s CPU steps start at `speed` from now on (1: full).
+    pub fn set_speed(&mut self, inst: u32, speed: f64) {
+        self.instances[inst as usize].speed = speed;
     }
 
     /// The zone a new instance goes to: of the zones not down, the one

@@ -7,6 +7,7 @@
 //! instances ([`Pool`]) boots, scales, drains and bills.
 
 use crate::fleet::cost::Pricing;
+use crate::fleet::credits::{Credits, TICK};
 use crate::fleet::passive::Passive;
 use crate::fleet::pool::{Admission, Phase, Pool, PoolConfig, Release};
 use crate::flow::{Caller, Component, Cx, Outcome, Visit, VisitId, Wake};
@@ -29,6 +30,8 @@ const PATIENCE: u8 = 1;
 const RELIST: u8 = 2;
 /// A visit goes on to its next call (after a connection was handed on).
 const NEXT: u8 = 3;
+/// Burstable instances' credit balances are brought up to date.
+const CREDIT: u8 = 4;
 
 /// A pool as it runs.
 pub struct PoolKind {
@@ -57,6 +60,8 @@ pub struct PoolKind {
     errors: Option<(f64, SimRng)>,
     /// nginx passive checks at the balancer.
     passive: Option<Passive>,
+    /// A burstable fleet's CPU credits, and whether their tick has started.
+    credits: Option<(Box<Credits>, bool)>,
 }
 
 /// The connections of every instance of a pool to one called component.
@@ -92,13 +97,17 @@ impl PoolKind {
             &conn,
             b.classes,
         );
+        let mut pool = Pool::new(
+            p,
+            stream(seed, rep, name, "service"),
+            stream(seed, rep, name, "balance"),
+            stream(seed, rep, name, "patience"),
+        );
+        pool.set_pace(p.pace(b.cost));
         PoolKind {
-            pool: Pool::new(
-                p,
-                stream(seed, rep, name, "service"),
-                stream(seed, rep, name, "balance"),
-                stream(seed, rep, name, "patience"),
-            ),
+            pool,
+            credits: Credits::new(p.instance_type.as_deref(), p.credits.as_ref())
+                .map(|c| (Box::new(c), false)),
             first_cpu: program
                 .iter()
                 .position(|s| matches!(s.what, What::Cpu(_)))
@@ -224,8 +233,9 @@ impl PoolKind {
         let What::Cpu(law) = &self.program[k].what else {
             unreachable!("a CPU step")
         };
-        let dt = self.pool.draw(law);
-        self.pool.compute(cx.visit(v).inst, cx.now, true);
+        let inst = cx.visit(v).inst;
+        let dt = self.pool.draw(law, inst);
+        self.pool.compute(inst, cx.now, true);
         cx.stats.cpu.set(cx.now, self.pool.computing() as f64);
         cx.after(dt, SERVED, v.slot(), 0);
     }
@@ -343,6 +353,10 @@ fn lost(lives: &Option<Vec<u32>>, pool: &Pool, cx: &Cx, v: VisitId) -> bool {
 impl Component for PoolKind {
     #[inline]
     fn enter(&mut self, cx: &mut Cx, v: VisitId, _caller: Caller) {
+        if let Some((_, started @ false)) = &mut self.credits {
+            *started = true;
+            cx.after(0, CREDIT, 0, 0);
+        }
         if self.pool.unavailable() {
             cx.lose_waiting(v);
             return;
@@ -377,6 +391,13 @@ impl Component for PoolKind {
                 cx.stats.queue.add(cx.now, -1.0);
                 cx.abandon(VisitId::from_slot(w.a));
             }
+            return;
+        }
+        if w.tag == CREDIT {
+            if let Some((c, _)) = &mut self.credits {
+                c.tick(&mut self.pool, cx.now);
+            }
+            cx.after(TICK, CREDIT, 0, 0);
             return;
         }
         if w.tag == RELIST {
@@ -492,6 +513,11 @@ impl Component for PoolKind {
             "blocking"
         });
         r.connection_wait_s = (!self.conns.is_empty()).then(|| self.conn_wait.mean());
+        r.credits = self.credits.as_ref().map(|(c, _)| c.report());
+    }
+
+    fn extra_cost_usd(&self) -> f64 {
+        self.credits.as_ref().map_or(0.0, |(c, _)| c.usd())
     }
 }
 
@@ -534,6 +560,27 @@ impl KindConfig for PoolConfig {
                         format!("no request class is called {w:?}; the classes are {classes:?}"),
                     ));
                 }
+            }
+        }
+        if let Some(on) = &self.measured_on {
+            let cost = &cx.system.cost;
+            let known = |t: &str| crate::fleet::cpu::speed(t, cost).is_some();
+            if self.instance_type.is_none() {
+                out.push((
+                    "measured_on".into(),
+                    "measured_on compares the speed of two instance types: give the pool its instance_type too".into(),
+                ));
+            } else if let Some(bad) = [on.as_str(), self.instance_type.as_deref().unwrap_or("")]
+                .into_iter()
+                .find(|t| !known(t))
+            {
+                out.push((
+                    "measured_on".into(),
+                    format!(
+                        "no CPU speed is known for {bad:?}; the families with one are {}; or give it: [cost.catalog.\"{bad}\"] speed = 1.2 (per vCPU, m5 = 1.0)",
+                        crate::fleet::cpu::known_families().join(", ")
+                    ),
+                ));
             }
         }
         for (callee, p) in &self.call {
