@@ -41,6 +41,8 @@ macro_rules! kind {
 pub enum Ev {
     /// The next request of source `.0` arrives.
     Arrival(u16),
+    /// The ramp of closed source `.0` starts virtual users.
+    Users(u16),
     /// One of a component's own events.
     Wake(Wake),
     /// End of a sampling interval.
@@ -172,6 +174,9 @@ pub struct System {
     pub(crate) cfg: SystemConfig,
     /// Each source with the global index of its first class.
     sources: Vec<(Source, u16)>,
+    /// Per class, the closed-loop source it belongs to (empty without
+    /// closed sources): its requests' answers schedule its users' next.
+    closed: Vec<Option<u16>>,
     pub(crate) comps: Vec<Kind>,
     /// Per component: which optional calls its kind wants (fixed once
     /// built).
@@ -240,6 +245,7 @@ impl System {
         let (seed, rep) = (cfg.seed, cfg.replication);
         let horizon_s = to_secs(cfg.duration);
         let mut sources = Vec::with_capacity(cfg.sources.len());
+        let mut closed: Vec<Option<u16>> = Vec::new();
         let mut classes = Vec::new();
         for (n, s) in &cfg.sources {
             let comp = format!("traffic.{n}");
@@ -253,6 +259,8 @@ impl System {
                 }]
             })?;
             sources.push((src, classes.len() as u16));
+            let me = (sources.len() - 1) as u16;
+            closed.extend(s.classes().iter().map(|_| s.is_closed().then_some(me)));
             for c in s.classes() {
                 classes.push(Class {
                     name: if c.name.is_empty() {
@@ -375,6 +383,11 @@ impl System {
         };
         Ok(System {
             cfg,
+            closed: if closed.iter().any(Option::is_some) {
+                closed
+            } else {
+                Vec::new()
+            },
             sources,
             comps,
             hooks,
@@ -413,6 +426,9 @@ impl System {
         for i in 0..self.sources.len() {
             if let Some(t) = self.sources[i].0.next_arrival(0) {
                 s.at(t, Ev::Arrival(i as u16));
+            }
+            if self.sources[i].0.users().is_some() {
+                s.at(0, Ev::Users(i as u16));
             }
         }
         if self.cfg.warmup > 0 {
@@ -538,6 +554,11 @@ impl System {
             return;
         }
         let (source, first_class) = &mut self.sources[src as usize];
+        if let Some(u) = source.users() {
+            if !u.sends(now) {
+                return;
+            }
+        }
         let c = source.next_class();
         let key = source.next_key(c);
         let (prompt, output) = source.next_tokens(c);
@@ -765,6 +786,13 @@ impl System {
             kind!(self, s, origin, on_job_done(&r, outcome));
             return;
         }
+        if let Some(&Some(src)) = self.closed.get(r.class as usize) {
+            // A virtual user has its answer: it thinks, then sends again.
+            let users = self.sources[src as usize].0.users().expect("closed");
+            if let Some(t) = users.next_send(r.arrival, now) {
+                s.at(t, Ev::Arrival(src));
+            }
+        }
         self.sys.in_system.add(now, -1.0);
         if r.counted {
             self.count_minute(now, outcome == Outcome::Ok);
@@ -807,6 +835,17 @@ impl Model for System {
     fn handle(&mut self, ev: Ev, s: &mut Scheduler<Ev>) {
         match ev {
             Ev::Arrival(src) => self.on_arrival(s, src),
+            Ev::Users(src) => {
+                let now = s.now();
+                let users = self.sources[src as usize].0.users().expect("closed");
+                let (starts, next) = users.due(now);
+                if let Some(t) = next {
+                    s.at(t, Ev::Users(src));
+                }
+                for _ in 0..starts {
+                    s.at(now, Ev::Arrival(src));
+                }
+            }
             Ev::Wake(w) => self.wake(s, w),
             Ev::Sample => {
                 let now = s.now();

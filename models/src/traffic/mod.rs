@@ -19,6 +19,7 @@
 //!   uniform), the independent reference model used by cache theory.
 
 pub mod calendar;
+pub mod closed;
 pub mod pattern;
 pub mod tokens;
 
@@ -233,6 +234,18 @@ pub struct SourceConfig {
     /// Requests per user per day.
     #[serde(default)]
     pub per_user_per_day: Option<f64>,
+    /// A closed loop of this many virtual users, instead of a rate: each
+    /// sends, waits for the answer, thinks, sends again (see [`closed`]).
+    #[serde(default)]
+    pub virtual_users: Option<u32>,
+    /// A virtual user's think time between an answer and its next request
+    /// (a law or a duration; default 0).
+    #[serde(default)]
+    pub think: Option<crate::dist::DistConfig>,
+    /// A ramp of virtual users: `[{ duration = "5m", target = 100 }, ...]`
+    /// (k6's stages), from `virtual_users` (default 0).
+    #[serde(default)]
+    pub stages: Vec<closed::StageConfig>,
     /// Arrival process.
     #[serde(default)]
     pub arrivals: Arrivals,
@@ -368,8 +381,54 @@ impl SourceConfig {
         }
     }
 
-    /// Checks the numbers and builds the rate profile over `horizon_s`.
+    /// A closed loop of virtual users (see [`closed`]).
+    pub fn is_closed(&self) -> bool {
+        self.virtual_users.is_some() || !self.stages.is_empty()
+    }
+
+    /// Checks a closed source: its users and think time, and no rate or
+    /// pattern (the users set the rate).
+    fn check_closed(&self) -> Result<(), SourceIssue> {
+        let open = [
+            ("rate", self.rate.is_some()),
+            ("users", self.users.is_some()),
+            ("per_user_per_day", self.per_user_per_day.is_some()),
+            ("trace", self.trace.is_some()),
+            ("daily", self.daily.is_some()),
+            ("weekly", self.weekly.is_some()),
+            ("events", !self.events.is_empty()),
+            ("growth", self.growth.is_some()),
+            ("bursts", !self.bursts.is_empty()),
+            ("onoff", self.onoff.is_some()),
+            ("arrivals", self.arrivals != Arrivals::Poisson),
+        ];
+        if let Some((f, _)) = open.iter().find(|o| o.1) {
+            return issue(
+                *f,
+                format!("{f} shapes an open-loop rate; with virtual_users the users set the rate (each sends when it has its answer and has thought): ramp them with stages = [{{ duration = \"5m\", target = 100 }}]"),
+            );
+        }
+        closed::check(self.virtual_users, self.think.as_ref(), &self.stages)
+    }
+
+    /// Checks the numbers and builds the rate profile over `horizon_s`
+    /// (for a closed source: none, its users set the rate).
     pub fn profile(&self, cal: &Calendar, horizon_s: f64) -> Result<RateProfile, SourceIssue> {
+        if self.is_closed() {
+            self.check_closed()?;
+            return Ok(RateProfile {
+                base: 0.0,
+                factors: Vec::new(),
+                calendar: cal.clone(),
+                end: f64::INFINITY,
+            });
+        }
+        if self.think.is_some() {
+            return issue(
+                "think",
+                "think time belongs to a closed loop: give virtual_users = N (or stages) instead of a rate",
+            );
+        }
         let mut factors = Vec::new();
         let mut end = f64::INFINITY;
         let per_user = |f: &str| -> Result<f64, SourceIssue> {

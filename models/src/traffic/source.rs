@@ -173,6 +173,8 @@ enum Process {
     },
     /// Recorded instants, replayed exactly.
     Timestamps { times: Vec<f64>, next: usize },
+    /// Virtual users in a closed loop: arrivals come from their answers.
+    Closed(Box<super::closed::Users>),
     /// Each interval's count, evenly spaced within the interval.
     ExactCounts {
         start: f64,
@@ -213,6 +215,13 @@ impl Source {
         let profile = cfg.profile(cal, horizon_s)?;
         let onoff = cfg.onoff.map(|o| OnOff::new(o, stream("onoff")));
         let process = match (&cfg.trace_data, cfg.arrivals) {
+            _ if cfg.is_closed() => Process::Closed(Box::new(super::closed::Users::new(
+                cfg.virtual_users.unwrap_or(0),
+                cfg.think.as_ref(),
+                &cfg.stages,
+                horizon_s,
+                stream("think"),
+            ))),
             (Some(TraceData::Timestamps(ts)), _) => Process::Timestamps {
                 times: ts.clone(),
                 next: 0,
@@ -280,11 +289,21 @@ impl Source {
         })
     }
 
+    /// Its virtual users, when it is a closed loop.
+    #[inline]
+    pub fn users(&mut self) -> Option<&mut super::closed::Users> {
+        match &mut self.process {
+            Process::Closed(u) => Some(u),
+            _ => None,
+        }
+    }
+
     /// The next arrival after `now`, or None when the source is exhausted
-    /// or past the horizon.
+    /// or past the horizon (always, for a closed loop: its users send).
     #[inline]
     pub fn next_arrival(&mut self, now: Time) -> Option<Time> {
         let t = match &mut self.process {
+            Process::Closed(_) => return None,
             Process::Poisson(mean) => {
                 let e: f64 = Exp1.sample(&mut self.rng);
                 return Some(now + from_secs(e * *mean))
