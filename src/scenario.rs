@@ -178,9 +178,8 @@ impl Tagged for PolicyConfig {
             "step" => StepConfig::deserialize(d).map(PolicyConfig::Step),
             "target" => TargetConfig::deserialize(d).map(PolicyConfig::Target),
             "predictive" => PredictiveConfig::deserialize(d).map(PolicyConfig::Predictive),
-            "hpa-manifest" => {
-                ManifestRef::deserialize(d).map(|m| PolicyConfig::HpaManifest(m.manifest))
-            }
+            "hpa-manifest" => ManifestRef::deserialize(d)
+                .map(|m| PolicyConfig::HpaManifest(m.manifest, m.metric_names)),
             other => Err(de::Error::unknown_variant(other, POLICIES)),
         }
     }
@@ -270,6 +269,10 @@ struct ManifestRef {
     _policy: Option<String>,
     /// HorizontalPodAutoscaler YAML, relative to the scenario file.
     manifest: String,
+    /// The scalesim metric each of the manifest's metric names stands for:
+    /// `{ http_requests_per_second = "rps" }`.
+    #[serde(default)]
+    metric_names: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -494,7 +497,7 @@ pub fn load_str(
         }
     }
     for (name, policy) in &mut scenario.autoscaler.0 {
-        if let PolicyConfig::HpaManifest(m) = policy {
+        if let PolicyConfig::HpaManifest(m, names) = policy {
             let path = dir.join(&*m);
             let field = format!("autoscaler.{name}.manifest");
             let yaml = read_text(&path).map_err(|(lc, e)| {
@@ -504,10 +507,28 @@ pub fn load_str(
                     format!("cannot read the manifest {}{at}: {e}", path.display()),
                 )
             })?;
-            let cfg = Hpa::from_manifest(&yaml).map_err(|e| {
+            let mut cfg = Hpa::from_manifest(&yaml).map_err(|e| {
                 let sep = if e.line_col.is_some() { ":" } else { ": " };
                 located(&field, format!("{}{sep}{e}", path.display()))
             })?;
+            for (from, to) in names.iter() {
+                let used = cfg.metrics.iter_mut().filter(|x| &x.name == from);
+                let mut n = 0;
+                for x in used {
+                    x.name = to.clone();
+                    n += 1;
+                }
+                if n == 0 {
+                    let read: Vec<&str> = cfg.metrics.iter().map(|x| x.name.as_str()).collect();
+                    return Err(located(
+                        &format!("autoscaler.{name}.metric_names.{from}"),
+                        format!(
+                            "the manifest {} reads no metric {from:?}; it reads {read:?}",
+                            path.display()
+                        ),
+                    ));
+                }
+            }
             *policy = PolicyConfig::Hpa(cfg);
         }
     }

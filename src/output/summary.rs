@@ -221,6 +221,9 @@ pub struct ComponentJson {
     /// A burstable pool's CPU credits (t3, t3a, t4g).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credits: Option<scalesim_models::fleet::credits::CreditsReport>,
+    /// A pool's memory: request, limit, peak, OOM kills.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<scalesim_models::measure::MemoryReport>,
     /// Computing slot-seconds / (slots x seconds): the CPU a pod reports
     /// (a blocking thread awaiting a call is not computing).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -831,6 +834,7 @@ fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
         utilization: c.utilization,
         io: c.io,
         credits: c.credits.clone(),
+        memory: c.memory.clone(),
         cpu: c.cpu,
         mean_wait_s: c.mean_wait_s,
         mean_queue_len: c.mean_queue_len,

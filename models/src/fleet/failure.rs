@@ -241,6 +241,39 @@ impl System {
         self.incident(now, self.cfg.components[c].0.clone(), inst, what);
     }
 
+    /// Instance `inst` of `comp` is killed now (out of memory, see
+    /// [`crate::fleet::memory`]) unless the event is stale: it goes down
+    /// as a failure does and restarts in place after `restart_ms`.
+    pub(crate) fn instance_killed(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        comp: CompId,
+        inst: u32,
+        gen: u32,
+        restart_ms: u32,
+    ) {
+        let c = comp.index();
+        let Some(pool) = self.comps[c].fleet() else {
+            return;
+        };
+        let x = pool.instances()[inst as usize];
+        if x.generation() != gen || x.phase != Phase::Ready {
+            return;
+        }
+        let gen = self.take_instance_down(s, comp, inst, true);
+        s.after(
+            restart_ms as Time * 1_000_000,
+            Ev::Repaired { comp, inst, gen },
+        );
+        let now = s.now();
+        self.incident(
+            now,
+            self.cfg.components[c].0.clone(),
+            inst,
+            "out of memory (restarting)",
+        );
+    }
+
     /// Ready instance `inst` of `comp` goes down now (it failed, or an
     /// outage struck): it leaves the rotation at once, or when its health
     /// checks see it; what it holds is lost. Returns its new generation.

@@ -12,6 +12,7 @@ pub mod cpu;
 pub mod credits;
 pub mod failure;
 pub mod health;
+pub mod memory;
 pub mod outage;
 pub mod passive;
 pub mod patience;

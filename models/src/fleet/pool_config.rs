@@ -80,6 +80,10 @@ fleet_config! {
         /// "unlimited", initial = credits }` (see [`crate::fleet::credits`]).
         #[serde(default)]
         pub credits: Option<crate::fleet::cpu::CreditsConfig>,
+        /// What an instance holds in memory, its request and limit (see
+        /// [`crate::fleet::memory`]).
+        #[serde(default)]
+        pub memory: Option<crate::fleet::memory::MemoryConfig>,
         @provision,
         @monitor,
         /// How arrivals are spread over instances (default `fifo`: one shared
@@ -155,6 +159,16 @@ impl PoolConfig {
                 .unwrap_or(1),
             Io::Blocking => 1,
         })
+    }
+
+    /// Its memory figures, resolved against its instance type's memory.
+    pub fn memory_figures(&self) -> Option<Result<crate::fleet::memory::Memory, (String, String)>> {
+        let gib = self
+            .instance_type
+            .as_deref()
+            .and_then(crate::fleet::cost::lookup)
+            .map(|t| t.memory_gib);
+        self.memory.as_ref().map(|m| m.resolve(gib))
     }
 
     /// Total service slots (instances x concurrency).
@@ -242,7 +256,13 @@ impl PoolConfig {
                 )
             })?;
         }
+        if let Some(m) = self.memory_figures() {
+            m.map_err(|(f, msg)| (format!("memory.{f}"), msg))?;
+        }
         let mut known = crate::policy::metric::POOL.to_vec();
+        if self.memory.is_some() {
+            known.push(crate::policy::metric::MEMORY);
+        }
         known.push("ready");
         for (i, c) in self.custom_metrics.iter().enumerate() {
             if known.contains(&c.name.as_str()) {
@@ -477,6 +497,7 @@ impl PoolConfig {
             instance_type: None,
             measured_on: None,
             credits: None,
+            memory: None,
             price_per_hour: None,
             spot: None,
             provision_time: None,

@@ -436,6 +436,22 @@ impl Cx<'_> {
         &mut self.flow.classes[class as usize]
     }
 
+    /// Instance `inst` (generation `gen`) of this component is killed now
+    /// (out of memory): it fails, what it holds is lost, and it restarts
+    /// in place after `restart`.
+    pub fn kill_instance(&mut self, inst: u32, gen: u32, restart: Time) {
+        let comp = self.me;
+        self.sched.after(
+            0,
+            Ev::Killed {
+                comp,
+                inst,
+                gen,
+                restart_ms: (restart / 1_000_000).min(u32::MAX as u64) as u32,
+            },
+        );
+    }
+
     /// Instance `x` of this component is gone now: close its bill.
     #[inline]
     pub fn close_instance(&mut self, x: &crate::fleet::pool::Instance) {

@@ -71,6 +71,18 @@ pub enum Ev {
         /// Its generation when it became ready.
         gen: u32,
     },
+    /// An instance of fleet `comp` is killed (out of memory) and restarts
+    /// in place after `restart_ms`.
+    Killed {
+        /// The component.
+        comp: CompId,
+        /// Instance index.
+        inst: u32,
+        /// Its generation when killed.
+        gen: u32,
+        /// Milliseconds to restart.
+        restart_ms: u32,
+    },
     /// An instance of fleet `comp`, down, is repaired.
     Repaired {
         /// The component.
@@ -868,6 +880,12 @@ impl Model for System {
             Ev::Ready { comp, inst, gen } => self.lifecycle(s, comp, inst, gen, true),
             Ev::Fail { comp, inst, gen } => self.instance_fails(s, comp, inst, gen),
             Ev::Repaired { comp, inst, gen } => self.instance_repaired(s, comp, inst, gen),
+            Ev::Killed {
+                comp,
+                inst,
+                gen,
+                restart_ms,
+            } => self.instance_killed(s, comp, inst, gen, restart_ms),
             Ev::Outage { k, start } => self.outage(s, k as usize, start),
             Ev::Checked {
                 comp,

@@ -213,6 +213,8 @@ pub struct ComponentReport {
     pub io: Option<&'static str>,
     /// A burstable pool's CPU credits.
     pub credits: Option<crate::fleet::credits::CreditsReport>,
+    /// A pool's memory.
+    pub memory: Option<MemoryReport>,
     /// Mean wait for a slot (pools).
     pub mean_wait_s: Option<f64>,
     /// Time-averaged queue length (pools).
@@ -399,3 +401,16 @@ macro_rules! errors {
 }
 
 errors!(ClassReport: rejected, RunReport: rejected, TsRow: rejections, ComponentReport: rejections);
+
+/// What a pool's instances held in memory (see [`crate::fleet::memory`]).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct MemoryReport {
+    /// The memory request per instance, MiB.
+    pub request_mib: f64,
+    /// The limit per instance, MiB.
+    pub limit_mib: f64,
+    /// The most an instance held (up to its limit), MiB.
+    pub peak_mib: f64,
+    /// Instances killed for going over the limit.
+    pub oom_kills: u64,
+}

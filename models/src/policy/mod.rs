@@ -78,6 +78,9 @@ pub mod metric {
     pub const P99: &str = "p99";
     /// Mean response time over the metric period, seconds.
     pub const LATENCY: &str = "latency";
+    /// Pools with `memory`: memory in use / the memory request over ready
+    /// instances (sampled at the evaluation, as a pod's working set is).
+    pub const MEMORY: &str = "memory";
     /// LLM components: share of KV-cache blocks in use, 0..1.
     pub const KV: &str = "kv";
     /// LLM components: output tokens per second per ready replica.
@@ -90,7 +93,7 @@ pub mod metric {
     /// own `CPUUtilization` is in percent: `threshold = 70` is copied
     /// from it), refused with the fraction it likely means.
     pub fn is_share(name: &str) -> bool {
-        name == CPU || name == BUSY || name == KV
+        name == CPU || name == BUSY || name == KV || name == MEMORY
     }
     /// True for the latency metrics (seconds).
     pub fn is_latency(name: &str) -> bool {
@@ -252,7 +255,9 @@ pub enum PolicyConfig {
     Predictive(predictive::PredictiveConfig),
     /// `policy = "hpa"` with `manifest = "<file>.yaml"`: the scenario
     /// loader reads the manifest and replaces this with [`PolicyConfig::Hpa`].
-    HpaManifest(String),
+    /// The manifest's path, and `metric_names`: the scalesim metric each
+    /// of its Pods, Object or External metric names stands for.
+    HpaManifest(String, std::collections::BTreeMap<String, String>),
 }
 
 /// The `policy` names this version knows.
@@ -272,7 +277,7 @@ impl PolicyConfig {
     pub fn capacities(&self) -> Vec<(String, u32)> {
         let group = |min: u32, max: u32| vec![("min".to_string(), min), ("max".to_string(), max)];
         match self {
-            PolicyConfig::Static(_) | PolicyConfig::HpaManifest(_) => Vec::new(),
+            PolicyConfig::Static(_) | PolicyConfig::HpaManifest(..) => Vec::new(),
             PolicyConfig::Scheduled(c) => {
                 let mut v = vec![
                     ("capacity".to_string(), c.capacity),
@@ -298,7 +303,7 @@ impl PolicyConfig {
     /// Returns (what the span is, seconds).
     pub fn history_s(&self) -> (&'static str, f64) {
         match self {
-            PolicyConfig::Static(_) | PolicyConfig::HpaManifest(_) => ("period", 0.0),
+            PolicyConfig::Static(_) | PolicyConfig::HpaManifest(..) => ("period", 0.0),
             PolicyConfig::Scheduled(_) => ("period", 0.0),
             // The validated bounds of every HPA window and policy period.
             PolicyConfig::Hpa(_) => (
@@ -330,7 +335,7 @@ impl PolicyConfig {
             PolicyConfig::Step(c) => Some(Box::new(aws::Step::new(c)?)),
             PolicyConfig::Target(c) => Some(Box::new(aws::TargetTracking::new(c)?)),
             PolicyConfig::Predictive(c) => Some(Box::new(predictive::Predictive::new(c)?)),
-            PolicyConfig::HpaManifest(_) => {
+            PolicyConfig::HpaManifest(..) => {
                 return issue("manifest", "the manifest was not loaded");
             }
         })

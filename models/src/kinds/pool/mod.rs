@@ -8,6 +8,7 @@
 
 use crate::fleet::cost::Pricing;
 use crate::fleet::credits::{Credits, TICK};
+use crate::fleet::memory::Memory;
 use crate::fleet::passive::Passive;
 use crate::fleet::pool::{Admission, Phase, Pool, PoolConfig, Release};
 use crate::flow::{Caller, Component, Cx, Outcome, Visit, VisitId, Wake};
@@ -15,11 +16,14 @@ use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
 use crate::measure::{ComponentReport, Counters, Stats};
 use rand::Rng;
 use scalesim_sim::stats::Tally;
-use scalesim_sim::{stream, to_secs, SimRng, Time};
+use scalesim_sim::{from_secs, stream, to_secs, SimRng, Time};
 use std::collections::VecDeque;
 use steps::{Step, What};
 
 pub mod steps;
+
+/// Bytes in a MiB.
+const MIB: f64 = (1u64 << 20) as f64;
 
 /// A visit finished its local service.
 const SERVED: u8 = 0;
@@ -62,6 +66,17 @@ pub struct PoolKind {
     passive: Option<Passive>,
     /// A burstable fleet's CPU credits, and whether their tick has started.
     credits: Option<(Box<Credits>, bool)>,
+    /// What its instances hold in memory, and what it has done.
+    memory: Option<Box<MemoryUse>>,
+}
+
+/// A pool's memory as it runs (see [`crate::fleet::memory`]).
+struct MemoryUse {
+    m: Memory,
+    /// The most any instance held, bytes.
+    peak: f64,
+    /// OOM kills so far.
+    kills: u64,
 }
 
 /// The connections of every instance of a pool to one called component.
@@ -108,6 +123,13 @@ impl PoolKind {
             pool,
             credits: Credits::new(p.instance_type.as_deref(), p.credits.as_ref())
                 .map(|c| (Box::new(c), false)),
+            memory: p.memory_figures().and_then(Result::ok).map(|m| {
+                Box::new(MemoryUse {
+                    m,
+                    peak: 0.0,
+                    kills: 0,
+                })
+            }),
             first_cpu: program
                 .iter()
                 .position(|s| matches!(s.what, What::Cpu(_)))
@@ -206,6 +228,17 @@ impl PoolKind {
                 lives.resize((i + 1).next_power_of_two(), 0);
             }
             lives[i] = self.pool.instances()[inst as usize].lives();
+        }
+        if let Some(mem) = &mut self.memory {
+            let x = self.pool.instances()[inst as usize];
+            let used = mem.m.usage(x.in_flight());
+            mem.peak = mem.peak.max(used.min(mem.m.limit));
+            if used > mem.m.limit {
+                // The kernel's OOM killer ends the process.
+                mem.kills += 1;
+                self.lives.get_or_insert_with(Vec::new);
+                cx.kill_instance(inst, x.generation(), from_secs(mem.m.restart_s));
+            }
         }
         cx.started(v);
         let visit = cx.visit(v);
@@ -514,6 +547,34 @@ impl Component for PoolKind {
         });
         r.connection_wait_s = (!self.conns.is_empty()).then(|| self.conn_wait.mean());
         r.credits = self.credits.as_ref().map(|(c, _)| c.report());
+        r.memory = self.memory.as_ref().map(|u| crate::measure::MemoryReport {
+            request_mib: u.m.request / MIB,
+            limit_mib: u.m.limit / MIB,
+            peak_mib: u.peak / MIB,
+            oom_kills: u.kills,
+        });
+    }
+
+    fn scaling_metrics(
+        &self,
+        _d: &Counters,
+        _per: &dyn Fn(f64) -> Option<f64>,
+        _dt: f64,
+        out: &mut Vec<crate::policy::Metric>,
+    ) {
+        if let Some(u) = &self.memory {
+            let ready: Vec<f64> = self
+                .pool
+                .instances()
+                .iter()
+                .filter(|x| x.phase == Phase::Ready)
+                .map(|x| u.m.usage(x.in_flight()) / u.m.request)
+                .collect();
+            out.push(crate::policy::Metric {
+                name: crate::policy::metric::MEMORY.into(),
+                value: (!ready.is_empty()).then(|| ready.iter().sum::<f64>() / ready.len() as f64),
+            });
+        }
     }
 
     fn extra_cost_usd(&self) -> f64 {
@@ -524,6 +585,14 @@ impl Component for PoolKind {
 impl KindConfig for PoolConfig {
     fn kind(&self) -> &'static str {
         "pool"
+    }
+
+    fn extra_metrics(&self) -> &'static [&'static str] {
+        if self.memory.is_some() {
+            &[crate::policy::metric::MEMORY]
+        } else {
+            &[]
+        }
     }
 
     fn check(&self, cx: &CheckCx) -> Vec<(String, String)> {
