@@ -433,6 +433,7 @@ pub fn load_str(
         .map_err(|e: toml_edit::TomlError| syntax_diagnostic(&plain, &e))?;
     let mut applied = Vec::new();
     for o in overrides {
+        let pin = pin_measured_on(&doc, o);
         let (path, value) = apply_override(&mut doc, o).map_err(|m| {
             Diagnostics(vec![Diagnostic {
                 file: file.to_string(),
@@ -445,6 +446,12 @@ pub fn load_str(
         })?;
         let _ = value;
         applied.push((path, o.clone()));
+        if let Some(p) = pin {
+            // Cannot fail: the component's table exists.
+            if let Ok((path, _)) = apply_override(&mut doc, &p) {
+                applied.push((path, p));
+            }
+        }
     }
     let text = if overrides.is_empty() {
         text.to_string()
@@ -731,6 +738,32 @@ fn first_line(m: &str) -> String {
 }
 
 /// Applies one `PATH=VALUE` override to the document; returns the path.
+/// An edit `o` that changes a component's `instance_type` (`--set`, a
+/// variant, `capacity --per`) where the component does not say where its
+/// CPU times were measured: they were measured on the type the scenario
+/// names, so `measured_on` is pinned to it and the new type's speed factor
+/// applies (see the scenario reference, "Instance types"). The edit that
+/// pins it, if any.
+fn pin_measured_on(doc: &DocumentMut, o: &str) -> Option<String> {
+    let path = o.split_once('=')?.0.trim();
+    let keys = toml_edit::Key::parse(path).ok()?;
+    let (last, comp) = keys.split_last()?;
+    if last.get() != "instance_type" || comp.first()?.get() != "components" {
+        return None;
+    }
+    let mut item = doc.as_item();
+    for k in comp {
+        item = item.as_table_like()?.get(k.get())?;
+    }
+    let t = item.as_table_like()?;
+    if t.contains_key("measured_on") {
+        return None;
+    }
+    let orig = t.get("instance_type")?.as_str()?;
+    let prefix = path.rsplit_once('.')?.0;
+    Some(format!("{prefix}.measured_on=\"{orig}\""))
+}
+
 fn apply_override(doc: &mut DocumentMut, o: &str) -> Result<(String, String), String> {
     let (path, raw) = o
         .split_once('=')

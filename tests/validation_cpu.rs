@@ -195,3 +195,31 @@ fn bad_cpu_fields_are_located_with_what_to_write() {
     ));
     assert!(e.contains("cost.catalog.c5.large.speed"), "{e}");
 }
+
+#[test]
+fn changing_the_type_by_an_edit_keeps_the_times_measured_on_the_written_one() {
+    // No measured_on: 10 ms on the c5.large the scenario names. Moved to
+    // an m5a.large by --set (as a variant or capacity --per does), the
+    // request takes 10 ms x 1.10 / 0.80 = 13.75 ms.
+    let text = speed_scenario("c5.large").replace("measured_on = \"m5.large\"\n", "");
+    let loaded = scalesim::scenario::load_str(
+        "speed.toml",
+        &text,
+        &["components.api.instance_type=m5a.large".into()],
+        "speed",
+    )
+    .expect("loads");
+    assert!(
+        loaded.text.contains("measured_on = \"c5.large\""),
+        "{}",
+        loaded.text
+    );
+    let r = scalesim::run::run(&loaded, 0).expect("runs");
+    let w = windows(&r, "_system", 1000.0, 1000.0);
+    check_mean(
+        "c5.large times on an m5a.large: M/D/1 response",
+        &col(&w, |r| Some(r.mean_s)),
+        md1(50.0, 0.010 * 1.10 / 0.80),
+        0.01,
+    );
+}

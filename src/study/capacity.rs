@@ -84,8 +84,8 @@ pub struct Search {
     pub progress: bool,
 }
 
-/// Parses `--per PATH=LIST`: `2,4,8`, `2..40` (step 1), `2..40:2`, or a
-/// TOML array `[2, 4, 8]`.
+/// Parses `--per PATH=LIST`: `2,4,8`, `2..40` (step 1), `2..40:2`, a
+/// TOML array `[2, 4, 8]`, or bare words `c5.large,m5.large` (strings).
 pub fn parse_per(s: &str) -> Result<(String, Vec<toml::Value>), String> {
     let (path, list) = s.split_once('=').ok_or_else(|| {
         format!("--per {s}: expected PATH=LIST, e.g. components.api.instances=2..16:2")
@@ -116,12 +116,27 @@ pub fn parse_per(s: &str) -> Result<(String, Vec<toml::Value>), String> {
         } else {
             format!("[{list}]")
         };
-        let t: toml::Table = format!("v = {text}")
-            .parse()
-            .map_err(|_| bad("expected a list like 2,4,8 or 2..40"))?;
-        match t.get("v") {
-            Some(toml::Value::Array(a)) => a.clone(),
-            _ => return Err(bad("expected a list like 2,4,8 or 2..40")),
+        let words = || -> Option<Vec<toml::Value>> {
+            let w: Vec<&str> = list.split(',').map(str::trim).collect();
+            let word = |x: &str| {
+                !x.is_empty()
+                    && x.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            };
+            w.iter().all(|x| word(x)).then(|| {
+                w.iter()
+                    .map(|x| toml::Value::String(x.to_string()))
+                    .collect()
+            })
+        };
+        match format!("v = {text}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|t| t.get("v").cloned())
+        {
+            Some(toml::Value::Array(a)) => a,
+            _ => words()
+                .ok_or_else(|| bad("expected a list like 2,4,8, 2..40 or c5.large,m5.large"))?,
         }
     };
     if values.is_empty() {
@@ -682,6 +697,8 @@ mod tests {
         assert_eq!(v, [2, 4, 6, 8].map(toml::Value::Integer));
         let (_, v) = parse_per("x=1,2.5,4").unwrap();
         assert_eq!(v.len(), 3);
+        let (_, v) = parse_per("x=c5.large, m5.large").unwrap();
+        assert_eq!(v[1], toml::Value::String("m5.large".into()));
         let (_, v) = parse_per("x=[\"a\", \"b\"]").unwrap();
         assert_eq!(v[1], toml::Value::String("b".into()));
         assert!(parse_per("x").is_err());
