@@ -428,6 +428,7 @@ impl SystemConfig {
         let horizon = to_secs(self.duration);
         let period_field = match a {
             PolicyConfig::Hpa(_) => "sync_period",
+            PolicyConfig::Combined(_) => "policies",
             _ => "period",
         };
         let at = |f: &str| format!("autoscaler.{name}.{f}");

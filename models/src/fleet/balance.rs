@@ -11,6 +11,9 @@
 //!   M/M/k queue with a thinned Poisson input).
 //! - `least_conn`: the instance with the fewest requests in service or
 //!   queued, ties in rotation (join-the-shortest-queue; nginx `least_conn`).
+//!   With `weights`, as nginx's `ngx_http_upstream_least_conn_module`:
+//!   the fewest requests per unit of weight (`conns / weight`), ties
+//!   broken by smooth weighted round robin among the tied instances.
 //! - `power_of_two`: two distinct instances at random, the one with fewer
 //!   requests (Mitzenmacher, "The Power of Two Choices in Randomized Load
 //!   Balancing", IEEE TPDS 2001: the supermarket model, where the fraction
@@ -131,6 +134,40 @@ impl Balancer {
         }
     }
 
+    /// Weighted least connections (nginx): the lowest `load / weight`
+    /// (compared as `load[i] x w_best < load[best] x w_i`), then smooth
+    /// weighted round robin among the instances tied at it.
+    fn least_weighted(&mut self, ready: &[u32], load: &[u32]) -> u32 {
+        let ratio_below = |a: u32, wa: i64, b: u32, wb: i64| (a as i64) * wb < (b as i64) * wa;
+        let mut low = ready[0];
+        for &i in &ready[1..] {
+            if ratio_below(
+                load[i as usize],
+                self.weight(i),
+                load[low as usize],
+                self.weight(low),
+            ) {
+                low = i;
+            }
+        }
+        let (l, w) = (load[low as usize] as i64, self.weight(low));
+        let mut total = 0;
+        let mut best = low;
+        for &i in ready {
+            let wi = self.weight(i);
+            if load[i as usize] as i64 * w != l * wi {
+                continue;
+            }
+            total += wi;
+            self.current[i as usize] += wi;
+            if self.current[i as usize] > self.current[best as usize] {
+                best = i;
+            }
+        }
+        self.current[best as usize] -= total;
+        best
+    }
+
     /// Moves the rotating start to the next of `n` ready instances and
     /// returns it (one division only when the ready set shrank).
     #[inline]
@@ -164,6 +201,7 @@ impl Balancer {
                     x
                 }
             }
+            Policy::LeastConn if !self.weights.is_empty() => self.least_weighted(ready, load),
             Policy::LeastConn => {
                 // Scan from a rotating start so ties take turns: the
                 // instances after the start, then those before it.
@@ -215,6 +253,30 @@ mod tests {
         (0..n)
             .map(|k| b.pick(ready, &load, k as u64, &mut rng))
             .collect()
+    }
+
+    #[test]
+    fn weighted_least_conn_divides_connections_by_weight() {
+        let mut b = Balancer::new(Policy::LeastConn, vec![3, 1], 1);
+        b.ready_changed(&[0, 1]);
+        let mut rng = SimRng::seed_from_u64(1);
+        // 5 / 3 < 2 / 1: the heavier server, though it holds more.
+        assert_eq!(b.pick(&[0, 1], &[5, 2], 0, &mut rng), 0);
+        // 7 / 3 > 2 / 1.
+        assert_eq!(b.pick(&[0, 1], &[7, 2], 0, &mut rng), 1);
+        // Ties (6 / 3 = 2 / 1, and all idle) go 3:1 by weight.
+        for load in [[6, 2], [0, 0]] {
+            let mut b = Balancer::new(Policy::LeastConn, vec![3, 1], 1);
+            b.ready_changed(&[0, 1]);
+            let got: Vec<u32> = (0..8)
+                .map(|_| b.pick(&[0, 1], &load, 0, &mut rng))
+                .collect();
+            assert_eq!(
+                got.iter().filter(|&&i| i == 0).count(),
+                6,
+                "{load:?}: {got:?}"
+            );
+        }
     }
 
     #[test]

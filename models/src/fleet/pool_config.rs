@@ -90,8 +90,8 @@ fleet_config! {
         /// queue; any other policy gives each instance its own queue).
         #[serde(default)]
         pub balance: Policy,
-        /// Per-instance weights for `balance = "weighted"`: instance i weighs
-        /// `weights[i % len]`.
+        /// Per-instance weights for `balance = "weighted"` or `"least_conn"`
+        /// (nginx `weight=`): instance i weighs `weights[i % len]`.
         #[serde(default)]
         pub weights: Vec<u32>,
         /// Ring points per instance for `balance = "hash"` (default 100).
@@ -378,21 +378,26 @@ impl PoolConfig {
             }
         }
         match self.balance {
-            Policy::Weighted if self.weights.is_empty() || self.weights.contains(&0) => {
+            Policy::Weighted if self.weights.is_empty() => {
                 return Err((
                     "weights".into(),
-                    "balance = \"weighted\" needs weights of at least 1, e.g. weights = [3, 3, 2]"
-                        .into(),
+                    "balance = \"weighted\" needs weights, e.g. weights = [3, 3, 2]".into(),
                 ))
             }
-            Policy::Weighted => {}
+            Policy::Weighted | Policy::LeastConn => {}
             _ if !self.weights.is_empty() => {
                 return Err((
                     "weights".into(),
-                    "weights apply to balance = \"weighted\" only".into(),
+                    "weights apply to balance = \"weighted\" and \"least_conn\" only".into(),
                 ))
             }
             _ => {}
+        }
+        if self.weights.contains(&0) {
+            return Err((
+                "weights".into(),
+                "expected weights of at least 1 (a server with weight 0 would get nothing: leave it out of the pool)".into(),
+            ));
         }
         if self.virtual_nodes == Some(0) || self.virtual_nodes.is_some_and(|v| v > 10_000) {
             return Err((

@@ -124,6 +124,7 @@ impl System {
             metric(m::RPS, per(d.completions as f64 / (dt / 1e9))),
             metric(m::QUEUE, per(d.queue / dt)),
             metric(m::QUEUE_TOTAL, Some(d.queue / dt)),
+            metric(m::ARRIVALS, Some(d.arrivals as f64 / (dt / 1e9))),
             metric(m::IN_FLIGHT, per(d.in_system / dt)),
             metric(
                 m::LATENCY,

@@ -13,12 +13,17 @@
 //! - [`aws`]: AWS simple, step and target-tracking scaling, driven by a
 //!   model of the CloudWatch alarm;
 //! - [`schedule`]: static and scheduled (clock-driven) capacity;
-//! - [`predictive`]: seasonal-naive forecast, provisioned ahead.
+//! - [`predictive`]: seasonal-naive forecast, provisioned ahead;
+//! - [`zero`]: an HPA that scales to zero and back, as KEDA does;
+//! - [`combined`]: several of these on one fleet, by the AWS and
+//!   Kubernetes rules.
 
 pub mod aws;
+pub mod combined;
 pub mod hpa;
 pub mod predictive;
 pub mod schedule;
+pub mod zero;
 
 // ---------------------------------------------------------------------------
 // Shared by the policies' configurations
@@ -72,6 +77,9 @@ pub mod metric {
     pub const QUEUE: &str = "queue";
     /// Requests waiting in the queue (whole pool).
     pub const QUEUE_TOTAL: &str = "queue_total";
+    /// Requests arriving per second (whole pool: it exists at zero
+    /// instances, as KEDA's and Knative's request counts do).
+    pub const ARRIVALS: &str = "arrivals";
     /// Requests in flight (queued or served) per ready instance.
     pub const IN_FLIGHT: &str = "in_flight";
     /// p99 response time of the pool over the metric period, seconds.
@@ -152,7 +160,23 @@ pub mod metric {
     }
 
     /// Every metric a pool publishes.
-    pub const POOL: [&str; 8] = [CPU, BUSY, RPS, QUEUE, QUEUE_TOTAL, IN_FLIGHT, LATENCY, P99];
+    pub const POOL: [&str; 9] = [
+        CPU,
+        BUSY,
+        RPS,
+        QUEUE,
+        QUEUE_TOTAL,
+        ARRIVALS,
+        IN_FLIGHT,
+        LATENCY,
+        P99,
+    ];
+
+    /// True for the metrics that exist when a pool has no instance (whole
+    /// pool counts, and custom metrics, which the user defines).
+    pub fn without_instances(name: &str) -> bool {
+        name == QUEUE_TOTAL || name == ARRIVALS || !(POOL.contains(&name) || name == MEMORY)
+    }
 }
 
 /// One metric at an evaluation: its value averaged over ready instances
@@ -258,6 +282,10 @@ pub enum PolicyConfig {
     /// The manifest's path, and `metric_names`: the scalesim metric each
     /// of its Pods, Object or External metric names stands for.
     HpaManifest(String, std::collections::BTreeMap<String, String>),
+    /// `policy = "manual"`: operator actions at given times.
+    Manual(schedule::ManualConfig),
+    /// `policy = "combined"`: several policies on one fleet.
+    Combined(combined::CombinedConfig),
 }
 
 /// The `policy` names this version knows.
@@ -269,6 +297,8 @@ pub const POLICIES: &[&str] = &[
     "step",
     "target",
     "predictive",
+    "manual",
+    "combined",
 ];
 
 impl PolicyConfig {
@@ -293,6 +323,22 @@ impl PolicyConfig {
             PolicyConfig::Step(c) => group(c.min, c.max),
             PolicyConfig::Target(c) => group(c.min, c.max),
             PolicyConfig::Predictive(c) => group(c.min, c.max),
+            PolicyConfig::Manual(c) => c
+                .actions
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (format!("actions.{i}.instances"), a.instances))
+                .collect(),
+            PolicyConfig::Combined(c) => c
+                .policies
+                .iter()
+                .enumerate()
+                .flat_map(|(i, p)| {
+                    p.capacities()
+                        .into_iter()
+                        .map(move |(f, v)| (format!("policies.{i}.{f}"), v))
+                })
+                .collect(),
         }
     }
 
@@ -304,7 +350,12 @@ impl PolicyConfig {
     pub fn history_s(&self) -> (&'static str, f64) {
         match self {
             PolicyConfig::Static(_) | PolicyConfig::HpaManifest(..) => ("period", 0.0),
-            PolicyConfig::Scheduled(_) => ("period", 0.0),
+            PolicyConfig::Scheduled(_) | PolicyConfig::Manual(_) => ("period", 0.0),
+            PolicyConfig::Combined(c) => c
+                .policies
+                .iter()
+                .map(|p| p.history_s())
+                .fold(("period", 0.0), |a, b| if b.1 > a.1 { b } else { a }),
             // The validated bounds of every HPA window and policy period.
             PolicyConfig::Hpa(_) => (
                 "stabilization windows",
@@ -330,11 +381,13 @@ impl PolicyConfig {
         Ok(match self {
             PolicyConfig::Static(_) => None,
             PolicyConfig::Scheduled(c) => Some(Box::new(schedule::Scheduled::new(c, cal)?)),
-            PolicyConfig::Hpa(c) => Some(Box::new(hpa::Hpa::new(c)?)),
+            PolicyConfig::Hpa(c) => Some(zero::hpa(c)?),
             PolicyConfig::Simple(c) => Some(Box::new(aws::Simple::new(c)?)),
             PolicyConfig::Step(c) => Some(Box::new(aws::Step::new(c)?)),
             PolicyConfig::Target(c) => Some(Box::new(aws::TargetTracking::new(c)?)),
             PolicyConfig::Predictive(c) => Some(Box::new(predictive::Predictive::new(c)?)),
+            PolicyConfig::Manual(c) => Some(Box::new(schedule::Manual::new(c, cal)?)),
+            PolicyConfig::Combined(c) => Some(Box::new(combined::Combined::new(c, cal)?)),
             PolicyConfig::HpaManifest(..) => {
                 return issue("manifest", "the manifest was not loaded");
             }

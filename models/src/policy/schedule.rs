@@ -1,8 +1,9 @@
 //! Capacity by the clock: `static` (a fixed count) and `scheduled` (AWS
 //! scheduled actions / Kubernetes CronJob-driven scaling: business hours at
 //! one capacity, nights at another, a weekend factor, dated overrides for
-//! Black Friday). The desired capacity is a pure function of local time,
-//! evaluated every `period`.
+//! Black Friday), and `manual` (an operator's `kubectl scale --replicas`
+//! or `aws autoscaling set-desired-capacity` at given times). The desired
+//! capacity is a pure function of local time, evaluated every `period`.
 
 use crate::policy::{issue, minute, Controller, Decision, Observation};
 use crate::traffic::calendar::Calendar;
@@ -198,6 +199,109 @@ impl Controller for Scheduled {
     }
 }
 
+/// One operator action: `{ at = "1h05m", instances = 20 }`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ActionConfig {
+    /// When (local date or offset from the start).
+    pub at: TimeRef,
+    /// The replica count it sets.
+    pub instances: u32,
+}
+
+/// `[autoscaler.<pool>]` with `policy = "manual"`: `actions = [{ at =
+/// "1h05m", instances = 20 }]`, each setting the desired capacity once, as
+/// `kubectl scale deployment api --replicas=20` does. Alone, the count
+/// then stays; beside an HPA or a target policy (`policy = "combined"`)
+/// that policy goes on from it at its next evaluation, as the real
+/// controllers do with a manual scale.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ManualConfig {
+    /// Always "manual".
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// The actions, in any order.
+    pub actions: Vec<ActionConfig>,
+    /// How often due actions are looked for (default 10 s): an action
+    /// applies at the first look at or after its time.
+    #[serde(default = "ten_seconds")]
+    pub period: Duration,
+}
+
+fn ten_seconds() -> Duration {
+    Duration(10.0)
+}
+
+/// The running manual policy: the actions by time, and how many applied.
+pub struct Manual {
+    period: f64,
+    /// (simulated second, instances), by time.
+    actions: Vec<(f64, u32)>,
+    done: usize,
+}
+
+impl Manual {
+    /// Checks the configuration; `Err((field, message))`.
+    pub fn new(cfg: &ManualConfig, calendar: &Calendar) -> Result<Manual, (String, String)> {
+        if cfg.actions.is_empty() {
+            return issue(
+                "actions",
+                "a manual policy needs actions = [{ at = \"1h\", instances = 20 }]",
+            );
+        }
+        if cfg.period.secs() <= 0.0 {
+            return issue("period", "expected a period > 0");
+        }
+        let mut actions = Vec::new();
+        for (i, a) in cfg.actions.iter().enumerate() {
+            let t =
+                a.at.resolve(calendar)
+                    .map_err(|m| (format!("actions.{i}.at"), m))?;
+            if t < 0.0 {
+                return issue(format!("actions.{i}.at"), "the action is before the start");
+            }
+            actions.push((t, a.instances));
+        }
+        actions.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Ok(Manual {
+            period: cfg.period.secs(),
+            actions,
+            done: 0,
+        })
+    }
+}
+
+impl Controller for Manual {
+    fn period_s(&self) -> f64 {
+        self.period
+    }
+
+    fn metrics(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The last action due and not yet applied sets the capacity; between
+    /// actions the capacity is left as it is.
+    fn evaluate(&mut self, obs: &Observation) -> Decision {
+        let first = self.done;
+        while self.done < self.actions.len() && self.actions[self.done].0 <= obs.now_s + 1e-9 {
+            self.done += 1;
+        }
+        if self.done == first {
+            return Decision {
+                desired: obs.current,
+                reason: String::new(),
+            };
+        }
+        let (t, n) = self.actions[self.done - 1];
+        Decision {
+            desired: n,
+            reason: format!("operator action at {t} s: scale to {n}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +336,45 @@ mod tests {
         // Saturday noon: 10 x 0.5; Saturday night: ceil(3 x 0.5) = 2.
         assert_eq!(s.capacity_at(5.0 * 86400.0 + 12.0 * h).0, 5);
         assert_eq!(s.capacity_at(5.0 * 86400.0 + 23.0 * h).0, 2);
+    }
+
+    #[test]
+    fn manual_actions_apply_once_in_time_order() {
+        let cfg = ManualConfig {
+            policy: None,
+            actions: vec![
+                ActionConfig {
+                    at: TimeRef::Text("2h".into()),
+                    instances: 4,
+                },
+                ActionConfig {
+                    at: TimeRef::Secs(3900.0),
+                    instances: 20,
+                },
+            ],
+            period: Duration(10.0),
+        };
+        let mut m = Manual::new(&cfg, &Calendar::undated()).unwrap();
+        let at = |m: &mut Manual, t: f64, current: u32| {
+            m.evaluate(&Observation {
+                now_s: t,
+                current,
+                ready: current,
+                metrics: &[],
+                pods: &[],
+            })
+            .desired
+        };
+        assert_eq!(at(&mut m, 3890.0, 8), 8);
+        assert_eq!(at(&mut m, 3900.0, 8), 20);
+        // Once applied, an action does not fight a later change.
+        assert_eq!(at(&mut m, 3910.0, 12), 12);
+        assert_eq!(at(&mut m, 7200.0, 12), 4);
+        let mut bad = cfg.clone();
+        bad.actions[0].at = TimeRef::Secs(-5.0);
+        assert_eq!(
+            Manual::new(&bad, &Calendar::undated()).err().unwrap().0,
+            "actions.0.at"
+        );
     }
 }

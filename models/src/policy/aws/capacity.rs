@@ -16,6 +16,44 @@ pub(super) fn check_bounds(min: u32, max: u32, period: Duration) -> Result<(), (
     Ok(())
 }
 
+/// `min = 0` lets a group reach zero instances, where a metric averaged
+/// over instances has no datapoints: its alarm goes to INSUFFICIENT_DATA
+/// and nothing scales the group out again (CloudWatch, "Configuring how
+/// CloudWatch alarms treat missing data"), and target tracking's
+/// proportional step from zero is zero. So it is refused unless an alarm
+/// of the policy (`alarms`: (field prefix, metric, missing data)) watches a
+/// metric that exists without instances (the scale-out alarm, of a pair) (`queue_total`, `arrivals`, or a custom one)
+/// or treats missing data as breaching.
+pub(super) fn check_zero(
+    min: u32,
+    policy: &str,
+    alarms: &[(&str, &str, super::alarm::MissingData)],
+) -> Result<(), (String, String)> {
+    if min > 0 {
+        return Ok(());
+    }
+    let survives = crate::policy::metric::without_instances;
+    if policy != "target"
+        && alarms
+            .iter()
+            .filter(|a| a.0 != "scale_in")
+            .any(|(_, metric, missing)| {
+                survives(metric) || *missing == super::alarm::MissingData::Breaching
+            })
+    {
+        return Ok(());
+    }
+    let why = if policy == "target" {
+        "target tracking cannot scale out a group at zero: its metric has no datapoints without instances, and ceil(0 x ratio) is 0"
+    } else {
+        "at zero instances the alarm's metric, an average over instances, has no datapoints, so no alarm fires to scale out again"
+    };
+    issue(
+        "min",
+        format!("min = 0: {why}; keep min = 1, or scale out on queue_total (requests waiting in the pool) or arrivals with a step or simple policy, or treat_missing_data = \"breaching\" on its scale-out alarm"),
+    )
+}
+
 /// Capacity changes this controller made, for AWS's warm-up rule ("while
 /// scaling out, we do not consider instances that are warming up as part of
 /// the current capacity") and its scale-in twin ("we consider instances

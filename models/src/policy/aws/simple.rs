@@ -6,7 +6,7 @@ use super::adjustment::{
     change_of, check_adjustment, check_min_magnitude, AdjustmentConfig, AdjustmentType,
 };
 use super::alarm::{one_or_pair, Alarm, AlarmConfig, AlarmState};
-use super::capacity::{check_bounds, Bounds};
+use super::capacity::{check_bounds, check_zero, Bounds};
 use super::table::aws_table;
 use super::{five_minutes, join, minute, num, one, rule_name};
 use crate::policy::{unique, Controller, Decision, Observation};
@@ -95,7 +95,13 @@ impl SimpleConfig {
     /// Checks the configuration; `Err((field path, message))`.
     pub fn check(&self) -> Result<(), (String, String)> {
         check_bounds(self.min, self.max, self.period)?;
-        for (prefix, p) in self.policies()? {
+        let policies = self.policies()?;
+        let alarms: Vec<_> = policies
+            .iter()
+            .map(|(prefix, p)| (*prefix, p.alarm.metric.as_str(), p.alarm.treat_missing_data))
+            .collect();
+        check_zero(self.min, "simple", &alarms)?;
+        for (prefix, p) in policies {
             p.alarm.check(prefix, self.period)?;
             let a = p.adjustment;
             check_adjustment(&join(prefix, "adjustment.value"), a.kind, a.value)?;

@@ -6,7 +6,7 @@
 
 use super::adjustment::{change_of, check_adjustment, check_min_magnitude, AdjustmentType};
 use super::alarm::{one_or_pair, Aggregation, Alarm, AlarmConfig, AlarmState};
-use super::capacity::{check_bounds, Activity, Bounds};
+use super::capacity::{check_bounds, check_zero, Activity, Bounds};
 use super::table::aws_table;
 use super::{five_minutes, join, minute, num, one, rule_name, signed};
 use crate::policy::{issue, unique, Controller, Decision, Observation};
@@ -281,7 +281,13 @@ impl StepConfig {
     /// Checks the configuration; `Err((field path, message))`.
     pub fn check(&self) -> Result<(), (String, String)> {
         check_bounds(self.min, self.max, self.period)?;
-        for (prefix, p) in self.policies()? {
+        let policies = self.policies()?;
+        let alarms: Vec<_> = policies
+            .iter()
+            .map(|(prefix, p)| (*prefix, p.alarm.metric.as_str(), p.alarm.treat_missing_data))
+            .collect();
+        check_zero(self.min, "step", &alarms)?;
+        for (prefix, p) in policies {
             p.alarm.check(prefix, self.period)?;
             check_min_magnitude(
                 &join(prefix, "min_adjustment_magnitude"),

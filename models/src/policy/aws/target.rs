@@ -4,7 +4,7 @@
 //! policies").
 
 use super::alarm::{Alarm, AlarmConfig, AlarmState, Comparison, MissingData};
-use super::capacity::{check_bounds, Activity, Bounds};
+use super::capacity::{check_bounds, check_zero, Activity, Bounds};
 use super::table::aws_table;
 use super::{finish, five_minutes, minute, num, one};
 use crate::policy::{issue, Controller, Decision, Observation};
@@ -72,6 +72,7 @@ impl TargetConfig {
     /// Checks the configuration; `Err((field path, message))`.
     pub fn check(&self) -> Result<(), (String, String)> {
         check_bounds(self.min, self.max, self.period)?;
+        check_zero(self.min, "target", &[])?;
         if self.target.value <= 0.0 {
             return issue(
                 "target",

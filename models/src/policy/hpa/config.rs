@@ -6,8 +6,8 @@
 //! `--horizontal-pod-autoscaler-*` flags.
 
 use super::{
-    Hpa, DEFAULT_CPU_INITIALIZATION_PERIOD_S, DEFAULT_INITIAL_READINESS_DELAY_S,
-    DEFAULT_SYNC_PERIOD_S, DEFAULT_TOLERANCE,
+    DEFAULT_CPU_INITIALIZATION_PERIOD_S, DEFAULT_INITIAL_READINESS_DELAY_S, DEFAULT_SYNC_PERIOD_S,
+    DEFAULT_TOLERANCE,
 };
 use crate::policy::one;
 use crate::units::Duration;
@@ -57,6 +57,12 @@ pub struct HpaConfig {
     /// an object with no `spec.behavior`.
     #[serde(default)]
     pub behavior: Option<BehaviorSpec>,
+    /// With `min = 0`: KEDA's `cooldownPeriod` (KEDA's default is 5 min):
+    /// after this long without a request the workload goes to zero
+    /// replicas, and the first request brings one back (KEDA activates
+    /// 0 -> 1 and leaves 1 -> max to this HPA). See [`crate::policy::zero`].
+    #[serde(default)]
+    pub scale_to_zero: Option<Duration>,
 }
 
 fn default_sync_period() -> Duration {
@@ -86,12 +92,13 @@ impl HpaConfig {
             cpu_initialization_period: default_cpu_initialization_period(),
             initial_readiness_delay: default_initial_readiness_delay(),
             behavior: None,
+            scale_to_zero: None,
         }
     }
 
     /// Checks the configuration as [`Hpa::new`] does; `Err((field, message))`.
     pub fn check(&self) -> Result<(), (String, String)> {
-        Hpa::new(self).map(|_| ())
+        crate::policy::zero::hpa(self).map(|_| ())
     }
 }
 

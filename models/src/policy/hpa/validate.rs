@@ -242,7 +242,7 @@ impl Hpa {
         if cfg.min < 1 {
             return issue(
                 "min",
-                "expected min >= 1 (minReplicas 0 needs the HPAScaleToZero feature gate, which is not modelled)",
+                "expected min >= 1: Kubernetes refuses minReplicas 0 (it needs the alpha HPAScaleToZero feature gate); to scale to zero as KEDA does, write min = 0 with scale_to_zero = \"5m\" (the idle time before going to zero)",
             );
         }
         if cfg.max < cfg.min {

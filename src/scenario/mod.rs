@@ -16,21 +16,14 @@
 use crate::diagnostics::{locate, path_at, path_in_text, suggest, Diagnostic, Diagnostics, Source};
 use crate::study::sweep::SweepConfig;
 use scalesim_models::fleet::cost::CostConfig;
-use scalesim_models::policy::aws::{SimpleConfig, StepConfig, TargetConfig};
-use scalesim_models::policy::hpa::{Hpa, HpaConfig};
-use scalesim_models::policy::predictive::PredictiveConfig;
-use scalesim_models::policy::schedule::{ScheduledConfig, StaticConfig};
-use scalesim_models::policy::{PolicyConfig, POLICIES};
+use scalesim_models::policy::hpa::Hpa;
+use scalesim_models::policy::PolicyConfig;
 use scalesim_models::traffic::calendar::{parse_local, parse_offset, Calendar, Zone};
 use scalesim_models::traffic::SourceConfig;
 use scalesim_models::units::Duration;
-use scalesim_models::{ComponentConfig, SystemConfig};
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use scalesim_models::SystemConfig;
 use serde::Deserialize;
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::fmt;
-use std::marker::PhantomData;
 use std::path::Path;
 use toml_edit::{DocumentMut, ImDocument};
 
@@ -38,6 +31,10 @@ use toml_edit::{DocumentMut, ImDocument};
 pub use scalesim_models::kinds::KINDS;
 
 pub use crate::slo::SloConfig;
+
+mod tags;
+pub(crate) use tags::ordered;
+pub use tags::{Autoscalers, Components, Tagged, TaggedList};
 
 /// A scenario file as written (see CONTRACT.md §2 and the README).
 #[derive(Clone, Debug, Deserialize)]
@@ -128,202 +125,6 @@ fn default_sample() -> Duration {
 }
 fn default_max_in_flight() -> usize {
     1_000_000
-}
-
-/// Entries of a table whose type is picked by a tag field (`kind` of a
-/// component, `policy` of an autoscaler), in file order. The tags come from
-/// a first pass (see the module doc), so each entry is deserialized straight
-/// into its own type and keeps exact error positions.
-#[derive(Clone, Debug)]
-pub struct TaggedList<T>(pub Vec<(String, T)>);
-
-impl<T> Default for TaggedList<T> {
-    fn default() -> Self {
-        TaggedList(Vec::new())
-    }
-}
-
-/// Components in file order.
-pub type Components = TaggedList<ComponentConfig>;
-/// Autoscalers in file order, keyed by pool name.
-pub type Autoscalers = TaggedList<PolicyConfig>;
-
-/// A type chosen by a tag field.
-pub trait Tagged: Sized {
-    /// The table holding entries (`components`, `autoscaler`).
-    const SECTION: &'static str;
-    /// The tag field (`kind`, `policy`).
-    const TAG: &'static str;
-    /// Deserializes the entry of type `tag`.
-    fn from_tag<'de, D: Deserializer<'de>>(tag: &str, d: D) -> Result<Self, D::Error>;
-}
-
-impl Tagged for ComponentConfig {
-    const SECTION: &'static str = "components";
-    const TAG: &'static str = "kind";
-    fn from_tag<'de, D: Deserializer<'de>>(tag: &str, d: D) -> Result<Self, D::Error> {
-        ComponentConfig::deserialize_kind(tag, d)
-    }
-}
-
-impl Tagged for PolicyConfig {
-    const SECTION: &'static str = "autoscaler";
-    const TAG: &'static str = "policy";
-    fn from_tag<'de, D: Deserializer<'de>>(tag: &str, d: D) -> Result<Self, D::Error> {
-        match tag {
-            "static" => StaticConfig::deserialize(d).map(PolicyConfig::Static),
-            "scheduled" => ScheduledConfig::deserialize(d).map(PolicyConfig::Scheduled),
-            "hpa" => HpaConfig::deserialize(d).map(PolicyConfig::Hpa),
-            "simple" => SimpleConfig::deserialize(d).map(PolicyConfig::Simple),
-            "step" => StepConfig::deserialize(d).map(PolicyConfig::Step),
-            "target" => TargetConfig::deserialize(d).map(PolicyConfig::Target),
-            "predictive" => PredictiveConfig::deserialize(d).map(PolicyConfig::Predictive),
-            "hpa-manifest" => ManifestRef::deserialize(d)
-                .map(|m| PolicyConfig::HpaManifest(m.manifest, m.metric_names)),
-            other => Err(de::Error::unknown_variant(other, POLICIES)),
-        }
-    }
-}
-
-thread_local! {
-    /// (section, entry name) -> tag, from the first pass.
-    static TAGS: RefCell<BTreeMap<(String, String), String>> = const { RefCell::new(BTreeMap::new()) };
-}
-
-struct TagSeed<T>(String, PhantomData<T>);
-
-impl<'de, T: Tagged> DeserializeSeed<'de> for TagSeed<T> {
-    type Value = T;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-        T::from_tag(&self.0, d)
-    }
-}
-
-impl<'de, T: Tagged> Deserialize<'de> for TaggedList<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(PhantomData<T>);
-        impl<'de, T: Tagged> Visitor<'de> for V<T> {
-            type Value = TaggedList<T>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "a table of [{}.<name>] entries", T::SECTION)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TaggedList<T>, A::Error> {
-                let mut out = Vec::new();
-                while let Some(name) = map.next_key::<String>()? {
-                    let key = (T::SECTION.to_string(), name.clone());
-                    let tag = TAGS.with(|k| k.borrow().get(&key).cloned());
-                    let tag = tag.ok_or_else(|| de::Error::missing_field(T::TAG))?;
-                    out.push((name, map.next_value_seed(TagSeed::<T>(tag, PhantomData))?));
-                }
-                Ok(TaggedList(out))
-            }
-        }
-        d.deserialize_map(V(PhantomData))
-    }
-}
-
-/// Deserializes a table of named entries into a vector in file order.
-pub(crate) fn ordered<'de, D, T>(d: D) -> Result<Vec<(String, T)>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    struct V<T>(PhantomData<T>);
-    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-        type Value = Vec<(String, T)>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a table of named entries")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some((k, v)) = map.next_entry::<String, T>()? {
-                out.push((k, v));
-            }
-            Ok(out)
-        }
-    }
-    d.deserialize_map(V(PhantomData))
-}
-
-/// First pass: only each component's kind.
-#[derive(Deserialize)]
-struct KindsPass {
-    #[serde(default)]
-    components: BTreeMap<String, KindOnly>,
-    #[serde(default)]
-    autoscaler: BTreeMap<String, PolicyOnly>,
-}
-
-#[derive(Deserialize)]
-struct PolicyOnly {
-    policy: PolicyName,
-    #[serde(default)]
-    manifest: Option<toml::Value>,
-}
-
-/// `policy = "hpa"` given as a Kubernetes manifest file.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ManifestRef {
-    #[serde(default, rename = "policy")]
-    _policy: Option<String>,
-    /// HorizontalPodAutoscaler YAML, relative to the scenario file.
-    manifest: String,
-    /// The scalesim metric each of the manifest's metric names stands for:
-    /// `{ http_requests_per_second = "rps" }`.
-    #[serde(default)]
-    metric_names: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum PolicyName {
-    Static,
-    Scheduled,
-    Hpa,
-    Simple,
-    Step,
-    Target,
-    Predictive,
-}
-
-impl PolicyName {
-    fn as_str(&self) -> &'static str {
-        match self {
-            PolicyName::Static => "static",
-            PolicyName::Scheduled => "scheduled",
-            PolicyName::Hpa => "hpa",
-            PolicyName::Simple => "simple",
-            PolicyName::Step => "step",
-            PolicyName::Target => "target",
-            PolicyName::Predictive => "predictive",
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct KindOnly {
-    kind: KindName,
-}
-
-/// A `kind` string, checked against the registry ([`KINDS`]).
-struct KindName(&'static str);
-
-impl<'de> Deserialize<'de> for KindName {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        KINDS
-            .iter()
-            .find(|k| **k == s)
-            .map(|k| KindName(k))
-            .ok_or_else(|| de::Error::unknown_variant(&s, KINDS))
-    }
-}
-
-impl KindName {
-    fn as_str(&self) -> &'static str {
-        self.0
-    }
 }
 
 /// A loaded, checked scenario.
@@ -465,23 +266,8 @@ pub fn load_str(
     };
     let spanned = parse_spanned(&src)?;
     let serde_err = |e: toml::de::Error| serde_diagnostic(&src, &spanned, e);
-    let kinds: KindsPass = toml::from_str(&text).map_err(serde_err)?;
-    TAGS.with(|k| {
-        let mut k = k.borrow_mut();
-        k.clear();
-        for (n, c) in &kinds.components {
-            k.insert(("components".into(), n.clone()), c.kind.as_str().into());
-        }
-        for (n, a) in &kinds.autoscaler {
-            let tag = match (&a.policy, &a.manifest) {
-                (PolicyName::Hpa, Some(_)) => "hpa-manifest",
-                (p, _) => p.as_str(),
-            };
-            k.insert(("autoscaler".into(), n.clone()), tag.into());
-        }
-    });
-    let parsed = toml::from_str::<Scenario>(&text);
-    TAGS.with(|k| k.borrow_mut().clear());
+    let parsed =
+        tags::with_tags(&text, false, || toml::from_str::<Scenario>(&text)).map_err(serde_err)?;
     let mut scenario = parsed.map_err(serde_err)?;
     if scenario.name.is_empty() {
         scenario.name = default_name.to_string();
@@ -504,39 +290,16 @@ pub fn load_str(
         }
     }
     for (name, policy) in &mut scenario.autoscaler.0 {
-        if let PolicyConfig::HpaManifest(m, names) = policy {
-            let path = dir.join(&*m);
-            let field = format!("autoscaler.{name}.manifest");
-            let yaml = read_text(&path).map_err(|(lc, e)| {
-                let at = lc.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
-                located(
-                    &field,
-                    format!("cannot read the manifest {}{at}: {e}", path.display()),
-                )
-            })?;
-            let mut cfg = Hpa::from_manifest(&yaml).map_err(|e| {
-                let sep = if e.line_col.is_some() { ":" } else { ": " };
-                located(&field, format!("{}{sep}{e}", path.display()))
-            })?;
-            for (from, to) in names.iter() {
-                let used = cfg.metrics.iter_mut().filter(|x| &x.name == from);
-                let mut n = 0;
-                for x in used {
-                    x.name = to.clone();
-                    n += 1;
-                }
-                if n == 0 {
-                    let read: Vec<&str> = cfg.metrics.iter().map(|x| x.name.as_str()).collect();
-                    return Err(located(
-                        &format!("autoscaler.{name}.metric_names.{from}"),
-                        format!(
-                            "the manifest {} reads no metric {from:?}; it reads {read:?}",
-                            path.display()
-                        ),
-                    ));
-                }
+        let mut at = vec![(format!("autoscaler.{name}"), policy)];
+        while let Some((base, policy)) = at.pop() {
+            if let PolicyConfig::Combined(c) = policy {
+                let members = c.policies.iter_mut().enumerate();
+                at.extend(members.map(|(i, p)| (format!("{base}.policies.{i}"), p)));
+                continue;
             }
-            *policy = PolicyConfig::Hpa(cfg);
+            if let PolicyConfig::HpaManifest(m, names) = policy {
+                *policy = PolicyConfig::Hpa(load_manifest(dir, m, names, &base, &located)?);
+            }
         }
     }
     let system = to_system(&scenario, &calendar, 0);
@@ -561,13 +324,52 @@ pub fn load_str(
     })
 }
 
+/// The HPA of the manifest `m` (relative to `dir`) named by the autoscaler
+/// at `base`, its metrics renamed by `names`.
+fn load_manifest(
+    dir: &Path,
+    m: &str,
+    names: &BTreeMap<String, String>,
+    base: &str,
+    located: &dyn Fn(&str, String) -> Diagnostics,
+) -> Result<scalesim_models::policy::hpa::HpaConfig, Diagnostics> {
+    let path = dir.join(m);
+    let field = format!("{base}.manifest");
+    let yaml = read_text(&path).map_err(|(lc, e)| {
+        let at = lc.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
+        located(
+            &field,
+            format!("cannot read the manifest {}{at}: {e}", path.display()),
+        )
+    })?;
+    let mut cfg = Hpa::from_manifest(&yaml).map_err(|e| {
+        let sep = if e.line_col.is_some() { ":" } else { ": " };
+        located(&field, format!("{}{sep}{e}", path.display()))
+    })?;
+    for (from, to) in names.iter() {
+        let used = cfg.metrics.iter_mut().filter(|x| &x.name == from);
+        let mut n = 0;
+        for x in used {
+            x.name = to.clone();
+            n += 1;
+        }
+        if n == 0 {
+            let read: Vec<&str> = cfg.metrics.iter().map(|x| x.name.as_str()).collect();
+            return Err(located(
+                &format!("{base}.metric_names.{from}"),
+                format!(
+                    "the manifest {} reads no metric {from:?}; it reads {read:?}",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(cfg)
+}
+
 /// A policy from a TOML file holding one `[autoscaler.<pool>]`-style table
 /// (`policy = "hpa"`, ...), for `replay-policy`.
 pub fn policy_from_toml(file: &str, text: &str) -> Result<PolicyConfig, Diagnostics> {
-    #[derive(Deserialize)]
-    struct Only {
-        policy: PolicyName,
-    }
     let src = Source {
         file,
         text,
@@ -575,9 +377,16 @@ pub fn policy_from_toml(file: &str, text: &str) -> Result<PolicyConfig, Diagnost
     };
     let spanned = parse_spanned(&src)?;
     let serde_err = |e: toml::de::Error| serde_diagnostic(&src, &spanned, e);
+    #[derive(Deserialize)]
+    struct Only {
+        policy: String,
+    }
     let only: Only = toml::from_str(text).map_err(serde_err)?;
-    let policy = PolicyConfig::from_tag(only.policy.as_str(), toml::Deserializer::new(text))
-        .map_err(serde_err)?;
+    let policy = tags::with_tags(text, true, || {
+        PolicyConfig::from_tag(&only.policy, toml::Deserializer::new(text))
+    })
+    .map_err(serde_err)?
+    .map_err(serde_err)?;
     policy
         .build(&Calendar::undated())
         .map_err(|(f, m)| Diagnostics(vec![src.diagnostic(locate(&spanned, &f), Some(f), m)]))?;
@@ -867,7 +676,7 @@ service = { dist = "const", value = "5ms" }
         ];
         let l = load_str("s.toml", GOOD, &sets, "s").unwrap();
         match &l.scenario.components.0[0].1 {
-            ComponentConfig::Pool(p) => assert_eq!(p.instances, 12),
+            scalesim_models::ComponentConfig::Pool(p) => assert_eq!(p.instances, 12),
             _ => panic!("api is a pool"),
         }
         assert_eq!(l.scenario.traffic[0].1.rate, Some(300.0));
