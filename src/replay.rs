@@ -383,6 +383,7 @@ fn recorded(
                 ready: true,
                 age_s: f64::INFINITY,
                 values: vec![None; metrics.len()],
+                cores: 1,
             })
             .collect();
         for (i, n, f) in &pod_cols {

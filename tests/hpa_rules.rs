@@ -39,6 +39,7 @@ fn pod(ready: bool, age_s: f64, values: &[Option<f64>]) -> Pod {
         ready,
         age_s,
         values: values.to_vec(),
+        cores: 1,
     }
 }
 

@@ -2,7 +2,8 @@
 //! largest-capacity rule, tracking policies that scale in only together, a
 //! business-hours floor under a dynamic policy), a manual scale under an
 //! HPA, and scaling to zero (refused where the real controller would leave
-//! the pool stuck there; KEDA's scale to zero and back for an HPA).
+//! the pool stuck there; KEDA's scale to zero and back for an HPA); the
+//! VPA's recommendation and its updater's evictions.
 
 mod common;
 use common::*;
@@ -293,4 +294,152 @@ fn combined_members_are_checked_where_they_are_written() {
         e.contains("autoscaler.api.policies") && e.contains("two HPAs"),
         "{e}"
     );
+}
+
+/// 6 one-core async pods at utilisation `rho` (exponential service, 30 ms),
+/// from 10:00 to 20:00 only when `peaks`, else all day, under a VPA in
+/// `mode`.
+fn vpa(rho: f64, peaks: bool, mode: &str) -> String {
+    let rate = rho * 6.0 / 0.03;
+    let daily = if peaks {
+        "daily = { peak_hours = \"10:00-20:00\", peak = 1.0, off_peak = 0.3, ramp = \"0s\" }"
+    } else {
+        ""
+    };
+    format!(
+        r#"
+name = "vpa-validation"
+duration = "16h"
+sample = "5m"
+seed = 9
+
+[traffic.web]
+rate = {rate}
+to = "api"
+{daily}
+
+[components.api]
+kind = "pool"
+io = "async"
+instances = 6
+concurrency = 1
+service = {{ dist = "exp", mean = "30ms" }}
+instance_type = "c5.large"
+provision_time = "30s"
+
+[autoscaler.api]
+policy = "vpa"
+update_mode = "{mode}"
+max_cores = 4
+"#
+    )
+}
+
+/// The numbers of a VPA reason: (lower bound, target).
+fn bounds(reason: &str) -> (f64, f64) {
+    let num = |after: &str| -> f64 {
+        let at = reason.find(after).unwrap() + after.len();
+        reason[at..].split(' ').next().unwrap().parse().unwrap()
+    };
+    (num("(bounds "), num("cpu target "))
+}
+
+#[test]
+fn the_vpa_recommends_the_90th_percentile_plus_15_percent_and_evicts_by_its_rules() {
+    // All day at 90%: each pod's per-minute CPU is about 0.9 core, so the
+    // 90th percentile x 1.15 asks for more than 1 core (2 whole cores).
+    // Once the history is an hour old the lower bound (the median x 1.15,
+    // x (1 + 0.001 / days)^-2) passes the 1-core request: the pods are
+    // outside the bounds and evicted, 3 at a time (floor(6 x 0.5)), the
+    // second round a minute later once the first's replacements are up.
+    let r = run_text(&vpa(0.9, false, "recreate"), 0);
+    let ev = &r.report.scaling_events;
+    for e in ev {
+        println!("{:>6} {}", e.t_s, e.reason);
+    }
+    let (_, target) = bounds(&ev[0].reason);
+    assert!(ev[0].reason.contains("-> 2 cores"), "{}", ev[0].reason);
+    assert!((0.9 * 1.15..1.25).contains(&target), "{target}");
+    let rounds: Vec<_> = ev
+        .iter()
+        .filter(|e| e.reason.contains("evicting"))
+        .collect();
+    assert_eq!(rounds.len(), 2, "{rounds:?}");
+    assert!(rounds
+        .iter()
+        .all(|e| e.reason.ends_with("evicting 3 pod(s)")));
+    assert!(
+        bounds(&rounds[0].reason).0 >= 0.9995,
+        "{}",
+        rounds[0].reason
+    );
+    assert!(ev
+        .iter()
+        .filter(|e| e.t_s < rounds[0].t_s)
+        .all(|e| bounds(&e.reason).0 < 1.0005));
+    assert_eq!(rounds[1].t_s - rounds[0].t_s, 60.0);
+    let api = r.summary.components.get("api").unwrap();
+    assert_eq!(api.evictions, Some(6));
+    // Twice the cores for the same work: the CPU halves (0.9 x 6 / 12 =
+    // 0.45; a 5-minute window of 54,000 requests spreads by about 1%).
+    for w in r
+        .report
+        .timeseries
+        .iter()
+        .filter(|w| w.component == "api" && w.t_s > 3.0 * 3600.0)
+    {
+        let cpu = w.cpu.unwrap();
+        assert!((cpu - 0.45).abs() < 0.03, "{} s: cpu {cpu}", w.t_s);
+        assert_eq!(w.instances, Some(6));
+    }
+    // Busy 10:00-20:00 only: the median stays low, the 1-core request is
+    // within the bounds, and the pods go only once 12 hours old (12:00),
+    // after the target reached 2 cores.
+    let r = run_text(&vpa(0.9, true, "recreate"), 0);
+    let ev = &r.report.scaling_events;
+    let rounds: Vec<_> = ev
+        .iter()
+        .filter(|e| e.reason.contains("evicting"))
+        .collect();
+    println!("{rounds:?}");
+    assert_eq!(rounds.len(), 2);
+    assert!((12.0 * 3600.0..=12.0 * 3600.0 + 60.0).contains(&rounds[0].t_s));
+    assert!(bounds(&rounds[0].reason).0 < 1.0);
+    // "off" recommends without changing anything; "initial" sizes only
+    // new pods (none here: nothing evicts).
+    for mode in ["off", "initial"] {
+        let r = run_text(&vpa(0.9, false, mode), 0);
+        let api = r.summary.components.get("api").unwrap();
+        assert_eq!(api.evictions, None, "{mode}");
+        assert!(r
+            .report
+            .scaling_events
+            .iter()
+            .all(|e| !e.reason.contains("evicting")));
+    }
+    // At 80% the target (0.8 x 1.15 and the spread of a minute's CPU)
+    // stays within 1 core.
+    let r = run_text(&vpa(0.8, false, "recreate"), 0);
+    assert!(r
+        .report
+        .scaling_events
+        .iter()
+        .all(|e| !e.reason.contains("-> 2")));
+}
+
+#[test]
+fn a_vpa_is_refused_where_it_cannot_size_cpu() {
+    let text = vpa(0.5, false, "recreate");
+    let e = load_error(&text.replace("io = \"async\"\n", ""));
+    assert!(
+        e.contains("autoscaler.api.policy") && e.contains("blocking pool"),
+        "{e}"
+    );
+    let e = load_error(&text.replace("max_cores = 4", "max_cores = 1000"));
+    assert!(
+        e.contains("autoscaler.api.max_cores") && e.contains("448"),
+        "{e}"
+    );
+    let e = load_error(&text.replace("update_mode = \"recreate\"", "update_mode = \"inplace\""));
+    assert!(e.contains("update_mode"), "{e}");
 }

@@ -296,6 +296,20 @@ impl SystemConfig {
                 ),
             }
             let comp = names.get(name.as_str()).map(|&i| &self.components[i]);
+            if let (PolicyConfig::Vpa(_), Some((_, c))) = (a, comp) {
+                let io_async = c
+                    .lifecycle()
+                    .is_some_and(|p| p.io == crate::fleet::pool_config::Io::Async);
+                if c.kind() != "pool" || !io_async {
+                    issue(
+                        format!("{base}.policy"),
+                        format!(
+                            "a VPA sizes the CPU request of pods, which is the cores of an io = \"async\" pool; {name:?} is {}",
+                            if c.kind() == "pool" { "a blocking pool (its threads are not CPU requests)".to_string() } else { format!("a {}", c.kind()) }
+                        ),
+                    );
+                }
+            }
             for (f, m) in self.check_autoscaler_bounds(name, a, comp.map(|c| &c.1)) {
                 issue(format!("{base}.{f}"), m);
             }

@@ -1,6 +1,7 @@
 //! What went wrong, drawn over the timeline panels: outages as shaded
 //! bands, instance failures and spot reclaims as solid vertical rules,
-//! health-check ejections and spot notices as dashed ones — so a reader
+//! health-check ejections, spot notices and a VPA's evictions as dashed
+//! ones — so a reader
 //! sees the latency rise or the instances fall where the incident struck
 //! (`incidents.csv` lists the same events).
 
@@ -17,14 +18,17 @@ const FAR: f64 = 1e300;
 const EJECTED: RGBColor = RGBColor(0xe6, 0x7e, 0x22);
 /// Spot interruption notices.
 const SPOT: RGBColor = RGBColor(0x7b, 0x3f, 0xa0);
+/// Evictions by a vertical autoscaler.
+const EVICTED: RGBColor = RGBColor(0x16, 0xa0, 0x85);
 
 /// The kinds of mark, in legend order: (what starts with, colour,
 /// dashed, legend label).
-const MARKS: [(&str, RGBColor, bool, &str); 4] = [
+const MARKS: [(&str, RGBColor, bool, &str); 5] = [
     ("failed", FAILED, false, "instance failure"),
     ("reclaimed", FAILED, false, "spot instance reclaimed"),
     ("ejected", EJECTED, true, "ejected by health checks"),
     ("spot interruption", SPOT, true, "spot interruption notice"),
+    ("evicted", EVICTED, true, "evicted to resize (VPA)"),
 ];
 
 /// The layers marking `incidents` (of `component` only, when given; every

@@ -81,6 +81,9 @@ pub(crate) fn instances_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
             if outs + ins > 0 {
                 title.push_str(&format!("; {outs} scale-outs, {ins} scale-ins"));
             }
+            if let Some(n) = j.evictions {
+                title.push_str(&format!("; {n} pods evicted to resize them"));
+            }
         }
         fig.head
             .legend
@@ -100,6 +103,15 @@ pub(crate) fn instances_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
 
 /// Whether fleet `i`'s ready or desired instances change during the run.
 fn changes_size(c: &Ctx, i: usize) -> bool {
+    let name = &c.data.comps[i].0;
+    let resized = c
+        .run
+        .incidents
+        .iter()
+        .any(|x| &x.component == name && x.what.starts_with("evicted"));
+    if resized {
+        return true;
+    }
     let size = |w: usize| c.data.comps[i].2[w].map(|r| (r.instances, r.instances_desired));
     let mut sizes = (0..c.data.len()).filter_map(size);
     let first = sizes.next();

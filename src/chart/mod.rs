@@ -23,7 +23,7 @@
 //! | `load` | offered load (arrivals/s) and throughput (completions/s), rejections/s when any |
 //! | `latency` | end-to-end p50/p95/p99 per window, with each latency SLO as a labelled dashed line; with job queues, a second panel with each queue's job latency (enqueue to done, p99 and mean) |
 //! | `utilization` | two panels: utilization (%) per pool, and mean queue length per pool with each job queue's mean depth (dashed) |
-//! | `instances` | one panel per fleet that changes size (an autoscaled pool, a rollout, failures): its ready instances and its desired ones (ready + provisioning, warming or down); fixed-size fleets (cache nodes, databases, static pools) are named in the subtitle, not drawn; a message when no fleet changes size |
+//! | `instances` | one panel per fleet that changes size (an autoscaled pool, a rollout, failures): its ready instances and its desired ones (ready + provisioning, warming or down); fixed-size fleets (cache nodes, databases, static pools) are named in the subtitle, not drawn; a VPA's evictions marked; a message when no fleet changes size |
 //! | `cost` | cost per hour per priced component, stacked, with the total; below, the cumulative cost since the start |
 //! | `llm` | only with LLM or batch components ([`SERVING_CHART`]): p99 time to first token and p99 time per output token, each on its own axis with its SLO, output tokens/s, KV-cache use and requests per step, per component |
 //!

@@ -295,6 +295,10 @@ pub struct ComponentJson {
     /// Scale-in decisions of its autoscaler.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale_ins: Option<u32>,
+    /// Pods a vertical autoscaler (`policy = "vpa"`) evicted to resize
+    /// them (present when it evicted any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evictions: Option<u32>,
     /// The bill of this component, USD (0 when it has no `instance_type`
     /// or `price_per_hour`).
     pub cost_usd: f64,
@@ -871,6 +875,7 @@ fn component(c: &ComponentReport, r: &RunReport) -> ComponentJson {
         breaker_opens: c.attempts.map(|a| a.breaker_opens),
         scale_outs: c.instances.map(|_| c.scale_outs),
         scale_ins: c.instances.map(|_| c.scale_ins),
+        evictions: (c.evictions > 0).then_some(c.evictions),
         cost_usd: c.cost_usd.unwrap_or(0.0),
         cost_per_month: c
             .cost_measured_usd

@@ -387,6 +387,15 @@ pub fn policy_from_toml(file: &str, text: &str) -> Result<PolicyConfig, Diagnost
     })
     .map_err(serde_err)?
     .map_err(serde_err)?;
+    if matches!(policy, PolicyConfig::Vpa(_)) {
+        let f = "policy".to_string();
+        let m = "replay-policy replays replica counts; a VPA resizes pods by evicting them, which needs a simulation: run a scenario with it".to_string();
+        return Err(Diagnostics(vec![src.diagnostic(
+            locate(&spanned, &f),
+            Some(f),
+            m,
+        )]));
+    }
     policy
         .build(&Calendar::undated())
         .map_err(|(f, m)| Diagnostics(vec![src.diagnostic(locate(&spanned, &f), Some(f), m)]))?;

@@ -10,6 +10,7 @@ use scalesim_models::policy::combined::CombinedConfig;
 use scalesim_models::policy::hpa::HpaConfig;
 use scalesim_models::policy::predictive::PredictiveConfig;
 use scalesim_models::policy::schedule::{ManualConfig, ScheduledConfig, StaticConfig};
+use scalesim_models::policy::vpa::VpaConfig;
 use scalesim_models::policy::{PolicyConfig, POLICIES};
 use scalesim_models::ComponentConfig;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -71,6 +72,7 @@ impl Tagged for PolicyConfig {
             "target" => TargetConfig::deserialize(d).map(PolicyConfig::Target),
             "predictive" => PredictiveConfig::deserialize(d).map(PolicyConfig::Predictive),
             "manual" => ManualConfig::deserialize(d).map(PolicyConfig::Manual),
+            "vpa" => VpaConfig::deserialize(d).map(PolicyConfig::Vpa),
             "combined" => CombinedTable::deserialize(d).map(|c| {
                 PolicyConfig::Combined(CombinedConfig {
                     policies: c.policies.0,
@@ -277,6 +279,7 @@ enum PolicyName {
     Predictive,
     Manual,
     Combined,
+    Vpa,
 }
 
 impl PolicyName {
@@ -291,6 +294,7 @@ impl PolicyName {
             PolicyName::Predictive => "predictive",
             PolicyName::Manual => "manual",
             PolicyName::Combined => "combined",
+            PolicyName::Vpa => "vpa",
         }
     }
 }

@@ -12,6 +12,10 @@ use crate::system::{ConfigIssue, SystemConfig};
 use scalesim_sim::{from_secs, stream, to_secs, Scheduler, SimRng, Time};
 use std::collections::{BTreeMap, VecDeque};
 
+/// One closed metric window: (closing time, metrics, pods, and each pod's
+/// (instance, generation)).
+type Snapshot = (Time, Vec<Metric>, Vec<Pod>, Vec<(u32, u32)>);
+
 /// A fleet's autoscaler: its policy and its metrics pipeline.
 pub struct Scaler {
     pub(crate) comp: CompId,
@@ -21,8 +25,9 @@ pub struct Scaler {
     delay: Time,
     provision: Option<Dist>,
     rng: SimRng,
-    /// Metric windows (closing time, metrics, pods), oldest first.
-    snapshots: VecDeque<(Time, Vec<Metric>, Vec<Pod>)>,
+    /// Metric windows (closing time, metrics, pods, and each pod's
+    /// (instance, generation)), oldest first.
+    snapshots: VecDeque<Snapshot>,
     /// Counters at the last window close.
     last: Counters,
     /// (generation, busy integral) of each instance at the last close.
@@ -149,7 +154,7 @@ impl System {
                 metrics.push(metric(&cm.name, value));
             }
         }
-        let pods = pods(
+        let (pods, ids) = pods(
             pool,
             kind.pods_share_cpu(),
             &metrics,
@@ -158,7 +163,7 @@ impl System {
             dt,
         );
         sc.last = c;
-        sc.snapshots.push_back((now, metrics, pods));
+        sc.snapshots.push_back((now, metrics, pods, ids));
         // Keep what a delayed read may still need.
         while sc.snapshots.len() > 2 && sc.snapshots[1].0 + sc.delay <= now {
             sc.snapshots.pop_front();
@@ -176,10 +181,10 @@ impl System {
         let (current, ready) = (pool.desired(), pool.ready());
         let sc = &mut self.scalers[k];
         let visible = sc.snapshots.iter().rev().find(|x| x.0 + sc.delay <= now);
-        let empty = (Vec::new(), Vec::new());
-        let (metrics, pods) = visible
-            .map(|x| (&x.1, &x.2))
-            .unwrap_or((&empty.0, &empty.1));
+        let empty = (Vec::new(), Vec::new(), Vec::new());
+        let (metrics, pods, ids) = visible
+            .map(|x| (&x.1, &x.2, &x.3))
+            .unwrap_or((&empty.0, &empty.1, &empty.2));
         let obs = Observation {
             now_s: to_secs(now),
             current,
@@ -188,7 +193,16 @@ impl System {
             pods,
         };
         let decision = sc.controller.evaluate(&obs);
+        let resize = sc.controller.resize(&obs).map(|r| {
+            let evict: Vec<(u32, u32)> = r.evict.iter().map(|&k| ids[k]).collect();
+            (r, evict)
+        });
         self.stats[c].forecast = sc.controller.forecast();
+        if let Some((r, evict)) = resize {
+            // A vertical policy leaves the count alone.
+            self.resize(s, k, r, &evict);
+            return;
+        }
         if decision.desired == current {
             return;
         }
@@ -224,6 +238,77 @@ impl System {
             ready,
             reason: decision.reason,
         });
+    }
+
+    /// Applies vertical decision `r` of scaler `k`: new instances get
+    /// `r.cores`; each of `evict` (instance, generation) still ready is
+    /// drained and replaced at once by one of the new size, as the VPA
+    /// updater's eviction and the ReplicaSet's replacement do.
+    fn resize(
+        &mut self,
+        s: &mut Scheduler<Ev>,
+        k: usize,
+        r: crate::policy::Resize,
+        evict: &[(u32, u32)],
+    ) {
+        let now = s.now();
+        let sc = &mut self.scalers[k];
+        let comp = sc.comp;
+        let c = comp.index();
+        let (rng, provision) = (&mut sc.rng, &sc.provision);
+        let Some(pool) = self.comps[c].fleet_mut() else {
+            return;
+        };
+        let before = pool.size();
+        pool.set_size(r.cores);
+        let mut evicted = Vec::new();
+        for &(inst, gen) in evict {
+            let x = pool.instances()[inst as usize];
+            if x.generation() != gen || x.phase != Phase::Ready {
+                continue;
+            }
+            if pool.drain(inst) {
+                let x = pool.instances()[inst as usize];
+                self.stats[c].closed_cost += self.flow.closed(comp, &x, now);
+            }
+            let new = pool.request(now);
+            let gen = pool.instances()[new as usize].generation();
+            let boot = provision.as_ref().map(|d| d.sample(rng)).unwrap_or(0);
+            s.after(
+                boot,
+                Ev::Boot {
+                    comp,
+                    inst: new,
+                    gen,
+                },
+            );
+            evicted.push(inst);
+        }
+        let name = &self.cfg.components[c].0;
+        for &inst in &evicted {
+            self.incidents.push(crate::measure::Incident {
+                t_s: to_secs(now),
+                component: name.clone(),
+                instance: inst,
+                what: "evicted to resize (vpa)",
+            });
+        }
+        let evicted = evicted.len() as u32;
+        if evicted > 0 {
+            self.stats[c].evictions += evicted;
+            self.fleet_changed(c, now);
+        }
+        if evicted > 0 || before != r.cores {
+            let desired = self.comps[c].fleet().map_or(0, |p| p.desired());
+            self.scaling_events.push(ScalingEvent {
+                t_s: to_secs(now),
+                component: self.cfg.components[c].0.clone(),
+                from: desired,
+                to: desired,
+                ready: self.comps[c].fleet().map_or(0, |p| p.ready()),
+                reason: r.reason,
+            });
+        }
     }
 
     /// An instance of fleet `comp` finished booting (`ready`: its readiness
@@ -265,10 +350,8 @@ fn pods(
     last_pods: &mut Vec<(u32, f64)>,
     now: Time,
     dt: f64,
-) -> Vec<Pod> {
+) -> (Vec<Pod>, Vec<(u32, u32)>) {
     use crate::policy::metric as m;
-    let ready = pool.ready();
-    let conc = pool.slots().max(1) as f64 / ready.max(1) as f64;
     let shared_cpu = shared_cpu.then(|| {
         metrics
             .iter()
@@ -277,14 +360,20 @@ fn pods(
     });
     last_pods.resize(pool.instances().len(), (u32::MAX, 0.0));
     let mut pods = Vec::new();
-    for (x, last) in pool.instances().iter().zip(last_pods.iter_mut()) {
+    let mut ids = Vec::new();
+    for (k, (x, last)) in pool
+        .instances()
+        .iter()
+        .zip(last_pods.iter_mut())
+        .enumerate()
+    {
         let integral = x.cpu_integral(now);
         if matches!(x.phase, Phase::Warming | Phase::Ready) {
             let ready_pod = x.phase == Phase::Ready;
             let cpu = match shared_cpu {
                 Some(c) => c.filter(|_| ready_pod),
                 None => (ready_pod && last.0 == x.generation())
-                    .then(|| (integral - last.1) / (conc * dt)),
+                    .then(|| (integral - last.1) / (x.slots().max(1) as f64 * dt)),
             };
             let values = metrics
                 .iter()
@@ -300,9 +389,11 @@ fn pods(
                 ready: ready_pod,
                 age_s: to_secs(now.saturating_sub(x.requested_at)),
                 values,
+                cores: x.slots(),
             });
+            ids.push((k as u32, x.generation()));
         }
         *last = (x.generation(), integral);
     }
-    pods
+    (pods, ids)
 }

@@ -390,7 +390,7 @@ impl Flow {
     /// The price per hour of instance `x` of component `c` (None: not
     /// priced).
     pub(crate) fn price(&self, c: CompId, x: &crate::fleet::pool::Instance) -> Option<f64> {
-        let h = self.hourly[c.index()]?;
+        let h = self.hourly[c.index()]? * x.size;
         Some(if x.spot {
             h * self.spot_factor[c.index()]
         } else {

@@ -210,6 +210,7 @@ impl System {
             instances_max: cfg.instances(),
             scale_outs: st.scale_outs,
             scale_ins: st.scale_ins,
+            evictions: st.evictions,
             cost_usd: self.bill(i, end),
             cost_measured_usd: self
                 .accrued(i, end)

@@ -146,6 +146,8 @@ pub struct Stats {
     pub scale_outs: u32,
     /// Scale-in decisions.
     pub scale_ins: u32,
+    /// Instances a vertical autoscaler evicted to resize them.
+    pub evictions: u32,
     /// Response times in the current autoscaler metric window (components
     /// with an autoscaler only).
     pub scaler_window: Option<LatencyHist>,

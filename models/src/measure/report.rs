@@ -266,6 +266,8 @@ pub struct ComponentReport {
     pub scale_outs: u32,
     /// Scale-in decisions.
     pub scale_ins: u32,
+    /// Instances a vertical autoscaler evicted to resize them.
+    pub evictions: u32,
     /// LLM and batch components: what their engines measured.
     pub serving: Option<ServingReport>,
 }

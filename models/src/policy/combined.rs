@@ -81,6 +81,9 @@ impl CombinedConfig {
                 PolicyConfig::Scheduled(_) => (Role::Floor, "scheduled"),
                 PolicyConfig::Predictive(_) => (Role::Floor, "predictive"),
                 PolicyConfig::Manual(_) => (Role::Manual, "manual"),
+                PolicyConfig::Vpa(_) => {
+                    return issue(at, "a VPA changes the pods' size, not their number: give it its own pool (a VPA and an HPA on the same CPU fight, Kubernetes warns)");
+                }
                 PolicyConfig::Static(_) => {
                     return issue(at, "a static member never acts: leave it out");
                 }

@@ -14,6 +14,7 @@
 //!   model of the CloudWatch alarm;
 //! - [`schedule`]: static and scheduled (clock-driven) capacity;
 //! - [`predictive`]: seasonal-naive forecast, provisioned ahead;
+//! - [`vpa`]: the Kubernetes VerticalPodAutoscaler (CPU requests);
 //! - [`zero`]: an HPA that scales to zero and back, as KEDA does;
 //! - [`combined`]: several of these on one fleet, by the AWS and
 //!   Kubernetes rules.
@@ -23,6 +24,7 @@ pub mod combined;
 pub mod hpa;
 pub mod predictive;
 pub mod schedule;
+pub mod vpa;
 pub mod zero;
 
 // ---------------------------------------------------------------------------
@@ -201,6 +203,9 @@ pub struct Pod {
     /// Per-metric values of this pod, in the order of
     /// [`Observation::metrics`]; None when the pod has no sample.
     pub values: Vec<Option<f64>>,
+    /// Its CPU request in cores (an async pool's cores per instance; 1
+    /// when not known, as in a replayed file).
+    pub cores: u32,
 }
 
 /// Everything a policy is told at one evaluation.
@@ -241,6 +246,18 @@ pub struct Decision {
     pub reason: String,
 }
 
+/// What a vertical policy decided at one evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resize {
+    /// Cores per instance that new instances get.
+    pub cores: u32,
+    /// Pods to evict now (indices into [`Observation::pods`]): each is
+    /// drained and replaced by one of the new size.
+    pub evict: Vec<usize>,
+    /// Why, for `scaling_events.csv` (empty: nothing to say).
+    pub reason: String,
+}
+
 /// A scaling policy: evaluated every [`Controller::period_s`] seconds.
 pub trait Controller {
     /// Seconds between evaluations (HPA sync period, alarm period, ...).
@@ -251,6 +268,13 @@ pub trait Controller {
 
     /// Decides the desired capacity at one evaluation.
     fn evaluate(&mut self, obs: &Observation) -> Decision;
+
+    /// For vertical policies ([`vpa`]): the size new instances get and the
+    /// pods to replace now, decided after [`Controller::evaluate`] at the
+    /// same evaluation.
+    fn resize(&mut self, _obs: &Observation) -> Option<Resize> {
+        None
+    }
 
     /// For forecasting policies: the load (requests/s) forecast for the
     /// time of the last evaluation, to draw against the actual load.
@@ -286,6 +310,8 @@ pub enum PolicyConfig {
     Manual(schedule::ManualConfig),
     /// `policy = "combined"`: several policies on one fleet.
     Combined(combined::CombinedConfig),
+    /// `policy = "vpa"`: Kubernetes VerticalPodAutoscaler.
+    Vpa(vpa::VpaConfig),
 }
 
 /// The `policy` names this version knows.
@@ -299,6 +325,7 @@ pub const POLICIES: &[&str] = &[
     "predictive",
     "manual",
     "combined",
+    "vpa",
 ];
 
 impl PolicyConfig {
@@ -307,7 +334,9 @@ impl PolicyConfig {
     pub fn capacities(&self) -> Vec<(String, u32)> {
         let group = |min: u32, max: u32| vec![("min".to_string(), min), ("max".to_string(), max)];
         match self {
-            PolicyConfig::Static(_) | PolicyConfig::HpaManifest(..) => Vec::new(),
+            PolicyConfig::Static(_) | PolicyConfig::HpaManifest(..) | PolicyConfig::Vpa(_) => {
+                Vec::new()
+            }
             PolicyConfig::Scheduled(c) => {
                 let mut v = vec![
                     ("capacity".to_string(), c.capacity),
@@ -351,6 +380,7 @@ impl PolicyConfig {
         match self {
             PolicyConfig::Static(_) | PolicyConfig::HpaManifest(..) => ("period", 0.0),
             PolicyConfig::Scheduled(_) | PolicyConfig::Manual(_) => ("period", 0.0),
+            PolicyConfig::Vpa(_) => ("period", 0.0),
             PolicyConfig::Combined(c) => c
                 .policies
                 .iter()
@@ -388,6 +418,7 @@ impl PolicyConfig {
             PolicyConfig::Predictive(c) => Some(Box::new(predictive::Predictive::new(c)?)),
             PolicyConfig::Manual(c) => Some(Box::new(schedule::Manual::new(c, cal)?)),
             PolicyConfig::Combined(c) => Some(Box::new(combined::Combined::new(c, cal)?)),
+            PolicyConfig::Vpa(c) => Some(Box::new(vpa::Vpa::new(c)?)),
             PolicyConfig::HpaManifest(..) => {
                 return issue("manifest", "the manifest was not loaded");
             }

@@ -64,7 +64,7 @@ impl Pool {
     /// for one (handed to it as a `resumed` [`Release`]).
     pub fn resume(&mut self, inst: u32, visit: u32, now: Time) -> bool {
         let i = &mut self.instances[inst as usize];
-        if i.busy < self.concurrency {
+        if i.busy < i.cores {
             i.away -= 1;
             i.set_busy(now, i.busy + 1);
             if i.phase == Phase::Ready {
@@ -94,14 +94,13 @@ impl Pool {
     /// the next waiting arrival, (visit, instance); or the core is offered
     /// to arrivals (the shared queue's free-slot stack).
     fn start_waiting(&mut self, inst: u32, now: Time) -> Release {
-        let c = self.concurrency;
         let none = Release {
             next: None,
             resumed: false,
             gone: false,
         };
         let i = &mut self.instances[inst as usize];
-        if i.busy >= c {
+        if i.busy >= i.cores {
             return none;
         }
         if let Some(v) = self
@@ -141,7 +140,7 @@ impl Pool {
                     None => {
                         // Offer each free core once to the arrivals to come.
                         let gen = i.generation;
-                        while i.offered < c - i.busy {
+                        while i.offered < i.cores - i.busy {
                             i.offered += 1;
                             self.free.push((inst, gen));
                         }

@@ -53,6 +53,12 @@ pub struct Instance {
     /// The speed its CPU steps start at: 1, or a burstable instance's
     /// baseline once its credits ran out (see [`crate::fleet::credits`]).
     pub(super) speed: f64,
+    /// Its slots: threads, or an async instance's cores (the pool's
+    /// `concurrency`, or the size a vertical autoscaler gave it).
+    pub(super) cores: u32,
+    /// Its size over the configured one: what its price is multiplied by
+    /// (a pod's share of its node).
+    pub size: f64,
 }
 
 impl Instance {
@@ -70,6 +76,11 @@ impl Instance {
     /// Failures of this instance slot so far (see [`Pool::fail`]).
     pub fn lives(&self) -> u32 {
         self.lives
+    }
+
+    /// Its slots (see [`Instance::cores`]).
+    pub fn slots(&self) -> u32 {
+        self.cores
     }
 
     /// Requests it holds, computing or not.

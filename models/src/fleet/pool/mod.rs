@@ -149,7 +149,13 @@ impl Dispatch {
 /// The running pool: its instances, their free slots, and the FIFO of
 /// waiting visits (or per-instance queues behind a balancer).
 pub struct Pool {
+    /// Slots (threads, or an async pool's cores) of new instances: the
+    /// configured `concurrency`, or a vertical autoscaler's size.
     concurrency: u32,
+    /// The configured `concurrency` (what an instance's price is for).
+    base_concurrency: u32,
+    /// Slots of ready instances (they may differ in size).
+    ready_slots: u64,
     instances: Vec<Instance>,
     /// One entry per free slot of a ready instance: (instance, generation).
     /// Entries of instances that left Ready are skipped when popped.
@@ -244,6 +250,8 @@ impl Pool {
         });
         let mut p = Pool {
             concurrency: cfg.concurrency(),
+            base_concurrency: cfg.concurrency(),
+            ready_slots: 0,
             instances: Vec::with_capacity(cfg.instances as usize),
             free: Vec::with_capacity(cfg.slots() as usize),
             capacity: cfg.queue_capacity,
@@ -305,7 +313,7 @@ impl Pool {
                 return Admission::Dead(inst);
             }
             let i = &self.instances[inst as usize];
-            if i.busy < self.concurrency && i.in_flight() < self.max_in_flight {
+            if i.busy < i.cores && i.in_flight() < self.max_in_flight {
                 self.occupy(inst, now);
                 return Admission::Start(inst);
             }
@@ -379,10 +387,7 @@ impl Pool {
             // An async instance's free core is offered once per release;
             // it may have been taken since by a request it holds, or the
             // instance be at its in-flight limit.
-            if i.phase == Phase::Ready
-                && i.busy < self.concurrency
-                && i.in_flight() < self.max_in_flight
-            {
+            if i.phase == Phase::Ready && i.busy < i.cores && i.in_flight() < self.max_in_flight {
                 return Some(inst);
             }
         }
@@ -549,6 +554,8 @@ impl Pool {
             failed_at: Time::MAX,
             ejected: false,
             speed: 1.0,
+            cores: self.concurrency,
+            size: self.concurrency as f64 / self.base_concurrency.max(1) as f64,
         };
         match self
             .instances
@@ -576,8 +583,8 @@ impl Pool {
     /// leave); leaving Ready invalidates them. Returns false when the
     /// instance is gone, draining or failed (a stale lifecycle event).
     pub fn set_phase(&mut self, inst: u32, phase: Phase, now: Time) -> bool {
-        let c = self.concurrency;
         let i = &mut self.instances[inst as usize];
+        let c = i.cores;
         if matches!(i.phase, Phase::Gone | Phase::Draining | Phase::Failed) {
             return false;
         }
@@ -587,6 +594,7 @@ impl Pool {
             i.ready_at = now;
             let gen = i.generation;
             self.ready += 1;
+            self.ready_slots += c as u64;
             self.busy_ready += i.busy as u64;
             self.cpu_ready += i.cpu.n as u64;
             let free = c - i.busy.min(c);
@@ -617,7 +625,7 @@ impl Pool {
         let i = &mut self.instances[inst as usize];
         debug_assert_eq!(i.phase, Phase::Ready);
         Self::leave_ready(
-            &mut self.ready,
+            (&mut self.ready, &mut self.ready_slots),
             &mut self.busy_ready,
             &mut self.cpu_ready,
             i,
@@ -644,8 +652,9 @@ impl Pool {
     /// Instance `i` leaves Ready: its slots, busy and computing ones no
     /// longer count among the ready ones (fields apart, for the borrow of
     /// `i`).
-    fn leave_ready(ready: &mut u32, busy: &mut u64, cpu: &mut u64, i: &Instance) {
-        *ready -= 1;
+    fn leave_ready(ready: (&mut u32, &mut u64), busy: &mut u64, cpu: &mut u64, i: &Instance) {
+        *ready.0 -= 1;
+        *ready.1 -= i.cores as u64;
         *busy -= i.busy as u64;
         *cpu -= i.cpu.n as u64;
     }
@@ -669,7 +678,7 @@ impl Pool {
         let i = &mut self.instances[inst as usize];
         debug_assert_eq!(i.phase, Phase::Ready);
         Self::leave_ready(
-            &mut self.ready,
+            (&mut self.ready, &mut self.ready_slots),
             &mut self.busy_ready,
             &mut self.cpu_ready,
             i,
@@ -748,7 +757,7 @@ impl Pool {
             let i = &mut self.instances[inst as usize];
             if i.phase == Phase::Ready {
                 Self::leave_ready(
-                    &mut self.ready,
+                    (&mut self.ready, &mut self.ready_slots),
                     &mut self.busy_ready,
                     &mut self.cpu_ready,
                     i,
@@ -863,9 +872,20 @@ impl Pool {
         }
     }
 
+    /// The slots new instances get (see [`Pool::set_size`]).
+    pub fn size(&self) -> u32 {
+        self.concurrency
+    }
+
+    /// New instances get `cores` slots (a vertical autoscaler's size);
+    /// instances already there keep theirs.
+    pub fn set_size(&mut self, cores: u32) {
+        self.concurrency = cores.max(1);
+    }
+
     /// Slots of ready instances.
     pub fn slots(&self) -> u64 {
-        self.ready as u64 * self.concurrency as u64
+        self.ready_slots
     }
 
     /// Ready instances.
