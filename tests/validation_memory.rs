@@ -13,7 +13,10 @@
 //! starts, is likely.) At 1.2 lambda* the first crossing comes within a
 //! second, and the instance keeps being killed and restarted (a crash
 //! loop: the requests that queued while it restarted push it over at
-//! once), its requests lost.
+//! once), its requests lost. The kubelet's CrashLoopBackOff doubles the
+//! restart delay (10 s, 20 s, 40 s, 80 s, 160 s, then 300 s, the cap): the
+//! kills come at about 0, 10, 30, 70, 150, 310, 610, ... 3,310 s, 16 in
+//! the hour.
 
 mod common;
 use common::*;
@@ -39,6 +42,7 @@ io = "async"
 instances = 1
 concurrency = 1
 service = {{ dist = "const", value = "0.1ms" }}
+queue_capacity = 2000
 calls = ["db"]
 memory = {{ base = "300MiB", per_request = "2MiB", limit = "1GiB", request = "512MiB" }}
 
@@ -70,7 +74,7 @@ fn oom_kills_start_at_the_load_littles_law_predicts() {
         "1.2 lambda*: {m:?}, failed {} of {}",
         above.requests.failed, above.requests.arrived
     );
-    assert!(m.oom_kills > 10, "{m:?}");
+    assert!((15..=17).contains(&m.oom_kills), "{m:?}");
     assert!(above.requests.failed > 0);
     assert!(above.availability < 0.99, "{}", above.availability);
 }

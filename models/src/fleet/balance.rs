@@ -151,15 +151,23 @@ impl Balancer {
             }
         }
         let (l, w) = (load[low as usize] as i64, self.weight(low));
+        self.smooth(ready, low, |i, wi| load[i as usize] as i64 * w == l * wi)
+    }
+
+    /// nginx's smooth weighted round robin among the instances of `ready`
+    /// that `among` (given an instance and its weight) keeps, `first` one
+    /// of them: each gains its weight, the highest is picked and loses the
+    /// total.
+    fn smooth(&mut self, ready: &[u32], first: u32, among: impl Fn(u32, i64) -> bool) -> u32 {
         let mut total = 0;
-        let mut best = low;
+        let mut best = first;
         for &i in ready {
-            let wi = self.weight(i);
-            if load[i as usize] as i64 * w != l * wi {
+            let w = self.weight(i);
+            if !among(i, w) {
                 continue;
             }
-            total += wi;
-            self.current[i as usize] += wi;
+            total += w;
+            self.current[i as usize] += w;
             if self.current[i as usize] > self.current[best as usize] {
                 best = i;
             }
@@ -216,20 +224,7 @@ impl Balancer {
                 }
                 best
             }
-            Policy::Weighted => {
-                let mut total = 0;
-                let mut best = ready[0];
-                for &i in ready {
-                    let w = self.weight(i);
-                    total += w;
-                    self.current[i as usize] += w;
-                    if self.current[i as usize] > self.current[best as usize] {
-                        best = i;
-                    }
-                }
-                self.current[best as usize] -= total;
-                best
-            }
+            Policy::Weighted => self.smooth(ready, ready[0], |_, _| true),
             Policy::Hash => {
                 let h = splitmix64(key);
                 let at = self.ring.partition_point(|&(p, _)| p < h);

@@ -221,16 +221,7 @@ impl System {
             None => {
                 // Terminated: its bill closes; a replacement boots.
                 self.stats[c].closed_cost += self.flow.closed(comp, &x, now);
-                let new = pool.request(now);
-                let gen = pool.instances()[new as usize].generation();
-                s.after(
-                    boot.unwrap_or(0),
-                    Ev::Boot {
-                        comp,
-                        inst: new,
-                        gen,
-                    },
-                );
+                crate::fleet::scaler::launch(pool, s, comp, None, boot.unwrap_or(0));
             }
         }
         let what = if repair.is_some() {
@@ -260,18 +251,19 @@ impl System {
         if x.generation() != gen || x.phase != Phase::Ready {
             return;
         }
-        let gen = self.take_instance_down(s, comp, inst, true);
-        s.after(
-            restart_ms as Time * 1_000_000,
-            Ev::Repaired { comp, inst, gen },
-        );
         let now = s.now();
-        self.incident(
-            now,
-            self.cfg.components[c].0.clone(),
-            inst,
-            "out of memory (restarting)",
-        );
+        let (delay, backoff) = match self.comps[c].fleet_mut() {
+            Some(pool) => pool.restart_delay(inst, now, restart_ms as Time * 1_000_000),
+            None => return,
+        };
+        let gen = self.take_instance_down(s, comp, inst, true);
+        s.after(delay, Ev::Repaired { comp, inst, gen });
+        let what = if backoff {
+            "out of memory (CrashLoopBackOff)"
+        } else {
+            "out of memory (restarting)"
+        };
+        self.incident(now, self.cfg.components[c].0.clone(), inst, what);
     }
 
     /// Ready instance `inst` of `comp` goes down now (it failed, or an

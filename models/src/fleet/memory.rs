@@ -11,7 +11,8 @@
 //! each scrape): the `memory` metric reads the usage at the evaluation.
 //! The restart takes `restart` (default 10 s, the kubelet's first
 //! CrashLoopBackOff delay; an ECS task or a systemd unit restarts in about
-//! as long).
+//! as long), doubled for each kill in a row up to 5 minutes
+//! ([`crate::fleet::pool::Pool::restart_delay`]).
 
 use crate::units::Duration;
 use serde::de::{self, Deserializer};

@@ -12,6 +12,21 @@ use crate::system::{ConfigIssue, SystemConfig};
 use scalesim_sim::{from_secs, stream, to_secs, Scheduler, SimRng, Time};
 use std::collections::{BTreeMap, VecDeque};
 
+/// Requests a new instance of fleet `comp` (`spot` as [`Pool::request_as`]
+/// takes it) and has it boot `boot` from now; returns its index.
+pub(crate) fn launch(
+    pool: &mut Pool,
+    s: &mut Scheduler<Ev>,
+    comp: CompId,
+    spot: Option<bool>,
+    boot: Time,
+) -> u32 {
+    let inst = pool.request_as(s.now(), spot);
+    let gen = pool.instances()[inst as usize].generation();
+    s.after(boot, Ev::Boot { comp, inst, gen });
+    inst
+}
+
 /// One closed metric window: (closing time, metrics, pods, and each pod's
 /// (instance, generation)).
 type Snapshot = (Time, Vec<Metric>, Vec<Pod>, Vec<(u32, u32)>);
@@ -212,13 +227,8 @@ impl System {
         };
         if decision.desired > current {
             for _ in current..decision.desired {
-                let inst = pool.request(now);
-                let gen = pool.instances()[inst as usize].generation();
-                let boot = provision
-                    .as_ref()
-                    .map(|d| d.sample(scaler_rng))
-                    .unwrap_or(0);
-                s.after(boot, Ev::Boot { comp, inst, gen });
+                let boot = provision.as_ref().map_or(0, |d| d.sample(scaler_rng));
+                launch(pool, s, comp, None, boot);
             }
             self.stats[c].scale_outs += 1;
         } else {
@@ -271,17 +281,8 @@ impl System {
                 let x = pool.instances()[inst as usize];
                 self.stats[c].closed_cost += self.flow.closed(comp, &x, now);
             }
-            let new = pool.request(now);
-            let gen = pool.instances()[new as usize].generation();
-            let boot = provision.as_ref().map(|d| d.sample(rng)).unwrap_or(0);
-            s.after(
-                boot,
-                Ev::Boot {
-                    comp,
-                    inst: new,
-                    gen,
-                },
-            );
+            let boot = provision.as_ref().map_or(0, |d| d.sample(rng));
+            launch(pool, s, comp, None, boot);
             evicted.push(inst);
         }
         let name = &self.cfg.components[c].0;

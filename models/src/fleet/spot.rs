@@ -267,20 +267,11 @@ impl System {
         let (Some(sp), Some(pool)) = (self.spot[c].as_mut(), self.comps[c].fleet_mut()) else {
             return 0;
         };
-        let new = pool.request_as(s.now(), Some(spot));
-        pool.set_fallback(new, !spot);
-        let gen = pool.instances()[new as usize].generation();
         let boot = self.provision[c]
             .as_ref()
             .map_or(0, |d| d.sample(&mut sp.rng));
-        s.after(
-            boot,
-            Ev::Boot {
-                comp,
-                inst: new,
-                gen,
-            },
-        );
+        let new = crate::fleet::scaler::launch(pool, s, comp, Some(spot), boot);
+        pool.set_fallback(new, !spot);
         boot
     }
 

@@ -56,6 +56,9 @@ pub struct Instance {
     /// Its slots: threads, or an async instance's cores (the pool's
     /// `concurrency`, or the size a vertical autoscaler gave it).
     pub(super) cores: u32,
+    /// Restarts in a row after crashes (OOM kills), for Kubernetes'
+    /// CrashLoopBackOff (see [`super::Pool::restart_delay`]).
+    pub(super) crashes: u8,
     /// Its size over the configured one: what its price is multiplied by
     /// (a pod's share of its node).
     pub size: f64,

@@ -555,6 +555,7 @@ impl Pool {
             ejected: false,
             speed: 1.0,
             cores: self.concurrency,
+            crashes: 0,
             size: self.concurrency as f64 / self.base_concurrency.max(1) as f64,
         };
         match self
@@ -870,6 +871,25 @@ impl Pool {
                 self.cpu_ready -= 1;
             }
         }
+    }
+
+    /// How long instance `inst`, crashed now, takes to restart: `first`
+    /// doubled for each crash in a row, at most 5 minutes, the count reset
+    /// once it has run 10 minutes without a crash (the kubelet's
+    /// CrashLoopBackOff: "10s, 20s, 40s, ..., capped at five minutes ...
+    /// reset after 10 minutes", Kubernetes docs, Pod Lifecycle). Returns
+    /// (delay, true when backed off).
+    pub fn restart_delay(&mut self, inst: u32, now: Time, first: Time) -> (Time, bool) {
+        const CAP: Time = 300_000_000_000;
+        const RESET: Time = 600_000_000_000;
+        let i = &mut self.instances[inst as usize];
+        if i.ready_at == Time::MAX || now.saturating_sub(i.ready_at) >= RESET {
+            i.crashes = 0;
+        }
+        let k = i.crashes;
+        i.crashes = i.crashes.saturating_add(1).min(30);
+        let delay = first.saturating_mul(1 << k.min(30)).min(CAP.max(first));
+        (delay, k > 0)
     }
 
     /// The slots new instances get (see [`Pool::set_size`]).
