@@ -159,6 +159,22 @@ pub(crate) fn faults(c: &summary::ComponentJson) -> Vec<String> {
     if let Some(a) = c.retry_amplification.filter(|&a| a > 1.0) {
         out.push(format!("{a:.2} attempts per request"));
     }
+    if let Some(n) = c.memory.as_ref().map(|m| m.oom_kills).filter(|&n| n > 0) {
+        out.push(format!("{n} OOM kills"));
+    }
+    if let Some(n) = c.evictions {
+        out.push(format!("{n} pods evicted to resize them (VPA)"));
+    }
+    if let Some(cr) = &c.credits {
+        if let Some(t) = cr.first_empty_s {
+            out.push(format!(
+                "CPU credits ran out at {} ({} mode; {:.1}% of instance-time at the baseline)",
+                human_secs(t),
+                cr.mode,
+                100.0 * cr.throttled_share
+            ));
+        }
+    }
     out
 }
 

@@ -302,7 +302,7 @@ footer {{ color: #5f6368; font-size: 13px; margin-top: 32px; }}
         .collect();
     if !faults.is_empty() {
         o.push_str(
-            "<h3>Failures and policies</h3>\n<p class=\"meta\">What failed at each component after warm-up, and what callers' timeouts, retries, hedges, breakers and limits did there (incidents.csv lists each failure, ejection and outage).</p>\n<table>\n<tr><th>component</th><th class=\"text\">what happened</th></tr>\n",
+            "<h3>Failures and policies</h3>\n<p class=\"meta\">What failed at each component after warm-up (instance failures, OOM kills, CPU credits run out), what callers' timeouts, retries, hedges, breakers and limits did there, and a VPA's evictions (incidents.csv lists each failure, ejection, eviction and outage).</p>\n<table>\n<tr><th>component</th><th class=\"text\">what happened</th></tr>\n",
         );
         for (n, f) in &faults {
             let _ = writeln!(
