@@ -355,6 +355,57 @@ fn steps_taken_by_a_share_or_by_classes() {
     }
 }
 
+/// Cache-aside: the API reads a cache (an LRU of 300 of 1,000 uniform
+/// keys: under independent references its hit ratio is exactly 300 /
+/// 1,000) and calls the database itself only after a miss.
+#[test]
+fn cache_aside_calls_the_database_only_after_a_miss() {
+    let (lambda, s) = (70.0, 0.010);
+    let text = |when: &str| {
+        format!(
+            r#"{}
+[components.cache]
+kind = "cache"
+capacity = 300
+hit = {{ dist = "const", value = "1ms" }}
+"#,
+            steps_scenario(
+                lambda,
+                "async",
+                &format!(
+                    r#"[{{ cpu = "10ms" }}, {{ call = "cache" }}, {{ call = "db", if = "{when}" }}]"#
+                ),
+                "keys = { count = 1000 }",
+            )
+        )
+    };
+    let sum = summary(&text("miss"));
+    let part = |n: &str| sum.components.get(n).expect("the component");
+    let (cache, db) = (part("cache"), part("db"));
+    let misses = cache.misses.expect("a cache counts misses");
+    let lookups = misses + cache.hits.expect("and hits");
+    // Each miss, and only a miss, goes on to the database (counted after
+    // warm-up on both sides: a request in flight at the edge may differ).
+    assert!(
+        db.arrivals.abs_diff(misses) <= 5,
+        "db {} vs misses {misses}",
+        db.arrivals
+    );
+    let ratio = misses as f64 / lookups as f64;
+    let sd = (0.7_f64 * 0.3 / lookups as f64).sqrt();
+    println!("cache-aside: miss ratio {ratio:.5} vs 0.7 (binomial sd {sd:.5}; LRU misses are correlated: allow twice the binomial variance, 5 sd)");
+    assert!((ratio - 0.7).abs() < 5.0 * sd, "{ratio}");
+    // The response: M/D/1 of the CPU, the 1 ms lookup, 20 ms for 70%.
+    let theory = pk_wq(lambda, s, s * s) + s + 0.001 + 0.7 * 0.020;
+    check_response(
+        "cache-aside, db after a miss: response",
+        &text("miss"),
+        theory,
+    );
+    let theory = pk_wq(lambda, s, s * s) + s + 0.001 + 0.3 * 0.020;
+    check_response("db after a hit: response", &text("hit"), theory);
+}
+
 #[test]
 fn bad_steps_are_located() {
     let bad = |steps: &str| load_error(&steps_scenario(20.0, "async", steps, ""));
@@ -374,6 +425,13 @@ fn bad_steps_are_located() {
     );
     let e = bad(r#"[{ call = "db" }, { cpu = "5ms" }]"#);
     assert!(e.contains("steps.0") && e.contains("event loop"), "{e}");
+    let e = bad(r#"[{ cpu = "5ms" }, { call = "db", if = "missed" }]"#);
+    assert!(e.contains("steps.1.if") && e.contains("\"miss\""), "{e}");
+    let e = bad(r#"[{ cpu = "5ms" }, { call = "db", if = "miss" }]"#);
+    assert!(
+        e.contains("steps.1.if") && e.contains("no step before this one calls a cache"),
+        "{e}"
+    );
     let e = bad(r#"[{ cpu = "5ms" }, { call = "dbb" }]"#);
     assert!(e.contains("dbb"), "{e}");
     // steps replace service and calls.

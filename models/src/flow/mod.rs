@@ -144,6 +144,9 @@ pub struct Request {
     pub detached: u32,
     /// Its answer was given while detached attempts were still at work.
     pub done: bool,
+    /// Its last cache lookup missed (read by a pool step with
+    /// `if = "miss"`: cache-aside).
+    pub missed: bool,
 }
 
 /// One stop of a request at a component.
@@ -474,6 +477,12 @@ impl Cx<'_> {
     #[inline]
     pub fn request_of(&self, v: VisitId) -> Request {
         self.flow.requests[self.flow.visits[v.slot()].req.0]
+    }
+
+    /// The request visit `v` serves, to change.
+    #[inline]
+    pub fn request_mut(&mut self, v: VisitId) -> &mut Request {
+        &mut self.flow.requests[self.flow.visits[v.slot()].req.0]
     }
 
     /// Whether request `r` reads or writes.

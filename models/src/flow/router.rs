@@ -593,6 +593,7 @@ impl System {
             output,
             detached: 0,
             done: false,
+            missed: false,
         }));
         self.sys.arrivals += 1;
         self.sys.in_system.add(now, 1.0);

@@ -3,7 +3,11 @@
 //! Writes invalidate their key and go on to the backend. A `shared` cache
 //! is one store; a `per_instance` one is a store inside every instance of
 //! the pool that calls it (cold on a new instance). With `coalesce`, a miss
-//! for a key already on its way waits for that answer.
+//! for a key already on its way waits for that answer. Without `miss` the
+//! caller fetches the value itself (cache-aside): each lookup marks the
+//! request hit or missed, and a pool step `{ call = "db", if = "miss" }`
+//! is taken only after a miss (the key is filled at the miss, standing for
+//! the caller's SET once it has the value).
 
 mod store;
 
@@ -194,9 +198,11 @@ impl Component for CacheKind {
             WRITE
         } else if self.stores[k].lookup(r.key, now) {
             self.hits += 1;
+            cx.request_mut(v).missed = false;
             LOOKUP_HIT
         } else {
             self.misses += 1;
+            cx.request_mut(v).missed = true;
             LOOKUP_MISS
         };
         let visit = cx.visit_mut(v);

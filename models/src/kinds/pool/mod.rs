@@ -298,7 +298,8 @@ impl PoolKind {
     /// Visit `v` runs its next step taken, or ends.
     #[inline]
     fn advance(&mut self, cx: &mut Cx, v: VisitId) {
-        let class = cx.request_of(v).class;
+        let r = cx.request_of(v);
+        let (class, missed) = (r.class, r.missed);
         loop {
             let visit = cx.visit(v);
             let k = visit.step as usize;
@@ -311,7 +312,7 @@ impl PoolKind {
                 return cx.drop_cancelled(v);
             }
             cx.visit_mut(v).step += 1;
-            if !step.taken(class, || self.step_rng.random::<f64>()) {
+            if !step.taken(class, missed, || self.step_rng.random::<f64>()) {
                 continue;
             }
             match step.what {
@@ -621,6 +622,19 @@ impl KindConfig for PoolConfig {
                         format!("{q:?} is not a queue (kind = \"queue\"); write {{ call = {q:?} }} to call it"),
                     ));
                 }
+            }
+            let looked_up = self.steps[..i]
+                .iter()
+                .filter_map(steps::StepConfig::callee)
+                .any(|c| {
+                    cx.component(c)
+                        .is_some_and(|c| c.config().kind() == "cache")
+                });
+            if let (Some(w), false) = (&s.when, looked_up) {
+                out.push((
+                    format!("steps.{i}.if"),
+                    format!("if = {w:?} reads the last cache lookup, and no step before this one calls a cache (kind = \"cache\"): put {{ call = \"<cache>\" }} first"),
+                ));
             }
             for (k, w) in s.classes.iter().enumerate() {
                 if !classes.iter().any(|n| steps::class_matches(w, n)) {

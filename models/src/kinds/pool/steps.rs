@@ -3,8 +3,10 @@
 //! A CPU step computes (on a thread, or on a core it takes again when
 //! `io = "async"`); a call step waits for the callee's answer; a step with
 //! `share` is taken by that share of requests, one with `classes` only by
-//! requests of those classes. `service` + `calls` is the short form: one
-//! CPU step, then each call.
+//! requests of those classes, one with `if = "miss"` (or `"hit"`) only
+//! when the request's last cache lookup missed (or hit): cache-aside, where
+//! the application reads the cache and, on a miss, the database itself.
+//! `service` + `calls` is the short form: one CPU step, then each call.
 
 use crate::dist::{Dist, DistConfig};
 use crate::flow::CompId;
@@ -31,6 +33,10 @@ pub struct StepConfig {
     /// `source.class`, or the class name alone).
     #[serde(default)]
     pub classes: Vec<String>,
+    /// `"miss"`: taken only when the request's last cache lookup missed;
+    /// `"hit"`: only when it hit.
+    #[serde(default, rename = "if")]
+    pub when: Option<String>,
 }
 
 impl StepConfig {
@@ -54,6 +60,16 @@ impl StepConfig {
         }
         if let Some(c) = &self.cpu {
             c.check().map_err(|(f, m)| (format!("cpu.{f}"), m))?;
+        }
+        if let Some(w) = self
+            .when
+            .as_deref()
+            .filter(|w| !matches!(*w, "miss" | "hit"))
+        {
+            return Err((
+                "if".into(),
+                format!("expected if = \"miss\" (taken after a cache miss: cache-aside) or if = \"hit\"; got {w:?}"),
+            ));
         }
         if let Some(s) = self.share {
             if !(s > 0.0 && s <= 1.0) {
@@ -82,6 +98,8 @@ pub(super) struct Step {
     pub(super) share: Option<f64>,
     /// Per global class index: whether its requests take it (empty: all).
     pub(super) classes: Vec<bool>,
+    /// Some(true): only after a cache miss; Some(false): only after a hit.
+    pub(super) after_miss: Option<bool>,
 }
 
 /// What a step does.
@@ -106,9 +124,10 @@ impl Step {
         conn: &dyn Fn(&str) -> Option<usize>,
         classes: &[String],
     ) -> Vec<Step> {
-        let step = |what: What, share: Option<f64>, only: &[String]| Step {
+        let step = |what: What, share: Option<f64>, only: &[String], when: Option<&str>| Step {
             what,
             share,
+            after_miss: when.map(|w| w == "miss"),
             classes: if only.is_empty() {
                 Vec::new()
             } else {
@@ -127,8 +146,9 @@ impl Step {
                 What::Cpu(service.expect("checked").sampler()),
                 None,
                 &[],
+                None,
             )];
-            p.extend(calls.iter().map(|c| step(call(c), None, &[])));
+            p.extend(calls.iter().map(|c| step(call(c), None, &[], None)));
             return p;
         }
         steps
@@ -139,16 +159,18 @@ impl Step {
                     (None, Some(c)) => call(c),
                     (None, None) => unreachable!("checked"),
                 };
-                step(what, s.share, &s.classes)
+                step(what, s.share, &s.classes, s.when.as_deref())
             })
             .collect()
     }
 
-    /// Whether a request of class `class` takes it (`draw`: a uniform
-    /// draw in [0, 1), taken only for steps with a share).
+    /// Whether a request of class `class` whose last cache lookup
+    /// `missed` takes it (`draw`: a uniform draw in [0, 1), taken only for
+    /// steps with a share).
     #[inline]
-    pub(super) fn taken(&self, class: u16, draw: impl FnOnce() -> f64) -> bool {
+    pub(super) fn taken(&self, class: u16, missed: bool, draw: impl FnOnce() -> f64) -> bool {
         (self.classes.is_empty() || self.classes.get(class as usize).copied().unwrap_or(false))
+            && self.after_miss.is_none_or(|m| m == missed)
             && self.share.is_none_or(|s| draw() < s)
     }
 }

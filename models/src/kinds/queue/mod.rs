@@ -82,6 +82,7 @@ impl Component for QueueKind {
             started: false,
             detached: 0,
             done: false,
+            missed: false,
             ..r
         });
         match delay {
