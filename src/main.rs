@@ -80,8 +80,10 @@ is valid, 2 otherwise."
     #[command(
         name = "replay-policy",
         after_help = "The policy file is one TOML table like a scenario's \
-[autoscaler.<pool>] (policy = \"hpa\" | \"simple\" | \"step\" | \"target\" | \"scheduled\") or a Kubernetes \
-HorizontalPodAutoscaler YAML manifest (.yaml). The metrics CSV has a header and one row per \
+[autoscaler.<pool>] (policy = \"hpa\" | \"simple\" | \"step\" | \"target\" | \"scheduled\"; or \
+policy = \"hpa\" with manifest = \"hpa.yaml\" and metric_names = { http_requests_per_second = \"rps\" }, \
+the manifest relative to the policy file) or a Kubernetes HorizontalPodAutoscaler YAML manifest \
+(.yaml). The metrics CSV has a header and one row per \
 evaluation: time (seconds), replicas, optional ready, one column per metric (cpu as a 0..1 \
 fraction, rps, queue, ...; empty = missing), and optional per-pod columns pod<N>_ready, \
 pod<N>_age, pod<N>_<metric>.
@@ -89,7 +91,8 @@ pod<N>_age, pod<N>_<metric>.
 The metrics may also be the timeseries.csv that `scalesim run --out DIR` writes: each sampling \
 window of one pool (--component NAME, needed when there are several) is one evaluation, its \
 cpu column the cpu metric, utilization the busy metric, completions per second per instance rps, queue_len the queue, \
-latency_mean_s and latency_p99_s the latency and p99. The replay is open loop: the recorded \
+latency_mean_s and latency_p99_s the latency and p99, memory (pools with memory) the memory \
+metric. The replay is open loop: the recorded \
 metrics do not answer the replayed policy.
 
 Printed: the evaluations where the recorded capacity (current) or the policy's decision \

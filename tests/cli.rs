@@ -637,3 +637,73 @@ fn replay_policy_reads_the_timeseries_of_a_run() {
     assert!(e.contains("cut.csv:1:"), "{e}");
     assert!(e.contains("`utilization`") && e.contains("`cpu`"), "{e}");
 }
+
+#[test]
+fn replay_policy_runs_the_reference_manifest_on_a_runs_memory_and_rps() {
+    // The reference platform's manifest (cpu, memory, and a Pods metric
+    // mapped to rps by the policy file's metric_names), replayed on the
+    // timeseries.csv of the scenario that runs it: every decision weighs
+    // all three proposals, memory read from the run's `memory` column.
+    let d = tmp("replay-reference");
+    let out = d.join("run");
+    let o = scalesim(&[
+        "run",
+        "scenarios/reference-hpa.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "duration=\"10h\"",
+    ]);
+    assert!(o.status.code().unwrap() <= 1, "{}", stderr(&o));
+    let ts = out.join("timeseries.csv");
+    let o = scalesim(&[
+        "replay-policy",
+        "--policy",
+        "scenarios/policies/reference-hpa.toml",
+        "--metrics",
+        ts.to_str().unwrap(),
+        "--component",
+        "api",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
+    assert!(rows.len() > 1, "{text}");
+    assert!(
+        rows.iter()
+            .all(|r| r.contains("cpu") && r.contains("memory ->") && r.contains("rps ->")),
+        "{text}"
+    );
+    // A name the manifest does not read is located in the policy file.
+    let bad = write(
+        &d,
+        "p.toml",
+        &std::fs::read_to_string("scenarios/policies/reference-hpa.toml")
+            .unwrap()
+            .replace("http_requests_per_second", "requests")
+            .replace(
+                "\"../",
+                &format!("\"{}/scenarios/", env!("CARGO_MANIFEST_DIR")),
+            ),
+    );
+    let o = scalesim(&[
+        "replay-policy",
+        "--policy",
+        &bad,
+        "--metrics",
+        ts.to_str().unwrap(),
+        "--component",
+        "api",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("metric_names.requests") && stderr(&o).contains("reads no metric"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -156,7 +156,7 @@ fn bad_closed_loop_fields_are_located() {
     assert!(e.contains("at most 1000000"), "{e}");
     let e = load_error(&scenario(10, "").replace("virtual_users = 10\n", "rate = 10\n"));
     assert!(
-        e.contains("traffic.testers.think") && e.contains("closed loop"),
+        e.contains("traffic.testers.think") && e.contains("closed loop") && e.contains("session"),
         "{e}"
     );
     let e = load_error(&scenario(
@@ -164,4 +164,99 @@ fn bad_closed_loop_fields_are_located() {
         "stages = [{ duration = \"0s\", target = 5 }]",
     ));
     assert!(e.contains("traffic.testers.stages.0.duration"), "{e}");
+}
+
+/// Sessions on an open source: 2 users arrive per second (Poisson), each
+/// sends a geometric number of requests (mean 5), thinking exp(1 s)
+/// between them, to one exponential server of 50 ms. This is an open
+/// Jackson network (Jackson 1957): external Poisson arrivals at the
+/// server, which sends each answered request back through an infinite
+/// server (think) with probability 1 - 1/5. The server sees
+/// Lambda = 2 x 5 = 10 req/s (rho = 0.5) and answers in R = 1 / (mu -
+/// Lambda) = 100 ms on average; the users in the system are L_server +
+/// L_think = rho / (1 - rho) + Lambda (1 - 1/5) Z = 1 + 8 = 9. (45 h: the
+/// request count of a window varies as sessions x E[K^2] = 45 per
+/// session, so 80 windows give the rates within 1%.)
+fn sessions_scenario(session: &str) -> String {
+    format!(
+        r#"
+name = "sessions-validation"
+duration = 162000
+warmup = 2000
+sample = 2000
+seed = 5
+
+[traffic.visitors]
+rate = 2
+session = {session}
+think = {{ dist = "exp", mean = "1s" }}
+to = "api"
+
+[components.api]
+kind = "pool"
+instances = 1
+concurrency = 1
+service = {{ dist = "exp", mean = "50ms" }}
+"#
+    )
+}
+
+#[test]
+fn open_sessions_match_the_jackson_network() {
+    let run = run_text(
+        &sessions_scenario(r#"{ requests = 5, count = "geometric" }"#),
+        0,
+    );
+    let w = windows(&run, "_system", 2000.0, 2000.0);
+    let xs = col(&w, |r| Some(r.completions as f64 / 2000.0));
+    check_mean("sessions: request throughput Lambda", &xs, 10.0, 0.02);
+    let rs = col(&w, |r| Some(r.mean_s));
+    check_mean("sessions: response time R", &rs, 0.1, 0.03);
+    let ns = col(&w, |r| r.users);
+    check_mean("sessions: users in the system", &ns, 9.0, 0.02);
+    // Sessions end at the rate they start (2/s), within the Poisson
+    // spread of 320,000 of them (5 sd) and the users cut by the ends.
+    let u = run.summary.virtual_users.get("visitors").expect("users");
+    let n = u.sessions.expect("sessions") as f64;
+    let tol = 5.0 * 320_000f64.sqrt() + 2.0 * u.max as f64;
+    println!(
+        "sessions finished {n} (expected 320000 +- {tol:.0}), max users {}",
+        u.max
+    );
+    assert!((n - 320_000.0).abs() <= tol, "{n}");
+}
+
+#[test]
+fn a_closed_loop_counts_its_fixed_sessions() {
+    // 10 users, 4 requests a session: the sessions finished are the
+    // requests answered / 4, up to the sessions cut by the start and end
+    // of the measurement (at most one per user at each end); the users in
+    // the loop stay 10.
+    let run = run_text(&scenario(10, "session = { requests = 4 }"), 0);
+    let s = &run.summary;
+    let u = s.virtual_users.get("testers").expect("users");
+    let n = u.sessions.expect("sessions") as f64;
+    let expected = s.requests.completed as f64 / 4.0;
+    println!("sessions {n}, requests / 4 = {expected}");
+    assert!((n - expected).abs() <= 20.0, "{n} vs {expected}");
+    assert!((u.mean - 10.0).abs() < 1e-9 && u.max == 10, "{u:?}");
+    // Sessions change nothing else: the throughput is MVA's X(10).
+    let w = windows(&run, "_system", 2000.0, 2000.0);
+    let xs = col(&w, |r| Some(r.completions as f64 / 2000.0));
+    check_mean("N = 10 in sessions: throughput X", &xs, mva(10)[9].0, 0.02);
+}
+
+#[test]
+fn bad_sessions_are_located() {
+    let e = load_error(&sessions_scenario("{ requests = 2.5 }"));
+    assert!(
+        e.contains("traffic.visitors.session.requests") && e.contains("geometric"),
+        "{e}"
+    );
+    let e = load_error(&sessions_scenario("{ requests = 0 }"));
+    assert!(e.contains("at least 1 request"), "{e}");
+    let e = load_error(&sessions_scenario("{ requests = 100000 }"));
+    assert!(e.contains("at most 65535"), "{e}");
+    let e = load_error(&sessions_scenario("{ request = 5 }"));
+    assert!(e.contains("traffic.visitors"), "{e}");
 }

@@ -21,14 +21,18 @@ const SPOT: RGBColor = RGBColor(0x7b, 0x3f, 0xa0);
 /// Evictions by a vertical autoscaler.
 const EVICTED: RGBColor = RGBColor(0x16, 0xa0, 0x85);
 
+/// Kills by the kernel's OOM killer.
+const OOM: RGBColor = RGBColor(0xb8, 0x5c, 0x00);
+
 /// The kinds of mark, in legend order: (what starts with, colour,
 /// dashed, legend label).
-const MARKS: [(&str, RGBColor, bool, &str); 5] = [
+const MARKS: [(&str, RGBColor, bool, &str); 6] = [
     ("failed", FAILED, false, "instance failure"),
     ("reclaimed", FAILED, false, "spot instance reclaimed"),
     ("ejected", EJECTED, true, "ejected by health checks"),
     ("spot interruption", SPOT, true, "spot interruption notice"),
     ("evicted", EVICTED, true, "evicted to resize (VPA)"),
+    ("out of memory", OOM, false, "OOM kill"),
 ];
 
 /// The layers marking `incidents` (of `component` only, when given; every

@@ -1,9 +1,10 @@
-//! `load`: offered load and throughput, rejections and load forecasts.
+//! `load`: offered load and throughput, rejections and load forecasts,
+//! and the virtual users of closed loops and sessions.
 
-use super::axis::linear_axis;
+use super::axis::{count_axis, linear_axis};
 use super::figure::{key, Swatch};
 use super::format::{fmt_rate, Unit};
-use super::style::{DESIRED, FAILED, OFFERED, SLO_RED, THROUGHPUT, TIMED_OUT};
+use super::style::{DESIRED, FAILED, OFFERED, SLO_RED, THROUGHPUT, TIMED_OUT, USERS};
 use super::timeline::{max_of, series_layers, Layer, Panel, RunFigure};
 use super::windows::{Ctx, Pt};
 
@@ -118,9 +119,50 @@ pub(crate) fn load_figure<'a>(c: &'a Ctx) -> RunFigure<'a> {
             Swatch::Line,
         ));
     }
-    fig.body.panels.push(Panel {
+    let with_users = !s.virtual_users.is_empty();
+    let panel = Panel {
         empty: pts.is_empty().then(|| "no traffic recorded".into()),
         ..Panel::new(y, layers)
+    };
+    fig.body.panels.push(if with_users {
+        panel.titled("requests per second")
+    } else {
+        panel
     });
+    if with_users {
+        fig.body.panels.push(users_panel(c));
+    }
     fig
+}
+
+/// Virtual users in the loop (closed loops and sessions, all sources):
+/// the load a closed system offers follows them, X = N / (R + Z).
+fn users_panel(c: &Ctx) -> Panel {
+    let users = c.series(|w| c.data.system[w].users.map(|u| (u, c.data.dt[w])));
+    let mut layers = vec![Layer::Area {
+        lower: users.iter().flatten().map(|p| (p.x, 0.0)).collect(),
+        upper: users.iter().flatten().map(|p| (p.x, p.v)).collect(),
+        colour: USERS,
+        opacity: 0.2,
+    }];
+    layers.extend(series_layers(&users, USERS, 2, c.banded(), |v| v));
+    let title = c
+        .summary
+        .virtual_users
+        .0
+        .iter()
+        .map(|(name, u)| {
+            let mut t = format!("{name}: mean {:.0}, at most {}", u.mean, u.max);
+            if let Some(x) = u.sessions_per_s {
+                t.push_str(&format!(", {} sessions/s finished", fmt_rate(x)));
+            }
+            t
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Panel::new(
+        count_axis(max_of([users.as_slice()]), "virtual users"),
+        layers,
+    )
+    .titled(format!("virtual users in the loop — {title}"))
 }

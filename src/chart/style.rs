@@ -53,6 +53,9 @@ pub(crate) const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
 pub(crate) const MUTED: RGBColor = RGBColor(0x5f, 0x63, 0x68);
 pub(crate) const GRID: RGBColor = RGBColor(0xd0, 0xd4, 0xd9);
 pub(crate) const GRID_LIGHT: RGBColor = RGBColor(0xec, 0xee, 0xf1);
+/// Virtual users (the load chart's lower panel): indigo, apart from the
+/// request rates above it.
+pub(crate) const USERS: RGBColor = RGBColor(0x5d, 0x4e, 0xa3);
 /// SLOs, rejections, failures.
 pub(crate) const SLO_RED: RGBColor = RGBColor(0xd6, 0x27, 0x28);
 /// Requests that gave up waiting (`queue_timeout`): a darker red, apart

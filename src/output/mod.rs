@@ -19,7 +19,7 @@ pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
 }
 
 /// The CSV header of `timeseries.csv`.
-pub const TIMESERIES_HEADER: [&str; 31] = [
+pub const TIMESERIES_HEADER: [&str; 33] = [
     "t_s",
     "component",
     "arrivals",
@@ -51,6 +51,8 @@ pub const TIMESERIES_HEADER: [&str; 31] = [
     "kv_use",
     "batch_mean",
     "preemptions",
+    "users",
+    "memory",
 ];
 
 fn opt(v: Option<f64>) -> String {
@@ -100,6 +102,8 @@ pub fn write_timeseries(dir: &Path, rows: &[TsRow]) -> io::Result<()> {
             opt(r.kv_use),
             opt(r.batch_mean),
             r.preemptions.map(|n| n.to_string()).unwrap_or_default(),
+            opt(r.users),
+            opt(r.memory),
         ])?;
     }
     w.flush()
@@ -284,6 +288,18 @@ pub fn table(s: &Summary) -> String {
         human_secs(l.p999),
         human_secs(l.max)
     );
+    for (name, u) in &s.virtual_users.0 {
+        let _ = writeln!(
+            o,
+            "users     {name}: mean {:.1}  max {}{}",
+            u.mean,
+            u.max,
+            match (u.sessions, u.sessions_per_s) {
+                (Some(n), Some(x)) => format!("  sessions finished {n} ({x:.2}/s)"),
+                _ => String::new(),
+            }
+        );
+    }
     let _ = writeln!(o);
     let _ = writeln!(
         o,

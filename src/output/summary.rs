@@ -55,8 +55,28 @@ pub struct Summary {
     /// LLM components together (absent without any).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub llm: Option<LlmJson>,
+    /// Per source with virtual users (a closed loop, or sessions): how
+    /// many were in the loop (absent without any).
+    #[serde(skip_serializing_if = "Named::is_empty")]
+    pub virtual_users: Named<UsersJson>,
     /// Engine figures (not covered by the determinism promise).
     pub engine: Engine,
+}
+
+/// The virtual users of one source after warm-up.
+#[derive(Clone, Debug, Serialize)]
+pub struct UsersJson {
+    /// Time-average of the users in the loop (sending, waiting or
+    /// thinking).
+    pub mean: f64,
+    /// The most at once.
+    pub max: u32,
+    /// With `session`: sessions finished (k6's `iterations`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<u64>,
+    /// With `session`: sessions finished per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions_per_s: Option<f64>,
 }
 
 /// Minutes in which the availability objective held.
@@ -446,6 +466,11 @@ impl<T> Named<T> {
     pub fn get(&self, name: &str) -> Option<&T> {
         self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
+
+    /// No entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 impl<T: Serialize> Serialize for Named<T> {
@@ -640,6 +665,20 @@ impl Summary {
                     .collect(),
             ),
             llm,
+            virtual_users: Named(
+                r.users
+                    .iter()
+                    .map(|u| {
+                        let json = UsersJson {
+                            mean: u.mean,
+                            max: u.max,
+                            sessions: u.sessions,
+                            sessions_per_s: u.sessions.map(|n| n as f64 / r.measured_s),
+                        };
+                        (u.source.clone(), json)
+                    })
+                    .collect(),
+            ),
             runaway: r.runaway.as_ref().map(|w| RunawayJson {
                 at_s: w.at_s,
                 in_flight: w.in_flight,

@@ -12,6 +12,7 @@
 //! | `in_flight` | `in_flight` / `instances` |
 //! | `latency`, `p99` | `latency_mean_s`, `latency_p99_s` |
 //! | `kv`, `tokens`, `batch` | `kv_use`, `tokens_per_s` / `instances`, `batch_mean` |
+//! | `memory` | `memory` (pools with `memory`) |
 //!
 //! The recorded capacity is `instances_desired` (else `instances`), the
 //! ready instances `instances`. The replay is open loop: the recorded
@@ -26,7 +27,7 @@ use std::path::Path;
 
 /// Where a metric comes from: (metric, column, divided by the window's
 /// length in seconds, divided by the ready instances).
-const SOURCES: [(&str, &str, bool, bool); 11] = [
+const SOURCES: [(&str, &str, bool, bool); 12] = [
     (m::CPU, "cpu", false, false),
     (m::BUSY, "utilization", false, false),
     (m::RPS, "completions", true, true),
@@ -38,6 +39,7 @@ const SOURCES: [(&str, &str, bool, bool); 11] = [
     (m::KV, "kv_use", false, false),
     (m::TOKENS, "tokens_per_s", false, true),
     (m::BATCH, "batch_mean", false, false),
+    (m::MEMORY, "memory", false, false),
 ];
 
 /// True when the header is a `timeseries.csv`'s (`t_s`, `component`).

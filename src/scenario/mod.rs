@@ -334,7 +334,12 @@ fn load_manifest(
     located: &dyn Fn(&str, String) -> Diagnostics,
 ) -> Result<scalesim_models::policy::hpa::HpaConfig, Diagnostics> {
     let path = dir.join(m);
-    let field = format!("{base}.manifest");
+    // A field of the autoscaler table (`base` empty: a policy file's).
+    let at = |f: &str| match base {
+        "" => f.to_string(),
+        b => format!("{b}.{f}"),
+    };
+    let field = at("manifest");
     let yaml = read_text(&path).map_err(|(lc, e)| {
         let at = lc.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
         located(
@@ -356,7 +361,7 @@ fn load_manifest(
         if n == 0 {
             let read: Vec<&str> = cfg.metrics.iter().map(|x| x.name.as_str()).collect();
             return Err(located(
-                &format!("{base}.metric_names.{from}"),
+                &at(&format!("metric_names.{from}")),
                 format!(
                     "the manifest {} reads no metric {from:?}; it reads {read:?}",
                     path.display()
@@ -380,13 +385,27 @@ pub fn policy_from_toml(file: &str, text: &str) -> Result<PolicyConfig, Diagnost
     #[derive(Deserialize)]
     struct Only {
         policy: String,
+        #[serde(default)]
+        manifest: Option<toml::Value>,
     }
     let only: Only = toml::from_str(text).map_err(serde_err)?;
-    let policy = tags::with_tags(text, true, || {
-        PolicyConfig::from_tag(&only.policy, toml::Deserializer::new(text))
+    // policy = "hpa" with a manifest file, as in a scenario.
+    let tag = match (only.policy.as_str(), &only.manifest) {
+        ("hpa", Some(_)) => "hpa-manifest",
+        (p, _) => p,
+    };
+    let mut policy = tags::with_tags(text, true, || {
+        PolicyConfig::from_tag(tag, toml::Deserializer::new(text))
     })
     .map_err(serde_err)?
     .map_err(serde_err)?;
+    if let PolicyConfig::HpaManifest(m, names) = &policy {
+        let dir = Path::new(file).parent().unwrap_or(Path::new("."));
+        let located = |f: &str, m: String| {
+            Diagnostics(vec![src.diagnostic(locate(&spanned, f), Some(f.into()), m)])
+        };
+        policy = PolicyConfig::Hpa(load_manifest(dir, m, names, "", &located)?);
+    }
     if matches!(policy, PolicyConfig::Vpa(_)) {
         let f = "policy".to_string();
         let m = "replay-policy replays replica counts; a VPA resizes pods by evicting them, which needs a simulation: run a scenario with it".to_string();

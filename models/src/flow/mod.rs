@@ -147,6 +147,8 @@ pub struct Request {
     /// Its last cache lookup missed (read by a pool step with
     /// `if = "miss"`: cache-aside).
     pub missed: bool,
+    /// A user's request: how many more its session sends after it.
+    pub left: u16,
 }
 
 /// One stop of a request at a component.
@@ -387,6 +389,10 @@ pub(crate) struct Flow {
     pub(crate) spot_factor: Vec<f64>,
     /// Billing rules.
     pub(crate) cost: CostConfig,
+    /// Per fleet, per instance: (generation, bytes) held in its memory by
+    /// components that live inside its instances (an in-process L1
+    /// cache's entries), read by the fleet's own memory.
+    pub(crate) held: Vec<Vec<(u32, f64)>>,
 }
 
 impl Flow {
@@ -477,6 +483,39 @@ impl Cx<'_> {
     #[inline]
     pub fn request_of(&self, v: VisitId) -> Request {
         self.flow.requests[self.flow.visits[v.slot()].req.0]
+    }
+
+    /// What lives in instance `inst` (generation `gen`) of fleet `host`
+    /// now holds `by` more bytes of its memory (less when negative).
+    pub fn hold(&mut self, host: CompId, inst: u32, gen: u32, by: f64) {
+        let row = &mut self.flow.held[host.index()];
+        let i = inst as usize;
+        if row.len() <= i {
+            row.resize(i + 1, (gen, 0.0));
+        }
+        if row[i].0 != gen {
+            // A new instance in the slot: what the old one held is gone.
+            row[i] = (gen, 0.0);
+        }
+        row[i].1 += by;
+    }
+
+    /// Bytes held in this component's instance `inst` (generation `gen`)
+    /// by what lives inside it (see [`Cx::hold`]).
+    #[inline]
+    pub fn held(&self, inst: u32, gen: u32) -> f64 {
+        match self.flow.held[self.me.index()].get(inst as usize) {
+            Some(&(g, b)) if g == gen => b,
+            _ => 0.0,
+        }
+    }
+
+    /// The component that made visit `v`'s call (None: a request's first
+    /// stop).
+    #[inline]
+    pub fn caller_of(&self, v: VisitId) -> Option<CompId> {
+        let p = self.flow.visits[v.slot()].parent?;
+        Some(self.flow.visits[p.slot()].comp)
     }
 
     /// The request visit `v` serves, to change.

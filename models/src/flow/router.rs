@@ -18,6 +18,7 @@ use crate::fleet::Scaler;
 use crate::kinds::{BuildCx, Kind};
 use crate::measure::{Incident, RunReport, Runaway, ScalingEvent, Stats, TsRow};
 use crate::system::{ConfigIssue, SystemConfig};
+use crate::traffic::closed::Next;
 use crate::traffic::Source;
 use scalesim_sim::stats::LatencyHist;
 use scalesim_sim::{stream, to_secs, Model, RunOutcome, Scheduler, Slab, Time};
@@ -43,6 +44,14 @@ pub enum Ev {
     Arrival(u16),
     /// The ramp of closed source `.0` starts virtual users.
     Users(u16),
+    /// A user of source `src` sends its session's next request, with
+    /// `left` more after it.
+    Send {
+        /// The source.
+        src: u16,
+        /// Requests its session has after this one.
+        left: u16,
+    },
     /// One of a component's own events.
     Wake(Wake),
     /// End of a sampling interval.
@@ -237,6 +246,11 @@ pub struct System {
     pub(crate) rows: Vec<TsRow>,
     pub(crate) last_sample: Time,
     pub(crate) runaway: Option<Runaway>,
+    /// Per source, its users' marks at the end of warm-up (see
+    /// [`System::user_marks`]).
+    pub(crate) users_at_warmup: Vec<Option<(f64, u64)>>,
+    /// Users' user-seconds, all sources, at the last sample.
+    pub(crate) users_at_sample: f64,
 }
 
 impl System {
@@ -272,7 +286,7 @@ impl System {
             })?;
             sources.push((src, classes.len() as u16));
             let me = (sources.len() - 1) as u16;
-            closed.extend(s.classes().iter().map(|_| s.is_closed().then_some(me)));
+            closed.extend(s.classes().iter().map(|_| s.has_users().then_some(me)));
             for c in s.classes() {
                 classes.push(Class {
                     name: if c.name.is_empty() {
@@ -392,6 +406,7 @@ impl System {
             hourly,
             spot_factor,
             cost: cfg.cost.clone(),
+            held: vec![Vec::new(); n],
         };
         Ok(System {
             cfg,
@@ -429,7 +444,27 @@ impl System {
             rows: Vec::new(),
             last_sample: 0,
             runaway: None,
+            users_at_warmup: Vec::new(),
+            users_at_sample: 0.0,
         })
+    }
+
+    /// Per source with users (a closed loop, or sessions): the users'
+    /// time integral so far (user-seconds) and the sessions finished.
+    pub(crate) fn user_marks(&self, now: Time) -> Vec<Option<(f64, u64)>> {
+        self.sources
+            .iter()
+            .map(|(s, _)| s.users_ref().map(|u| (u.user_seconds(now), u.sessions())))
+            .collect()
+    }
+
+    /// Per source with users: the most in the loop at once, and whether
+    /// they come in sessions.
+    pub(crate) fn user_peaks(&self) -> Vec<Option<(u32, bool)>> {
+        self.sources
+            .iter()
+            .map(|(s, _)| s.users_ref().map(|u| (u.most(), u.has_sessions())))
+            .collect()
     }
 
     /// Runs the system for its duration and returns what it measured.
@@ -439,7 +474,7 @@ impl System {
             if let Some(t) = self.sources[i].0.next_arrival(0) {
                 s.at(t, Ev::Arrival(i as u16));
             }
-            if self.sources[i].0.users().is_some() {
+            if self.sources[i].0.is_closed() {
                 s.at(0, Ev::Users(i as u16));
             }
         }
@@ -554,7 +589,10 @@ impl System {
         }
     }
 
-    fn on_arrival(&mut self, s: &mut Scheduler<Ev>, src: u16) {
+    /// A request of source `src` arrives: a new one from its arrivals (or
+    /// a user's new session) when `left` is None, else a user's next in
+    /// its session, with `left` after it.
+    fn on_arrival(&mut self, s: &mut Scheduler<Ev>, src: u16, left: Option<u16>) {
         let now = s.now();
         if self.flow.requests.len() >= self.cfg.max_in_flight {
             self.runaway = Some(Runaway {
@@ -566,16 +604,22 @@ impl System {
             return;
         }
         let (source, first_class) = &mut self.sources[src as usize];
+        let mut session_left = left.unwrap_or(0);
         if let Some(u) = source.users() {
             if !u.sends(now) {
                 return;
+            }
+            if left.is_none() {
+                session_left = u.begin(now);
             }
         }
         let c = source.next_class();
         let key = source.next_key(c);
         let (prompt, output) = source.next_tokens(c);
-        if let Some(t) = source.next_arrival(now) {
-            s.at(t, Ev::Arrival(src));
+        if left.is_none() {
+            if let Some(t) = source.next_arrival(now) {
+                s.at(t, Ev::Arrival(src));
+            }
         }
         let class = *first_class + c as u16;
         let to = self.flow.classes[class as usize].entry;
@@ -594,6 +638,7 @@ impl System {
             detached: 0,
             done: false,
             missed: false,
+            left: session_left,
         }));
         self.sys.arrivals += 1;
         self.sys.in_system.add(now, 1.0);
@@ -800,10 +845,13 @@ impl System {
             return;
         }
         if let Some(&Some(src)) = self.closed.get(r.class as usize) {
-            // A virtual user has its answer: it thinks, then sends again.
-            let users = self.sources[src as usize].0.users().expect("closed");
-            if let Some(t) = users.next_send(r.arrival, now) {
-                s.at(t, Ev::Arrival(src));
+            // A user has its answer: it thinks, then sends again (or its
+            // session is over).
+            let users = self.sources[src as usize].0.users().expect("has users");
+            match users.answered(r.arrival, now, r.left) {
+                Next::Send(t, left) => s.at(t, Ev::Send { src, left }),
+                Next::Begin(t) => s.at(t, Ev::Arrival(src)),
+                Next::Leave => {}
             }
         }
         self.sys.in_system.add(now, -1.0);
@@ -847,7 +895,8 @@ impl Model for System {
 
     fn handle(&mut self, ev: Ev, s: &mut Scheduler<Ev>) {
         match ev {
-            Ev::Arrival(src) => self.on_arrival(s, src),
+            Ev::Arrival(src) => self.on_arrival(s, src, None),
+            Ev::Send { src, left } => self.on_arrival(s, src, Some(left)),
             Ev::Users(src) => {
                 let now = s.now();
                 let users = self.sources[src as usize].0.users().expect("closed");

@@ -7,7 +7,7 @@ use super::{AttemptCounts, ComponentReport, Counters, TsRow};
 use crate::fleet::bill;
 use crate::fleet::pool::{Phase, LEVELS};
 use crate::flow::{CompId, Component, System};
-use crate::measure::{ClassReport, RunReport};
+use crate::measure::{ClassReport, RunReport, UsersReport};
 use scalesim_sim::stats::{LatencyHist, Tally};
 use scalesim_sim::{to_secs, Time};
 
@@ -33,6 +33,7 @@ impl System {
             f.at_warmup = f.count;
         }
         self.att.warmed_up();
+        self.users_at_warmup = self.user_marks(now);
     }
 
     /// Ready instances of component `i` now (its configured count for
@@ -118,6 +119,23 @@ impl System {
                 j.unfinished.sort_unstable();
             }
         }
+        let at_warm = |i: usize| self.users_at_warmup.get(i).copied().flatten();
+        let users = self
+            .user_marks(end)
+            .into_iter()
+            .zip(self.user_peaks())
+            .enumerate()
+            .filter_map(|(i, (m, p))| {
+                let ((user_s, sessions), (max, in_sessions)) = (m?, p?);
+                let (w_s, w_n) = at_warm(i).unwrap_or((0.0, 0));
+                Some(UsersReport {
+                    source: self.cfg.sources[i].0.clone(),
+                    mean: (user_s - w_s) / (span / 1e9),
+                    max,
+                    sessions: in_sessions.then_some(sessions - w_n),
+                })
+            })
+            .collect();
         let bill = bill::meter(
             &self.cfg.purchases(),
             &self.rows,
@@ -157,6 +175,7 @@ impl System {
             scaling_events: self.scaling_events,
             incidents: self.incidents,
             minutes: self.minutes,
+            users,
             classes: self
                 .flow
                 .classes
@@ -281,6 +300,12 @@ impl System {
         let d = c.minus(&self.sys.at_sample);
         let mut row = window_row(t_s, "_system", &d, &self.sys.window, dt);
         row.cost_usd = costs.iter().flatten().copied().reduce(|a, b| a + b);
+        let marks = self.user_marks(now);
+        if marks.iter().any(Option::is_some) {
+            let user_s: f64 = marks.iter().flatten().map(|m| m.0).sum();
+            row.users = Some((user_s - self.users_at_sample) / (dt / 1e9));
+            self.users_at_sample = user_s;
+        }
         rows.push(row);
         self.sys.at_sample = c;
         self.sys.window.clear();
@@ -323,5 +348,7 @@ fn window_row(t_s: f64, name: &str, d: &Counters, h: &LatencyHist, dt: f64) -> T
         kv_use: None,
         batch_mean: None,
         preemptions: None,
+        users: None,
+        memory: None,
     }
 }

@@ -148,6 +148,26 @@ pub struct TsRow {
     pub batch_mean: Option<f64>,
     /// LLM components: requests preempted in the window.
     pub preemptions: Option<u64>,
+    /// `_system` rows of a run with virtual users: the mean number in the
+    /// loop over the window (all sources).
+    pub users: Option<f64>,
+    /// Pools with `memory`: the ready instances' mean memory use / request
+    /// at the window's end (the `memory` metric).
+    pub memory: Option<f64>,
+}
+
+/// The virtual users of one source after warm-up: a closed loop's, or
+/// the users its sessions bring.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UsersReport {
+    /// The source.
+    pub source: String,
+    /// Time-average of the users in the loop.
+    pub mean: f64,
+    /// The most at once (over the whole run).
+    pub max: u32,
+    /// Sessions finished (None: the source has no sessions).
+    pub sessions: Option<u64>,
 }
 
 /// What callers' policies did at a component (see
@@ -387,6 +407,8 @@ pub struct RunReport {
     /// Per minute after warm-up: counted requests answered in it, and
     /// those that ended in an error in it.
     pub minutes: Vec<[u32; 2]>,
+    /// Per source with virtual users (closed loops and sessions).
+    pub users: Vec<UsersReport>,
 }
 
 /// Requests (or visits) that ended in an error: rejected, timed out or

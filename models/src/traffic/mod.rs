@@ -225,7 +225,8 @@ pub enum TraceData {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
-    /// Mean arrival rate, requests per second (before patterns).
+    /// Mean arrival rate, requests per second (before patterns); with a
+    /// `session`, users (sessions) starting per second.
     #[serde(default)]
     pub rate: Option<f64>,
     /// Active users (with `per_user_per_day`), instead of `rate`.
@@ -246,6 +247,10 @@ pub struct SourceConfig {
     /// (k6's stages), from `virtual_users` (default 0).
     #[serde(default)]
     pub stages: Vec<closed::StageConfig>,
+    /// What a user does before it leaves: `{ requests = 10 }` (see
+    /// [`closed`]); on an open source each arrival starts one.
+    #[serde(default)]
+    pub session: Option<closed::SessionConfig>,
     /// Arrival process.
     #[serde(default)]
     pub arrivals: Arrivals,
@@ -408,7 +413,21 @@ impl SourceConfig {
                 format!("{f} shapes an open-loop rate; with virtual_users the users set the rate (each sends when it has its answer and has thought): ramp them with stages = [{{ duration = \"5m\", target = 100 }}]"),
             );
         }
-        closed::check(self.virtual_users, self.think.as_ref(), &self.stages)
+        closed::check(self.virtual_users, self.think.as_ref(), &self.stages)?;
+        self.check_session()
+    }
+
+    /// Checks `session` (for either kind of source).
+    fn check_session(&self) -> Result<(), SourceIssue> {
+        match &self.session {
+            Some(s) => s.check(),
+            None => Ok(()),
+        }
+    }
+
+    /// Users in the system: a closed loop's, or an open source's sessions.
+    pub fn has_users(&self) -> bool {
+        self.is_closed() || self.session.is_some()
     }
 
     /// Checks the numbers and builds the rate profile over `horizon_s`
@@ -423,10 +442,17 @@ impl SourceConfig {
                 end: f64::INFINITY,
             });
         }
-        if self.think.is_some() {
+        if self.think.is_some() && self.session.is_none() {
             return issue(
                 "think",
-                "think time belongs to a closed loop: give virtual_users = N (or stages) instead of a rate",
+                "think time belongs to a closed loop (virtual_users = N, or stages, instead of a rate) or to sessions (session = { requests = N }: each arrival is a user who sends again after thinking)",
+            );
+        }
+        self.check_session()?;
+        if self.session.is_some() && self.trace.is_some() {
+            return issue(
+                "session",
+                "a trace replays requests as they were sent; sessions make each arrival a user who sends more: drop one of the two",
             );
         }
         let mut factors = Vec::new();

@@ -174,7 +174,7 @@ enum Process {
     /// Recorded instants, replayed exactly.
     Timestamps { times: Vec<f64>, next: usize },
     /// Virtual users in a closed loop: arrivals come from their answers.
-    Closed(Box<super::closed::Users>),
+    Closed,
     /// Each interval's count, evenly spaced within the interval.
     ExactCounts {
         start: f64,
@@ -188,6 +188,8 @@ enum Process {
 /// A running source: arrival instants, classes and keys.
 pub struct Source {
     process: Process,
+    /// Its users: a closed loop's, or those its sessions bring.
+    users: Option<Box<super::closed::Users>>,
     horizon_s: f64,
     rng: SimRng,
     class_rng: SimRng,
@@ -215,13 +217,7 @@ impl Source {
         let profile = cfg.profile(cal, horizon_s)?;
         let onoff = cfg.onoff.map(|o| OnOff::new(o, stream("onoff")));
         let process = match (&cfg.trace_data, cfg.arrivals) {
-            _ if cfg.is_closed() => Process::Closed(Box::new(super::closed::Users::new(
-                cfg.virtual_users.unwrap_or(0),
-                cfg.think.as_ref(),
-                &cfg.stages,
-                horizon_s,
-                stream("think"),
-            ))),
+            _ if cfg.is_closed() => Process::Closed,
             (Some(TraceData::Timestamps(ts)), _) => Process::Timestamps {
                 times: ts.clone(),
                 next: 0,
@@ -269,8 +265,23 @@ impl Source {
                 acc
             })
             .collect();
+        let users = if cfg.is_closed() {
+            Some(super::closed::Users::closed(
+                cfg.virtual_users.unwrap_or(0),
+                cfg.think.as_ref(),
+                &cfg.stages,
+                cfg.session,
+                horizon_s,
+                stream("think"),
+            ))
+        } else {
+            cfg.session.map(|s| {
+                super::closed::Users::open(cfg.think.as_ref(), Some(s), horizon_s, stream("think"))
+            })
+        };
         Ok(Source {
             process,
+            users: users.map(Box::new),
             horizon_s,
             rng: stream("arrivals"),
             class_rng: stream("class"),
@@ -289,13 +300,20 @@ impl Source {
         })
     }
 
-    /// Its virtual users, when it is a closed loop.
+    /// Its virtual users: a closed loop's, or its sessions' users.
     #[inline]
     pub fn users(&mut self) -> Option<&mut super::closed::Users> {
-        match &mut self.process {
-            Process::Closed(u) => Some(u),
-            _ => None,
-        }
+        self.users.as_deref_mut()
+    }
+
+    /// Its users, to read.
+    pub fn users_ref(&self) -> Option<&super::closed::Users> {
+        self.users.as_deref()
+    }
+
+    /// A closed loop (its users ramp; no arrivals of its own).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.process, Process::Closed)
     }
 
     /// The next arrival after `now`, or None when the source is exhausted
@@ -303,7 +321,7 @@ impl Source {
     #[inline]
     pub fn next_arrival(&mut self, now: Time) -> Option<Time> {
         let t = match &mut self.process {
-            Process::Closed(_) => return None,
+            Process::Closed => return None,
             Process::Poisson(mean) => {
                 let e: f64 = Exp1.sample(&mut self.rng);
                 return Some(now + from_secs(e * *mean))

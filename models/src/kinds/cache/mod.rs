@@ -7,7 +7,9 @@
 //! caller fetches the value itself (cache-aside): each lookup marks the
 //! request hit or missed, and a pool step `{ call = "db", if = "miss" }`
 //! is taken only after a miss (the key is filled at the miss, standing for
-//! the caller's SET once it has the value).
+//! the caller's SET once it has the value). A per-instance cache with an
+//! `entry_size` holds entries x size of its instance's memory
+//! ([`Cx::hold`]), which the pool's `memory` adds to its own.
 
 mod store;
 
@@ -42,6 +44,12 @@ pub struct CacheKind {
     /// Per-instance: the caller instance generation each store serves.
     gens: Vec<u32>,
     per_instance: bool,
+    /// Per-instance with `entry_size`: bytes per entry (0: not counted),
+    /// the pool whose instances hold the stores, and the bytes each store
+    /// was last counted at.
+    entry_bytes: f64,
+    host: Option<CompId>,
+    counted: Vec<f64>,
     /// How to make a new per-instance store.
     spec: StoreSpec,
     hit: Dist,
@@ -117,6 +125,9 @@ impl CacheKind {
             },
             gens: Vec::new(),
             per_instance,
+            entry_bytes: c.entry_size.map_or(0.0, |b| b.0),
+            host: None,
+            counted: Vec::new(),
             spec,
             hit: c.hit.sampler(),
             rng: stream(seed, rep, name, "hit"),
@@ -128,6 +139,19 @@ impl CacheKind {
             misses: 0,
             coalesced: 0,
             writes: 0,
+        }
+    }
+
+    /// Store `k`'s entries x size, in its instance's memory (per-instance
+    /// caches with an `entry_size`).
+    #[inline]
+    fn count_memory(&mut self, cx: &mut Cx, k: usize) {
+        let Some(host) = self.host else { return };
+        let bytes = self.stores[k].len() as f64 * self.entry_bytes;
+        let by = bytes - self.counted[k];
+        if by != 0.0 {
+            self.counted[k] = bytes;
+            cx.hold(host, k as u32, self.gens[k], by);
         }
     }
 
@@ -161,6 +185,7 @@ impl CacheKind {
             }
             (_, None) => {
                 self.stores[visit.inst as usize].fill(key, cx.now);
+                self.count_memory(cx, visit.inst as usize);
                 cx.leave(v, Outcome::Ok);
             }
         }
@@ -181,15 +206,20 @@ impl Component for CacheKind {
         let now = cx.now;
         let (index, gen) = caller;
         let k = index as usize;
+        if self.per_instance && self.entry_bytes > 0.0 && self.host.is_none() {
+            self.host = cx.caller_of(v);
+        }
         if k >= self.stores.len() {
             for i in self.stores.len()..=k {
                 self.stores.push(self.spec.build(i as u32, now));
                 self.gens.push(gen);
+                self.counted.push(0.0);
             }
         } else if self.gens.get(k).is_some_and(|&g| g != gen) {
             // A new instance in a reused slot starts cold.
             self.stores[k] = self.spec.build(index, now);
             self.gens[k] = gen;
+            self.counted[k] = 0.0;
         }
         let r = cx.request_of(v);
         let step = if cx.op(&r) == Op::Write {
@@ -205,6 +235,10 @@ impl Component for CacheKind {
             cx.request_mut(v).missed = true;
             LOOKUP_MISS
         };
+        if self.host.is_some() {
+            // A new store's warm entries, a write's invalidation, a TTL.
+            self.count_memory(cx, k);
+        }
         let visit = cx.visit_mut(v);
         visit.step = step;
         visit.inst = index;
@@ -228,6 +262,7 @@ impl Component for CacheKind {
         let key = cx.request_of(v).key;
         if outcome == Outcome::Ok {
             self.stores[visit.inst as usize].fill(key, cx.now);
+            self.count_memory(cx, visit.inst as usize);
         }
         let mut w = if self.coalesce {
             self.pending.remove(&(visit.inst, key)).unwrap_or(NIL)
@@ -274,6 +309,19 @@ impl KindConfig for CacheConfig {
         }
         if self.ttl.is_some_and(|t| t.secs() <= 0.0) {
             out.push(("ttl".into(), "expected a TTL > 0 (omit it for none)".into()));
+        }
+        if let Some(b) = self.entry_size {
+            if self.scope != Scope::PerInstance {
+                out.push((
+                    "entry_size".into(),
+                    "entry_size counts an in-process cache in the memory of the instances it lives in: give scope = \"per_instance\" (a shared cache's nodes are sized by capacity)".into(),
+                ));
+            } else if !(b.0 > 0.0 && b.0.is_finite()) {
+                out.push((
+                    "entry_size".into(),
+                    "expected a size above 0, e.g. \"2KiB\"".into(),
+                ));
+            }
         }
         out
     }

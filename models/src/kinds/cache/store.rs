@@ -91,6 +91,11 @@ pub struct CacheConfig {
     /// Concurrent misses for one key wait for the first one's answer.
     #[serde(default)]
     pub coalesce: bool,
+    /// A `per_instance` cache: the memory one entry takes (key, value and
+    /// the cache's own overhead), counted in the memory of the instance it
+    /// lives in (its pool's `memory`), so a growing L1 can OOM-kill it.
+    #[serde(default)]
+    pub entry_size: Option<crate::fleet::memory::Bytes>,
 }
 
 /// Where a cache's store lives.

@@ -13,7 +13,7 @@ use crate::fleet::passive::Passive;
 use crate::fleet::pool::{Admission, Phase, Pool, PoolConfig, Release};
 use crate::flow::{Caller, Component, Cx, Outcome, Visit, VisitId, Wake};
 use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
-use crate::measure::{ComponentReport, Counters, Stats};
+use crate::measure::{ComponentReport, Counters, Stats, TsRow};
 use rand::Rng;
 use scalesim_sim::stats::Tally;
 use scalesim_sim::{from_secs, stream, to_secs, SimRng, Time};
@@ -77,6 +77,33 @@ struct MemoryUse {
     peak: f64,
     /// OOM kills so far.
     kills: u64,
+    /// Per instance: bytes held by what lives inside it (an in-process
+    /// cache's entries, [`Cx::held`]) when a request last started there.
+    held: Vec<(u32, f64)>,
+}
+
+impl PoolKind {
+    /// With `memory`: the mean over ready instances of usage / request
+    /// now, as the Kubernetes resource metrics API computes a pod's memory
+    /// utilization (None: none ready).
+    fn memory_use(&self) -> Option<f64> {
+        let u = self.memory.as_ref()?;
+        let ready: Vec<f64> = self
+            .pool
+            .instances()
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.phase == Phase::Ready)
+            .map(|(i, x)| {
+                let held = match u.held.get(i) {
+                    Some(&(g, b)) if g == x.generation() => b,
+                    _ => 0.0,
+                };
+                (u.m.usage(x.in_flight()) + held) / u.m.request
+            })
+            .collect();
+        (!ready.is_empty()).then(|| ready.iter().sum::<f64>() / ready.len() as f64)
+    }
 }
 
 /// The connections of every instance of a pool to one called component.
@@ -128,6 +155,7 @@ impl PoolKind {
                     m,
                     peak: 0.0,
                     kills: 0,
+                    held: Vec::new(),
                 })
             }),
             first_cpu: program
@@ -231,7 +259,14 @@ impl PoolKind {
         }
         if let Some(mem) = &mut self.memory {
             let x = self.pool.instances()[inst as usize];
-            let used = mem.m.usage(x.in_flight());
+            let held = cx.held(inst, x.generation());
+            if held > 0.0 || mem.held.len() > inst as usize {
+                if mem.held.len() <= inst as usize {
+                    mem.held.resize(inst as usize + 1, (0, 0.0));
+                }
+                mem.held[inst as usize] = (x.generation(), held);
+            }
+            let used = mem.m.usage(x.in_flight()) + held;
             mem.peak = mem.peak.max(used.min(mem.m.limit));
             if used > mem.m.limit {
                 // The kernel's OOM killer ends the process.
@@ -563,19 +598,16 @@ impl Component for PoolKind {
         _dt: f64,
         out: &mut Vec<crate::policy::Metric>,
     ) {
-        if let Some(u) = &self.memory {
-            let ready: Vec<f64> = self
-                .pool
-                .instances()
-                .iter()
-                .filter(|x| x.phase == Phase::Ready)
-                .map(|x| u.m.usage(x.in_flight()) / u.m.request)
-                .collect();
+        if self.memory.is_some() {
             out.push(crate::policy::Metric {
                 name: crate::policy::metric::MEMORY.into(),
-                value: (!ready.is_empty()).then(|| ready.iter().sum::<f64>() / ready.len() as f64),
+                value: self.memory_use(),
             });
         }
+    }
+
+    fn window(&mut self, _d: &Counters, _st: &Stats, _dt: f64, row: &mut TsRow) {
+        row.memory = self.memory_use();
     }
 
     fn extra_cost_usd(&self) -> f64 {

@@ -83,6 +83,7 @@ impl Component for QueueKind {
             detached: 0,
             done: false,
             missed: false,
+            left: 0,
             ..r
         });
         match delay {
