@@ -200,7 +200,6 @@ impl Users {
         }
         let mut u = Users::open(think, session, horizon_s, rng);
         u.knots = knots;
-        u.session = session;
         u
     }
 

@@ -260,12 +260,12 @@ impl PoolKind {
         if let Some(mem) = &mut self.memory {
             let x = self.pool.instances()[inst as usize];
             let held = cx.held(inst, x.generation());
-            if held > 0.0 || mem.held.len() > inst as usize {
-                if mem.held.len() <= inst as usize {
-                    mem.held.resize(inst as usize + 1, (0, 0.0));
-                }
-                mem.held[inst as usize] = (x.generation(), held);
+            // Kept for the memory metric, which is read without a Cx.
+            let i = inst as usize;
+            if mem.held.len() <= i {
+                mem.held.resize(i + 1, (0, 0.0));
             }
+            mem.held[i] = (x.generation(), held);
             let used = mem.m.usage(x.in_flight()) + held;
             mem.peak = mem.peak.max(used.min(mem.m.limit));
             if used > mem.m.limit {
