@@ -9,7 +9,7 @@
 //! - `<!-- snippet: fragment of scenarios/X.toml -->`: the block is laid
 //!   over that scenario and the result must load. Each top-level key of the
 //!   block replaces the scenario's, except in the tables of named entries
-//!   (`traffic`, `components`, `autoscaler`, `variants`), where each entry
+//!   (`traffic`, `components`, `autoscaler`, `variants`, `regions`), where each entry
 //!   the block names replaces the scenario's entry of that name and the
 //!   other entries stay. So a fragment is checked in a real scenario that
 //!   supplies what it leaves out (traffic, the components it calls), and
@@ -39,7 +39,7 @@ use toml_edit::{DocumentMut, Item};
 
 /// Tables whose entries are named (`[components.<name>]`): a fragment
 /// replaces the entries it names and keeps the others.
-const ENTRY_TABLES: [&str; 4] = ["traffic", "components", "autoscaler", "variants"];
+const ENTRY_TABLES: [&str; 5] = ["traffic", "components", "autoscaler", "variants", "regions"];
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

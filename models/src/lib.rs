@@ -41,6 +41,7 @@ pub mod limits;
 pub mod measure;
 pub mod plain;
 pub mod policy;
+pub mod regions;
 pub mod system;
 pub mod traffic;
 pub mod units;

@@ -57,6 +57,8 @@ pub struct SystemConfig {
     pub autoscalers: Vec<(String, PolicyConfig)>,
     /// Scheduled outages and slowdowns (`[[outages]]`).
     pub outages: Vec<crate::fleet::outage::OutageConfig>,
+    /// Where the components run (empty: no regions).
+    pub regions: crate::regions::Regions,
 }
 
 /// A problem in a configuration: the dotted path of the offending field and
@@ -257,8 +259,9 @@ impl SystemConfig {
             for (i, c) in s.classes().iter().enumerate() {
                 let to = c.to.as_deref().unwrap_or("");
                 if !names.contains_key(to) {
-                    let field = if s.mix.get(i).is_some_and(|m| m.to.is_some()) {
-                        format!("mix.{i}.to")
+                    let m = s.mix_index(i);
+                    let field = if s.mix.get(m).is_some_and(|c| c.to.is_some()) {
+                        format!("mix.{m}.to")
                     } else {
                         "to".into()
                     };

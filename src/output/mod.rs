@@ -301,9 +301,26 @@ pub fn table(s: &Summary) -> String {
         );
     }
     let _ = writeln!(o);
+    // Columns as wide as the longest name (regional copies and links).
+    let nw = s
+        .components
+        .0
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(0)
+        .max(16);
+    let kw = s
+        .components
+        .0
+        .iter()
+        .map(|(_, c)| c.kind.len())
+        .max()
+        .unwrap_or(0)
+        .max(6);
     let _ = writeln!(
         o,
-        "{:<16} {:<6} {:>9} {:>7} {:>10} {:>10} {:>9} {:>9} {:>10} {:>10} {:>8}",
+        "{:<nw$} {:<kw$} {:>9} {:>7} {:>10} {:>10} {:>9} {:>9} {:>10} {:>10} {:>8}",
         "component",
         "kind",
         "util",
@@ -323,7 +340,7 @@ pub fn table(s: &Summary) -> String {
         };
         let _ = writeln!(
             o,
-            "{:<16} {:<6} {:>9} {:>7} {:>10} {:>10} {:>9.2} {:>9.2} {:>10} {:>10} {:>8}",
+            "{:<nw$} {:<kw$} {:>9} {:>7} {:>10} {:>10} {:>9.2} {:>9.2} {:>10} {:>10} {:>8}",
             name,
             c.kind,
             pct(c.utilization),

@@ -32,6 +32,7 @@ pub use scalesim_models::kinds::KINDS;
 
 pub use crate::slo::SloConfig;
 
+mod regions;
 mod tags;
 pub(crate) use tags::ordered;
 pub use tags::{Autoscalers, Components, Tagged, TaggedList};
@@ -92,6 +93,13 @@ pub struct Scenario {
     /// Defaults for `scalesim capacity` (ignored by `run`).
     #[serde(default)]
     pub capacity: Option<crate::study::capacity::CapacityConfig>,
+    /// Regions the system runs in (`[regions.<name>]`), in file order.
+    #[serde(default, deserialize_with = "ordered")]
+    pub regions: Vec<(String, scalesim_models::regions::RegionConfig)>,
+    /// Where the components run (their `region` / `regions`, read by the
+    /// loader before the components are).
+    #[serde(skip)]
+    pub placed: scalesim_models::regions::Regions,
     /// Named sets of `--set` edits for `scalesim compare`: each variant is
     /// a table of dotted paths to values (ignored by `run`).
     #[serde(default)]
@@ -162,6 +170,7 @@ fn to_system(s: &Scenario, calendar: &Calendar, replication: u32) -> SystemConfi
         calendar: calendar.clone(),
         autoscalers: s.autoscaler.0.clone(),
         outages: s.outages.clone(),
+        regions: s.placed.clone(),
     }
 }
 
@@ -265,20 +274,53 @@ pub fn load_str(
         overrides: &applied,
     };
     let spanned = parse_spanned(&src)?;
-    let serde_err = |e: toml::de::Error| serde_diagnostic(&src, &spanned, e);
+    // Regional copies are read from an expanded text; every message is
+    // located in the text as written (see regions.rs).
+    let mut expanded = doc.clone();
+    let copies = regions::expand(&mut expanded).map_err(|errs| {
+        Diagnostics(
+            errs.into_iter()
+                .map(|(p, m)| src.diagnostic(locate(&spanned, &p), Some(p), m))
+                .collect(),
+        )
+    })?;
+    let read = if copies.is_empty() {
+        text.clone()
+    } else {
+        expanded.to_string()
+    };
+    let read_spanned = ImDocument::parse(read.as_str()).ok();
+    let written = |p: &str| copies.written(&spanned, p);
+    let serde_err = |e: toml::de::Error| match (&read_spanned, copies.is_empty()) {
+        (Some(rs), false) => {
+            let field = e
+                .span()
+                .and_then(|s| path_at(rs, s.start))
+                .map(|p| written(&p));
+            let span = field.as_deref().and_then(|f| locate(&spanned, f));
+            Diagnostics(vec![src.diagnostic(span, field, suggest(e.message()))])
+        }
+        _ => serde_diagnostic(&src, &spanned, e),
+    };
     let parsed =
-        tags::with_tags(&text, false, || toml::from_str::<Scenario>(&text)).map_err(serde_err)?;
+        tags::with_tags(&read, false, || toml::from_str::<Scenario>(&read)).map_err(serde_err)?;
     let mut scenario = parsed.map_err(serde_err)?;
     if scenario.name.is_empty() {
         scenario.name = default_name.to_string();
     }
     let located = |path: &str, message: String| {
+        let path = written(path);
         Diagnostics(vec![src.diagnostic(
-            locate(&spanned, path),
-            Some(path.to_string()),
+            locate(&spanned, &path),
+            Some(path),
             message,
         )])
     };
+    let mut placed = copies.placed.clone();
+    placed.declared = scenario.regions.clone();
+    let wiring =
+        scalesim_models::regions::place(&mut scenario.components.0, &mut scenario.traffic, &placed);
+    scenario.placed = placed;
     let calendar = scenario.calendar().map_err(|(f, m)| located(f, m))?;
     let dir = Path::new(file).parent().unwrap_or(Path::new(""));
     for (name, source) in &mut scenario.traffic {
@@ -303,7 +345,10 @@ pub fn load_str(
         }
     }
     let system = to_system(&scenario, &calendar, 0);
-    let mut issues = system.check();
+    let mut issues = wiring;
+    if issues.is_empty() {
+        issues = system.check();
+    }
     if issues.is_empty() {
         issues.extend(check_slo(&scenario, &system, &doc));
     }
@@ -312,7 +357,10 @@ pub fn load_str(
         return Err(Diagnostics(
             issues
                 .into_iter()
-                .map(|i| src.diagnostic(locate(&spanned, &i.path), Some(i.path), i.message))
+                .map(|i| {
+                    let path = written(&i.path);
+                    src.diagnostic(locate(&spanned, &path), Some(path), i.message)
+                })
                 .collect(),
         ));
     }
@@ -607,9 +655,23 @@ fn apply_override(doc: &mut DocumentMut, o: &str) -> Result<(String, String), St
         .ok_or_else(|| "expected PATH=VALUE, e.g. components.api.instances=12".to_string())?;
     let path = path.trim();
     // TOML key syntax, so quoted parts may hold dots: cost.catalog."c5.large".
+    // A regional copy's name (`api@us-east-1`) is not a bare TOML key:
+    // it may be written unquoted.
     let keys = toml_edit::Key::parse(path)
-        .map_err(|_| format!("{path:?} is not a dotted path like traffic.web.rate"))?;
-    let parts: Vec<&str> = keys.iter().map(|k| k.get()).collect();
+        .ok()
+        .map(|k| k.iter().map(|k| k.get().to_string()).collect::<Vec<_>>())
+        .or_else(|| {
+            let ok = path.contains('@') && !path.contains(['"', '\'']);
+            ok.then(|| path.split('.').map(str::to_string).collect())
+        })
+        .ok_or_else(|| format!("{path:?} is not a dotted path like traffic.web.rate"))?;
+    let parts: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let regional = regions::Copies::override_path(doc, &parts);
+    let parts: Vec<&str> = match &regional {
+        Some(p) => p.iter().map(String::as_str).collect(),
+        None => parts,
+    };
+    let shown = regional.as_ref().map_or(path.to_string(), |p| p.join("."));
     let raw = raw.trim();
     let value: toml_edit::Value = raw
         .parse()
@@ -634,7 +696,7 @@ fn apply_override(doc: &mut DocumentMut, o: &str) -> Result<(String, String), St
                     table.insert(part, toml_edit::Item::Value(value.clone()));
                 }
             }
-            return Ok((path.to_string(), raw.to_string()));
+            return Ok((shown, raw.to_string()));
         }
         if table.get(part).is_none() {
             let mut t = toml_edit::Table::new();

@@ -8,6 +8,8 @@
 //! - a **component** is down (`component = "db"`): all its instances, or,
 //!   for a kind without instances (a cache, a queue), every visit that
 //!   reaches it fails at once;
+//! - a **region** is down (`region = "us-east-1"`): every component placed
+//!   in it, as a component outage each (see [`crate::regions`]);
 //! - or a component is **slowed** (`slowdown = 3`): its service times are
 //!   multiplied by the factor — a slow disk, a noisy neighbour, a bad
 //!   deploy.
@@ -47,6 +49,9 @@ pub struct OutageConfig {
     /// The component that goes down (or slows).
     #[serde(default)]
     pub component: Option<String>,
+    /// The region that goes down: every component placed in it.
+    #[serde(default)]
+    pub region: Option<String>,
     /// Service times x this instead of going down (a component only).
     #[serde(default)]
     pub slowdown: Option<f64>,
@@ -65,6 +70,11 @@ fn targets(o: &OutageConfig, cfg: &SystemConfig) -> Targets {
             let zones = c.lifecycle().map(|p| p.zones).unwrap_or_default();
             if let Some(k) = zones.iter().position(|x| x == z) {
                 out.push((id, Some(k as u8)));
+            }
+        } else if let Some(r) = &o.region {
+            let placed = name.split('/').next().unwrap_or(name);
+            if cfg.regions.region_of(placed) == Some(r.as_str()) {
+                out.push((id, None));
             }
         } else if let Some(target) = &o.component {
             let below = name
@@ -120,17 +130,42 @@ pub fn check(cfg: &SystemConfig) -> Vec<ConfigIssue> {
                 "an outage lasts a while: expected a duration such as \"45m\"".into(),
             );
         }
-        match (&o.zone, &o.component) {
-            (Some(_), Some(_)) | (None, None) => issue(
+        let given = [&o.zone, &o.component, &o.region];
+        if given.iter().filter(|x| x.is_some()).count() != 1 {
+            issue(
                 "",
-                "give either zone = \"<name>\" (an availability zone goes down) or component = \"<name>\" (one component goes down or slows)".into(),
-            ),
+                "give one of zone = \"<name>\" (an availability zone goes down), component = \"<name>\" (one component goes down or slows) or region = \"<name>\" (a region goes down)".into(),
+            );
+        } else if let Some(r) = &o.region {
+            if targets(o, &expanded).is_empty() {
+                let placed: std::collections::BTreeSet<&String> =
+                    cfg.regions.placement.values().collect();
+                let placed: Vec<&str> = placed.into_iter().map(String::as_str).collect();
+                issue(
+                    "region",
+                    format!(
+                        "no component runs in region {r:?}; components run in: {}",
+                        if placed.is_empty() {
+                            "no region (place them with region = \"...\" or regions = [...])"
+                                .to_string()
+                        } else {
+                            placed.join(", ")
+                        }
+                    ),
+                );
+            }
+        }
+        match (&o.zone, &o.component) {
+            (Some(_), Some(_)) | (None, None) => {}
             (Some(z), None) if !zones.contains(z) => issue(
                 "zone",
                 if zones.is_empty() {
                     format!("no component is placed in zones; give the fleets zones = [\"a\", \"b\", \"c\"] to take zone {z:?} down")
                 } else {
-                    format!("unknown zone {z:?}; the fleets are placed in {}", zones.join(", "))
+                    format!(
+                        "unknown zone {z:?}; the fleets are placed in {}",
+                        zones.join(", ")
+                    )
                 },
             ),
             (None, Some(c)) if targets(o, &expanded).is_empty() => {
@@ -192,9 +227,10 @@ impl Outage {
                     end: start.saturating_add(o.duration.time()),
                     targets: targets(o, cfg),
                     slowdown: o.slowdown,
-                    label: match (&o.zone, &o.component) {
-                        (Some(z), _) => format!("zone {z}"),
-                        (_, Some(c)) => c.clone(),
+                    label: match (&o.zone, &o.component, &o.region) {
+                        (Some(z), _, _) => format!("zone {z}"),
+                        (_, Some(c), _) => c.clone(),
+                        (_, _, Some(r)) => format!("region {r}"),
                         _ => String::new(),
                     },
                     held: Vec::new(),

@@ -444,6 +444,20 @@ impl PoolConfig {
         }
     }
 
+    /// Renames the components it calls (see [`crate::kinds::KindConfig::retarget`]).
+    pub fn retarget(&mut self, to: &mut dyn FnMut(&str) -> String) {
+        for c in &mut self.calls {
+            *c = to(c);
+        }
+        for s in &mut self.steps {
+            for c in [&mut s.call, &mut s.enqueue].into_iter().flatten() {
+                *c = to(c);
+            }
+        }
+        let policies = std::mem::take(&mut self.call);
+        self.call = policies.into_iter().map(|(c, p)| (to(&c), p)).collect();
+    }
+
     /// Every component a request of this pool may call, in order (`calls`,
     /// or the call and enqueue steps), once each.
     pub fn callees(&self) -> Vec<&str> {

@@ -119,6 +119,25 @@ pub enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    /// Its number, to carry in a kind's event ([`Outcome::from_code`]).
+    #[inline]
+    pub fn code(self) -> u32 {
+        self as u32
+    }
+
+    /// The outcome numbered `c` by [`Outcome::code`].
+    #[inline]
+    pub fn from_code(c: u32) -> Outcome {
+        match c {
+            0 => Outcome::Ok,
+            1 => Outcome::Rejected,
+            2 => Outcome::TimedOut,
+            _ => Outcome::Failed,
+        }
+    }
+}
+
 /// A request in flight.
 #[derive(Clone, Copy, Debug)]
 pub struct Request {
@@ -329,12 +348,7 @@ impl Packed {
     /// Its outcome (actions that end something).
     #[inline(always)]
     pub(crate) fn outcome(self) -> Outcome {
-        match self.last() {
-            0 => Outcome::Ok,
-            1 => Outcome::Rejected,
-            2 => Outcome::TimedOut,
-            _ => Outcome::Failed,
-        }
+        Outcome::from_code(self.last() as u32)
     }
 
     /// The action it stores.
@@ -393,6 +407,8 @@ pub(crate) struct Flow {
     /// components that live inside its instances (an in-process L1
     /// cache's entries), read by the fleet's own memory.
     pub(crate) held: Vec<Vec<(u32, f64)>>,
+    /// What kinds noted for `incidents.csv` (a region seen down).
+    pub(crate) incidents: Vec<crate::measure::Incident>,
 }
 
 impl Flow {
@@ -459,6 +475,17 @@ impl Cx<'_> {
                 restart_ms: (restart / 1_000_000).min(u32::MAX as u64) as u32,
             },
         );
+    }
+
+    /// Notes an incident of this component now (`incidents.csv`):
+    /// `what` happened to `subject` (a region, an instance).
+    pub fn incident(&mut self, subject: String, what: &'static str) {
+        self.flow.incidents.push(crate::measure::Incident {
+            t_s: scalesim_sim::to_secs(self.now),
+            component: subject,
+            instance: u32::MAX,
+            what,
+        });
     }
 
     /// Instance `x` of this component is gone now: close its bill.
@@ -687,6 +714,12 @@ pub trait Component {
     /// skips the call (fixed once built, like [`Component::wants_caller`]).
     fn releases_on_leave(&self) -> bool {
         true
+    }
+
+    /// The tag of an event of its own to run at t = 0, if any (a periodic
+    /// task, such as health checks).
+    fn start_tag(&self) -> Option<u8> {
+        None
     }
 
     /// Visit `v` arrives (already counted as an arrival and in the system).

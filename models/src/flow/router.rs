@@ -309,6 +309,11 @@ impl System {
             }
         }
         let class_names: Vec<String> = classes.iter().map(|c| c.name.clone()).collect();
+        let areas: Vec<Option<String>> = cfg
+            .sources
+            .iter()
+            .flat_map(|(_, s)| s.classes().into_iter().map(|c| c.area))
+            .collect();
         let id = |n: &str| idx[n];
         let comps: Vec<Kind> = cfg
             .components
@@ -322,6 +327,7 @@ impl System {
                     rep,
                     id: &id,
                     classes: &class_names,
+                    areas: &areas,
                     cost: &cfg.cost,
                 })
             })
@@ -407,6 +413,7 @@ impl System {
             spot_factor,
             cost: cfg.cost.clone(),
             held: vec![Vec::new(); n],
+            incidents: Vec::new(),
         };
         Ok(System {
             cfg,
@@ -485,6 +492,20 @@ impl System {
         for (k, sc) in self.scalers.iter().enumerate() {
             s.at(sc.window, Ev::Snapshot(k as u16));
             s.at(sc.period, Ev::Evaluate(k as u16));
+        }
+        for (i, c) in self.comps.iter().enumerate() {
+            if let Some(tag) = c.start_tag() {
+                let comp = CompId(i as u16);
+                s.at(
+                    0,
+                    Ev::Wake(Wake {
+                        comp,
+                        tag,
+                        a: 0,
+                        b: 0,
+                    }),
+                );
+            }
         }
         self.schedule_failures(&mut s);
         self.schedule_outages(&mut s);

@@ -188,6 +188,10 @@ impl KindConfig for LimiterConfig {
         vec![("to", self.to.as_str())]
     }
 
+    fn retarget(&mut self, to: &mut dyn FnMut(&str) -> String) {
+        self.to = to(&self.to);
+    }
+
     fn build(&self, b: &BuildCx) -> Kind {
         let covers = |n: &str, class: &str| class == n || class.split('.').next() == Some(n);
         let buckets: Vec<(String, Bucket)> = self

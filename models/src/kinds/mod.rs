@@ -9,7 +9,9 @@
 
 pub mod cache;
 pub mod database;
+pub mod dns;
 pub mod limiter;
+pub mod link;
 pub mod pool;
 pub mod queue;
 pub mod serving;
@@ -21,7 +23,9 @@ use crate::fleet::pool::{Pool, PoolConfig};
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, Request, Visit, VisitId, Wake};
 use crate::kinds::cache::CacheConfig;
 use crate::kinds::database::DatabaseConfig;
+use crate::kinds::dns::{DnsConfig, DnsKind};
 use crate::kinds::limiter::{LimiterConfig, LimiterKind};
+use crate::kinds::link::{LinkConfig, LinkKind};
 use crate::kinds::queue::QueueConfig;
 use crate::kinds::serving::batch::BatchConfig;
 use crate::kinds::serving::llm::LlmConfig;
@@ -97,6 +101,8 @@ pub struct BuildCx<'a> {
     pub id: &'a dyn Fn(&str) -> CompId,
     /// Every request class name, in order.
     pub classes: &'a [String],
+    /// The client area of each class (a source's `from`), if any.
+    pub areas: &'a [Option<String>],
     /// The scenario's `[cost]` (its catalog: prices and CPU speeds).
     pub cost: &'a crate::fleet::cost::CostConfig,
 }
@@ -123,6 +129,12 @@ pub trait KindConfig: fmt::Debug + Send + Sync {
     fn downstream(&self) -> Vec<(&'static str, &str)> {
         Vec::new()
     }
+
+    /// Renames the components it sends requests to (regions: a call to a
+    /// component that runs in several regions goes to the copy in the
+    /// caller's region, or through the network to another). Every name
+    /// [`KindConfig::downstream`] lists must pass through `to`.
+    fn retarget(&mut self, _to: &mut dyn FnMut(&str) -> String) {}
 
     /// Its callers' policies per callee (timeouts, retries, hedges: see
     /// [`crate::flow::resilience`]).
@@ -214,6 +226,14 @@ macro_rules! registry {
                 }
             }
 
+            /// Its configuration, to change (None: a plug-in, shared).
+            pub fn config_mut(&mut self) -> Option<&mut dyn KindConfig> {
+                match self {
+                    $( ComponentConfig::$Variant(c) => Some(&mut **c), )*
+                    ComponentConfig::Plugin(_) => None,
+                }
+            }
+
             /// Reads a component of kind `tag` (one of [`KINDS`]).
             pub fn deserialize_kind<'de, D: serde::Deserializer<'de>>(
                 tag: &str,
@@ -275,6 +295,10 @@ registry! { $
     "batch" => Batch(BatchConfig, ServingKind),
     /// `kind = "limiter"`: a token bucket in front of a component.
     "limiter" => Limiter(LimiterConfig, LimiterKind),
+    /// `kind = "link"`: the network between two places.
+    "link" => Link(LinkConfig, LinkKind),
+    /// `kind = "dns"`: the global entry that picks a region.
+    "dns" => Dns(DnsConfig, DnsKind),
 }
 
 impl ComponentConfig {
@@ -330,6 +354,9 @@ impl Component for Kind {
     }
     fn releases_on_leave(&self) -> bool {
         dispatch!(self, k => k.releases_on_leave())
+    }
+    fn start_tag(&self) -> Option<u8> {
+        dispatch!(self, k => k.start_tag())
     }
     #[inline(always)]
     fn enter(&mut self, cx: &mut Cx, v: VisitId, caller: Caller) {

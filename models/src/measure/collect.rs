@@ -78,7 +78,7 @@ impl System {
     }
 
     /// The report of a run that ended at `end` after `events` events.
-    pub(crate) fn report(self, end: Time, events: u64) -> RunReport {
+    pub(crate) fn report(mut self, end: Time, events: u64) -> RunReport {
         let warm = self.cfg.warmup.min(end);
         let span = (end - warm).max(1) as f64;
         let mut components: Vec<ComponentReport> = (0..self.comps.len())
@@ -173,7 +173,13 @@ impl System {
             cost_measured_usd,
             bill,
             scaling_events: self.scaling_events,
-            incidents: self.incidents,
+            incidents: {
+                let mut all = self.incidents;
+                all.extend(std::mem::take(&mut self.flow.incidents));
+                // Stable: same-time incidents keep the order they were noted.
+                all.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+                all
+            },
             minutes: self.minutes,
             users,
             classes: self

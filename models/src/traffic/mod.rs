@@ -134,6 +134,9 @@ pub struct ClassConfig {
     pub hedge: Option<crate::flow::resilience::HedgeConfig>,
     #[serde(default)]
     pub breaker: Option<crate::flow::breaker::BreakerConfig>,
+    /// The client area its users are in (a source's `from`; not written).
+    #[serde(skip)]
+    pub area: Option<String>,
 }
 
 impl ClassConfig {
@@ -284,6 +287,16 @@ pub struct SourceConfig {
     /// Request classes.
     #[serde(default)]
     pub mix: Vec<ClassConfig>,
+    /// Where its users are: client areas and their shares of its requests,
+    /// `from = { us-east = 0.5, europe = 0.5 }`. Each class becomes one
+    /// class per area (`web.europe`, `web.read.europe`), and the network
+    /// from the area applies (see [`crate::regions`]).
+    #[serde(default)]
+    pub from: std::collections::BTreeMap<String, f64>,
+    /// The component each area's requests enter when it differs from the
+    /// class's (the link from the area; filled by placement, not written).
+    #[serde(skip)]
+    pub area_entry: std::collections::BTreeMap<(String, String), String>,
     /// LLM requests: prompt tokens per request.
     #[serde(default)]
     pub prompt_tokens: Option<TokensConfig>,
@@ -347,7 +360,7 @@ impl SourceConfig {
     /// source's, each field the class sets overriding it.
     pub fn class_policy(&self, i: usize) -> crate::flow::resilience::CallPolicyConfig {
         let p = self.client_policy();
-        let Some(c) = self.mix.get(i) else {
+        let Some(c) = self.mix.get(self.mix_index(i)) else {
             return p;
         };
         crate::flow::resilience::CallPolicyConfig {
@@ -359,8 +372,46 @@ impl SourceConfig {
         }
     }
 
-    /// The classes of this source: its `mix`, or one implicit class.
+    /// The classes of this source: its `mix`, or one implicit class, each
+    /// split per client area of `from` (mix-major order).
     pub fn classes(&self) -> Vec<ClassConfig> {
+        let written = self.written_classes();
+        if self.from.is_empty() {
+            return written;
+        }
+        let total: f64 = self.from.values().sum();
+        let mut out = Vec::with_capacity(written.len() * self.from.len());
+        for c in written {
+            for (a, share) in &self.from {
+                let to = c.to.as_ref().map(|t| {
+                    let key = (a.clone(), t.clone());
+                    self.area_entry.get(&key).unwrap_or(t).clone()
+                });
+                out.push(ClassConfig {
+                    name: if c.name.is_empty() {
+                        a.clone()
+                    } else {
+                        format!("{}.{a}", c.name)
+                    },
+                    weight: c.weight * share / total,
+                    area: Some(a.clone()),
+                    to,
+                    ..c.clone()
+                });
+            }
+        }
+        out
+    }
+
+    /// The `mix` entry (0 without a mix) class `i` of
+    /// [`SourceConfig::classes`] comes from.
+    pub fn mix_index(&self, i: usize) -> usize {
+        i / self.from.len().max(1)
+    }
+
+    /// The classes as written (`mix`, or one implicit class), before
+    /// client areas.
+    fn written_classes(&self) -> Vec<ClassConfig> {
         if self.mix.is_empty() {
             vec![ClassConfig {
                 name: String::new(),
@@ -706,6 +757,14 @@ impl SourceConfig {
                 return issue(
                     format!("mix.{i}.name"),
                     format!("duplicate class name {:?}", c.name),
+                );
+            }
+        }
+        for (a, share) in &self.from {
+            if !(share.is_finite() && *share > 0.0) {
+                return issue(
+                    format!("from.{a}"),
+                    format!("expected a share of the users above 0, such as 0.25; got {share}"),
                 );
             }
         }

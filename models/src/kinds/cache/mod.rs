@@ -364,6 +364,12 @@ impl KindConfig for CacheConfig {
         self.miss.iter().map(|m| ("miss", m.as_str())).collect()
     }
 
+    fn retarget(&mut self, to: &mut dyn FnMut(&str) -> String) {
+        if let Some(m) = &mut self.miss {
+            *m = to(m);
+        }
+    }
+
     fn instances(&self) -> u32 {
         self.nodes
     }

@@ -12,7 +12,10 @@
 //! for M/G/inf).
 //!
 //! The primary and each replica are pools (any pool field), reported as
-//! `<name>/primary` and `<name>/replica<i>`.
+//! `<name>/primary` and `<name>/replica<i>`. A secondary cluster of a
+//! database across regions (`primary_region`) has no primary of its own:
+//! its writes, and its reads of its own writes, go to the primary's
+//! region, and its replicas see only the writes made through it.
 
 use crate::dist::DistConfig;
 use crate::fleet::bill::Storage;
@@ -50,6 +53,17 @@ pub struct DatabaseConfig {
     /// GB-month and provisioned IOPS.
     #[serde(default)]
     pub storage: Option<Storage>,
+    /// A database that runs in several regions (`regions = [...]`): the
+    /// region of its primary. The copies in the other regions are
+    /// secondary clusters, as in an Aurora Global Database: read replicas
+    /// only, which forward writes to the primary's region (Aurora's write
+    /// forwarding) and apply them after their `replication_lag`.
+    #[serde(default)]
+    pub primary_region: Option<String>,
+    /// A secondary cluster: the primary's copy its writes go to (set by
+    /// placement from `primary_region`, not written).
+    #[serde(skip)]
+    pub writes_to: Option<String>,
 }
 
 impl DatabaseConfig {

@@ -46,7 +46,10 @@ impl DatabaseKind {
         idx: &dyn Fn(&str) -> CompId,
     ) -> DatabaseKind {
         DatabaseKind {
-            primary: idx(&DatabaseConfig::primary_name(name)),
+            primary: match &db.writes_to {
+                Some(w) => idx(w),
+                None => idx(&DatabaseConfig::primary_name(name)),
+            },
             replicas: (0..db.replicas)
                 .map(|i| idx(&DatabaseConfig::replica_name(name, i)))
                 .collect(),
@@ -120,15 +123,35 @@ impl KindConfig for DatabaseConfig {
     }
 
     fn downstream(&self) -> Vec<(&'static str, &str)> {
-        calls(self, "")
+        let mut v = calls(self, "");
+        v.extend(
+            self.writes_to
+                .iter()
+                .map(|w| ("primary_region", w.as_str())),
+        );
+        v
+    }
+
+    fn retarget(&mut self, to: &mut dyn FnMut(&str) -> String) {
+        if let Some(w) = &mut self.writes_to {
+            *w = to(w);
+        }
+        self.primary.retarget(to);
+        if let Some(r) = &mut self.replica {
+            r.retarget(to);
+        }
     }
 
     /// Storage for every copy and the Multi-AZ standby; its instances are
     /// billed by the primary and replica pools.
     fn usage(&self, cost: &CostConfig) -> Purchases {
         let mut p = Purchases::default();
-        let primaries = self.primary.instances;
-        if self.multi_az {
+        let primaries = if self.writes_to.is_some() {
+            0
+        } else {
+            self.primary.instances
+        };
+        if self.multi_az && primaries > 0 {
             bill::standby(&self.primary.pricing(), primaries, cost, &mut p);
         }
         let copies = primaries * (1 + self.multi_az as u32) + self.replicas;
@@ -142,10 +165,13 @@ impl KindConfig for DatabaseConfig {
     }
 
     fn expand(&self, name: &str) -> Vec<(String, ComponentConfig)> {
-        let mut out = vec![(
-            DatabaseConfig::primary_name(name),
-            ComponentConfig::Pool(Box::new(self.primary.clone())),
-        )];
+        let mut out = Vec::new();
+        if self.writes_to.is_none() {
+            out.push((
+                DatabaseConfig::primary_name(name),
+                ComponentConfig::Pool(Box::new(self.primary.clone())),
+            ));
+        }
         for i in 0..self.replicas {
             out.push((
                 DatabaseConfig::replica_name(name, i),

@@ -725,6 +725,10 @@ impl KindConfig for PoolConfig {
         self.callees().into_iter().map(|c| (field, c)).collect()
     }
 
+    fn retarget(&mut self, to: &mut dyn FnMut(&str) -> String) {
+        PoolConfig::retarget(self, to)
+    }
+
     fn call_policies(&self) -> Vec<(&str, &crate::flow::resilience::CallPolicyConfig)> {
         self.call.iter().map(|(c, p)| (c.as_str(), p)).collect()
     }

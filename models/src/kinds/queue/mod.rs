@@ -179,6 +179,10 @@ impl KindConfig for QueueConfig {
         vec![("workers", self.workers.as_str())]
     }
 
+    fn retarget(&mut self, to: &mut dyn FnMut(&str) -> String) {
+        self.workers = to(&self.workers);
+    }
+
     /// A managed queue's requests; a broker of one's own is not priced.
     fn usage(&self, _cost: &CostConfig) -> Purchases {
         let mut p = Purchases::default();

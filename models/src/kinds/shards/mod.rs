@@ -137,6 +137,15 @@ impl KindConfig for ShardsConfig {
         }
     }
 
+    fn retarget(&mut self, to: &mut dyn FnMut(&str) -> String) {
+        if let Some(p) = &mut self.shard {
+            p.retarget(to);
+        }
+        if let Some(d) = &mut self.shard_database {
+            d.retarget(to);
+        }
+    }
+
     fn expand(&self, name: &str) -> Vec<(String, ComponentConfig)> {
         (0..self.shards)
             .filter_map(|i| {

@@ -1,0 +1,133 @@
+//! `kind = "link"`: the network between two places (two regions, or a
+//! client area and a region). A request crossing it waits half a round
+//! trip on the way out, visits `to`, and waits half a round trip (an
+//! independent draw) on the way back with the answer. Each direction
+//! is a pure delay: the link never queues (an infinite-server station,
+//! so its visit time is exactly the sum of the two halves).
+//!
+//! With `loss`, a share of the requests is lost on the way out: the caller
+//! hears an error once the way out has passed (a reset connection), which
+//! its retry rules (`[components.<caller>.call.<callee>]`) may retry.
+//!
+//! Scenarios with regions get their links written for them (see
+//! [`crate::regions`]): one on every call that crosses regions and one
+//! from each client area to each region, with the round trips of
+//! [`crate::regions::matrix`] unless `[regions.<name>] rtt` overrides them.
+
+use crate::dist::{Dist, DistConfig};
+use crate::flow::{Caller, CompId, Component, Cx, Outcome, VisitId, Wake};
+use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
+use rand::Rng;
+use scalesim_sim::{stream, SimRng};
+use serde::Deserialize;
+
+/// `[components.<name>]` with `kind = "link"`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LinkConfig {
+    /// Always "link".
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// What is on the other side.
+    pub to: String,
+    /// The round trip's law: each way takes half of a draw.
+    pub rtt: DistConfig,
+    /// Share of requests lost on the way out (an error for the caller).
+    #[serde(default)]
+    pub loss: f64,
+}
+
+/// Its events.
+const OUT: u8 = 0;
+const BACK: u8 = 1;
+
+impl KindConfig for LinkConfig {
+    fn kind(&self) -> &'static str {
+        "link"
+    }
+
+    fn check(&self, _cx: &CheckCx) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Err((f, m)) = self.rtt.check() {
+            out.push((format!("rtt.{f}"), m));
+        } else if self.rtt.mean() > 60.0 {
+            out.push((
+                "rtt".into(),
+                format!(
+                    "a round trip of {} s is not a network (the farthest regions are under 0.3 s apart); give it in ms, such as \"70ms\"",
+                    self.rtt.mean()
+                ),
+            ));
+        }
+        if !(0.0..1.0).contains(&self.loss) {
+            out.push((
+                "loss".into(),
+                format!(
+                    "expected a share of requests from 0 up to 1, such as 0.001; got {}",
+                    self.loss
+                ),
+            ));
+        }
+        out
+    }
+
+    fn downstream(&self) -> Vec<(&'static str, &str)> {
+        vec![("to", self.to.as_str())]
+    }
+
+    fn retarget(&mut self, to: &mut dyn FnMut(&str) -> String) {
+        self.to = to(&self.to);
+    }
+
+    fn build(&self, b: &BuildCx) -> Kind {
+        Kind::Link(Box::new(LinkKind {
+            to: (b.id)(&self.to),
+            rtt: self.rtt.sampler(),
+            loss: self.loss,
+            rng: stream(b.seed, b.rep, b.label, "delay"),
+            loss_rng: stream(b.seed, b.rep, b.label, "loss"),
+        }))
+    }
+}
+
+/// A link as it runs.
+pub struct LinkKind {
+    to: CompId,
+    rtt: Dist,
+    loss: f64,
+    rng: SimRng,
+    loss_rng: SimRng,
+}
+
+impl LinkKind {
+    /// Half a round trip, ns.
+    fn half(&mut self) -> u64 {
+        self.rtt.sample(&mut self.rng) / 2
+    }
+}
+
+impl Component for LinkKind {
+    fn releases_on_leave(&self) -> bool {
+        false
+    }
+
+    fn enter(&mut self, cx: &mut Cx, v: VisitId, _caller: Caller) {
+        let d = self.half();
+        cx.after(d, OUT, v.slot(), 0);
+    }
+
+    fn on_wake(&mut self, cx: &mut Cx, w: Wake) {
+        let v = VisitId::from_slot(w.a);
+        match w.tag {
+            OUT if cx.cancelled(v) => cx.drop_cancelled(v),
+            OUT if self.loss > 0.0 && self.loss_rng.random::<f64>() < self.loss => cx.lose(v),
+            OUT => cx.call(v, self.to),
+            _ => cx.leave(v, Outcome::from_code(w.b)),
+        }
+    }
+
+    fn on_answer(&mut self, cx: &mut Cx, v: VisitId, outcome: Outcome) {
+        let d = self.half();
+        cx.after(d, BACK, v.slot(), outcome.code());
+    }
+}
