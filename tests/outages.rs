@@ -164,11 +164,16 @@ fn impossible_outages_are_located_errors() {
             "outages.0.zone",
             "a, b, c",
         ),
-        ("at = \"1h\"\nduration = \"5m\"", "outages.0", "either zone"),
+        ("at = \"1h\"\nduration = \"5m\"", "outages.0", "one of zone"),
         (
             "at = \"1h\"\nduration = \"5m\"\nzone = \"a\"\ncomponent = \"api\"",
             "outages.0",
-            "either zone",
+            "one of zone",
+        ),
+        (
+            "at = \"1h\"\nduration = \"5m\"\nregion = \"us-east-1\"",
+            "outages.0.region",
+            "no component runs in region",
         ),
         (
             "at = \"1h\"\nduration = \"5m\"\ncomponent = \"apii\"",

@@ -472,3 +472,105 @@ fn a_remote_write_pays_one_round_trip_more() {
     // writes.
     assert!(db_us.arrivals > db_eu.arrivals);
 }
+
+/// Data transfer against a hand-computed bill. Europe's 2 KB requests
+/// and 30 KB responses cross the Atlantic to the database: each request
+/// and answer leaves a region ($0.02/GB). Users' responses leave AWS
+/// (data transfer out, $0.09/GB at this volume); their requests come in
+/// free.
+#[test]
+fn data_transfer_is_billed_per_gb_as_computed_by_hand() {
+    let text = TWO.replace(
+        "rate = 50\n",
+        "rate = 50\nrequest_kb = 2\nresponse_kb = 30\n",
+    );
+    let text = text.replace(
+        "to = \"api@eu-west-1\"",
+        "to = \"api@eu-west-1\"\nfrom = { europe = 1 }",
+    );
+    let r = run_text(&text, 0);
+    let comp = |n: &str| r.report.components.iter().find(|c| c.name == n).unwrap();
+    let line = |c: &str| {
+        let l = r.report.bill.lines.iter().find(|l| l.component == c);
+        l.unwrap_or_else(|| panic!("no bill line for {c}: {:?}", r.report.bill.lines))
+    };
+    // Every visit is answered but those in flight at the end (each of
+    // them short of its 30 KB answer).
+    let link = comp("eu-west-1->db");
+    let gb = link.arrivals as f64 * 32e-6;
+    let l = line("eu-west-1->db");
+    assert_eq!(l.item, "inter-region transfer");
+    assert!((l.usd - 0.02 * l.quantity).abs() < 1e-12);
+    // The report counts visits after warm-up: so does the bill's measured part.
+    let measured = l.measured_usd / 0.02;
+    assert!(
+        gb - measured >= -1e-9 && gb - measured <= 10.0 * 30e-6,
+        "{measured} vs {gb}"
+    );
+    let users = comp("europe->api@eu-west-1");
+    let out = line("europe->api@eu-west-1");
+    assert_eq!(out.item, "data transfer out");
+    let gb = users.arrivals as f64 * 30e-6;
+    let measured = out.measured_usd / 0.09;
+    assert!(
+        gb - measured >= -1e-9 && gb - measured <= 10.0 * 30e-6,
+        "{measured} vs {gb}"
+    );
+    assert!((out.usd - 0.09 * out.quantity).abs() < 1e-12);
+    // The US users call api@us-east-1 directly: no link, no transfer.
+    assert!(r
+        .report
+        .bill
+        .lines
+        .iter()
+        .all(|l| !l.component.contains("us-east->")));
+    // Above 10 TB a month the tiers apply: $0.085 for the next 40 TB,
+    // $0.07 for the next 100 TB, $0.05 beyond.
+    use scalesim_models::fleet::bill::tiered_usd;
+    assert!((tiered_usd(10_240.0) - 921.6).abs() < 1e-9);
+    assert!((tiered_usd(60_000.0) - (921.6 + 40_960.0 * 0.085 + 8_800.0 * 0.07)).abs() < 1e-9);
+}
+
+/// `summary.regions`: one entry per region, then per client area; an
+/// area's requests are its classes' and are all served somewhere; an
+/// objective per area judges them together.
+#[test]
+fn results_per_region_and_area_and_their_objectives() {
+    let text = GLOBAL.replace("ROUTING", "routing = \"latency\"")
+        + "\n[slo.from.europe]\np95 = \"1ms\"\n[slo.from.us-east]\np95 = \"1s\"\n";
+    let r = run_text(&text, 0);
+    let s = &r.summary;
+    let names: Vec<&str> = s.regions.0.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "us-east-1",
+            "us-west-2",
+            "eu-west-1",
+            "europe",
+            "us-east",
+            "us-west"
+        ]
+    );
+    let eu = s.regions.get("europe").unwrap();
+    assert_eq!(eu.kind, "area");
+    assert_eq!(eu.requests, s.classes.get("web.europe").unwrap().arrived);
+    let served: u64 = eu.served_by.0.iter().map(|(_, n)| n).sum();
+    assert_eq!(served, eu.requests);
+    assert_eq!(eu.served_by.get("eu-west-1"), Some(&eu.requests));
+    let region = s.regions.get("eu-west-1").unwrap();
+    assert_eq!(region.kind, "region");
+    assert_eq!(
+        region.requests, eu.requests,
+        "eu-west-1 serves Europe alone"
+    );
+    assert_eq!(region.instances_mean, Some(2.0));
+    // 1 ms cannot hold across the last mile; 1 s does.
+    let check = |m: &str| s.slo.checks.iter().find(|c| c.metric == m).unwrap().passed;
+    assert!(!check("from.europe.p95") && check("from.us-east.p95") && !s.slo.passed);
+    let e = load_error(&format!("{text}\n[slo.from.mars]\np95 = \"1s\"\n"));
+    assert!(
+        e.contains("slo.from.mars") && e.contains("the areas are europe, us-east, us-west"),
+        "{e}"
+    );
+}

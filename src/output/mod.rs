@@ -19,7 +19,7 @@ pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
 }
 
 /// The CSV header of `timeseries.csv`.
-pub const TIMESERIES_HEADER: [&str; 33] = [
+pub const TIMESERIES_HEADER: [&str; 34] = [
     "t_s",
     "component",
     "arrivals",
@@ -53,6 +53,7 @@ pub const TIMESERIES_HEADER: [&str; 33] = [
     "preemptions",
     "users",
     "memory",
+    "transfer_gb",
 ];
 
 fn opt(v: Option<f64>) -> String {
@@ -104,6 +105,7 @@ pub fn write_timeseries(dir: &Path, rows: &[TsRow]) -> io::Result<()> {
             r.preemptions.map(|n| n.to_string()).unwrap_or_default(),
             opt(r.users),
             opt(r.memory),
+            opt(r.transfer_gb),
         ])?;
     }
     w.flush()
@@ -288,6 +290,9 @@ pub fn table(s: &Summary) -> String {
         human_secs(l.p999),
         human_secs(l.max)
     );
+    for (name, p) in &s.regions.0 {
+        let _ = writeln!(o, "{}", place_line(name, p));
+    }
     for (name, u) in &s.virtual_users.0 {
         let _ = writeln!(
             o,
@@ -465,16 +470,36 @@ pub fn table(s: &Summary) -> String {
             c.month_text(),
             c.per_1k_requests
         );
-        for l in &c.lines {
-            let who = if l.component.is_empty() {
-                "account"
+        // Lines of nothing (a link no user took) stay in summary.json.
+        let shown: Vec<_> = c.lines.iter().filter(|l| l.quantity > 0.0).collect();
+        let who = |l: &&summary::BillLineJson| -> String {
+            if l.component.is_empty() {
+                "account".into()
             } else {
-                &l.component
-            };
+                l.component.clone()
+            }
+        };
+        let ww = shown
+            .iter()
+            .map(|l| who(l).len())
+            .max()
+            .unwrap_or(0)
+            .max(10);
+        let iw = shown
+            .iter()
+            .map(|l| l.item.len())
+            .max()
+            .unwrap_or(0)
+            .max(34);
+        for l in &shown {
             let _ = writeln!(
                 o,
-                "          {:<10} {:<34} {:>12.4} {:<17} ${:.2}",
-                who, l.item, l.quantity, l.unit, l.usd
+                "          {:<ww$} {:<iw$} {:>12.4} {:<17} ${:.2}",
+                who(l),
+                l.item,
+                l.quantity,
+                l.unit,
+                l.usd
             );
         }
     }
@@ -577,6 +602,26 @@ pub fn fmt_check(unit: &str, v: f64) -> String {
         }
         _ => format!("{v}"),
     }
+}
+
+/// One terminal line of a region or client area.
+fn place_line(name: &str, p: &summary::PlaceJson) -> String {
+    let head = if p.kind == "region" { "region" } else { "area" };
+    let mut line = format!(
+        "{head:<9} {name}: {} requests  p95 {}  p99 {}  availability {:.4}%",
+        p.requests,
+        human_secs(p.latency_s.p95),
+        human_secs(p.latency_s.p99),
+        p.availability * 100.0
+    );
+    if let (Some(i), Some(c)) = (p.instances_mean, p.cost_usd) {
+        line += &format!("  {i:.1} instances  ${c:.2}");
+    }
+    let served = p.served_shares();
+    if !served.is_empty() {
+        line += &format!("  served by {}", served.join(", "));
+    }
+    line
 }
 
 #[cfg(test)]

@@ -395,6 +395,7 @@ a component's by utilization, a queue's by depth) and the busiest hour: what the
         );
     }
     classes(&mut o, s);
+    regions(&mut o, s);
     job_queues(&mut o, s);
     bill(&mut o, s);
 
@@ -615,12 +616,49 @@ fn classes(o: &mut String, s: &Summary) {
     html_table(o, &head, rows);
 }
 
-/// The SVG element without any XML declaration, for inlining.
+/// Per region and client area (`summary.regions`): what each region
+/// served and cost, and what each area's users got and where.
+fn regions(o: &mut String, s: &Summary) {
+    if s.regions.is_empty() {
+        return;
+    }
+    o.push_str("<h3>Regions and client areas</h3>\n<p class=\"meta\">A region: the users' requests it served and their time in it, what was refused, timed out or lost in it, its instances and its cost (data transfer out of it included). An area: its users' requests end to end, and the regions that served them.</p>\n");
+    let rows = s.regions.0.iter().map(|(name, p)| {
+        let l = &p.latency_s;
+        let served = p.served_shares();
+        let mut cells = vec![p.kind.to_string(), thousands(p.requests)];
+        cells.push(format!("{:.4}%", p.availability * 100.0));
+        cells.extend([l.mean, l.p95, l.p99].map(human_secs));
+        cells.push(p.instances_mean.map_or_else(dash, |i| format!("{i:.1}")));
+        cells.push(p.cost_usd.map_or_else(dash, |c| format!("${c:.2}")));
+        cells.push(if served.is_empty() {
+            dash()
+        } else {
+            served.join(", ")
+        });
+        (name.clone(), cells)
+    });
+    let head = [
+        "",
+        "kind",
+        "requests",
+        "availability",
+        "mean",
+        "p95",
+        "p99",
+        "instances",
+        "cost",
+        "served by",
+    ];
+    html_table(o, &head, rows);
+}
+
 /// An empty cell.
 fn dash() -> String {
     "–".to_string()
 }
 
+/// The SVG element without any XML declaration, for inlining.
 fn strip_prolog(svg: &str) -> &str {
     match svg.find("<svg") {
         Some(i) => &svg[i..],

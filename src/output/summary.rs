@@ -59,8 +59,57 @@ pub struct Summary {
     /// many were in the loop (absent without any).
     #[serde(skip_serializing_if = "Named::is_empty")]
     pub virtual_users: Named<UsersJson>,
+    /// Per region, then per client area (absent without regions; the name
+    /// is STABLE, CONTRACT.md section 5).
+    #[serde(skip_serializing_if = "Named::is_empty")]
+    pub regions: Named<PlaceJson>,
     /// Engine figures (not covered by the determinism promise).
     pub engine: Engine,
+}
+
+/// One region's or client area's figures after warm-up (see
+/// `scalesim_models::measure::regions`).
+#[derive(Clone, Debug, Serialize)]
+pub struct PlaceJson {
+    /// `"region"` or `"area"`.
+    pub kind: &'static str,
+    /// Region: the users' requests it served; area: its users' requests.
+    pub requests: u64,
+    /// Of those, answered.
+    pub completed: u64,
+    /// Region: visits refused, timed out or lost in it / its requests;
+    /// area: its users' requests that failed / its requests.
+    pub error_rate: f64,
+    /// 1 - error_rate.
+    pub availability: f64,
+    /// Region: time in the region; area: end to end.
+    pub latency_s: Latency,
+    /// Region: ready instances, time-averaged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instances_mean: Option<f64>,
+    /// Region: what it cost over the run, USD (instances and bill lines,
+    /// data transfer out of it included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// Region: its components; area: its classes.
+    pub members: Vec<String>,
+    /// Area: requests per region that served them.
+    #[serde(skip_serializing_if = "Named::is_empty")]
+    pub served_by: Named<u64>,
+}
+
+impl PlaceJson {
+    /// Area: the regions that served it, with their shares ("eu-west-1
+    /// 97%"), those that served nothing left out.
+    pub fn served_shares(&self) -> Vec<String> {
+        let all = self.requests.max(1) as f64;
+        self.served_by
+            .0
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(r, n)| format!("{r} {:.0}%", 100.0 * *n as f64 / all))
+            .collect()
+    }
 }
 
 /// The virtual users of one source after warm-up.
@@ -676,6 +725,32 @@ impl Summary {
                             sessions_per_s: u.sessions.map(|n| n as f64 / r.measured_s),
                         };
                         (u.source.clone(), json)
+                    })
+                    .collect(),
+            ),
+            regions: Named(
+                r.regions
+                    .iter()
+                    .map(|p| {
+                        let region = p.kind == "region";
+                        let rate = if p.arrived > 0 {
+                            (p.errors as f64 / p.arrived as f64).min(1.0)
+                        } else {
+                            0.0
+                        };
+                        let json = PlaceJson {
+                            kind: p.kind,
+                            requests: p.arrived,
+                            completed: p.completed,
+                            error_rate: rate,
+                            availability: 1.0 - rate,
+                            latency_s: Latency::of(&p.latency),
+                            instances_mean: region.then_some(p.instances_mean),
+                            cost_usd: region.then_some(p.cost_usd),
+                            members: p.members.clone(),
+                            served_by: Named(p.served_by.clone()),
+                        };
+                        (p.name.clone(), json)
                     })
                     .collect(),
             ),

@@ -547,9 +547,11 @@ fn check_slo(
         .iter()
         .map(|(n, c)| (n.clone(), c.kind(), c.lifecycle().is_some()))
         .collect();
+    let areas = scalesim_models::traffic::areas(&s.traffic);
     let names = crate::slo::Names {
         classes: &classes,
         components: &components,
+        areas: &areas,
     };
     let mut out = crate::slo::check(&s.slo, &names);
     if let Some(t) = doc.get("slo").and_then(|t| t.as_table()) {

@@ -247,6 +247,29 @@ pub fn judge(slo: &SloConfig, r: &RunReport) -> Slo {
             judge_scope(&format!("classes.{name}."), o, &m, &mut checks);
         }
     }
+    for (name, o) in &slo.from {
+        let area = r
+            .regions
+            .iter()
+            .find(|p| p.kind == "area" && &p.name == name);
+        if let Some(a) = area {
+            let classes = r.classes.iter().filter(|c| a.members.contains(&c.name));
+            let mut unfinished: Vec<u64> = classes
+                .clone()
+                .flat_map(|c| c.unfinished.iter().copied())
+                .collect();
+            unfinished.sort_unstable();
+            let m = Measured::requests(
+                &a.latency,
+                &unfinished,
+                a.arrived,
+                a.completed,
+                a.errors,
+                grace,
+            );
+            judge_scope(&format!("from.{name}."), o, &m, &mut checks);
+        }
+    }
     for (name, o) in &slo.components {
         if let Some(c) = r.components.iter().find(|c| &c.name == name) {
             let m = component_measured(c, r, grace);
@@ -421,6 +444,11 @@ pub fn objectives(slo: &SloConfig) -> Vec<(String, &'static str, &'static str, f
             slo.components
                 .iter()
                 .map(|(n, o)| (format!("components.{n}."), o.clone())),
+        )
+        .chain(
+            slo.from
+                .iter()
+                .map(|(n, o)| (format!("from.{n}."), o.clone())),
         );
     scopes
         .flat_map(|(prefix, o)| {

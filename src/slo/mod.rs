@@ -51,6 +51,10 @@ macro_rules! objectives {
             /// Objectives of one component.
             #[serde(default)]
             pub components: BTreeMap<String, Objectives>,
+            /// Objectives of the users in one client area (a source's
+            /// `from`): its classes together.
+            #[serde(default)]
+            pub from: BTreeMap<String, Objectives>,
         }
 
         impl SloConfig {
@@ -214,7 +218,10 @@ impl SloConfig {
 
     /// True when no objective is set in any scope.
     pub fn is_empty(&self) -> bool {
-        self.run().is_empty() && self.classes.is_empty() && self.components.is_empty()
+        self.run().is_empty()
+            && self.classes.is_empty()
+            && self.components.is_empty()
+            && self.from.is_empty()
     }
 }
 
@@ -225,6 +232,8 @@ pub struct Names<'a> {
     pub classes: &'a [String],
     /// (name, kind, has a fleet), hidden components (`db/replica`) too.
     pub components: &'a [(String, &'static str, bool)],
+    /// The client areas of the sources' `from`.
+    pub areas: &'a [String],
 }
 
 /// The problems of an `[slo]` table: shares out of range, names that are
@@ -243,6 +252,24 @@ pub fn check(slo: &SloConfig, names: &Names) -> Vec<ConfigIssue> {
                     nearest(c, names.classes.iter()),
                     names.classes.join(", ")
                 ),
+            });
+        }
+    }
+    for (a, o) in &slo.from {
+        if names.areas.contains(a) {
+            check_scope(&format!("slo.from.{a}."), o, Scope::Class, &mut out);
+        } else {
+            out.push(ConfigIssue {
+                path: format!("slo.from.{a}"),
+                message: if names.areas.is_empty() {
+                    format!("no source has users in client areas: say where they are with from = {{ {a} = 1.0 }} on a source")
+                } else {
+                    format!(
+                        "no client area {a:?}{}; the areas are {}",
+                        nearest(a, names.areas.iter()),
+                        names.areas.join(", ")
+                    )
+                },
             });
         }
     }
@@ -381,7 +408,7 @@ pub fn bare_seconds(slo: &toml_edit::Table) -> Vec<(String, f64)> {
         }
     };
     scan("slo.".into(), slo);
-    for group in ["classes", "components"] {
+    for group in ["classes", "components", "from"] {
         if let Some(t) = slo.get(group).and_then(|g| g.as_table_like()) {
             for (name, item) in t.iter() {
                 if let Some(inner) = item.as_table_like() {

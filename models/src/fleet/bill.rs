@@ -60,9 +60,32 @@ pub const NLB_NLCU: Price = Price {
     unit: "NLCU-hour",
     source: ELB,
 };
-/// Data transfer out to the internet (the first 10 TB/month tier).
+/// Data transfer out to the internet (the first 10 TB/month tier; the
+/// account's monthly volume sets the tier: [`DATA_OUT_TIERS`]).
 pub const DATA_OUT: Price = Price {
     usd: 0.09,
+    unit: "GB",
+    source: EC2,
+};
+/// Data transfer out to the internet by monthly volume: (GB up to which,
+/// USD per GB): the next 40 TB at $0.085, the next 100 TB at $0.07, above
+/// 150 TB $0.05 (EC2 on-demand pricing, data transfer).
+pub const DATA_OUT_TIERS: [(f64, f64); 4] = [
+    (10_240.0, 0.09),
+    (51_200.0, 0.085),
+    (153_600.0, 0.07),
+    (f64::INFINITY, 0.05),
+];
+/// Data transfer from one AWS region to another (billed where it leaves).
+pub const INTER_REGION: Price = Price {
+    usd: 0.02,
+    unit: "GB",
+    source: EC2,
+};
+/// Data transfer between availability zones: $0.01/GB in each direction,
+/// so $0.02 per GB that crosses.
+pub const INTER_AZ: Price = Price {
+    usd: 0.02,
     unit: "GB",
     source: EC2,
 };
@@ -122,6 +145,8 @@ pub enum Meter {
     /// the window's hours (AWS bills the dimension with the highest usage
     /// each hour).
     CapacityUnits(Dimensions),
+    /// The GB a link carried (its `transfer_gb`).
+    Transfer,
 }
 
 /// What one capacity unit covers (ELB pricing page): new connections per
@@ -516,7 +541,40 @@ pub fn meter(purchases: &[(String, Purchases)], rows: &[TsRow], warmup: f64, end
                 _ => format!("{name}: {s}"),
             }));
     }
+    tier_data_out(&mut bill, end);
     bill
+}
+
+/// Reprices the lines of data out to the internet at the tier the run's
+/// volume, projected to a month, falls in: each GB at the mean price of
+/// the month's GBs (AWS tiers the account's monthly total).
+fn tier_data_out(bill: &mut Bill, end: f64) {
+    let out = |l: &&mut BillLine| l.price == DATA_OUT;
+    let gb: f64 = bill.lines.iter_mut().filter(out).map(|l| l.quantity).sum();
+    if gb <= 0.0 || end <= 0.0 {
+        return;
+    }
+    let month = gb * HOURS_PER_MONTH * 3600.0 / end;
+    let usd_per_gb = tiered_usd(month) / month;
+    for l in bill.lines.iter_mut().filter(out) {
+        let k = usd_per_gb / l.price.usd;
+        l.usd *= k;
+        l.measured_usd *= k;
+        l.price.usd = usd_per_gb;
+    }
+}
+
+/// What `gb` of data out to the internet in a month costs.
+pub fn tiered_usd(gb: f64) -> f64 {
+    let (mut usd, mut from) = (0.0, 0.0);
+    for (upto, price) in DATA_OUT_TIERS {
+        if gb <= from {
+            break;
+        }
+        usd += (gb.min(upto) - from) * price;
+        from = upto;
+    }
+    usd
 }
 
 /// The quantity over the run and after warm-up.
@@ -530,6 +588,7 @@ fn quantity(m: &Meter, rows: &[&TsRow], warmup: f64, end: f64) -> (f64, f64) {
             n * measured_hours / HOURS_PER_MONTH,
         ),
         Meter::Arrivals(per) => windows(rows, warmup, |r, _| per * r.arrivals as f64),
+        Meter::Transfer => windows(rows, warmup, |r, _| r.transfer_gb.unwrap_or(0.0)),
         Meter::CapacityUnits(d) => windows(rows, warmup, |r, dt| {
             let connections = r.arrivals as f64 / d.requests_per_connection;
             let new = connections / dt / d.new_per_s;

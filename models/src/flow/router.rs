@@ -309,11 +309,8 @@ impl System {
             }
         }
         let class_names: Vec<String> = classes.iter().map(|c| c.name.clone()).collect();
-        let areas: Vec<Option<String>> = cfg
-            .sources
-            .iter()
-            .flat_map(|(_, s)| s.classes().into_iter().map(|c| c.area))
-            .collect();
+        let class_configs: Vec<crate::traffic::ClassConfig> =
+            cfg.sources.iter().flat_map(|(_, s)| s.classes()).collect();
         let id = |n: &str| idx[n];
         let comps: Vec<Kind> = cfg
             .components
@@ -327,7 +324,7 @@ impl System {
                     rep,
                     id: &id,
                     classes: &class_names,
-                    areas: &areas,
+                    class_configs: &class_configs,
                     cost: &cfg.cost,
                 })
             })

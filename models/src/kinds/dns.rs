@@ -321,10 +321,13 @@ impl KindConfig for DnsConfig {
             order.push(o);
         }
         let area_of = b
-            .areas
+            .class_configs
             .iter()
             .map(|c| {
-                let i = c.as_ref().and_then(|c| areas.iter().position(|a| a == c));
+                let i = c
+                    .area
+                    .as_ref()
+                    .and_then(|c| areas.iter().position(|a| a == c));
                 i.unwrap_or(areas.len()) as u16
             })
             .collect();

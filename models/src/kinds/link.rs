@@ -9,14 +9,25 @@
 //! hears an error once the way out has passed (a reset connection), which
 //! its retry rules (`[components.<caller>.call.<callee>]`) may retry.
 //!
+//! With `transfer`, the bytes crossing it are billed per GB at AWS's
+//! published prices: `"internet"` (users' requests come in free, the
+//! responses are data transfer out to the internet, priced by the tier of
+//! the month's volume), `"inter-region"` ($0.02/GB, each way, where it
+//! leaves) or `"inter-az"` ($0.01/GB each side). The sizes are the request
+//! classes' `request_kb` and `response_kb`; a response is counted when it
+//! is answered.
+//!
 //! Scenarios with regions get their links written for them (see
 //! [`crate::regions`]): one on every call that crosses regions and one
 //! from each client area to each region, with the round trips of
 //! [`crate::regions::matrix`] unless `[regions.<name>] rtt` overrides them.
 
 use crate::dist::{Dist, DistConfig};
+use crate::fleet::bill::{Meter, Price, Purchases, Usage, DATA_OUT, INTER_AZ, INTER_REGION};
+use crate::fleet::cost::CostConfig;
 use crate::flow::{Caller, CompId, Component, Cx, Outcome, VisitId, Wake};
 use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
+use crate::measure::{Counters, Stats, TsRow};
 use rand::Rng;
 use scalesim_sim::{stream, SimRng};
 use serde::Deserialize;
@@ -35,6 +46,40 @@ pub struct LinkConfig {
     /// Share of requests lost on the way out (an error for the caller).
     #[serde(default)]
     pub loss: f64,
+    /// How the bytes crossing it are billed.
+    #[serde(default)]
+    pub transfer: Transfer,
+    /// Some request class has no sizes (set by placement: its bytes are
+    /// not billed, and the bill says so).
+    #[serde(skip)]
+    pub sizes_missing: bool,
+}
+
+/// What crossing a link is billed as.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transfer {
+    /// Not billed.
+    #[default]
+    None,
+    /// To the internet: responses are data transfer out (tiered).
+    Internet,
+    /// Between AWS regions, both ways.
+    InterRegion,
+    /// Between availability zones, both ways.
+    InterAz,
+}
+
+impl Transfer {
+    /// Its bill line and price; whether requests are billed too.
+    fn priced(self) -> Option<(&'static str, Price, bool)> {
+        match self {
+            Transfer::None => None,
+            Transfer::Internet => Some(("data transfer out", DATA_OUT, false)),
+            Transfer::InterRegion => Some(("inter-region transfer", INTER_REGION, true)),
+            Transfer::InterAz => Some(("inter-AZ transfer", INTER_AZ, true)),
+        }
+    }
 }
 
 /// Its events.
@@ -79,8 +124,39 @@ impl KindConfig for LinkConfig {
         self.to = to(&self.to);
     }
 
+    fn usage(&self, _cost: &CostConfig) -> Purchases {
+        let mut p = Purchases::default();
+        if let Some((item, price, _)) = self.transfer.priced() {
+            p.items.push(Usage {
+                item: item.into(),
+                meter: Meter::Transfer,
+                price,
+            });
+            if self.sizes_missing {
+                p.unpriced.push(format!(
+                    "{item} of the request classes without request_kb and response_kb (give them on the sources)"
+                ));
+            }
+        }
+        p
+    }
+
     fn build(&self, b: &BuildCx) -> Kind {
+        let billed = self.transfer.priced();
+        let gb = |kb: Option<f64>| kb.unwrap_or(0.0) / 1e6;
         Kind::Link(Box::new(LinkKind {
+            sizes: b
+                .class_configs
+                .iter()
+                .map(|c| match billed {
+                    Some((_, _, requests)) => (
+                        if requests { gb(c.request_kb) } else { 0.0 },
+                        gb(c.response_kb),
+                    ),
+                    None => (0.0, 0.0),
+                })
+                .collect(),
+            transfer_gb: 0.0,
             to: (b.id)(&self.to),
             rtt: self.rtt.sampler(),
             loss: self.loss,
@@ -92,6 +168,10 @@ impl KindConfig for LinkConfig {
 
 /// A link as it runs.
 pub struct LinkKind {
+    /// Per class: billed GB of a request and of a response.
+    sizes: Vec<(f64, f64)>,
+    /// Billed GB so far.
+    transfer_gb: f64,
     to: CompId,
     rtt: Dist,
     loss: f64,
@@ -112,6 +192,7 @@ impl Component for LinkKind {
     }
 
     fn enter(&mut self, cx: &mut Cx, v: VisitId, _caller: Caller) {
+        self.transfer_gb += self.sizes[cx.request_of(v).class as usize].0;
         let d = self.half();
         cx.after(d, OUT, v.slot(), 0);
     }
@@ -127,7 +208,20 @@ impl Component for LinkKind {
     }
 
     fn on_answer(&mut self, cx: &mut Cx, v: VisitId, outcome: Outcome) {
+        if outcome == Outcome::Ok {
+            self.transfer_gb += self.sizes[cx.request_of(v).class as usize].1;
+        }
         let d = self.half();
         cx.after(d, BACK, v.slot(), outcome.code());
+    }
+
+    fn counters(&self, _now: scalesim_sim::Time, c: &mut Counters) {
+        c.transfer_gb = self.transfer_gb;
+    }
+
+    fn window(&mut self, d: &Counters, _stats: &Stats, _dt: f64, row: &mut TsRow) {
+        if self.sizes.iter().any(|s| s.0 + s.1 > 0.0) {
+            row.transfer_gb = Some(d.transfer_gb);
+        }
     }
 }

@@ -101,8 +101,8 @@ pub struct BuildCx<'a> {
     pub id: &'a dyn Fn(&str) -> CompId,
     /// Every request class name, in order.
     pub classes: &'a [String],
-    /// The client area of each class (a source's `from`), if any.
-    pub areas: &'a [Option<String>],
+    /// Every request class as configured (its area, sizes, ...), in order.
+    pub class_configs: &'a [crate::traffic::ClassConfig],
     /// The scenario's `[cost]` (its catalog: prices and CPU speeds).
     pub cost: &'a crate::fleet::cost::CostConfig,
 }

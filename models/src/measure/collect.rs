@@ -148,7 +148,7 @@ impl System {
             .filter_map(|c| c.cost_measured_usd)
             .sum::<f64>()
             + bill.measured_usd();
-        RunReport {
+        let mut run = RunReport {
             name: self.cfg.name.clone(),
             seed: self.cfg.seed,
             simulated_s: to_secs(end),
@@ -200,7 +200,12 @@ impl System {
                     tokens: c.tokens.map(|t| *t),
                 })
                 .collect(),
+            regions: Vec::new(),
+        };
+        if !self.cfg.regions.is_empty() {
+            run.regions = super::regions::places(&self.cfg, &run);
         }
+        run
     }
 
     /// Component `i`'s figures after warm-up.
@@ -356,5 +361,6 @@ fn window_row(t_s: f64, name: &str, d: &Counters, h: &LatencyHist, dt: f64) -> T
         preemptions: None,
         users: None,
         memory: None,
+        transfer_gb: None,
     }
 }

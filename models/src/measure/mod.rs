@@ -6,6 +6,7 @@
 
 mod collect;
 pub mod peak;
+pub mod regions;
 mod report;
 
 pub use report::*;
@@ -55,6 +56,8 @@ pub struct Counters {
     pub kv_used: f64,
     pub kv_total: f64,
     pub batch: f64,
+    /// Links: billed bytes that crossed them, GB.
+    pub transfer_gb: f64,
 }
 
 impl Counters {
@@ -90,6 +93,7 @@ impl Counters {
             kv_used: self.kv_used - o.kv_used,
             kv_total: self.kv_total - o.kv_total,
             batch: self.batch - o.batch,
+            transfer_gb: self.transfer_gb - o.transfer_gb,
         }
     }
 }

@@ -154,6 +154,8 @@ pub struct TsRow {
     /// Pools with `memory`: the ready instances' mean memory use / request
     /// at the window's end (the `memory` metric).
     pub memory: Option<f64>,
+    /// Links: billed data transfer in the window, GB.
+    pub transfer_gb: Option<f64>,
 }
 
 /// The virtual users of one source after warm-up: a closed loop's, or
@@ -409,6 +411,8 @@ pub struct RunReport {
     pub minutes: Vec<[u32; 2]>,
     /// Per source with virtual users (closed loops and sessions).
     pub users: Vec<UsersReport>,
+    /// Per region, then per client area (empty without regions).
+    pub regions: Vec<super::regions::PlaceReport>,
 }
 
 /// Requests (or visits) that ended in an error: rejected, timed out or

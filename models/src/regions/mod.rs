@@ -16,7 +16,7 @@ pub mod matrix;
 
 use crate::dist::DistConfig;
 use crate::kinds::dns::Record;
-use crate::kinds::link::LinkConfig;
+use crate::kinds::link::{LinkConfig, Transfer};
 use crate::kinds::ComponentConfig;
 use crate::system::ConfigIssue;
 use crate::traffic::SourceConfig;
@@ -123,6 +123,11 @@ impl Regions {
 /// The links written so far, and the problems found.
 struct Wiring {
     links: Vec<(String, ComponentConfig)>,
+    /// Some request class has no sizes.
+    sizes_missing: bool,
+    /// Components whose internet-facing load balancer bills their
+    /// responses as data out (`response_kb`): users' links to them do not.
+    billed_out: BTreeSet<String>,
     /// Names taken (components and links).
     seen: BTreeSet<String>,
     issues: Vec<ConfigIssue>,
@@ -142,6 +147,17 @@ impl Wiring {
                         to: target.to_string(),
                         rtt,
                         loss: 0.0,
+                        sizes_missing: self.sizes_missing,
+                        // Users are on the internet (data out is billed
+                        // once: by the load balancer if it does); regions
+                        // bill what leaves them for another.
+                        transfer: if r.declared.iter().any(|(n, _)| n == from) {
+                            Transfer::InterRegion
+                        } else if self.billed_out.contains(target) {
+                            Transfer::None
+                        } else {
+                            Transfer::Internet
+                        },
                     })),
                 )),
                 Err(m) => self.issues.push(ConfigIssue {
@@ -177,7 +193,20 @@ pub fn place(
         return issues;
     }
     let mut w = Wiring {
+        billed_out: components
+            .iter()
+            .filter(|(_, c)| {
+                let lb = c.lifecycle().and_then(|l| l.load_balancer);
+                lb.is_some_and(|b| b.internet_facing && b.response_kb > 0.0)
+            })
+            .map(|(n, _)| n.clone())
+            .collect(),
         links: Vec::new(),
+        sizes_missing: sources.iter().any(|(_, s)| {
+            s.classes()
+                .iter()
+                .any(|c| c.request_kb.is_none() || c.response_kb.is_none())
+        }),
         seen: components.iter().map(|(n, _)| n.clone()).collect(),
         issues,
     };

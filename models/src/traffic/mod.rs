@@ -134,6 +134,12 @@ pub struct ClassConfig {
     pub hedge: Option<crate::flow::resilience::HedgeConfig>,
     #[serde(default)]
     pub breaker: Option<crate::flow::breaker::BreakerConfig>,
+    /// KB of each request and of each response (default: the source's),
+    /// for the data transfer the network bills.
+    #[serde(default)]
+    pub request_kb: Option<f64>,
+    #[serde(default)]
+    pub response_kb: Option<f64>,
     /// The client area its users are in (a source's `from`; not written).
     #[serde(skip)]
     pub area: Option<String>,
@@ -287,6 +293,12 @@ pub struct SourceConfig {
     /// Request classes.
     #[serde(default)]
     pub mix: Vec<ClassConfig>,
+    /// KB of each request (headers and body) and of each response, for
+    /// the data transfer links bill (see [`crate::kinds::link`]).
+    #[serde(default)]
+    pub request_kb: Option<f64>,
+    #[serde(default)]
+    pub response_kb: Option<f64>,
     /// Where its users are: client areas and their shares of its requests,
     /// `from = { us-east = 0.5, europe = 0.5 }`. Each class becomes one
     /// class per area (`web.europe`, `web.read.europe`), and the network
@@ -327,6 +339,17 @@ pub struct SourceConfig {
     /// file has `prompt_tokens` and `output_tokens` columns.
     #[serde(skip)]
     pub trace_tokens: Option<Vec<(u32, u32)>>,
+}
+
+/// The client areas the sources' users are in (their `from`), sorted.
+pub fn areas(sources: &[(String, SourceConfig)]) -> Vec<String> {
+    let mut v: Vec<String> = sources
+        .iter()
+        .flat_map(|(_, s)| s.from.keys().cloned())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// A configuration problem: (field path below the source, message).
@@ -421,6 +444,8 @@ impl SourceConfig {
                 keys: self.keys,
                 prompt_tokens: self.prompt_tokens,
                 output_tokens: self.output_tokens,
+                request_kb: self.request_kb,
+                response_kb: self.response_kb,
                 ..ClassConfig::default()
             }]
         } else {
@@ -431,6 +456,8 @@ impl SourceConfig {
                     keys: c.keys.or(self.keys),
                     prompt_tokens: c.prompt_tokens.or(self.prompt_tokens),
                     output_tokens: c.output_tokens.or(self.output_tokens),
+                    request_kb: c.request_kb.or(self.request_kb),
+                    response_kb: c.response_kb.or(self.response_kb),
                     ..c.clone()
                 })
                 .collect()
@@ -757,6 +784,24 @@ impl SourceConfig {
                 return issue(
                     format!("mix.{i}.name"),
                     format!("duplicate class name {:?}", c.name),
+                );
+            }
+        }
+        let sizes = [
+            ("request_kb", self.request_kb),
+            ("response_kb", self.response_kb),
+        ]
+        .into_iter()
+        .map(|(f, v)| (f.to_string(), v))
+        .chain(self.mix.iter().enumerate().flat_map(|(i, c)| {
+            [("request_kb", c.request_kb), ("response_kb", c.response_kb)]
+                .map(|(f, v)| (format!("mix.{i}.{f}"), v))
+        }));
+        for (f, v) in sizes {
+            if let Some(v) = v.filter(|v| !(v.is_finite() && (0.0..=1e6).contains(v))) {
+                return issue(
+                    f,
+                    format!("expected KB between 0 and 1e6 (1 GB), such as 4; got {v}"),
                 );
             }
         }
