@@ -574,3 +574,47 @@ fn results_per_region_and_area_and_their_objectives() {
         "{e}"
     );
 }
+
+/// A link with a bandwidth sends one message at a time: Poisson requests
+/// of one size make its way out an M/D/1 queue. 125 KB at 1 Gbps take
+/// S = 1 ms; at 800/s (rho = 0.8) Pollaczek-Khinchine gives Wq = rho S /
+/// (2 (1 - rho)) = 2 ms, so a visit (no round trip, a 1 us server behind)
+/// takes 3.001 ms.
+#[test]
+fn a_link_with_a_bandwidth_queues_as_m_d_1() {
+    let text = r#"
+name = "pipe"
+duration = "3h"
+warmup = "10m"
+sample = "10m"
+seed = 12
+
+[traffic.web]
+rate = 800
+request_kb = 125
+response_kb = 0
+to = "wan"
+
+[components.wan]
+kind = "link"
+to = "srv"
+rtt = "0ms"
+bandwidth = "1Gbps"
+
+[components.srv]
+kind = "pool"
+instances = 1
+concurrency = 1000
+service = "1us"
+"#;
+    let r = run_text(text, 0);
+    let rows = windows(&r, "wan", 600.0, 600.0);
+    let xs = col(&rows, |w| Some(w.mean_s));
+    let theory = pk_wq(800.0, 0.001, 0.001 * 0.001) + 0.001 + 1e-6;
+    check_mean("link M/D/1 visit time", &xs, theory, 0.02);
+    let e = load_error(&text.replace("\"1Gbps\"", "\"fast\""));
+    assert!(
+        e.contains("components.wan.bandwidth") && e.contains("\"1Gbps\""),
+        "{e}"
+    );
+}

@@ -17,6 +17,12 @@
 //! classes' `request_kb` and `response_kb`; a response is counted when it
 //! is answered.
 //!
+//! With `bandwidth` (`"1Gbps"`, `"100Mbps"`), each direction is also a
+//! pipe that sends one message at a time, first come first served: a
+//! message waits for the ones before it, then takes its size / bandwidth
+//! to send, then the half round trip to arrive (a FIFO single server in
+//! front of a pure delay: M/D/1 for Poisson traffic of one size).
+//!
 //! Scenarios with regions get their links written for them (see
 //! [`crate::regions`]): one on every call that crosses regions and one
 //! from each client area to each region, with the round trips of
@@ -29,7 +35,7 @@ use crate::flow::{Caller, CompId, Component, Cx, Outcome, VisitId, Wake};
 use crate::kinds::{BuildCx, CheckCx, Kind, KindConfig};
 use crate::measure::{Counters, Stats, TsRow};
 use rand::Rng;
-use scalesim_sim::{stream, SimRng};
+use scalesim_sim::{stream, SimRng, Time};
 use serde::Deserialize;
 
 /// `[components.<name>]` with `kind = "link"`.
@@ -49,6 +55,10 @@ pub struct LinkConfig {
     /// How the bytes crossing it are billed.
     #[serde(default)]
     pub transfer: Transfer,
+    /// Each direction's capacity, bits per second (`"1Gbps"`); none: the
+    /// messages never wait for each other.
+    #[serde(default, deserialize_with = "de_bandwidth")]
+    pub bandwidth: Option<f64>,
     /// Some request class has no sizes (set by placement: its bytes are
     /// not billed, and the bill says so).
     #[serde(skip)]
@@ -79,6 +89,55 @@ impl Transfer {
             Transfer::InterRegion => Some(("inter-region transfer", INTER_REGION, true)),
             Transfer::InterAz => Some(("inter-AZ transfer", INTER_AZ, true)),
         }
+    }
+}
+
+/// Reads `"10Gbps"`, `"100Mbps"`, `"64kbps"`, `"1e9bps"` as bits per
+/// second.
+pub fn parse_bandwidth(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let bad = || {
+        format!("{s:?} is not a bandwidth: write a number and bps, kbps, Mbps or Gbps, such as \"1Gbps\" (bits per second)")
+    };
+    let units = [("Gbps", 1e9), ("Mbps", 1e6), ("kbps", 1e3), ("bps", 1.0)];
+    let (num, k) = units
+        .iter()
+        .find_map(|(u, k)| t.strip_suffix(u).map(|n| (n.trim(), *k)))
+        .ok_or_else(bad)?;
+    let v: f64 = num.parse().map_err(|_| bad())?;
+    if !(v.is_finite() && v > 0.0 && v * k <= 1e15) {
+        return Err(format!(
+            "expected a bandwidth above 0 and at most 1 Pbps; got {s:?}"
+        ));
+    }
+    Ok(v * k)
+}
+
+fn de_bandwidth<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_bandwidth(&s)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// One direction of a link with a bandwidth: messages go one at a time.
+#[derive(Clone, Copy, Debug)]
+struct Pipe {
+    /// Bytes per nanosecond.
+    bytes_per_ns: f64,
+    /// When the message being sent is out.
+    free_at: Time,
+}
+
+impl Pipe {
+    /// A message of `kb` KB handed to the pipe now is out after this.
+    fn send(&mut self, now: Time, kb: f64) -> Time {
+        if kb <= 0.0 {
+            return 0;
+        }
+        let start = self.free_at.max(now);
+        self.free_at = start + (kb * 1e3 / self.bytes_per_ns).round() as Time;
+        self.free_at - now
     }
 }
 
@@ -144,7 +203,17 @@ impl KindConfig for LinkConfig {
     fn build(&self, b: &BuildCx) -> Kind {
         let billed = self.transfer.priced();
         let gb = |kb: Option<f64>| kb.unwrap_or(0.0) / 1e6;
+        let pipe = self.bandwidth.map(|bps| Pipe {
+            bytes_per_ns: bps / 8.0 / 1e9,
+            free_at: 0,
+        });
         Kind::Link(Box::new(LinkKind {
+            kb: b
+                .class_configs
+                .iter()
+                .map(|c| (c.request_kb.unwrap_or(0.0), c.response_kb.unwrap_or(0.0)))
+                .collect(),
+            pipes: pipe.map(|p| [p, p]),
             sizes: b
                 .class_configs
                 .iter()
@@ -168,6 +237,10 @@ impl KindConfig for LinkConfig {
 
 /// A link as it runs.
 pub struct LinkKind {
+    /// Per class: KB of a request and of a response.
+    kb: Vec<(f64, f64)>,
+    /// With a bandwidth: the way out and the way back.
+    pipes: Option<[Pipe; 2]>,
     /// Per class: billed GB of a request and of a response.
     sizes: Vec<(f64, f64)>,
     /// Billed GB so far.
@@ -192,8 +265,13 @@ impl Component for LinkKind {
     }
 
     fn enter(&mut self, cx: &mut Cx, v: VisitId, _caller: Caller) {
-        self.transfer_gb += self.sizes[cx.request_of(v).class as usize].0;
-        let d = self.half();
+        let class = cx.request_of(v).class as usize;
+        self.transfer_gb += self.sizes[class].0;
+        let sent = self
+            .pipes
+            .as_mut()
+            .map_or(0, |p| p[0].send(cx.now, self.kb[class].0));
+        let d = sent + self.half();
         cx.after(d, OUT, v.slot(), 0);
     }
 
@@ -208,14 +286,20 @@ impl Component for LinkKind {
     }
 
     fn on_answer(&mut self, cx: &mut Cx, v: VisitId, outcome: Outcome) {
+        let class = cx.request_of(v).class as usize;
+        let mut sent = 0;
         if outcome == Outcome::Ok {
-            self.transfer_gb += self.sizes[cx.request_of(v).class as usize].1;
+            self.transfer_gb += self.sizes[class].1;
+            sent = self
+                .pipes
+                .as_mut()
+                .map_or(0, |p| p[1].send(cx.now, self.kb[class].1));
         }
-        let d = self.half();
+        let d = sent + self.half();
         cx.after(d, BACK, v.slot(), outcome.code());
     }
 
-    fn counters(&self, _now: scalesim_sim::Time, c: &mut Counters) {
+    fn counters(&self, _now: Time, c: &mut Counters) {
         c.transfer_gb = self.transfer_gb;
     }
 

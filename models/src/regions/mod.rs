@@ -147,6 +147,7 @@ impl Wiring {
                         to: target.to_string(),
                         rtt,
                         loss: 0.0,
+                        bandwidth: None,
                         sizes_missing: self.sizes_missing,
                         // Users are on the internet (data out is billed
                         // once: by the load balancer if it does); regions
